@@ -1,0 +1,17 @@
+"""The engine protocol the query runner relies on."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from itsms_graph.queries.plan import BoundQuery
+
+
+class Engine(Protocol):
+    name: str
+
+    def label_count(self, label: str) -> int: ...
+
+    def property_present(self, label: str, key: str) -> bool: ...
+
+    def rows(self, bound: BoundQuery) -> list[tuple[str, ...]]: ...

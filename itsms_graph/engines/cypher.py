@@ -1,0 +1,32 @@
+"""What FalkorDB and Neo4j share: answering the engine protocol with compiled Cypher statements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from itsms_graph.graph.store import SMSGraph
+from itsms_graph.queries.cypher import compile_query, label_count_statement, property_present_statement
+from itsms_graph.queries.plan import BoundQuery
+
+
+class CypherEngine(ABC):
+    name = "cypher"
+
+    @abstractmethod
+    def run(self, statement: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        """Run one statement; return its result rows as lists."""
+
+    @abstractmethod
+    def load(self, graph: SMSGraph, batch_size: int = 10_000) -> None:
+        """Write *graph* with the shared UNWIND ... MERGE statements."""
+
+    def label_count(self, label: str) -> int:
+        return int(self.run(label_count_statement(label))[0][0])
+
+    def property_present(self, label: str, key: str) -> bool:
+        return bool(self.run(property_present_statement(label, key))[0][0])
+
+    def rows(self, bound: BoundQuery) -> list[tuple[str, ...]]:
+        result = self.run(compile_query(bound), bound.cypher_params)
+        return sorted(tuple(str(v) for v in row) for row in result)

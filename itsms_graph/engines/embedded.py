@@ -1,0 +1,24 @@
+"""The embedded engine: canned queries evaluated in Python on the networkx graph (the default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from itsms_graph.graph.store import SMSGraph
+from itsms_graph.queries.embedded import evaluate
+from itsms_graph.queries.plan import BoundQuery
+
+
+@dataclass
+class EmbeddedEngine:
+    graph: SMSGraph
+    name: str = "networkx"
+
+    def label_count(self, label: str) -> int:
+        return self.graph.count(label)
+
+    def property_present(self, label: str, key: str) -> bool:
+        return self.graph.has_property(label, key)
+
+    def rows(self, bound: BoundQuery) -> list[tuple[str, ...]]:
+        return evaluate(self.graph, bound)

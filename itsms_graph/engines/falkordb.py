@@ -1,0 +1,56 @@
+"""FalkorDB, embedded through falkordblite: a real openCypher database that runs on any machine.
+
+It proves the Cypher side of every canned query without a server: the graph is loaded with the same
+UNWIND ... MERGE statements as Neo4j, and each query's Cypher must return what networkx returns.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from itsms_graph.engines.cypher import CypherEngine
+from itsms_graph.engines.cypher_load import index_statement, load_batches
+from itsms_graph.errors import EngineUnavailable
+from itsms_graph.graph.store import SMSGraph
+
+
+def available() -> bool:
+    try:
+        import redislite.falkordb_client  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class FalkorDBEngine(CypherEngine):
+    name = "falkordb"
+
+    def __init__(self, db_file: Path | None = None, graph_name: str = "itsms") -> None:
+        try:
+            from redislite.falkordb_client import FalkorDB
+        except ImportError:
+            raise EngineUnavailable(
+                "FalkorDB is not installed: pip install falkordblite (Python >= 3.12)"
+            ) from None
+        if db_file is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="itsms-falkordb-")
+            db_file = Path(self._tmp.name) / "graph.db"
+        self._db = FalkorDB(str(db_file))
+        self._graph = self._db.select_graph(graph_name)
+
+    def run(self, statement: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        return list(self._graph.query(statement, params or {}).result_set)
+
+    def load(self, graph: SMSGraph, batch_size: int = 10_000) -> None:
+        for label in sorted(graph.labels_present()):
+            self.run(index_statement(label, graph.schema))
+        for statement, rows in load_batches(graph, batch_size):
+            self.run(statement, {"rows": rows})
+
+    def close(self) -> None:
+        try:
+            self._db.close()
+        except Exception:  # noqa: BLE001 - closing an embedded server that already stopped is not an error
+            pass

@@ -1,0 +1,52 @@
+"""One error hierarchy for everything a user can get wrong, mapped to exit codes in one place.
+
+The CLI catches ItsmsError and prints its message on one line; a user never sees a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+class ItsmsError(Exception):
+    """Base of every error that is the input's or the user's fault, not a bug."""
+
+    exit_code = EXIT_USAGE
+
+
+class OntologyError(ItsmsError):
+    """The ontology files are inconsistent (a relationship without a domain, an unknown datatype...)."""
+
+
+class SchemaViolation(ItsmsError):
+    """A node or relationship does not fit the ontology (unknown label, wrong endpoint, wrong type)."""
+
+
+class QueryDefinitionError(ItsmsError):
+    """A canned query file is malformed; the message names the file and the key."""
+
+
+class SnapshotError(ItsmsError):
+    """A snapshot cannot be read (wrong format, newer version, corrupt)."""
+
+
+class InputError(ItsmsError):
+    """An input file cannot be imported; the message names the file, row and column."""
+
+    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
+                 column: str | None = None) -> None:
+        where = ", ".join(
+            part for part in (
+                file and f"file {file}",
+                row is not None and f"row {row}" or None,
+                column and f"column {column}",
+            ) if part
+        )
+        super().__init__(f"{where}: {message}" if where else message)
+        self.file, self.row, self.column = file, row, column
+
+
+class EngineUnavailable(ItsmsError):
+    """A graph engine (FalkorDB, Neo4j) is not installed or cannot be reached."""

@@ -1,0 +1,262 @@
+"""The graph schema, derived with rdflib from ontology/itsms.ttl and shapes.ttl, and the ISO clause catalogue.
+
+There is no second, hand-kept list of labels, relationship types or properties: everything else (the graph
+store's validation, Cypher load statements, constraints, the linter schema, style sheets) asks this module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import SH, SKOS
+
+from itsms_graph.errors import OntologyError
+from itsms_graph.resources import data_dir
+
+ITSMS = Namespace("https://w3id.org/itsms-graph/ontology#")
+
+#: Property value types the graph stores. Temporal values are ISO-8601 strings (see itsms.ttl's header).
+XSD_TYPES = {
+    XSD.string: "string",
+    XSD.integer: "integer",
+    XSD.boolean: "boolean",
+    XSD.date: "date",
+    XSD.dateTime: "datetime",
+    XSD.decimal: "float",
+    XSD.double: "float",
+}
+
+#: Properties every node and relationship may carry, whatever its label: identity and provenance.
+PROVENANCE_KEYS = ("source_file", "source_row", "source_path")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def relationship_type_name(local_name: str) -> str:
+    """``causedBy`` -> ``CAUSED_BY``: the documented rule from OWL object property to relationship type."""
+    return _snake(local_name).upper()
+
+
+def property_key_name(local_name: str) -> str:
+    """``actualStart`` -> ``actual_start``: the documented rule from OWL datatype property to property key."""
+    return _snake(local_name)
+
+
+@dataclass(frozen=True)
+class PropertyDef:
+    key: str
+    type: str
+    labels: frozenset[str]  # empty: every label
+    multi_valued: bool
+    title: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class RelationshipDef:
+    type: str
+    sources: frozenset[str]  # empty: any label
+    targets: frozenset[str]  # empty: any label
+    title: str
+    comment: str
+
+    def allows(self, source_label: str, target_label: str) -> bool:
+        return (not self.sources or source_label in self.sources) and (
+            not self.targets or target_label in self.targets
+        )
+
+
+@dataclass(frozen=True)
+class LabelDef:
+    label: str
+    title: str
+    comment: str
+    group: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class Clause:
+    number: str
+    title: str
+
+    @property
+    def parent(self) -> str | None:
+        return self.number.rsplit(".", 1)[0] if "." in self.number else None
+
+    @property
+    def depth(self) -> int:
+        return self.number.count(".") + 1
+
+    @property
+    def node_id(self) -> str:
+        return f"Clause:{self.number}"
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Labels, relationship types and properties of the graph, as the ontology defines them."""
+
+    labels: dict[str, LabelDef]
+    relationships: dict[str, RelationshipDef]
+    properties: dict[str, PropertyDef]
+    enumerations: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    required: frozenset[tuple[str, str]] = frozenset()
+
+    def properties_of(self, label: str) -> dict[str, PropertyDef]:
+        """Every property a node of *label* may carry (those without a domain included)."""
+        return {k: p for k, p in self.properties.items() if not p.labels or label in p.labels}
+
+    def property_type(self, label: str, key: str) -> str:
+        prop = self.properties.get(key)
+        if prop is None or (prop.labels and label not in prop.labels):
+            raise OntologyError(f"the ontology gives label {label} no property {key!r}")
+        return prop.type
+
+    @property
+    def property_keys(self) -> list[str]:
+        return sorted(self.properties)
+
+
+def _members(graph: Graph, node: URIRef) -> frozenset[str]:
+    """A class, or an owl:unionOf list of classes, as a set of local names."""
+    union = graph.value(node, OWL.unionOf)
+    nodes = list(Collection(graph, union)) if union is not None else [node]
+    names = set()
+    for member in nodes:
+        if not str(member).startswith(str(ITSMS)):
+            raise OntologyError(f"{member} is outside the itsms namespace")
+        names.add(str(member)[len(str(ITSMS)) :])
+    return frozenset(names)
+
+
+def _text(graph: Graph, subject: URIRef, predicate: URIRef) -> str:
+    value = graph.value(subject, predicate)
+    return str(value) if value is not None else ""
+
+
+def _local(node: URIRef) -> str:
+    return str(node)[len(str(ITSMS)) :]
+
+
+def load_schema(ontology_dir: Path | None = None) -> Schema:
+    """Read the ontology folder and derive the schema. Raises OntologyError on inconsistencies."""
+    folder = ontology_dir or data_dir("ontology")
+    graph = Graph()
+    graph.parse(folder / "itsms.ttl", format="turtle")
+    shapes = Graph()
+    shapes.parse(folder / "shapes.ttl", format="turtle")
+
+    labels: dict[str, LabelDef] = {}
+    for cls in sorted(graph.subjects(RDF.type, OWL.Class), key=str):
+        if not isinstance(cls, URIRef) or not str(cls).startswith(str(ITSMS)):
+            continue
+        name = _local(cls)
+        if not _text(graph, cls, RDFS.comment):
+            raise OntologyError(f"class {name} has no rdfs:comment")
+        labels[name] = LabelDef(
+            label=name,
+            title=_text(graph, cls, RDFS.label),
+            comment=_text(graph, cls, RDFS.comment),
+            group=_text(graph, cls, ITSMS.domainGroup) or "other",
+            caption=_text(graph, cls, ITSMS.caption) or "id",
+        )
+
+    relationships: dict[str, RelationshipDef] = {}
+    for prop in sorted(graph.subjects(RDF.type, OWL.ObjectProperty), key=str):
+        if not isinstance(prop, URIRef) or not str(prop).startswith(str(ITSMS)):
+            continue
+        domain, range_ = graph.value(prop, RDFS.domain), graph.value(prop, RDFS.range)
+        if domain is None:
+            raise OntologyError(f"object property {_local(prop)} has no rdfs:domain")
+        rel = RelationshipDef(
+            type=relationship_type_name(_local(prop)),
+            sources=_members(graph, domain),  # type: ignore[arg-type]
+            targets=_members(graph, range_) if range_ is not None else frozenset(),  # type: ignore[arg-type]
+            title=_text(graph, prop, RDFS.label),
+            comment=_text(graph, prop, RDFS.comment),
+        )
+        relationships[rel.type] = rel
+
+    properties: dict[str, PropertyDef] = {}
+    for prop in sorted(graph.subjects(RDF.type, OWL.DatatypeProperty), key=str):
+        if not isinstance(prop, URIRef) or not str(prop).startswith(str(ITSMS)):
+            continue
+        range_ = graph.value(prop, RDFS.range)
+        if range_ not in XSD_TYPES:
+            raise OntologyError(f"datatype property {_local(prop)} has unsupported range {range_}")
+        domain = graph.value(prop, RDFS.domain)
+        multi = graph.value(prop, ITSMS.multiValued)
+        key = property_key_name(_local(prop))
+        properties[key] = PropertyDef(
+            key=key,
+            type=XSD_TYPES[range_],  # type: ignore[index]
+            labels=_members(graph, domain) if domain is not None else frozenset(),  # type: ignore[arg-type]
+            multi_valued=bool(isinstance(multi, Literal) and multi.toPython() is True),
+            title=_text(graph, prop, RDFS.label),
+            comment=_text(graph, prop, RDFS.comment),
+        )
+    for key in PROVENANCE_KEYS + ("id",):
+        if key not in properties:
+            raise OntologyError(f"the ontology must define the property {key}")
+
+    enumerations: dict[tuple[str, str], tuple[str, ...]] = {}
+    required: set[tuple[str, str]] = set()
+    for shape in shapes.subjects(RDF.type, SH.NodeShape):
+        target = shapes.value(shape, SH.targetClass)
+        if target is None:
+            continue
+        label = _local(target)  # type: ignore[arg-type]
+        for pshape in shapes.objects(shape, SH.property):
+            path = shapes.value(pshape, SH.path)
+            key = property_key_name(_local(path))  # type: ignore[arg-type]
+            if label not in labels or key not in properties:
+                raise OntologyError(f"shapes.ttl names {label}.{key}, which the ontology does not define")
+            allowed = shapes.value(pshape, SH["in"])
+            if allowed is not None:
+                enumerations[(label, key)] = tuple(str(v) for v in Collection(shapes, allowed))
+            min_count = shapes.value(pshape, SH.minCount)
+            if min_count is not None and int(min_count) >= 1:
+                required.add((label, key))
+
+    return Schema(labels, relationships, properties, enumerations, frozenset(required))
+
+
+def load_clauses(ontology_dir: Path | None = None) -> list[Clause]:
+    """The ISO/IEC 20000-1:2018 clause catalogue (clauses 4-10), in document order."""
+    folder = ontology_dir or data_dir("ontology")
+    graph = Graph()
+    graph.parse(folder / "clauses.ttl", format="turtle")
+    clauses = [
+        Clause(number=str(graph.value(c, SKOS.notation)), title=str(graph.value(c, SKOS.prefLabel)))
+        for c in graph.subjects(RDF.type, ITSMS.Clause)
+    ]
+    clauses.sort(key=lambda c: tuple(int(part) for part in c.number.split(".")))
+    numbers = {c.number for c in clauses}
+    for c in clauses:
+        if c.parent and c.parent not in numbers:
+            raise OntologyError(f"clause {c.number} has no parent {c.parent} in clauses.ttl")
+    return clauses
+
+
+@cache
+def schema() -> Schema:
+    """The schema of the shipped ontology (parsed once per process)."""
+    return load_schema()
+
+
+@cache
+def clauses() -> tuple[Clause, ...]:
+    """The shipped clause catalogue (parsed once per process)."""
+    return tuple(load_clauses())
+
+
+def clause_numbers() -> frozenset[str]:
+    return frozenset(c.number for c in clauses())

@@ -1,0 +1,227 @@
+"""The canned-query file format: one YAML file per query, validated strictly (unknown keys are errors).
+
+A query is a small declarative pattern, so that one definition gives both the networkx evaluation and the
+Cypher statement:
+
+- ``match``: a linear path of nodes and relationships; node entries carry a variable, a label and filters;
+- ``conditions``: paths that must (``exists``) or must not (``absent``) leave a matched node, each one path or
+  ``any_of`` several alternatives, with filters on the nodes they reach;
+- ``expect``: ``none`` (every match is a finding: a violation pattern) or ``some`` (at least one match must
+  exist: an existence requirement, one finding against the clause when none does).
+
+Filters compare a property with a literal ``value``, a query ``param``, or a ``date`` expression over the audit
+period (``as_of``, ``period_start``, ``as_of - <months parameter>``); ``in_period`` is the audit period itself.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from itsms_graph.errors import QueryDefinitionError
+from itsms_graph.ontology import Schema, clause_numbers, schema
+
+Grade = Literal["major", "minor", "ofi", "data-quality"]
+GRADE_ORDER: dict[str, int] = {"data-quality": 0, "ofi": 1, "minor": 2, "major": 3}
+Op = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "is_null", "not_null", "in_period"]
+_VAR = r"^[a-z][a-z0-9_]*$"
+_DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*-\s*([a-z][a-z0-9_]*))?$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Filter(_Strict):
+    prop: str
+    op: Op
+    value: Any = None
+    param: str | None = None
+    date: str | None = None
+
+    @model_validator(mode="after")
+    def _one_operand(self) -> Filter:
+        given = [x for x in (self.value, self.param, self.date) if x is not None]
+        needs_operand = self.op not in ("is_null", "not_null", "in_period")
+        if needs_operand and len(given) != 1:
+            raise ValueError(f"filter on {self.prop!r} with op {self.op} needs exactly one of value, param, date")
+        if not needs_operand and given:
+            raise ValueError(f"filter on {self.prop!r} with op {self.op} takes no operand")
+        if self.date is not None and not _DATE_EXPR.match(self.date):
+            raise ValueError(f"date {self.date!r} must be as_of, period_start or 'as_of - <months parameter>'")
+        return self
+
+
+class Step(_Strict):
+    rel: str
+    dir: Literal["out", "in"]
+    label: str
+    where: tuple[Filter, ...] = ()
+
+
+class Condition(_Strict):
+    exists: PathSpec | None = None
+    absent: PathSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Condition:
+        if (self.exists is None) == (self.absent is None):
+            raise ValueError("a condition is exactly one of exists or absent")
+        return self
+
+    @property
+    def spec(self) -> PathSpec:
+        return self.exists or self.absent  # type: ignore[return-value]
+
+    @property
+    def negated(self) -> bool:
+        return self.absent is not None
+
+
+class PathSpec(_Strict):
+    from_: str = Field(alias="from")
+    path: tuple[Step, ...] | None = None
+    any_of: tuple[tuple[Step, ...], ...] | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> PathSpec:
+        if (self.path is None) == (self.any_of is None):
+            raise ValueError("a condition has exactly one of path or any_of")
+        if any(len(p) == 0 for p in self.alternatives):
+            raise ValueError("a condition path needs at least one step")
+        return self
+
+    @property
+    def alternatives(self) -> tuple[tuple[Step, ...], ...]:
+        return (self.path,) if self.path is not None else self.any_of  # type: ignore[return-value]
+
+
+class MatchNode(_Strict):
+    node: Annotated[str, Field(pattern=_VAR)]
+    label: str
+    where: tuple[Filter, ...] = ()
+
+
+class MatchRel(_Strict):
+    rel: str
+    dir: Literal["out", "in"]
+
+
+class Parameter(_Strict):
+    type: Literal["months", "days", "integer", "string", "list", "boolean"]
+    default: Any
+    description: str
+
+
+class QueryDefinition(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    title: str
+    clauses: tuple[str, ...] = Field(min_length=1)
+    stage: Literal[1, 2]
+    grade: Grade
+    rationale: str
+    remediation: str
+    missing: str = Field(description="What is missing when the query fails, in an auditor's words")
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    expect: Literal["none", "some"]
+    match: tuple[MatchNode | MatchRel, ...] = Field(min_length=1)
+    conditions: tuple[Condition, ...] = ()
+
+    @property
+    def nodes(self) -> list[MatchNode]:
+        return [m for m in self.match if isinstance(m, MatchNode)]
+
+    @property
+    def variables(self) -> list[str]:
+        return [m.node for m in self.nodes]
+
+    def check_against(self, sch: Schema, known_clauses: frozenset[str]) -> None:
+        """Validate names against the ontology and the clause catalogue; raise ValueError naming the fault."""
+        for number in self.clauses:
+            if number not in known_clauses:
+                raise ValueError(f"clause {number!r} is not in the ISO/IEC 20000-1:2018 catalogue")
+        if not isinstance(self.match[0], MatchNode) or not isinstance(self.match[-1], MatchNode):
+            raise ValueError("match must start and end with a node")
+        for a, b in zip(self.match, self.match[1:], strict=False):
+            if type(a) is type(b):
+                raise ValueError("match must alternate nodes and relationships")
+        if len(set(self.variables)) != len(self.variables):
+            raise ValueError("match variables must be distinct")
+        for node in self.nodes:
+            self._check_label(sch, node.label, node.where)
+        for i in range(1, len(self.match), 2):
+            rel, left, right = self.match[i], self.match[i - 1], self.match[i + 1]
+            assert isinstance(rel, MatchRel) and isinstance(left, MatchNode) and isinstance(right, MatchNode)
+            self._check_rel(sch, rel.rel, rel.dir, left.label, right.label)
+        labels = {n.node: n.label for n in self.nodes}
+        for cond in self.conditions:
+            start = cond.spec.from_
+            if start not in labels:
+                raise ValueError(f"condition starts from {start!r}, which match does not bind")
+            for path in cond.spec.alternatives:
+                here = labels[start]
+                for step in path:
+                    self._check_label(sch, step.label, step.where)
+                    self._check_rel(sch, step.rel, step.dir, here, step.label)
+                    here = step.label
+
+    def _check_label(self, sch: Schema, label: str, filters: tuple[Filter, ...]) -> None:
+        if label not in sch.labels:
+            raise ValueError(f"label {label!r} is not in the ontology")
+        props = sch.properties_of(label)
+        for f in filters:
+            if f.prop not in props:
+                raise ValueError(f"the ontology gives {label} no property {f.prop!r}")
+            if f.param is not None and f.param not in self.parameters:
+                raise ValueError(f"filter uses parameter {f.param!r}, which parameters does not declare")
+            if f.date is not None:
+                m = _DATE_EXPR.match(f.date)
+                if m and m.group(2) and self.parameters.get(m.group(2), None) is None:
+                    raise ValueError(f"date {f.date!r} uses an undeclared parameter")
+            if (f.op == "in_period" or f.date is not None) and props[f.prop].type not in ("date", "datetime"):
+                raise ValueError(f"{label}.{f.prop} is not a date or datetime")
+            enum = sch.enumerations.get((label, f.prop))
+            if enum is not None and f.value is not None:
+                values = f.value if isinstance(f.value, list) else [f.value]
+                bad = [v for v in values if v not in enum]
+                if bad:
+                    raise ValueError(f"{label}.{f.prop} has no value {bad[0]!r} (allowed: {', '.join(enum)})")
+
+    @staticmethod
+    def _check_rel(sch: Schema, rel_type: str, direction: str, here: str, there: str) -> None:
+        rel = sch.relationships.get(rel_type)
+        if rel is None:
+            raise ValueError(f"relationship type {rel_type!r} is not in the ontology")
+        source, target = (here, there) if direction == "out" else (there, here)
+        if not rel.allows(source, target):
+            raise ValueError(f"the ontology does not allow ({source})-[:{rel_type}]->({target})")
+
+
+Condition.model_rebuild()
+
+
+def load_query_file(path: Path, sch: Schema | None = None) -> QueryDefinition:
+    """Read and validate one query file; QueryDefinitionError names the file and what is wrong."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise QueryDefinitionError(f"{path}: cannot read query file: {exc}") from None
+    if not isinstance(data, dict):
+        raise QueryDefinitionError(f"{path}: a query file is a mapping of keys")
+    try:
+        query = QueryDefinition.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise QueryDefinitionError(f"{path}: {where}: {first['msg']}") from None
+    if query.id != path.stem:
+        raise QueryDefinitionError(f"{path}: id {query.id!r} must equal the file name {path.stem!r}")
+    try:
+        query.check_against(sch or schema(), clause_numbers())
+    except ValueError as exc:
+        raise QueryDefinitionError(f"{path}: {exc}") from None
+    return query

@@ -1,0 +1,186 @@
+"""Binding a query to an audit period and parameters: the one place where filters become concrete comparisons.
+
+Both engines (networkx and Cypher) consume the bound filters made here, so they compare the same typed values.
+Dates are computed in Python (FalkorDB has no duration arithmetic) and passed as parameters. Comparing a
+datetime property with a date treats the date as the whole day: ``x <= 2025-06-30`` becomes
+``x < 2025-07-01T00:00:00``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from itsms_graph.errors import ItsmsError
+from itsms_graph.ontology import Schema, schema
+from itsms_graph.queries.definition import Filter, QueryDefinition
+
+_PERIOD = re.compile(r"^(\d+)\s*([MDY])$", re.IGNORECASE)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Calendar month arithmetic, clamping to the month's last day (2024-03-31 - 1 month = 2024-02-29)."""
+    total = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(total, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class AuditPeriod:
+    """The audit period: the *months* (or days) up to and including *as_of*."""
+
+    as_of: dt.date
+    months: int = 12
+    days: int = 0
+
+    @classmethod
+    def parse(cls, as_of: str | dt.date | None, period: str = "12M") -> AuditPeriod:
+        if as_of is None:
+            day = dt.date.today()
+        elif isinstance(as_of, dt.date):
+            day = as_of
+        else:
+            try:
+                day = dt.date.fromisoformat(as_of)
+            except ValueError:
+                raise ItsmsError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
+        m = _PERIOD.match(period.strip())
+        if not m:
+            raise ItsmsError(f"--period {period!r} is not a period such as 12M, 90D or 1Y")
+        n, unit = int(m.group(1)), m.group(2).upper()
+        if n <= 0:
+            raise ItsmsError(f"--period {period!r} must be positive")
+        if unit == "D":
+            return cls(day, months=0, days=n)
+        return cls(day, months=n * 12 if unit == "Y" else n)
+
+    @property
+    def start(self) -> dt.date:
+        """First day of the period (inclusive)."""
+        if self.days:
+            return self.as_of - dt.timedelta(days=self.days - 1)
+        return add_months(self.as_of, -self.months) + dt.timedelta(days=1)
+
+    @property
+    def end_exclusive(self) -> dt.date:
+        return self.as_of + dt.timedelta(days=1)
+
+    def label(self) -> str:
+        return f"{self.start.isoformat()} to {self.as_of.isoformat()}"
+
+
+@dataclass(frozen=True)
+class BoundFilter:
+    """A filter with its operand resolved to the property's type: ``prop op $param``."""
+
+    prop: str
+    op: str  # eq ne lt le gt ge in not_in is_null not_null
+    param: str | None  # Cypher parameter name; None for is_null / not_null
+    value: Any
+
+
+@dataclass(frozen=True)
+class BoundQuery:
+    """A query bound to a period and parameter values: what an engine executes."""
+
+    query: QueryDefinition
+    period: AuditPeriod
+    parameters: dict[str, Any]
+    #: bound filters per filter site: ("match", node index) or ("cond", cond index, alt index, step index)
+    filters: dict[tuple[int, ...], tuple[BoundFilter, ...]]
+    #: every Cypher parameter, name -> value
+    cypher_params: dict[str, Any]
+
+
+def _day_to_datetime(day: dt.date) -> str:
+    return dt.datetime.combine(day, dt.time()).isoformat()
+
+
+class _Binder:
+    def __init__(self, query: QueryDefinition, period: AuditPeriod, params: dict[str, Any], sch: Schema):
+        self.query, self.period, self.params, self.schema = query, period, params, sch
+        self.cypher_params: dict[str, Any] = {}
+
+    def _name(self, value: Any) -> str:
+        name = f"v{len(self.cypher_params)}"
+        self.cypher_params[name] = value
+        return name
+
+    def _date(self, expr: str) -> dt.date:
+        base, _, rest = expr.partition("-")
+        day = self.period.as_of if base.strip() == "as_of" else self.period.start
+        if rest.strip():
+            name = rest.strip()
+            amount = int(self.params[name])
+            kind = self.query.parameters[name].type
+            day = day - dt.timedelta(days=amount) if kind == "days" else add_months(day, -amount)
+        return day
+
+    def bind(self, label: str, f: Filter) -> list[BoundFilter]:
+        kind = self.schema.property_type(label, f.prop)
+        if f.op in ("is_null", "not_null"):
+            return [BoundFilter(f.prop, f.op, None, None)]
+        if f.op == "in_period":
+            start, end = self.period.start, self.period.end_exclusive
+            if kind == "datetime":
+                lo, hi = _day_to_datetime(start), _day_to_datetime(end)
+            else:
+                lo, hi = start.isoformat(), end.isoformat()
+            return [BoundFilter(f.prop, "ge", self._name(lo), lo), BoundFilter(f.prop, "lt", self._name(hi), hi)]
+        if f.date is not None:
+            day = self._date(f.date)
+            op = f.op
+            if kind == "datetime":
+                if op in ("le", "gt"):  # the whole day belongs to the date
+                    op = "lt" if op == "le" else "ge"
+                    day = day + dt.timedelta(days=1)
+                elif op not in ("lt", "ge"):
+                    raise ItsmsError(f"query {self.query.id}: {f.op} between a datetime and a date is undefined")
+                value: Any = _day_to_datetime(day)
+            else:
+                value = day.isoformat()
+            return [BoundFilter(f.prop, op, self._name(value), value)]
+        value = self.params[f.param] if f.param is not None else f.value
+        if f.op in ("in", "not_in") and not isinstance(value, list):
+            value = [value]
+        return [BoundFilter(f.prop, f.op, self._name(value), value)]
+
+    def bind_all(self, label: str, filters: tuple[Filter, ...]) -> tuple[BoundFilter, ...]:
+        return tuple(b for f in filters for b in self.bind(label, f))
+
+
+def _coerce_param(query: QueryDefinition, name: str, raw: Any) -> Any:
+    spec = query.parameters[name]
+    try:
+        if spec.type in ("months", "days", "integer"):
+            return int(raw)
+        if spec.type == "boolean":
+            return raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes")
+        if spec.type == "list":
+            return list(raw) if isinstance(raw, (list, tuple)) else [s.strip() for s in str(raw).split(",")]
+        return str(raw)
+    except (TypeError, ValueError):
+        raise ItsmsError(f"query {query.id}: parameter {name}={raw!r} is not a {spec.type}") from None
+
+
+def bind(query: QueryDefinition, period: AuditPeriod, overrides: dict[str, Any] | None = None,
+         sch: Schema | None = None) -> BoundQuery:
+    """Resolve parameters (defaults, then *overrides* that this query declares) and every filter."""
+    params = {name: _coerce_param(query, name, p.default) for name, p in query.parameters.items()}
+    for name, raw in (overrides or {}).items():
+        if name in query.parameters:
+            params[name] = _coerce_param(query, name, raw)
+    binder = _Binder(query, period, params, sch or schema())
+    filters: dict[tuple[int, ...], tuple[BoundFilter, ...]] = {}
+    for i, item in enumerate(query.match):
+        if hasattr(item, "node"):
+            filters[(0, i)] = binder.bind_all(item.label, item.where)  # type: ignore[union-attr]
+    for ci, cond in enumerate(query.conditions):
+        for ai, path in enumerate(cond.spec.alternatives):
+            for si, step in enumerate(path):
+                filters[(1, ci, ai, si)] = binder.bind_all(step.label, step.where)
+    return BoundQuery(query, period, params, filters, binder.cypher_params)

@@ -1,0 +1,96 @@
+"""Where a finding is born: query results (pass, fail with findings, or not assessable) and findings.
+
+A finding is built from the query definition and one result row of subject ids, never from engine internals,
+so every engine yields the same findings for the same rows. Its id is derived from the query id and the
+subject ids (never from order), so it is stable across runs and snapshots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from itsms_graph.queries.definition import GRADE_ORDER, MatchNode, MatchRel, QueryDefinition
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_ASSESSABLE = "not assessable"
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One link of an evidence chain: ``source -[rel]-> target`` as it exists in the graph."""
+
+    source: str
+    rel: str
+    target: str
+
+    def __str__(self) -> str:
+        return f"{self.source} -[:{self.rel}]-> {self.target}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    query: str
+    title: str
+    grade: str
+    stage: int
+    clauses: tuple[str, ...]
+    subjects: tuple[str, ...]
+    chain: tuple[Hop, ...]
+    missing: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.subjects[0]}: {self.missing}" if self.subjects else self.missing
+
+
+@dataclass
+class QueryResult:
+    query: QueryDefinition
+    status: Status
+    findings: list[Finding] = field(default_factory=list)
+    #: what the data lacks when the status is not assessable ("no Approval records", ...)
+    missing_data: list[str] = field(default_factory=list)
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+
+    @property
+    def grade(self) -> str:
+        return self.query.grade
+
+
+def finding_id(query_id: str, subjects: tuple[str, ...]) -> str:
+    digest = hashlib.sha256("\x1f".join(subjects).encode()).hexdigest()[:12]
+    return f"{query_id}:{digest}"
+
+
+def chain_of(query: QueryDefinition, row: tuple[str, ...]) -> tuple[Hop, ...]:
+    """The matched path as hops, each drawn in the relationship's own direction."""
+    ids = dict(zip(query.variables, row, strict=True))
+    hops = []
+    for i in range(1, len(query.match), 2):
+        left, rel, right = query.match[i - 1], query.match[i], query.match[i + 1]
+        assert isinstance(left, MatchNode) and isinstance(rel, MatchRel) and isinstance(right, MatchNode)
+        a, b = ids[left.node], ids[right.node]
+        hops.append(Hop(a, rel.rel, b) if rel.dir == "out" else Hop(b, rel.rel, a))
+    return tuple(hops)
+
+
+def findings_for(query: QueryDefinition, rows: list[tuple[str, ...]]) -> list[Finding]:
+    def make(subjects: tuple[str, ...], chain: tuple[Hop, ...]) -> Finding:
+        return Finding(
+            id=finding_id(query.id, subjects), query=query.id, title=query.title, grade=query.grade,
+            stage=query.stage, clauses=query.clauses, subjects=subjects, chain=chain, missing=query.missing,
+        )
+
+    if query.expect == "some":
+        return [] if rows else [make((f"Clause:{query.clauses[0]}",), ())]
+    return [make(row, chain_of(query, row)) for row in rows]
+
+
+def at_or_above(grade: str, threshold: str) -> bool:
+    return GRADE_ORDER[grade] >= GRADE_ORDER[threshold]

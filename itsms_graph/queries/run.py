@@ -1,0 +1,88 @@
+"""Running canned queries on an engine: assess whether the data can answer, then evaluate.
+
+A query whose data is absent (no node of a label it needs, no value of a property it filters on) is
+*not assessable* and says what is missing; it is never a pass. A label counts as present when it has nodes
+or when an imported source declared it (an empty audit register is evidence of no audits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from itsms_graph.engines.base import Engine
+from itsms_graph.queries.definition import MatchNode, QueryDefinition
+from itsms_graph.queries.plan import AuditPeriod, bind
+from itsms_graph.queries.results import QueryResult, Status, findings_for
+
+Need = tuple[str, str | None]  # (label, property or None)
+
+
+def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
+    """What the data must hold: a list of requirements, each a list of alternatives, each a list of needs."""
+    reqs: list[list[list[Need]]] = []
+    for item in query.match:
+        if isinstance(item, MatchNode):
+            reqs.append([[(item.label, None)] + [(item.label, f.prop) for f in item.where]])
+    for cond in query.conditions:
+        alternatives = []
+        for path in cond.spec.alternatives:
+            needs: list[Need] = []
+            for step in path:
+                needs.append((step.label, None))
+                needs += [(step.label, f.prop) for f in step.where]
+            alternatives.append(needs)
+        reqs.append(alternatives)
+    return reqs
+
+
+@dataclass
+class _Assessor:
+    engine: Engine
+    declared: frozenset[str]
+    _counts: dict[str, int] = field(default_factory=dict)
+    _props: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    def count(self, label: str) -> int:
+        if label not in self._counts:
+            self._counts[label] = self.engine.label_count(label)
+        return self._counts[label]
+
+    def gap(self, need: Need) -> str | None:
+        label, prop = need
+        n = self.count(label)
+        if prop is None:
+            return None if n or label in self.declared else f"no {label} records"
+        if n == 0:
+            return None  # the label's own need reports it
+        if (label, prop) not in self._props:
+            self._props[(label, prop)] = self.engine.property_present(label, prop)
+        return None if self._props[(label, prop)] else f"no {label} record has {prop}"
+
+    def missing(self, query: QueryDefinition) -> list[str]:
+        out: list[str] = []
+        for alternatives in requirements(query):
+            gaps = [[g for g in (self.gap(n) for n in needs) if g] for needs in alternatives]
+            if all(gaps):
+                found = gaps[0] if len(gaps) == 1 else [" or ".join(sorted({"; ".join(g) for g in gaps}))]
+                out += [g for g in found if g not in out]
+        return out
+
+
+def run_queries(engine: Engine, queries: Iterable[QueryDefinition], period: AuditPeriod,
+                overrides: dict[str, Any] | None = None,
+                declared_labels: Iterable[str] = ()) -> list[QueryResult]:
+    """Run every query on *engine* for the audit *period*; results in the order given."""
+    assessor = _Assessor(engine, frozenset(declared_labels))
+    results = []
+    for query in queries:
+        missing = assessor.missing(query)
+        if missing:
+            results.append(QueryResult(query, Status.NOT_ASSESSABLE, missing_data=missing))
+            continue
+        bound = bind(query, period, overrides)
+        rows = engine.rows(bound)
+        findings = findings_for(query, rows)
+        results.append(QueryResult(query, Status.FAIL if findings else Status.PASS, findings, rows=rows))
+    return results
