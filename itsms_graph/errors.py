@@ -35,14 +35,17 @@ class SnapshotError(ItsmsError):
 class InputError(ItsmsError):
     """An input file cannot be imported; the message names the file, row and column."""
 
-    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
-                 column: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, file: str | None = None, row: int | None = None, column: str | None = None
+    ) -> None:
         where = ", ".join(
-            part for part in (
+            part
+            for part in (
                 file and f"file {file}",
-                row is not None and f"row {row}" or None,
+                (row is not None and f"row {row}") or None,
                 column and f"column {column}",
-            ) if part
+            )
+            if part
         )
         super().__init__(f"{where}: {message}" if where else message)
         self.file, self.row, self.column = file, row, column

@@ -68,9 +68,7 @@ class RelationshipDef:
     comment: str
 
     def allows(self, source_label: str, target_label: str) -> bool:
-        return (not self.sources or source_label in self.sources) and (
-            not self.targets or target_label in self.targets
-        )
+        return (not self.sources or source_label in self.sources) and (not self.targets or target_label in self.targets)
 
 
 @dataclass(frozen=True)
@@ -203,7 +201,7 @@ def load_schema(ontology_dir: Path | None = None) -> Schema:
             title=_text(graph, prop, RDFS.label),
             comment=_text(graph, prop, RDFS.comment),
         )
-    for key in PROVENANCE_KEYS + ("id",):
+    for key in (*PROVENANCE_KEYS, "id"):
         if key not in properties:
             raise OntologyError(f"the ontology must define the property {key}")
 
@@ -223,7 +221,7 @@ def load_schema(ontology_dir: Path | None = None) -> Schema:
             if allowed is not None:
                 enumerations[(label, key)] = tuple(str(v) for v in Collection(shapes, allowed))
             min_count = shapes.value(pshape, SH.minCount)
-            if min_count is not None and int(min_count) >= 1:
+            if isinstance(min_count, Literal) and int(min_count.toPython()) >= 1:
                 required.add((label, key))
 
     return Schema(labels, relationships, properties, enumerations, frozenset(required))
@@ -238,7 +236,7 @@ def load_clauses(ontology_dir: Path | None = None) -> list[Clause]:
         Clause(number=str(graph.value(c, SKOS.notation)), title=str(graph.value(c, SKOS.prefLabel)))
         for c in graph.subjects(RDF.type, ITSMS.Clause)
     ]
-    clauses.sort(key=lambda c: tuple(int(part) for part in c.number.split(".")))
+    clauses.sort(key=lambda c: clause_key(c.number))
     numbers = {c.number for c in clauses}
     for c in clauses:
         if c.parent and c.parent not in numbers:
@@ -256,6 +254,11 @@ def schema() -> Schema:
 def clauses() -> tuple[Clause, ...]:
     """The shipped clause catalogue (parsed once per process)."""
     return tuple(load_clauses())
+
+
+def clause_key(number: str) -> tuple[int, ...]:
+    """Sort key that puts 8.5.1.3 before 10.1 (document order, not string order)."""
+    return tuple(int(part) for part in number.split(".") if part.isdigit())
 
 
 def clause_numbers() -> frozenset[str]:

@@ -45,9 +45,7 @@ def index_statement(label: str, sch: Schema | None = None) -> str:
 def constraint_statement(label: str, sch: Schema | None = None) -> str:
     """Neo4j 5 uniqueness constraint on a label's id."""
     label = _checked(label, (sch or schema()).labels)
-    return (
-        "CREATE CONSTRAINT itsms_" + label.lower() + "_id IF NOT EXISTS FOR (n:" + label + ") REQUIRE n.id IS UNIQUE"
-    )
+    return "CREATE CONSTRAINT itsms_" + label.lower() + "_id IF NOT EXISTS FOR (n:" + label + ") REQUIRE n.id IS UNIQUE"
 
 
 def _batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

@@ -6,6 +6,7 @@ UNWIND ... MERGE statements as Neo4j, and each query's Cypher must return what n
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,33 +25,41 @@ def available() -> bool:
     return True
 
 
+def open_database(db_file: Path | None = None) -> Any:
+    """Start an embedded FalkorDB server on *db_file* (a temporary file by default)."""
+    try:
+        from redislite.falkordb_client import FalkorDB
+    except ImportError:
+        raise EngineUnavailable("FalkorDB is not installed: pip install falkordblite (Python >= 3.12)") from None
+    if db_file is None:
+        folder = tempfile.mkdtemp(prefix="itsms-falkordb-")
+        db_file = Path(folder) / "graph.db"
+    return FalkorDB(str(db_file))
+
+
 class FalkorDBEngine(CypherEngine):
     name = "falkordb"
 
-    def __init__(self, db_file: Path | None = None, graph_name: str = "itsms") -> None:
-        try:
-            from redislite.falkordb_client import FalkorDB
-        except ImportError:
-            raise EngineUnavailable(
-                "FalkorDB is not installed: pip install falkordblite (Python >= 3.12)"
-            ) from None
-        if db_file is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="itsms-falkordb-")
-            db_file = Path(self._tmp.name) / "graph.db"
-        self._db = FalkorDB(str(db_file))
-        self._graph = self._db.select_graph(graph_name)
+    def __init__(self, db_file: Path | None = None, graph_name: str = "itsms", *, db: Any = None) -> None:
+        """Start an embedded FalkorDB on *db_file* (a temporary one by default), or use the running *db*."""
+        if db is None:
+            db = open_database(db_file)
+        self._db = db
+        self._graph = db.select_graph(graph_name)
 
     def run(self, statement: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         return list(self._graph.query(statement, params or {}).result_set)
 
     def load(self, graph: SMSGraph, batch_size: int = 10_000) -> None:
         for label in sorted(graph.labels_present()):
-            self.run(index_statement(label, graph.schema))
+            try:
+                self.run(index_statement(label, graph.schema))
+            except Exception as exc:  # FalkorDB has no CREATE INDEX IF NOT EXISTS
+                if "already indexed" not in str(exc):
+                    raise
         for statement, rows in load_batches(graph, batch_size):
             self.run(statement, {"rows": rows})
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self._db.close()
-        except Exception:  # noqa: BLE001 - closing an embedded server that already stopped is not an error
-            pass

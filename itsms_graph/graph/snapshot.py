@@ -57,11 +57,15 @@ def save_snapshot(graph: SMSGraph, path: Path) -> Path:
             pairs = list(graph.edges(rel_type))
             attrs = [graph.nx.edges[s, t, rel_type] for s, t in pairs]
             keys = sorted({k for a in attrs for k in a})
-            _write(zf, f"edges/{rel_type}.json", {
-                "source": [s for s, _ in pairs],
-                "target": [t for _, t in pairs],
-                "columns": {k: [a.get(k) for a in attrs] for k in keys},
-            })
+            _write(
+                zf,
+                f"edges/{rel_type}.json",
+                {
+                    "source": [s for s, _ in pairs],
+                    "target": [t for _, t in pairs],
+                    "columns": {k: [a.get(k) for a in attrs] for k in keys},
+                },
+            )
     return path
 
 

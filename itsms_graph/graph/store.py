@@ -114,17 +114,33 @@ class SMSGraph:
         """Load the ISO/IEC 20000-1:2018 clause catalogue into Clause nodes with PART_OF edges."""
         for clause in clauses():
             self.add_node(
-                "Clause", clause.number, {"number": clause.number, "title": clause.title, "depth": clause.depth},
-                source_file=CLAUSE_SOURCE, source_path=f"clause/{clause.number}",
+                "Clause",
+                clause.number,
+                {"number": clause.number, "title": clause.title, "depth": clause.depth},
+                source_file=CLAUSE_SOURCE,
+                source_path=f"clause/{clause.number}",
             )
         for clause in clauses():
             if clause.parent:
-                self.add_edge("PART_OF", clause.node_id, f"Clause:{clause.parent}",
-                              source_file=CLAUSE_SOURCE, source_path=f"clause/{clause.number}")
+                self.add_edge(
+                    "PART_OF",
+                    clause.node_id,
+                    f"Clause:{clause.parent}",
+                    source_file=CLAUSE_SOURCE,
+                    source_path=f"clause/{clause.number}",
+                )
         self.declared_labels.add("Clause")
 
-    def add_node(self, label: str, local_id: str, props: Mapping[str, Any] | None = None, *,
-                 source_file: str, source_row: int | None = None, source_path: str | None = None) -> str:
+    def add_node(
+        self,
+        label: str,
+        local_id: str,
+        props: Mapping[str, Any] | None = None,
+        *,
+        source_file: str,
+        source_row: int | None = None,
+        source_path: str | None = None,
+    ) -> str:
         """Add (or merge into) the node ``label:local_id``; return its id.
 
         Properties are checked against the ontology; ``None`` means absent. Merging a node that exists keeps
@@ -171,8 +187,16 @@ class SMSGraph:
             checked[key] = value
         return checked
 
-    def add_edge(self, rel_type: str, source: str, target: str, *, source_file: str,
-                 source_row: int | None = None, source_path: str | None = None) -> None:
+    def add_edge(
+        self,
+        rel_type: str,
+        source: str,
+        target: str,
+        *,
+        source_file: str,
+        source_row: int | None = None,
+        source_path: str | None = None,
+    ) -> None:
         """Add the relationship ``source -[rel_type]-> target`` (both nodes must exist)."""
         rel = self.schema.relationships.get(rel_type)
         if rel is None:

@@ -24,9 +24,23 @@ def _name(kind: str, value: str) -> str:
     return value
 
 
-def _rel(rel_type: str, direction: str) -> str:
-    body = "-[:" + _name("type", rel_type) + "]-"
+def _rel(rel_type: str, direction: str, var: str = "") -> str:
+    body = "-[" + var + ":" + _name("type", rel_type) + "]-"
     return body + ">" if direction == "out" else "<" + body
+
+
+def _distinct_relationships(rels: list[tuple[str, str]]) -> list[str]:
+    """``r0 <> r1`` for every two relationships of one type in a pattern.
+
+    Neo4j never binds one relationship twice within a pattern; FalkorDB does (found by the parity tests), so
+    the statement says it explicitly and every engine returns the same rows.
+    """
+    return [
+        a + " <> " + b
+        for i, (a, type_a) in enumerate(rels)
+        for b, type_b in rels[i + 1 :]
+        if type_a == type_b
+    ]
 
 
 def _predicate(var: str, f: BoundFilter) -> str:
@@ -52,22 +66,25 @@ def compile_query(bound: BoundQuery) -> str:
     variables = query.variables
     pattern = ""
     preds: list[str] = []
+    rels: list[tuple[str, str]] = []
     for i, item in enumerate(query.match):
         if isinstance(item, MatchNode):
             pattern += "(" + item.node + ":" + _name("label", item.label) + ")"
             preds += [_predicate(item.node, f) for f in bound.filters[(0, i)]]
         else:
             assert isinstance(item, MatchRel)
-            pattern += _rel(item.rel, item.dir)
-    lines = ["MATCH " + pattern + _where(preds)]
+            var = f"r{len(rels)}"
+            pattern += _rel(item.rel, item.dir, var)
+            rels.append((var, item.rel))
+    lines = ["MATCH " + pattern + _where(preds + _distinct_relationships(rels))]
     carried = ", ".join(variables)
     for ci, cond in enumerate(query.conditions):
-        counts = []
+        counts: list[str] = []
         for ai, path in enumerate(cond.spec.alternatives):
             count_var = f"n{ci}_{ai}"
             lines.append(_optional(bound, ci, ai, cond.spec.from_, path))
             last = f"x{ci}_{ai}_{len(path) - 1}"
-            lines.append("WITH " + carried + ", " + ", ".join(counts + [f"count({last}) AS {count_var}"]))
+            lines.append("WITH " + carried + ", " + ", ".join([*counts, f"count({last}) AS {count_var}"]))
             counts.append(count_var)
         total = " + ".join(counts)
         lines.append("WITH " + carried + (" WHERE " + total + (" = 0" if cond.negated else " > 0")))
@@ -79,11 +96,14 @@ def compile_query(bound: BoundQuery) -> str:
 def _optional(bound: BoundQuery, ci: int, ai: int, start: str, path: tuple[Step, ...]) -> str:
     pattern = "(" + start + ")"
     preds: list[str] = []
+    rels: list[tuple[str, str]] = []
     for si, step in enumerate(path):
         var = f"x{ci}_{ai}_{si}"
-        pattern += _rel(step.rel, step.dir) + "(" + var + ":" + _name("label", step.label) + ")"
+        rel_var = f"y{ci}_{ai}_{si}" if len(path) > 1 else ""
+        pattern += _rel(step.rel, step.dir, rel_var) + "(" + var + ":" + _name("label", step.label) + ")"
         preds += [_predicate(var, f) for f in bound.filters[(1, ci, ai, si)]]
-    return "OPTIONAL MATCH " + pattern + _where(preds)
+        rels.append((rel_var, step.rel))
+    return "OPTIONAL MATCH " + pattern + _where(preds + _distinct_relationships(rels))
 
 
 def label_count_statement(label: str) -> str:

@@ -215,9 +215,8 @@ def load_query_file(path: Path, sch: Schema | None = None) -> QueryDefinition:
     try:
         query = QueryDefinition.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise QueryDefinitionError(f"{path}: {where}: {first['msg']}") from None
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise QueryDefinitionError(f"{path}: {'; '.join(problems)}") from None
     if query.id != path.stem:
         raise QueryDefinitionError(f"{path}: id {query.id!r} must equal the file name {path.stem!r}")
     try:

@@ -15,7 +15,12 @@ from itsms_graph.queries.definition import MatchNode, MatchRel, Step
 from itsms_graph.queries.plan import BoundFilter, BoundQuery
 
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
 }
 
 
@@ -47,8 +52,16 @@ def _edge(here: str, nxt: str, rel_type: str, direction: str) -> tuple[str, str,
     return (here, nxt, rel_type) if direction == "out" else (nxt, here, rel_type)
 
 
-def _path_exists(graph: SMSGraph, bound: BoundQuery, ci: int, ai: int, start: str, path: tuple[Step, ...],
-                 depth: int = 0, used: frozenset[tuple[str, str, str]] = frozenset()) -> bool:
+def _path_exists(
+    graph: SMSGraph,
+    bound: BoundQuery,
+    ci: int,
+    ai: int,
+    start: str,
+    path: tuple[Step, ...],
+    depth: int = 0,
+    used: frozenset[tuple[str, str, str]] = frozenset(),
+) -> bool:
     step = path[depth]
     filters = bound.filters[(1, ci, ai, depth)]
     for nxt in graph.neighbours(start, step.rel, step.dir):
@@ -65,8 +78,9 @@ def _matches(graph: SMSGraph, bound: BoundQuery) -> Iterator[dict[str, str]]:
     first = items[0]
     assert isinstance(first, MatchNode)
 
-    def extend(row: dict[str, str], here: str, i: int,
-               used: frozenset[tuple[str, str, str]]) -> Iterator[dict[str, str]]:
+    def extend(
+        row: dict[str, str], here: str, i: int, used: frozenset[tuple[str, str, str]]
+    ) -> Iterator[dict[str, str]]:
         if i == len(items):
             yield row
             return
@@ -93,8 +107,7 @@ def evaluate(graph: SMSGraph, bound: BoundQuery) -> list[tuple[str, ...]]:
         for ci, cond in enumerate(bound.query.conditions):
             start = row[cond.spec.from_]
             found = any(
-                _path_exists(graph, bound, ci, ai, start, path)
-                for ai, path in enumerate(cond.spec.alternatives)
+                _path_exists(graph, bound, ci, ai, start, path) for ai, path in enumerate(cond.spec.alternatives)
             )
             if found == cond.negated:
                 keep = False

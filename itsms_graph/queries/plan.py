@@ -130,7 +130,10 @@ class _Binder:
                 lo, hi = _day_to_datetime(start), _day_to_datetime(end)
             else:
                 lo, hi = start.isoformat(), end.isoformat()
-            return [BoundFilter(f.prop, "ge", self._name(lo), lo), BoundFilter(f.prop, "lt", self._name(hi), hi)]
+            return [
+                BoundFilter(f.prop, "ge", self._name(lo), lo),
+                BoundFilter(f.prop, "lt", self._name(hi), hi),
+            ]
         if f.date is not None:
             day = self._date(f.date)
             op = f.op
@@ -167,8 +170,12 @@ def _coerce_param(query: QueryDefinition, name: str, raw: Any) -> Any:
         raise ItsmsError(f"query {query.id}: parameter {name}={raw!r} is not a {spec.type}") from None
 
 
-def bind(query: QueryDefinition, period: AuditPeriod, overrides: dict[str, Any] | None = None,
-         sch: Schema | None = None) -> BoundQuery:
+def bind(
+    query: QueryDefinition,
+    period: AuditPeriod,
+    overrides: dict[str, Any] | None = None,
+    sch: Schema | None = None,
+) -> BoundQuery:
     """Resolve parameters (defaults, then *overrides* that this query declares) and every filter."""
     params = {name: _coerce_param(query, name, p.default) for name, p in query.parameters.items()}
     for name, raw in (overrides or {}).items():

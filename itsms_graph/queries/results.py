@@ -83,8 +83,15 @@ def chain_of(query: QueryDefinition, row: tuple[str, ...]) -> tuple[Hop, ...]:
 def findings_for(query: QueryDefinition, rows: list[tuple[str, ...]]) -> list[Finding]:
     def make(subjects: tuple[str, ...], chain: tuple[Hop, ...]) -> Finding:
         return Finding(
-            id=finding_id(query.id, subjects), query=query.id, title=query.title, grade=query.grade,
-            stage=query.stage, clauses=query.clauses, subjects=subjects, chain=chain, missing=query.missing,
+            id=finding_id(query.id, subjects),
+            query=query.id,
+            title=query.title,
+            grade=query.grade,
+            stage=query.stage,
+            clauses=query.clauses,
+            subjects=subjects,
+            chain=chain,
+            missing=query.missing,
         )
 
     if query.expect == "some":

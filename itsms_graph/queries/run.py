@@ -70,9 +70,13 @@ class _Assessor:
         return out
 
 
-def run_queries(engine: Engine, queries: Iterable[QueryDefinition], period: AuditPeriod,
-                overrides: dict[str, Any] | None = None,
-                declared_labels: Iterable[str] = ()) -> list[QueryResult]:
+def run_queries(
+    engine: Engine,
+    queries: Iterable[QueryDefinition],
+    period: AuditPeriod,
+    overrides: dict[str, Any] | None = None,
+    declared_labels: Iterable[str] = (),
+) -> list[QueryResult]:
     """Run every query on *engine* for the audit *period*; results in the order given."""
     assessor = _Assessor(engine, frozenset(declared_labels))
     results = []

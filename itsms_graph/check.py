@@ -1,0 +1,75 @@
+"""Running the canned-query catalogue on a snapshot: the library function behind ``itsms-graph check``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from itsms_graph.engines.base import Engine
+from itsms_graph.engines.embedded import EmbeddedEngine
+from itsms_graph.errors import ItsmsError
+from itsms_graph.graph.snapshot import open_snapshot
+from itsms_graph.graph.store import InputFile, SMSGraph
+from itsms_graph.queries.catalogue import load_catalogue
+from itsms_graph.queries.definition import QueryDefinition
+from itsms_graph.queries.plan import AuditPeriod
+from itsms_graph.queries.run import run_queries
+from itsms_graph.reports.model import CheckReport, build_report
+
+BACKENDS = ("networkx", "falkordb")
+
+
+def engine_for(graph: SMSGraph, backend: str) -> Engine:
+    """The engine that runs queries on *graph*; Cypher engines are loaded with it first."""
+    if backend == "networkx":
+        return EmbeddedEngine(graph)
+    if backend == "falkordb":
+        from itsms_graph.engines.falkordb import FalkorDBEngine
+
+        engine = FalkorDBEngine()
+        engine.load(graph)
+        return engine
+    raise ItsmsError(f"unknown backend {backend!r} (one of {', '.join(BACKENDS)})")
+
+
+def select_queries(catalogue: dict[str, QueryDefinition], ids: Iterable[str] | None) -> list[QueryDefinition]:
+    if not ids:
+        return list(catalogue.values())
+    missing = [i for i in ids if i not in catalogue]
+    if missing:
+        raise ItsmsError(f"no canned query with id {missing[0]!r} (see: itsms-graph query list)")
+    return [catalogue[i] for i in ids]
+
+
+def check_graph(
+    graph: SMSGraph,
+    *,
+    period: AuditPeriod,
+    query_dirs: Iterable[Path] = (),
+    query_ids: Iterable[str] | None = None,
+    parameters: dict[str, Any] | None = None,
+    backend: str = "networkx",
+    fail_on: str = "major",
+    title: str = "itsms-graph check",
+    extra_inputs: list[InputFile] | None = None,
+) -> CheckReport:
+    """Run the catalogue (or the queries *query_ids*) on *graph* and build the report."""
+    queries = select_queries(load_catalogue(query_dirs), query_ids)
+    engine = engine_for(graph, backend)
+    results = run_queries(engine, queries, period, parameters, graph.declared_labels)
+    return build_report(
+        results,
+        period=period,
+        engine=engine.name,
+        inputs=graph.inputs,
+        fail_on=fail_on,
+        title=title,
+        extra_inputs=extra_inputs,
+    )
+
+
+def check(snapshot: Path, **kwargs: Any) -> CheckReport:
+    """Open *snapshot* and run :func:`check_graph` on it; the report names the snapshot and its inputs."""
+    graph = open_snapshot(snapshot)
+    return check_graph(graph, extra_inputs=[InputFile.of(snapshot, profile="snapshot")], **kwargs)

@@ -1,0 +1,367 @@
+"""The itsms-graph command line: a thin shell that parses, calls the library and renders.
+
+Exit codes: 0 clean, 1 a finding at or above --fail-on, 2 a usage or input error (one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from itsms_graph import __version__
+from itsms_graph.errors import EXIT_FINDINGS, ItsmsError
+
+FORMATS = ("table", "json", "csv", "markdown", "junit", "html")
+GRADES = ("major", "minor", "ofi", "data-quality", "none")
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _parse_params(values: tuple[str, ...]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def _period_options(f: Any) -> Any:
+    f = click.option(
+        "--period",
+        default="12M",
+        show_default=True,
+        help="Length of the audit period ending at --as-of: 12M, 90D, 1Y.",
+    )(f)
+    f = click.option(
+        "--as-of",
+        "as_of",
+        default=None,
+        metavar="DATE",
+        help="Last day of the audit period (YYYY-MM-DD); default today.",
+    )(f)
+    return f
+
+
+def _query_options(f: Any) -> Any:
+    f = click.option(
+        "--param",
+        "params",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override a query parameter (e.g. review_interval=6); repeatable.",
+    )(f)
+    f = click.option(
+        "--queries",
+        "query_dirs",
+        multiple=True,
+        type=click.Path(path_type=Path, file_okay=False),
+        help="A folder of your own query files, added to the shipped ones; repeatable.",
+    )(f)
+    f = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Configuration file (default ./itsms-graph.toml when present).",
+    )(f)
+    return f
+
+
+def _resolve(
+    config_path: Path | None, query_dirs: tuple[Path, ...], params: tuple[str, ...]
+) -> tuple[list[Path], dict[str, Any]]:
+    from itsms_graph.config import load_config
+
+    config = load_config(config_path)
+    merged = {**config.parameters, **_parse_params(params)}
+    return [*config.queries, *query_dirs], merged
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+
+
+def _render(report: Any, fmt: str, output: Path | None) -> None:
+    from itsms_graph.reports import formats
+    from itsms_graph.reports.html import render_html
+    from itsms_graph.reports.terminal import render_terminal
+
+    if fmt == "table":
+        if output is None:
+            render_terminal(report, _console())
+        else:
+            console = Console(record=True, width=160, file=io.StringIO())
+            render_terminal(report, console)
+            _emit(console.export_text(), output)
+        return
+    renderers = {
+        "json": formats.to_json,
+        "csv": formats.to_csv,
+        "markdown": formats.to_markdown,
+        "junit": formats.to_junit,
+        "html": render_html,
+    }
+    _emit(renderers[fmt](report), output)
+
+
+class _Cli(click.Group):
+    """The root group: turns ItsmsError into one line on stderr and its exit code (also under CliRunner)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ItsmsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="itsms-graph")
+def cli() -> None:
+    """Prove from the records whether an ISO/IEC 20000-1:2018 service management system is real.
+
+    \b
+    Example:
+      itsms-graph demo                      # build the example SMS, check it, write out/report.html
+      itsms-graph check out/example.itsms --as-of 2025-06-30 --format markdown
+    """
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("out"),
+    show_default=True,
+    help="Folder for the snapshot and the reports.",
+)
+@click.option(
+    "--size",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Scale of the example organisation's operational records.",
+)
+@click.option("--seed", type=int, default=20250630, show_default=True, help="Random seed of the generator.")
+@click.option(
+    "--backend",
+    type=click.Choice(["networkx", "falkordb"]),
+    default="networkx",
+    show_default=True,
+    help="Engine that runs the queries.",
+)
+def demo(out_dir: Path, size: int, seed: int, backend: str) -> None:
+    """Generate the example SMS (with planted defects), check it and write the reports.
+
+    \b
+    Writes OUT/example.itsms (snapshot), OUT/report.html, OUT/report.json and OUT/report.md,
+    and prints the summary. Exit code 0: the findings are the demo's point.
+    Example:
+      itsms-graph demo --out out
+    """
+    from itsms_graph.demo import run_demo
+    from itsms_graph.reports.terminal import render_terminal
+
+    report, written = run_demo(out_dir, size=size, seed=seed, backend=backend)
+    render_terminal(report, _console())
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.argument("snapshot", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@_period_options
+@_query_options
+@click.option("--query", "query_ids", multiple=True, metavar="ID", help="Run only this query; repeatable.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(GRADES),
+    default="major",
+    show_default=True,
+    help="Exit 1 when a finding is at or above this grade ('none': never).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["networkx", "falkordb"]),
+    default="networkx",
+    show_default=True,
+    help="Engine that runs the queries.",
+)
+def check(
+    snapshot: Path,
+    as_of: str | None,
+    period: str,
+    config_path: Path | None,
+    query_dirs: tuple[Path, ...],
+    params: tuple[str, ...],
+    query_ids: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+    backend: str,
+) -> None:
+    """Run every canned query on SNAPSHOT and report pass, fail or not assessable.
+
+    \b
+    Example:
+      itsms-graph check out/example.itsms --as-of 2025-06-30 --fail-on minor --format junit -o checks.xml
+    """
+    from itsms_graph.check import check as run_check
+    from itsms_graph.queries.plan import AuditPeriod
+
+    dirs, parameters = _resolve(config_path, query_dirs, params)
+    report = run_check(
+        snapshot,
+        period=AuditPeriod.parse(as_of, period),
+        query_dirs=dirs,
+        query_ids=query_ids or None,
+        parameters=parameters,
+        backend=backend,
+        fail_on=fail_on,
+    )
+    _render(report, fmt, output)
+    if report.gate_failed():
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.group()
+def query() -> None:
+    """List, show and run canned queries.
+
+    \b
+    Example:
+      itsms-graph query list
+      itsms-graph query show change-implemented-without-approval --cypher
+    """
+
+
+@query.command("list")
+@_query_options
+def query_list(config_path: Path | None, query_dirs: tuple[Path, ...], params: tuple[str, ...]) -> None:
+    """List the canned queries (shipped and your own).
+
+    \b
+    Example:
+      itsms-graph query list --queries my-queries/
+    """
+    from rich.table import Table
+
+    from itsms_graph.queries.catalogue import load_catalogue
+
+    dirs, _ = _resolve(config_path, query_dirs, params)
+    table = Table()
+    for col in ("id", "clauses", "stage", "grade", "title"):
+        table.add_column(col)
+    for q in load_catalogue(dirs).values():
+        table.add_row(q.id, " ".join(q.clauses), str(q.stage), q.grade, q.title)
+    _console().print(table)
+
+
+@query.command("show")
+@click.argument("query_id")
+@click.option("--cypher", is_flag=True, help="Print the Cypher statement and its parameters.")
+@_period_options
+@_query_options
+def query_show(
+    query_id: str,
+    cypher: bool,
+    as_of: str | None,
+    period: str,
+    config_path: Path | None,
+    query_dirs: tuple[Path, ...],
+    params: tuple[str, ...],
+) -> None:
+    """Show a canned query's metadata, parameters and (with --cypher) its Cypher.
+
+    \b
+    Example:
+      itsms-graph query show uncontrolled-change-caused-incident --cypher --as-of 2025-06-30
+    """
+    import json
+
+    from itsms_graph.check import select_queries
+    from itsms_graph.queries.catalogue import load_catalogue
+    from itsms_graph.queries.cypher import compile_query
+    from itsms_graph.queries.plan import AuditPeriod, bind
+
+    dirs, parameters = _resolve(config_path, query_dirs, params)
+    q = select_queries(load_catalogue(dirs), [query_id])[0]
+    click.echo(f"{q.id}: {q.title}")
+    click.echo(f"clauses {' '.join(q.clauses)}, stage {q.stage}, grade when it fails: {q.grade}")
+    click.echo(f"rationale: {q.rationale}")
+    click.echo(f"remediation: {q.remediation}")
+    for name, p in q.parameters.items():
+        click.echo(f"parameter {name} ({p.type}, default {p.default!r}): {p.description}")
+    if cypher:
+        bound = bind(q, AuditPeriod.parse(as_of, period), parameters)
+        click.echo("\n// Cypher (Neo4j, FalkorDB)")
+        click.echo(compile_query(bound))
+        click.echo("// parameters")
+        click.echo(json.dumps(bound.cypher_params, indent=2, sort_keys=True))
+
+
+@query.command("run")
+@click.argument("query_id")
+@click.argument("snapshot", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@_period_options
+@_query_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--backend", type=click.Choice(["networkx", "falkordb"]), default="networkx", show_default=True)
+def query_run(
+    query_id: str,
+    snapshot: Path,
+    as_of: str | None,
+    period: str,
+    config_path: Path | None,
+    query_dirs: tuple[Path, ...],
+    params: tuple[str, ...],
+    fmt: str,
+    backend: str,
+) -> None:
+    """Run one canned query on SNAPSHOT.
+
+    \b
+    Example:
+      itsms-graph query run change-implemented-without-approval out/example.itsms --as-of 2025-06-30
+    """
+    from itsms_graph.check import check as run_check
+    from itsms_graph.queries.plan import AuditPeriod
+
+    dirs, parameters = _resolve(config_path, query_dirs, params)
+    report = run_check(
+        snapshot,
+        period=AuditPeriod.parse(as_of, period),
+        query_dirs=dirs,
+        query_ids=[query_id],
+        parameters=parameters,
+        backend=backend,
+        fail_on="none",
+    )
+    _render(report, fmt, None)
+
+
+def main() -> None:
+    """Entry point of the ``itsms-graph`` command."""
+    cli(prog_name="itsms-graph")

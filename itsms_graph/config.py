@@ -1,0 +1,46 @@
+"""The optional configuration file, ``itsms-graph.toml``: extra query folders and parameter overrides.
+
+    queries = ["audit-queries/"]      # folders of the user's own query files, relative to the file
+    [parameters]
+    review_interval = 6               # overrides the default of every query that declares it
+
+It is read from ``--config FILE``, else from ``./itsms-graph.toml`` when present.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from itsms_graph.errors import ItsmsError
+
+DEFAULT_NAME = "itsms-graph.toml"
+
+
+@dataclass
+class Config:
+    queries: list[Path] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def load_config(path: Path | None = None) -> Config:
+    if path is None:
+        path = Path(DEFAULT_NAME)
+        if not path.is_file():
+            return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ItsmsError(f"{path}: cannot read configuration: {exc}") from None
+    unknown = set(data) - {"queries", "parameters"}
+    if unknown:
+        raise ItsmsError(f"{path}: unknown configuration key(s): {', '.join(sorted(unknown))}")
+    queries = data.get("queries", [])
+    params = data.get("parameters", {})
+    if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
+        raise ItsmsError(f"{path}: queries must be a list of folder paths")
+    if not isinstance(params, dict):
+        raise ItsmsError(f"{path}: [parameters] must be a table")
+    return Config(queries=[(path.parent / q).resolve() for q in queries], parameters=dict(params))

@@ -1,0 +1,41 @@
+"""Neo4j through the official driver: the server engine for graphs that outgrow one machine.
+
+It loads with the same UNWIND ... MERGE statements as FalkorDB (after uniqueness constraints on every label's
+id) and answers canned queries with the same compiled Cypher. The password is never logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itsms_graph.engines.cypher import CypherEngine
+from itsms_graph.engines.cypher_load import constraint_statement, load_batches
+from itsms_graph.errors import EngineUnavailable
+from itsms_graph.graph.store import SMSGraph
+
+
+class Neo4jEngine(CypherEngine):
+    name = "neo4j"
+
+    def __init__(self, uri: str, user: str, password: str, database: str | None = None) -> None:
+        import neo4j
+
+        try:
+            self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+            self._driver.verify_connectivity()
+        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, ValueError) as exc:
+            raise EngineUnavailable(f"cannot reach Neo4j at {uri}: {type(exc).__name__}: {exc}") from None
+        self._database = database
+
+    def run(self, statement: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        records, _, _ = self._driver.execute_query(statement, params or {}, database_=self._database)
+        return [list(r.values()) for r in records]
+
+    def load(self, graph: SMSGraph, batch_size: int = 10_000) -> None:
+        for label in sorted(graph.labels_present()):
+            self.run(constraint_statement(label, graph.schema))
+        for statement, rows in load_batches(graph, batch_size):
+            self.run(statement, {"rows": rows})
+
+    def close(self) -> None:
+        self._driver.close()

@@ -1,0 +1,109 @@
+"""Machine renderings of a check report: JSON, CSV, Markdown and JUnit XML (for CI gates)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from xml.sax.saxutils import escape, quoteattr
+
+import orjson
+
+from itsms_graph.queries.results import Status
+from itsms_graph.reports.model import CheckReport
+
+
+def to_json(report: CheckReport) -> str:
+    return orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+
+
+CSV_COLUMNS = ["query", "status", "stage", "grade", "clauses", "finding_id", "subjects", "chain", "missing"]
+
+
+def to_csv(report: CheckReport) -> str:
+    """One row per finding; a query without findings gets one row with its status (pass / not assessable)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in report.results:
+        base = [r.query.id, r.status.value, r.query.stage, r.query.grade, " ".join(r.query.clauses)]
+        if not r.findings:
+            writer.writerow([*base, "", "", "", "; ".join(r.missing_data)])
+        for f in r.findings:
+            writer.writerow([*base, f.id, " ".join(f.subjects), "; ".join(str(h) for h in f.chain), f.missing])
+    return out.getvalue()
+
+
+def _md(text: str) -> str:
+    """Markdown table cell: escape what would break the table or be read as markup."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("*", "\\*")
+        .replace("_", "\\_")
+        .replace("`", "\\`")
+        .replace("\n", " ")
+    )
+
+
+def to_markdown(report: CheckReport) -> str:
+    d = report.to_dict()
+    lines = [
+        f"# {_md(report.title)}",
+        "",
+        f"- Tool: itsms-graph {report.tool_version} (engine: {report.engine})",
+        f"- Audit period: {d['audit_period']['start']} to {d['audit_period']['end']}",
+        f"- Findings by grade: {', '.join(f'{g} {n}' for g, n in report.counts_by_grade().items())}",
+        f"- Queries: {', '.join(f'{s} {n}' for s, n in report.status_counts().items())}",
+        "",
+        "## Inputs",
+        "",
+        "| file | SHA-256 |",
+        "|---|---|",
+        *[f"| {_md(i['path'])} | `{i['sha256']}` |" for i in d["inputs"]],
+        "",
+        "## Queries",
+        "",
+        "| query | clauses | stage | grade | status | findings |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in report.results:
+        status = r.status.value + (f" ({_md('; '.join(r.missing_data))})" if r.missing_data else "")
+        lines.append(
+            f"| {r.query.id} | {' '.join(r.query.clauses)} | {r.query.stage} | {r.query.grade} | {status} "
+            f"| {len(r.findings)} |"
+        )
+    lines += ["", "## Findings", ""]
+    for r in report.results:
+        for f in r.findings:
+            lines.append(f"- **{f.grade}** `{f.id}` ({' '.join(f.clauses)}) {_md(f.title)}: {_md(f.message)}")
+            for hop in f.chain:
+                lines.append(f"  - {_md(str(hop))}")
+    if not report.findings:
+        lines.append("No findings.")
+    return "\n".join(lines) + "\n"
+
+
+def to_junit(report: CheckReport) -> str:
+    """JUnit XML: one test case per query; a failure per query with findings; skipped when not assessable."""
+    failures = sum(1 for r in report.results if r.status is Status.FAIL)
+    skipped = sum(1 for r in report.results if r.status is Status.NOT_ASSESSABLE)
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<testsuite name="itsms-graph" tests="{len(report.results)}" failures="{failures}" '
+        f'errors="0" skipped="{skipped}">',
+    ]
+    for r in report.results:
+        name = quoteattr(r.query.id)
+        classname = quoteattr(f"stage{r.query.stage}.clause{r.query.clauses[0]}")
+        out.append(f"  <testcase classname={classname} name={name}>")
+        if r.status is Status.FAIL:
+            body = "\n".join(f"{f.id} {f.message}" for f in r.findings)
+            message = quoteattr(f"{len(r.findings)} {r.query.grade} finding(s): {r.query.title}")
+            out.append(f"    <failure message={message} type={quoteattr(r.query.grade)}>{escape(body)}</failure>")
+        elif r.status is Status.NOT_ASSESSABLE:
+            out.append(f"    <skipped message={quoteattr('not assessable: ' + '; '.join(r.missing_data))}/>")
+        out.append("  </testcase>")
+    out.append("</testsuite>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,92 @@
+"""Hand-built fixture graphs for the edge cases every engine must agree on.
+
+The audit period in every fixture is AS_OF = 2025-06-30 with 12 months: 2024-07-01 .. 2025-06-30 inclusive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from itsms_graph.graph.store import SMSGraph
+from itsms_graph.queries.plan import AuditPeriod
+from tests.builders import (
+    SRC, audit, change, document, edge, graph_with, incident, record, review, service,
+)
+
+PERIOD = AuditPeriod.parse("2025-06-30", "12M")
+
+
+def sla(sid: str, service_id: str, valid_from: str, valid_to: str) -> Callable[[SMSGraph], None]:
+    def add(g: SMSGraph) -> None:
+        node = g.add_node("SLA", sid, {"valid_from": valid_from, "valid_to": valid_to}, source_file=SRC)
+        g.add_edge("COVERS", node, f"Service:{service_id}", source_file=SRC)
+
+    return add
+
+
+def empty() -> SMSGraph:
+    return graph_with()
+
+
+def missing_approvals() -> SMSGraph:
+    return graph_with(change("C1", started="2025-01-10T09:00:00"), change("C2", started="2025-02-10T09:00:00"))
+
+
+def declared_empty_approvals() -> SMSGraph:
+    return graph_with(change("C1", started="2025-01-10T09:00:00"), change("C2", started="2025-02-10T09:00:00"),
+                      declared=("Approval",))
+
+
+def boundaries() -> SMSGraph:
+    return graph_with(
+        service("S-in", in_scope=True, catalogued=True),
+        service("S-out", catalogued=True),
+        service("S-nocat", in_scope=True),
+        service("S-sla"),
+        service("S-ext"),
+        sla("SLA-1", "S-sla", "2023-01-01", "2024-07-01"),
+        change("C-before", started="2024-06-30T23:59:59"),
+        change("C-first", started="2024-07-01T00:00:00"),
+        change("C-last", started="2025-06-30T23:59:59"),
+        change("C-after", started="2025-07-01T00:00:00"),
+        change("C-approved", started="2025-01-15T10:00:00", approval="approved"),
+        change("C-rejected", started="2025-01-16T10:00:00", approval="rejected"),
+        incident("I-in", opened="2025-06-30T23:59:59", affects=("S-in",)),
+        incident("I-out", opened="2024-06-30T12:00:00", affects=("S-out",)),
+        incident("I-nocat", opened="2024-07-01T00:00:00", affects=("S-nocat",)),
+        incident("I-u", opened="2025-03-01T08:00:00", caused_by=("C-first",), affects=("S-in",)),
+        incident("I-v", opened="2025-03-02T08:00:00", caused_by=("C-approved",), affects=("S-in",)),
+        incident("I-w", opened="2025-03-03T08:00:00", caused_by=("C-rejected",), affects=("S-ext",)),
+        audit("A-old", completed_on="2024-06-30"),
+        audit("A-planned", completed_on="2025-01-01", status="planned"),
+        review("M1", held_on="2024-07-01"),
+        document("SCOPE", "scope_statement", approved_on="2025-06-30"),
+        document("P1", "sm_policy", approved_on="2024-06-30"),
+        document("P2", "policy", approved_on="2024-01-01"),
+        document("P3", "change_policy", approved_on="2025-07-01"),
+        record("R1", "communication", recorded_on="2024-06-30", evidences=("Document:P1",)),
+        record("R2", "operational_log", recorded_on="2025-06-30", evidences=("Document:P2",)),
+    )
+
+
+def cycles() -> SMSGraph:
+    return graph_with(
+        service("S1", in_scope=True, catalogued=True),
+        service("S2", in_scope=True, catalogued=True),
+        service("S3", in_scope=True, catalogued=True),
+        edge("DEPENDS_ON", "Service:S1", "Service:S2"),
+        edge("DEPENDS_ON", "Service:S2", "Service:S1"),
+        edge("DEPENDS_ON", "Service:S3", "Service:S3"),
+        change("C1", started="2025-02-01T10:00:00"),
+        change("C2", started="2025-02-02T10:00:00", approval="approved"),
+        incident("I1", opened="2025-02-03T10:00:00", caused_by=("C1", "C2"), affects=("S1", "S2")),
+    )
+
+
+FIXTURES: dict[str, Callable[[], SMSGraph]] = {
+    "empty": empty,
+    "missing-approvals": missing_approvals,
+    "declared-empty-approvals": declared_empty_approvals,
+    "boundaries": boundaries,
+    "cycles": cycles,
+}
