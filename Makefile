@@ -1,0 +1,56 @@
+# Two commands: `make demo` (set up, run the main job on the embedded default) and `make test` (set up the
+# test extras and the Neo4j Cypher linter, then run the whole suite with lint and type checks).
+
+SHELL := /bin/bash
+# The first Python >= 3.12 on PATH (pyenv reads .python-version); override with `make PYTHON=...`.
+PYTHON ?= $(shell for p in python3.12 python3.13 python3 python; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
+	then echo $$p; break; fi; done)
+VENV := .venv
+BIN := $(VENV)/bin
+LINTER := tools/cypher-lint
+
+.PHONY: demo test install install-test linter lint typecheck bench clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "itsms-graph needs Python >= 3.12 (see .python-version)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	@touch $@ $(VENV)/.installed
+
+$(LINTER)/node_modules/.installed: $(LINTER)/package.json $(LINTER)/package-lock.json
+	npm ci --prefix $(LINTER) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+linter: $(LINTER)/node_modules/.installed
+
+demo: install
+	$(BIN)/itsms-graph demo --out out
+	@echo "open out/report.html"
+
+lint: install-test
+	$(BIN)/ruff check itsms_graph tests benchmarks
+	$(BIN)/ruff format --check itsms_graph tests benchmarks
+
+typecheck: install-test
+	$(BIN)/mypy itsms_graph
+
+test: install-test linter lint typecheck
+	$(BIN)/python -m pytest
+
+bench: install-test
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) out $(LINTER)/node_modules .pytest_cache .mypy_cache .ruff_cache

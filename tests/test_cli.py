@@ -1,0 +1,142 @@
+"""The command line, driven through click's CliRunner: output, formats, exit codes and --help examples."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from itsms_graph import __version__
+from itsms_graph.cli import cli
+from itsms_graph.graph import save_snapshot
+from tests import fixtures
+from tests.conftest import TEST_QUERIES
+
+AS_OF = ["--as-of", "2025-06-30"]
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def snap(tmp_path: Path) -> Path:
+    return save_snapshot(fixtures.boundaries(), tmp_path / "boundaries.itsms")
+
+
+def all_commands(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, (*prefix, name))
+
+
+def test_version(runner):
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("path", [p for p, _ in all_commands(cli)], ids=" ".join)
+def test_every_command_has_help_with_an_example(runner, path):
+    result = runner.invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output and "itsms-graph " + path[0] in result.output
+
+
+def test_check_fails_the_gate_on_majors_and_names_the_findings(runner, snap):
+    result = runner.invoke(cli, ["check", str(snap), *AS_OF])
+    assert result.exit_code == 1, result.output
+    assert "uncontrolled-change-caused-incident" in result.output
+    assert "Incident:I-u -[:CAUSED_BY]-> Change:C-first" in result.output
+
+
+def test_fail_on_thresholds(runner, snap):
+    assert runner.invoke(cli, ["check", str(snap), *AS_OF, "--fail-on", "none"]).exit_code == 0
+    clean = runner.invoke(cli, ["check", str(snap), *AS_OF, "--query", "scope-statement-approved"])
+    assert clean.exit_code == 0
+    minor_only = ["--query", "change-implemented-without-approval"]
+    assert runner.invoke(cli, ["check", str(snap), *AS_OF, *minor_only]).exit_code == 0
+    assert runner.invoke(cli, ["check", str(snap), *AS_OF, *minor_only, "--fail-on", "minor"]).exit_code == 1
+
+
+def test_not_assessable_is_never_a_pass_and_never_a_finding(runner, tmp_path):
+    empty = save_snapshot(fixtures.empty(), tmp_path / "empty.itsms")
+    result = runner.invoke(cli, ["check", str(empty), *AS_OF, "--format", "json", "--fail-on", "ofi"])
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    assert report["summary"]["status"] == {"pass": 0, "fail": 0, "not assessable": len(report["results"])}
+    assert all(r["missing_data"] for r in report["results"])
+
+
+def test_json_report_states_version_period_and_input_hashes(runner, snap):
+    result = runner.invoke(cli, ["check", str(snap), *AS_OF, "--format", "json"])
+    report = json.loads(result.output)
+    assert report["tool"] == {"name": "itsms-graph", "version": __version__}
+    assert report["audit_period"] == {"as_of": "2025-06-30", "start": "2024-07-01", "end": "2025-06-30"}
+    assert report["inputs"][0]["sha256"] == hashlib.sha256(snap.read_bytes()).hexdigest()
+    by_id = {r["query"]: r for r in report["results"]}
+    assert by_id["internal-audit-completed"]["findings"][0]["subjects"] == ["Clause:9.2"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "markdown", "junit", "html", "table"])
+def test_reports_are_byte_identical_for_the_same_inputs(runner, snap, tmp_path, fmt):
+    a, b = tmp_path / f"a.{fmt}", tmp_path / f"b.{fmt}"
+    for out in (a, b):
+        runner.invoke(cli, ["check", str(snap), *AS_OF, "--format", fmt, "-o", str(out)])
+    assert a.read_bytes() == b.read_bytes() and a.stat().st_size > 0
+
+
+def test_csv_and_junit_are_well_formed(runner, snap):
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(cli, ["check", str(snap), *AS_OF, "--format", "csv"]).output)))
+    assert {"query", "status", "finding_id", "chain"} <= set(rows[0])
+    assert sum(1 for r in rows if r["query"] == "change-implemented-without-approval") == 3
+    suite = ET.fromstring(runner.invoke(cli, ["check", str(snap), *AS_OF, "--format", "junit"]).output)
+    assert suite.get("failures") == str(sum(1 for c in suite if c.find("failure") is not None))
+
+
+def test_user_queries_come_from_a_folder_or_the_config_file(runner, snap, tmp_path):
+    listed = runner.invoke(cli, ["query", "list", "--queries", str(TEST_QUERIES)])
+    assert "test-dependency-cycle" in listed.output
+    config = tmp_path / "itsms-graph.toml"
+    config.write_text(f'queries = ["{TEST_QUERIES}"]\n[parameters]\nreview_interval = 13\n')
+    result = runner.invoke(cli, ["check", str(snap), *AS_OF, "--config", str(config), "--format", "json"])
+    by_id = {r["query"]: r for r in json.loads(result.output)["results"]}
+    assert "test-shared-incident" in by_id
+    assert by_id["sm-policy-current"]["status"] == "pass"  # 13-month interval reaches 2024-06-30
+
+
+def test_query_show_prints_cypher_with_parameters(runner):
+    result = runner.invoke(cli, ["query", "show", "change-implemented-without-approval", "--cypher", *AS_OF])
+    assert result.exit_code == 0
+    assert "MATCH (c:Change)" in result.output and "$v0" in result.output
+    assert '"v0": "2024-07-01T00:00:00"' in result.output
+
+
+def test_query_run(runner, snap):
+    result = runner.invoke(cli, ["query", "run", "policy-without-records", str(snap), *AS_OF, "--format", "csv"])
+    assert result.exit_code == 0 and "Document:P1" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["check", "{snap}", "--as-of", "30/06/2025"], "--as-of '30/06/2025' is not a date"),
+    (["check", "{snap}", "--period", "a year"], "--period 'a year' is not a period"),
+    (["check", "{plain}"], "not an itsms-graph snapshot"),
+    (["query", "show", "no-such-query"], "no canned query with id 'no-such-query'"),
+    (["check", "{snap}", "--queries", "{missing}"], "not a folder of query files"),
+])
+def test_bad_input_is_one_line_and_exit_2(runner, snap, tmp_path, args, message):
+    plain = tmp_path / "plain.txt"
+    plain.write_text("not a snapshot")
+    args = [a.format(snap=snap, plain=plain, missing=tmp_path / "nowhere") for a in args]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,135 @@
+"""The graph store checks every node and edge against the ontology, and snapshots round-trip exactly."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import orjson
+import pytest
+
+from itsms_graph.errors import SchemaViolation, SnapshotError
+from itsms_graph.graph import InputFile, SMSGraph, open_snapshot, save_snapshot
+from itsms_graph.ontology import clauses, load_schema, schema
+from tests import fixtures
+
+
+def test_schema_comes_from_the_ontology_file():
+    sch = schema()
+    assert {"Change", "Approval", "Clause", "Service", "Scope", "Finding"} <= set(sch.labels)
+    assert sch.relationships["APPROVES"].sources == {"Approval"}
+    assert sch.relationships["APPROVES"].targets == {"Change", "Release"}
+    assert sch.properties["actual_start"].type == "datetime"
+    assert sch.properties["inputs"].multi_valued
+    assert "scope_statement" in sch.enumerations[("Document", "kind")]
+
+
+def test_a_class_added_to_the_ontology_appears_in_the_schema(tmp_path: Path):
+    src = Path(__file__).resolve().parent.parent / "ontology"
+    for name in ("itsms.ttl", "shapes.ttl", "clauses.ttl"):
+        (tmp_path / name).write_text((src / name).read_text())
+    with (tmp_path / "itsms.ttl").open("a") as fh:
+        fh.write('\nitsms:Vendor a owl:Class ; rdfs:label "Vendor" ; rdfs:comment "A test class." .\n')
+    assert "Vendor" in load_schema(tmp_path).labels
+
+
+def test_clause_catalogue_covers_4_to_10_with_parents():
+    numbers = [c.number for c in clauses()]
+    assert numbers[0] == "4" and numbers[-1] == "10.2"
+    assert {"8.5.1.3", "8.7.3.1", "8.3.4.2", "9.4"} <= set(numbers)
+    graph = SMSGraph()
+    assert graph.count("Clause") == len(numbers)
+    assert graph.neighbours("Clause:8.5.1.3", "PART_OF", "out") == ["Clause:8.5.1"]
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda g: g.add_node("Gadget", "x", source_file="f"), "unknown label"),
+    (lambda g: g.add_node("Change", "x", {"colour": "red"}, source_file="f"), "no property 'colour'"),
+    (lambda g: g.add_node("Change", "x", {"actual_start": "2025-13"}, source_file="f"), "is not a datetime"),
+    (lambda g: g.add_node("Change", "x", {"emergency": "yes"}, source_file="f"), "is not a boolean"),
+    (lambda g: g.add_node("Document", "x", {"kind": "poem"}, source_file="f"), "not one of"),
+    (lambda g: g.add_node("Change", "", source_file="f"), "non-empty id"),
+    (lambda g: g.add_edge("APPROVES", "Clause:4", "Clause:4.1", source_file="f"), "does not allow"),
+    (lambda g: g.add_edge("FLIES_TO", "Clause:4", "Clause:4.1", source_file="f"), "unknown relationship"),
+    (lambda g: g.add_edge("PART_OF", "Clause:4", "Clause:99", source_file="f"), "does not exist"),
+])
+def test_the_store_rejects_what_the_ontology_does_not_allow(call, message):
+    with pytest.raises(SchemaViolation, match=message):
+        call(SMSGraph())
+
+
+def test_every_node_and_edge_carries_provenance():
+    graph = fixtures.boundaries()
+    for nid in graph.nx.nodes:
+        assert graph.nx.nodes[nid]["source_file"]
+    for _, _, attrs in graph.nx.edges(data=True):
+        assert attrs["source_file"]
+
+
+def test_typed_indexes_agree_with_the_graph():
+    graph = fixtures.boundaries()
+    for label in graph.labels_present():
+        assert set(graph.nodes(label)) == {n for n, a in graph.nx.nodes(data=True) if a["label"] == label}
+    for rel in graph.rel_types_present():
+        assert sorted(graph.edges(rel)) == sorted((s, t) for s, t, k in graph.nx.edges(keys=True) if k == rel)
+
+
+def test_a_relationship_exists_once_like_merge():
+    graph = fixtures.boundaries()
+    before = graph.edge_count("AFFECTS")
+    graph.add_edge("AFFECTS", "Incident:I-in", "Service:S-in", source_file="again.csv")
+    assert graph.edge_count("AFFECTS") == before
+
+
+def graph_state(graph: SMSGraph):
+    nodes = sorted((n, sorted(a.items())) for n, a in graph.nx.nodes(data=True))
+    edges = sorted((s, t, k, sorted(a.items())) for s, t, k, a in graph.nx.edges(keys=True, data=True))
+    return nodes, edges, sorted(graph.declared_labels), graph.inputs
+
+
+def test_snapshot_round_trips_and_is_deterministic(tmp_path: Path):
+    graph = fixtures.boundaries()
+    graph.declared_labels.add("Release")
+    graph.add_input(InputFile(path="changes.csv", sha256="0" * 64, profile="test", rows=6))
+    a = save_snapshot(graph, tmp_path / "a.itsms")
+    b = save_snapshot(fixtures.boundaries(), tmp_path / "b.itsms")
+    reopened = open_snapshot(a)
+    assert graph_state(reopened) == graph_state(graph)
+    assert reopened.neighbours("Change:C-first", "CAUSED_BY", "in") == ["Incident:I-u"]
+    graph2 = fixtures.boundaries()
+    graph2.declared_labels.add("Release")
+    graph2.add_input(InputFile(path="changes.csv", sha256="0" * 64, profile="test", rows=6))
+    assert save_snapshot(graph2, tmp_path / "c.itsms").read_bytes() == a.read_bytes()
+    assert b.read_bytes() != a.read_bytes()
+
+
+def _rewrite(path: Path, member: str, payload) -> None:
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members[member] = orjson.dumps(payload)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def test_snapshots_are_versioned_and_checked(tmp_path: Path):
+    path = save_snapshot(fixtures.cycles(), tmp_path / "s.itsms")
+    manifest = orjson.loads(zipfile.ZipFile(path).read("manifest.json"))
+    assert manifest["format"] == "itsms-graph-snapshot" and manifest["format_version"] == 1
+
+    newer = tmp_path / "newer.itsms"
+    newer.write_bytes(path.read_bytes())
+    _rewrite(newer, "manifest.json", {**manifest, "format_version": 99})
+    with pytest.raises(SnapshotError, match="version 99 is not supported"):
+        open_snapshot(newer)
+
+    smuggled = tmp_path / "smuggled.itsms"
+    smuggled.write_bytes(path.read_bytes())
+    _rewrite(smuggled, "nodes/Evil) DETACH DELETE (n.json", {"ids": [], "columns": {}})
+    with pytest.raises(SnapshotError, match="not in the ontology"):
+        open_snapshot(smuggled)
+
+    not_zip = tmp_path / "plain.itsms"
+    not_zip.write_text("hello")
+    with pytest.raises(SnapshotError, match="not an itsms-graph snapshot"):
+        open_snapshot(not_zip)
