@@ -57,6 +57,8 @@ class PropertyDef:
     multi_valued: bool
     title: str
     comment: str
+    #: a flag whose absence means false/none: never a data gap when no node carries it
+    marker: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,12 +194,14 @@ def load_schema(ontology_dir: Path | None = None) -> Schema:
             raise OntologyError(f"datatype property {_local(prop)} has unsupported range {range_}")
         domain = graph.value(prop, RDFS.domain)
         multi = graph.value(prop, ITSMS.multiValued)
+        marker = graph.value(prop, ITSMS.marker)
         key = property_key_name(_local(prop))
         properties[key] = PropertyDef(
             key=key,
             type=XSD_TYPES[range_],  # type: ignore[index]
             labels=_members(graph, domain) if domain is not None else frozenset(),  # type: ignore[arg-type]
             multi_valued=bool(isinstance(multi, Literal) and multi.toPython() is True),
+            marker=bool(isinstance(marker, Literal) and marker.toPython() is True),
             title=_text(graph, prop, RDFS.label),
             comment=_text(graph, prop, RDFS.comment),
         )

@@ -35,12 +35,7 @@ def _distinct_relationships(rels: list[tuple[str, str]]) -> list[str]:
     Neo4j never binds one relationship twice within a pattern; FalkorDB does (found by the parity tests), so
     the statement says it explicitly and every engine returns the same rows.
     """
-    return [
-        a + " <> " + b
-        for i, (a, type_a) in enumerate(rels)
-        for b, type_b in rels[i + 1 :]
-        if type_a == type_b
-    ]
+    return [a + " <> " + b for i, (a, type_a) in enumerate(rels) for b, type_b in rels[i + 1 :] if type_a == type_b]
 
 
 def _predicate(var: str, f: BoundFilter) -> str:

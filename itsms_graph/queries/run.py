@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from itsms_graph.engines.base import Engine
-from itsms_graph.queries.definition import MatchNode, QueryDefinition
+from itsms_graph.ontology import schema
+from itsms_graph.queries.definition import Filter, MatchNode, QueryDefinition
 from itsms_graph.queries.plan import AuditPeriod, bind
 from itsms_graph.queries.results import QueryResult, Status, findings_for
 
@@ -20,20 +21,21 @@ Need = tuple[str, str | None]  # (label, property or None)
 
 
 def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
-    """What the data must hold: a list of requirements, each a list of alternatives, each a list of needs."""
+    """What the data must hold: a list of requirements, each a list of alternatives, each a list of needs.
+
+    Marker properties (flags such as ``unresolved``, whose absence means false) are never needs.
+    """
+    props = schema().properties
+
+    def needs_of(label: str, filters: tuple[Filter, ...]) -> list[Need]:
+        return [(label, None)] + [(label, f.prop) for f in filters if not props[f.prop].marker]
+
     reqs: list[list[list[Need]]] = []
     for item in query.match:
         if isinstance(item, MatchNode):
-            reqs.append([[(item.label, None)] + [(item.label, f.prop) for f in item.where]])
+            reqs.append([needs_of(item.label, item.where)])
     for cond in query.conditions:
-        alternatives = []
-        for path in cond.spec.alternatives:
-            needs: list[Need] = []
-            for step in path:
-                needs.append((step.label, None))
-                needs += [(step.label, f.prop) for f in step.where]
-            alternatives.append(needs)
-        reqs.append(alternatives)
+        reqs.append([[n for step in path for n in needs_of(step.label, step.where)] for path in cond.spec.alternatives])
     return reqs
 
 

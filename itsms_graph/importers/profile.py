@@ -1,0 +1,176 @@
+"""Import profiles: a declarative YAML description of one source's export, checked against the ontology.
+
+A profile lists tables. Each table says which file(s) it reads, how (format, delimiter, encoding, null
+spellings), which column is the record's id and which label it becomes, which columns become which ontology
+properties (with true/false spellings, date formats, value maps, and how duplicate rows aggregate), and which
+columns are references to other labels through which relationship type (with multi-value separators and
+markers that are not ids, such as BPIC 2014's ``#MULTIVALUE``). Property types come from the ontology.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from itsms_graph.errors import InputError
+from itsms_graph.ontology import Schema, schema
+
+Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "yaml"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Column(_Strict):
+    """How one column becomes one property value."""
+
+    column: str | None = None
+    value: Any = None  # a constant instead of a column
+    formats: tuple[str, ...] = ()  # strptime formats for date/datetime (ISO-8601 always accepted)
+    true: tuple[str, ...] = ("true", "True", "TRUE", "1", "yes", "Yes", "Y", "y")
+    false: tuple[str, ...] = ("false", "False", "FALSE", "0", "no", "No", "N", "n")
+    map: dict[str, Any] = Field(default_factory=dict)  # source spelling -> ontology value
+    decimal_comma: bool = False
+    #: how rows that merge into one node combine this property: the later row wins (last), or the extreme
+    aggregate: Literal["last", "first", "min", "max"] = "last"
+    split: str | None = None  # list properties: separator
+
+    @model_validator(mode="after")
+    def _source(self) -> Column:
+        if (self.column is None) == (self.value is None):
+            raise ValueError("a property takes exactly one of column or value")
+        return self
+
+
+class Reference(_Strict):
+    """A column holding the id(s) of other records, linked through a relationship type."""
+
+    column: str
+    rel: str
+    label: str
+    dir: Literal["out", "in"] = "out"  # out: (record)-[rel]->(target)
+    separator: str | None = None
+    #: the row describes the referenced node itself (e.g. a CI named on a change row): it is not unresolved
+    defines: bool = False
+    properties: dict[str, Column] = Field(default_factory=dict)
+    #: link from another reference's node instead of from the record (e.g. a CI PART_OF its component)
+    source: str | None = Field(default=None, description="column of another reference of this table")
+    id_prefix: str = ""
+
+
+class Record(_Strict):
+    label: str
+    id: str  # the id column, or "@row": the file name and row number (a log without record ids)
+    id_prefix: str = ""
+    #: duplicate ids merge; the row with the latest value in this column wins (else the last row)
+    latest_by: str | None = None
+
+
+class Table(_Strict):
+    name: str
+    files: tuple[str, ...] = Field(min_length=1)  # glob patterns, matched against file names
+    format: Format | None = None
+    delimiter: str | None = None
+    encoding: str | None = None
+    records_key: str | None = None  # JSON: the key of the list of records ("records" for ServiceNow)
+    sheet: str | None = None  # XLSX sheet name (default: the first)
+    nulls: tuple[str, ...] = ("", "NULL", "null", "?", "-", "N/A")
+    not_ids: tuple[str, ...] = ()  # markers meaning "several references, not named"
+    record: Record
+    properties: dict[str, Column] = Field(default_factory=dict)
+    references: tuple[Reference, ...] = ()
+    #: labels this table covers even when it has no rows (an empty register is evidence of absence)
+    declares: tuple[str, ...] = ()
+
+
+class Profile(_Strict):
+    id: str
+    title: str
+    description: str = ""
+    source: str = ""  # citation / documentation of the export format
+    tables: tuple[Table, ...] = Field(min_length=1)
+
+    def columns(self, table: Table) -> set[str]:
+        """Every column the table's mapping reads."""
+        cols = {table.record.id} - {"@row"}
+        if table.record.latest_by:
+            cols.add(table.record.latest_by)
+        cols |= {c.column for c in table.properties.values() if c.column}
+        for ref in table.references:
+            cols.add(ref.column)
+            cols |= {c.column for c in ref.properties.values() if c.column}
+        return cols
+
+    def check_against(self, sch: Schema) -> list[str]:
+        """Problems with the ontology (unknown labels, properties, relationship types, endpoints)."""
+        problems: list[str] = []
+        for t in self.tables:
+            where = f"table {t.name}"
+            if t.record.label not in sch.labels:
+                problems.append(f"{where}: label {t.record.label!r} is not in the ontology")
+                continue
+            problems += _check_props(sch, t.record.label, t.properties, where)
+            by_column = {r.column: r for r in t.references}
+            for ref in t.references:
+                rwhere = f"{where}, reference {ref.column!r}"
+                if ref.label not in sch.labels:
+                    problems.append(f"{rwhere}: label {ref.label!r} is not in the ontology")
+                    continue
+                rel = sch.relationships.get(ref.rel)
+                src_label = t.record.label
+                if ref.source is not None:
+                    if ref.source not in by_column:
+                        problems.append(f"{rwhere}: source {ref.source!r} is not a reference of the table")
+                        continue
+                    src_label = by_column[ref.source].label
+                if rel is None:
+                    problems.append(f"{rwhere}: relationship type {ref.rel!r} is not in the ontology")
+                else:
+                    a, b = (src_label, ref.label) if ref.dir == "out" else (ref.label, src_label)
+                    if not rel.allows(a, b):
+                        problems.append(f"{rwhere}: the ontology does not allow ({a})-[:{ref.rel}]->({b})")
+                problems += _check_props(sch, ref.label, ref.properties, rwhere)
+            for label in t.declares:
+                if label not in sch.labels:
+                    problems.append(f"{where}: declares {label!r}, which is not in the ontology")
+        return problems
+
+
+def _check_props(sch: Schema, label: str, props: dict[str, Column], where: str) -> list[str]:
+    allowed = sch.properties_of(label)
+    out = []
+    for key, col in props.items():
+        if key not in allowed or key in ("id", "source_file", "source_row", "source_path"):
+            out.append(f"{where}: the ontology gives {label} no property {key!r}")
+            continue
+        enum = sch.enumerations.get((label, key))
+        if enum is not None:
+            bad = [v for v in col.map.values() if v not in enum]
+            if col.value is not None and col.value not in enum:
+                bad.append(col.value)
+            if bad:
+                out.append(f"{where}: {label}.{key} has no value {bad[0]!r} (allowed: {', '.join(enum)})")
+    return out
+
+
+def load_profile(path: Path, sch: Schema | None = None) -> Profile:
+    """Read and validate a profile file; InputError names the file and every problem."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read profile: {exc}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError("a profile is a mapping of keys", file=str(path))
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise InputError("; ".join(problems), file=str(path)) from None
+    problems = profile.check_against(sch or schema())
+    if problems:
+        raise InputError("; ".join(problems), file=str(path))
+    return profile

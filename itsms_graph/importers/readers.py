@@ -1,0 +1,246 @@
+"""Reading export files as streams of rows: CSV/TSV (dialect and encoding detected), XLSX, JSON, JSON Lines, YAML,
+and ``.gz`` of any of them. A row is ``(row number, {column: value})``; rows are never held twice in memory.
+
+Row numbers are what a person sees: in a CSV or a sheet the header is row 1 and the first record row 2; in JSON
+the first record is row 1 (``records[0]``).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+from itsms_graph.errors import InputError
+
+csv.field_size_limit(1 << 24)
+_SNIFF_BYTES = 1 << 16
+
+
+@dataclass
+class RowSource:
+    """An opened file: its columns and an iterator of rows."""
+
+    path: Path
+    format: str
+    columns: list[str]
+    rows: Iterator[tuple[int, dict[str, Any]]]
+    encoding: str = ""
+    delimiter: str = ""
+
+
+def detect_format(path: Path) -> str:
+    name = path.name.lower().removesuffix(".gz")
+    for ext, fmt in (
+        (".csv", "csv"),
+        (".tsv", "tsv"),
+        (".txt", "csv"),
+        (".xlsx", "xlsx"),
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "json"),
+        (".yaml", "yaml"),
+        (".yml", "yaml"),
+    ):
+        if name.endswith(ext):
+            return fmt
+    raise InputError("cannot tell the format from the file name (use a profile's format:)", file=str(path))
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with _open_binary(path) as fh:
+            return fh.read(_SNIFF_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read: {exc}", file=str(path)) from None
+
+
+def detect_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM) when the head decodes as UTF-8, else cp1252 (Windows Latin-1)."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not merely a multi-byte character cut at the end of the head
+            return "cp1252"
+    return "utf-8"
+
+
+def _detect_delimiter(sample: str, fmt: str) -> str:
+    if fmt == "tsv":
+        return "\t"
+    first = sample.splitlines()[0] if sample else ""
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _text_stream(path: Path, encoding: str) -> IO[str]:
+    return io.TextIOWrapper(_open_binary(path), encoding=encoding, newline="")
+
+
+def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None) -> RowSource:
+    head = _head(path)
+    enc = encoding or detect_encoding(head)
+    try:
+        sample = head.decode(enc, errors="replace")
+    except LookupError:
+        raise InputError(f"unknown encoding {enc!r}", file=str(path)) from None
+    delim = delimiter or _detect_delimiter(sample, fmt)
+    stream = _text_stream(path, enc)
+    reader = csv.reader(stream, delimiter=delim)
+    try:
+        header = next(reader)
+    except StopIteration:
+        stream.close()
+        raise InputError("the file is empty (no header row)", file=str(path), row=1) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        stream.close()
+        raise InputError(f"cannot read the header: {exc}", file=str(path), row=1) from None
+    columns = [c.strip() for c in header]
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        row_no = 1
+        try:
+            for values in reader:
+                row_no += 1
+                if len(values) > len(columns) and any(v.strip() for v in values[len(columns) :]):
+                    yield row_no, {"__error__": f"row has {len(values)} fields, the header has {len(columns)}"}
+                    continue
+                yield row_no, {c: v for c, v in zip(columns, values, strict=False) if c}
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"not valid {enc} text ({exc.reason}); state the profile's encoding", file=str(path), row=row_no + 1
+            ) from None
+        except csv.Error as exc:
+            raise InputError(f"malformed CSV: {exc}", file=str(path), row=row_no + 1) from None
+        except (EOFError, zlib.error, OSError) as exc:
+            raise InputError(f"the file is truncated or corrupt: {exc}", file=str(path), row=row_no + 1) from None
+        finally:
+            stream.close()
+
+    return RowSource(path, fmt, [c for c in columns if c], rows(), enc, delim)
+
+
+def _records_rows(path: Path, fmt: str, records: list[Any]) -> RowSource:
+    columns: list[str] = []
+    seen: set[str] = set()
+    for rec in records:
+        if isinstance(rec, dict):
+            for k in rec:
+                if k not in seen:
+                    seen.add(k)
+                    columns.append(str(k))
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        for i, rec in enumerate(records, start=1):
+            if not isinstance(rec, dict):
+                yield i, {"__error__": f"record {i} is not an object"}
+                continue
+            yield i, {str(k): _flatten(v) for k, v in rec.items()}
+
+    return RowSource(path, fmt, columns, rows())
+
+
+def _flatten(value: Any) -> Any:
+    """ServiceNow exports references as {"value": sys_id, "display_value": ...} when asked for both."""
+    if isinstance(value, dict) and "value" in value:
+        return value["value"]
+    return value
+
+
+def _load_structured(path: Path, fmt: str, records_key: str | None) -> RowSource:
+    try:
+        with _open_binary(path) as fh:
+            raw = fh.read()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"the file is truncated or corrupt: {exc}", file=str(path)) from None
+    text = raw.decode(detect_encoding(raw[:_SNIFF_BYTES]), errors="strict")
+    try:
+        if fmt == "jsonl":
+            data: Any = []
+            for n, line in enumerate(text.splitlines(), start=1):
+                if line.strip():
+                    try:
+                        data.append(json.loads(line))
+                    except json.JSONDecodeError as exc:
+                        raise InputError(f"malformed JSON line: {exc.msg}", file=str(path), row=n) from None
+        elif fmt == "json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON: {exc.msg} at line {exc.lineno}", file=str(path)) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed YAML: {exc}", file=str(path)) from None
+    if isinstance(data, dict):
+        key = records_key or next((k for k in ("records", "result", "rows") if k in data), None)
+        if key is None or not isinstance(data.get(key), list):
+            raise InputError("expected a list of records, or an object with a 'records' list", file=str(path))
+        data = data[key]
+    if not isinstance(data, list):
+        raise InputError("expected a list of records", file=str(path))
+    return _records_rows(path, fmt, data)
+
+
+def _xlsx_rows(path: Path, sheet: str | None) -> RowSource:
+    try:
+        import openpyxl
+    except ImportError:
+        raise InputError("reading XLSX needs openpyxl (pip install openpyxl)", file=str(path)) from None
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        raise InputError(f"not a readable XLSX workbook: {exc}", file=str(path)) from None
+    if sheet is not None and sheet not in book.sheetnames:
+        raise InputError(f"no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})", file=str(path))
+    ws = book[sheet] if sheet else book.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    header = next(it, None)
+    if header is None:
+        raise InputError("the sheet is empty (no header row)", file=str(path), row=1)
+    columns = [str(c).strip() if c is not None else "" for c in header]
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            for n, values in enumerate(it, start=2):
+                yield n, {c: v for c, v in zip(columns, values, strict=False) if c}
+        finally:
+            book.close()
+
+    return RowSource(path, "xlsx", [c for c in columns if c], rows())
+
+
+def open_rows(
+    path: Path,
+    *,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    records_key: str | None = None,
+    sheet: str | None = None,
+) -> RowSource:
+    """Open *path* and return its columns and a lazy iterator of its rows."""
+    if not path.is_file():
+        raise InputError("no such file", file=str(path))
+    fmt = fmt or detect_format(path)
+    if fmt in ("csv", "tsv"):
+        return _csv_rows(path, fmt, encoding, delimiter)
+    if fmt == "xlsx":
+        return _xlsx_rows(path, sheet)
+    return _load_structured(path, fmt, records_key)

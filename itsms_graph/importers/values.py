@@ -1,0 +1,99 @@
+"""Turning a cell into an ontology value: nulls, true/false spellings, date formats, value maps, decimal commas.
+
+A value that cannot be converted raises ValueError with the reason; the importer adds file, row and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from itsms_graph.importers.profile import Column
+
+_ISO_DATETIME = (
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S.%f",
+)
+_ISO_DATE = ("%Y-%m-%d",)
+
+
+def is_null(raw: Any, nulls: tuple[str, ...]) -> bool:
+    if raw is None:
+        return True
+    return isinstance(raw, str) and raw.strip() in nulls
+
+
+def _parse_temporal(text: str, formats: tuple[str, ...], kind: str) -> str:
+    for fmt in (*formats, *(_ISO_DATETIME + _ISO_DATE)):
+        try:
+            parsed = dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        if kind == "date":
+            return parsed.date().isoformat()
+        return parsed.replace(microsecond=0).isoformat()
+    shown = ", ".join(formats) if formats else "ISO-8601"
+    raise ValueError(f"{text!r} is not a {kind} in the format {shown}")
+
+
+def convert(raw: Any, kind: str, col: Column, nulls: tuple[str, ...]) -> Any:
+    """The ontology value of *raw* for a property of type *kind*; None when the cell is null."""
+    if is_null(raw, nulls):
+        return None
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if raw in col.map:
+            return col.map[raw]
+    elif col.map and str(raw) in col.map:
+        return col.map[str(raw)]
+    if kind == "string":
+        if isinstance(raw, float) and raw.is_integer():
+            return str(int(raw))
+        if isinstance(raw, (dt.datetime, dt.date)):
+            return raw.isoformat()
+        return str(raw)
+    if kind == "integer":
+        if isinstance(raw, bool):
+            raise ValueError(f"{raw!r} is not an integer")
+        if isinstance(raw, int):
+            return raw
+        if isinstance(raw, float) and raw.is_integer():
+            return int(raw)
+        text = str(raw).replace(",", ".") if col.decimal_comma else str(raw)
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not an integer") from None
+        if not number.is_integer():
+            raise ValueError(f"{raw!r} is not a whole number")
+        return int(number)
+    if kind == "float":
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return float(raw)
+        text = str(raw).replace(".", "").replace(",", ".") if col.decimal_comma else str(raw)
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a number") from None
+    if kind == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw)
+        if text in col.true:
+            return True
+        if text in col.false:
+            return False
+        raise ValueError(
+            f"{raw!r} is none of the true spellings ({', '.join(col.true)}) or false spellings ({', '.join(col.false)})"
+        )
+    if kind in ("date", "datetime"):
+        if isinstance(raw, dt.datetime):
+            return raw.date().isoformat() if kind == "date" else raw.replace(microsecond=0).isoformat()
+        if isinstance(raw, dt.date):
+            return raw.isoformat() if kind == "date" else dt.datetime.combine(raw, dt.time()).isoformat()
+        return _parse_temporal(str(raw), col.formats, kind)
+    raise ValueError(f"unsupported property type {kind}")
