@@ -272,8 +272,9 @@ def query_list(config_path: Path | None, query_dirs: tuple[Path, ...], params: t
 
     dirs, _ = _resolve(config_path, query_dirs, params)
     table = Table()
-    for col in ("id", "clauses", "stage", "grade", "title"):
-        table.add_column(col)
+    for col in ("id", "clauses", "stage", "grade"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("title")
     for q in load_catalogue(dirs).values():
         table.add_row(q.id, " ".join(q.clauses), str(q.stage), q.grade, q.title)
     _console().print(table)

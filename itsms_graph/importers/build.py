@@ -217,7 +217,7 @@ class Importer:
             if order_key is not None:
                 self._latest[nid] = order_key
             report.accepted += 1
-        ends = {ref.column: [] for ref, _ in refs}
+        ends: dict[str, list[str]] = {ref.column: [] for ref, _ in refs}
         for ref, (targets, unnamed) in refs:
             if unnamed:
                 self._mark_unnamed(nid, ref)
@@ -327,9 +327,9 @@ class Importer:
                 self.graph.add_node(
                     p.target_label, p.target_local, {"unresolved": True}, source_file=p.file, source_row=p.row
                 )
-            if self.graph.nx.nodes[target].get("unresolved"):
-                self.report.unresolved[(p.rel, p.target_label)] += 1
             a, b = (p.source, target) if p.direction == "out" else (target, p.source)
+            if self.graph.nx.nodes[target].get("unresolved") and not self.graph.nx.has_edge(a, b, key=p.rel):
+                self.report.unresolved[(p.rel, p.target_label)] += 1
             try:
                 self.graph.add_edge(p.rel, a, b, source_file=p.file, source_row=p.row)
             except SchemaViolation as exc:

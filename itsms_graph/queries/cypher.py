@@ -9,10 +9,21 @@ ontology); every value is a ``$parameter``.
 from __future__ import annotations
 
 from itsms_graph.ontology import schema
-from itsms_graph.queries.definition import MatchNode, MatchRel, QueryDefinition, Step
+from itsms_graph.queries.definition import ANY, MatchNode, MatchRel, QueryDefinition, Step
 from itsms_graph.queries.plan import BoundFilter, BoundQuery
 
 _OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def _key(prop: str) -> str:
+    if prop not in schema().properties:
+        raise ValueError(f"{prop!r} is not an ontology property")
+    return prop
+
+
+def _label(var: str, label: str) -> str:
+    """``(var:Label)``, or ``(var)`` for any label."""
+    return "(" + var + ("" if label == ANY else ":" + _name("label", label)) + ")"
 
 
 def _name(kind: str, value: str) -> str:
@@ -25,7 +36,7 @@ def _name(kind: str, value: str) -> str:
 
 
 def _rel(rel_type: str, direction: str, var: str = "") -> str:
-    body = "-[" + var + ":" + _name("type", rel_type) + "]-"
+    body = "-[" + var + ("" if rel_type == ANY else ":" + _name("type", rel_type)) + "]-"
     return body + ">" if direction == "out" else "<" + body
 
 
@@ -39,7 +50,9 @@ def _distinct_relationships(rels: list[tuple[str, str]]) -> list[str]:
 
 
 def _predicate(var: str, f: BoundFilter) -> str:
-    ref = var + "." + f.prop
+    ref = var + "." + _key(f.prop)
+    if f.other is not None:
+        return ref + " " + _OPS[f.op] + " " + var + "." + _key(f.other)
     if f.op == "is_null":
         return ref + " IS NULL"
     if f.op == "not_null":
@@ -62,17 +75,22 @@ def compile_query(bound: BoundQuery) -> str:
     pattern = ""
     preds: list[str] = []
     rels: list[tuple[str, str]] = []
+    captured: dict[str, str] = {}
     for i, item in enumerate(query.match):
         if isinstance(item, MatchNode):
-            pattern += "(" + item.node + ":" + _name("label", item.label) + ")"
+            pattern += _label(item.node, item.label)
             preds += [_predicate(item.node, f) for f in bound.filters[(0, i)]]
         else:
             assert isinstance(item, MatchRel)
             var = f"r{len(rels)}"
             pattern += _rel(item.rel, item.dir, var)
             rels.append((var, item.rel))
+            if item.rel == ANY:
+                captured[f"rel{i}"] = "type(" + var + ")"
     lines = ["MATCH " + pattern + _where(preds + _distinct_relationships(rels))]
-    carried = ", ".join(variables)
+    carried = ", ".join(variables + list(captured))
+    if captured:
+        lines.append("WITH " + ", ".join(variables + [expr + " AS " + name for name, expr in captured.items()]))
     for ci, cond in enumerate(query.conditions):
         counts: list[str] = []
         for ai, path in enumerate(cond.spec.alternatives):
@@ -83,8 +101,8 @@ def compile_query(bound: BoundQuery) -> str:
             counts.append(count_var)
         total = " + ".join(counts)
         lines.append("WITH " + carried + (" WHERE " + total + (" = 0" if cond.negated else " > 0")))
-    returned = ", ".join(v + ".id AS " + v for v in variables)
-    lines.append("RETURN DISTINCT " + returned + " ORDER BY " + carried)
+    returned = ", ".join(c + ".id AS " + c if c in variables else c for c in query.columns)
+    lines.append("RETURN DISTINCT " + returned + " ORDER BY " + ", ".join(query.columns))
     return "\n".join(lines)
 
 
@@ -95,7 +113,7 @@ def _optional(bound: BoundQuery, ci: int, ai: int, start: str, path: tuple[Step,
     for si, step in enumerate(path):
         var = f"x{ci}_{ai}_{si}"
         rel_var = f"y{ci}_{ai}_{si}" if len(path) > 1 else ""
-        pattern += _rel(step.rel, step.dir, rel_var) + "(" + var + ":" + _name("label", step.label) + ")"
+        pattern += _rel(step.rel, step.dir, rel_var) + _label(var, step.label)
         preds += [_predicate(var, f) for f in bound.filters[(1, ci, ai, si)]]
         rels.append((rel_var, step.rel))
     return "OPTIONAL MATCH " + pattern + _where(preds + _distinct_relationships(rels))

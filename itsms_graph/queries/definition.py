@@ -27,6 +27,8 @@ from itsms_graph.ontology import Schema, clause_numbers, schema
 
 Grade = Literal["major", "minor", "ofi", "data-quality"]
 GRADE_ORDER: dict[str, int] = {"data-quality": 0, "ofi": 1, "minor": 2, "major": 3}
+#: A match node's label or a match relationship's type that stands for any label or type.
+ANY = "any"
 Op = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "is_null", "not_null", "in_period"]
 _VAR = r"^[a-z][a-z0-9_]*$"
 _DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*-\s*([a-z][a-z0-9_]*))?$")
@@ -42,13 +44,15 @@ class Filter(_Strict):
     value: Any = None
     param: str | None = None
     date: str | None = None
+    other: str | None = None  # another property of the same node
+
 
     @model_validator(mode="after")
     def _one_operand(self) -> Filter:
-        given = [x for x in (self.value, self.param, self.date) if x is not None]
+        given = [x for x in (self.value, self.param, self.date, self.other) if x is not None]
         needs_operand = self.op not in ("is_null", "not_null", "in_period")
         if needs_operand and len(given) != 1:
-            raise ValueError(f"filter on {self.prop!r} with op {self.op} needs exactly one of value, param, date")
+            raise ValueError(f"filter on {self.prop!r} with op {self.op} needs exactly one of value, param, date, other")
         if not needs_operand and given:
             raise ValueError(f"filter on {self.prop!r} with op {self.op} takes no operand")
         if self.date is not None and not _DATE_EXPR.match(self.date):
@@ -139,6 +143,12 @@ class QueryDefinition(_Strict):
     def variables(self) -> list[str]:
         return [m.node for m in self.nodes]
 
+    @property
+    def columns(self) -> list[str]:
+        """The result row's columns: every node variable, and the type of every ``rel: any`` (as rel<i>)."""
+        return [m.node if isinstance(m, MatchNode) else f"rel{i}" for i, m in enumerate(self.match)
+                if isinstance(m, MatchNode) or m.rel == ANY]
+
     def check_against(self, sch: Schema, known_clauses: frozenset[str]) -> None:
         """Validate names against the ontology and the clause catalogue; raise ValueError naming the fault."""
         for number in self.clauses:
@@ -170,12 +180,15 @@ class QueryDefinition(_Strict):
                     here = step.label
 
     def _check_label(self, sch: Schema, label: str, filters: tuple[Filter, ...]) -> None:
-        if label not in sch.labels:
+        if label != ANY and label not in sch.labels:
             raise ValueError(f"label {label!r} is not in the ontology")
-        props = sch.properties_of(label)
+        props = sch.properties if label == ANY else sch.properties_of(label)
         for f in filters:
             if f.prop not in props:
                 raise ValueError(f"the ontology gives {label} no property {f.prop!r}")
+            if f.other is not None and (f.other not in props or props[f.other].type != props[f.prop].type):
+                raise ValueError(f"{label}.{f.prop} cannot be compared with {f.other!r} (not a property of the "
+                                 "same type)")
             if f.param is not None and f.param not in self.parameters:
                 raise ValueError(f"filter uses parameter {f.param!r}, which parameters does not declare")
             if f.date is not None:
@@ -193,11 +206,13 @@ class QueryDefinition(_Strict):
 
     @staticmethod
     def _check_rel(sch: Schema, rel_type: str, direction: str, here: str, there: str) -> None:
+        if rel_type == ANY:
+            return
         rel = sch.relationships.get(rel_type)
         if rel is None:
             raise ValueError(f"relationship type {rel_type!r} is not in the ontology")
         source, target = (here, there) if direction == "out" else (there, here)
-        if not rel.allows(source, target):
+        if ANY not in (source, target) and not rel.allows(source, target):
             raise ValueError(f"the ontology does not allow ({source})-[:{rel_type}]->({target})")
 
 

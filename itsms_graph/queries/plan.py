@@ -79,8 +79,9 @@ class BoundFilter:
 
     prop: str
     op: str  # eq ne lt le gt ge in not_in is_null not_null
-    param: str | None  # Cypher parameter name; None for is_null / not_null
+    param: str | None  # Cypher parameter name; None for is_null / not_null and property comparisons
     value: Any
+    other: str | None = None  # compare with this property of the same node instead of a parameter
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,9 @@ class _Binder:
         return day
 
     def bind(self, label: str, f: Filter) -> list[BoundFilter]:
-        kind = self.schema.property_type(label, f.prop)
+        kind = self.schema.properties[f.prop].type
+        if f.other is not None:
+            return [BoundFilter(f.prop, f.op, None, None, f.other)]
         if f.op in ("is_null", "not_null"):
             return [BoundFilter(f.prop, f.op, None, None)]
         if f.op == "in_period":

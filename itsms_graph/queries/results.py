@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from itsms_graph.queries.definition import GRADE_ORDER, MatchNode, MatchRel, QueryDefinition
+from itsms_graph.queries.definition import ANY, GRADE_ORDER, MatchNode, MatchRel, QueryDefinition
 
 
 class Status(StrEnum):
@@ -70,13 +70,14 @@ def finding_id(query_id: str, subjects: tuple[str, ...]) -> str:
 
 def chain_of(query: QueryDefinition, row: tuple[str, ...]) -> tuple[Hop, ...]:
     """The matched path as hops, each drawn in the relationship's own direction."""
-    ids = dict(zip(query.variables, row, strict=True))
+    values = dict(zip(query.columns, row, strict=True))
     hops = []
     for i in range(1, len(query.match), 2):
         left, rel, right = query.match[i - 1], query.match[i], query.match[i + 1]
         assert isinstance(left, MatchNode) and isinstance(rel, MatchRel) and isinstance(right, MatchNode)
-        a, b = ids[left.node], ids[right.node]
-        hops.append(Hop(a, rel.rel, b) if rel.dir == "out" else Hop(b, rel.rel, a))
+        a, b = values[left.node], values[right.node]
+        rel_type = values[f"rel{i}"] if rel.rel == ANY else rel.rel
+        hops.append(Hop(a, rel_type, b) if rel.dir == "out" else Hop(b, rel_type, a))
     return tuple(hops)
 
 
@@ -96,7 +97,8 @@ def findings_for(query: QueryDefinition, rows: list[tuple[str, ...]]) -> list[Fi
 
     if query.expect == "some":
         return [] if rows else [make((f"Clause:{query.clauses[0]}",), ())]
-    return [make(row, chain_of(query, row)) for row in rows]
+    nodes = [i for i, c in enumerate(query.columns) if c in query.variables]
+    return [make(tuple(row[i] for i in nodes), chain_of(query, row)) for row in rows]
 
 
 def at_or_above(grade: str, threshold: str) -> bool:

@@ -13,11 +13,13 @@ from typing import Any
 
 from itsms_graph.engines.base import Engine
 from itsms_graph.ontology import schema
-from itsms_graph.queries.definition import Filter, MatchNode, QueryDefinition
+from itsms_graph.queries.definition import ANY, Filter, MatchNode, QueryDefinition
 from itsms_graph.queries.plan import AuditPeriod, bind
 from itsms_graph.queries.results import QueryResult, Status, findings_for
 
 Need = tuple[str, str | None]  # (label, property or None)
+#: Labels every graph holds whatever was imported (the clause catalogue): they prove no source was read.
+BUILT_IN_LABELS = frozenset({"Clause"})
 
 
 def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
@@ -28,7 +30,14 @@ def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
     props = schema().properties
 
     def needs_of(label: str, filters: tuple[Filter, ...]) -> list[Need]:
-        return [(label, None)] + [(label, f.prop) for f in filters if not props[f.prop].marker]
+        if label == ANY:  # a pattern over every label needs some imported record, not one label
+            return [(ANY, None)] + [(ANY, f.prop) for f in filters if not props[f.prop].marker]
+        needs: list[Need] = [(label, None)]
+        for f in filters:
+            for key in (f.prop, f.other):
+                if key is not None and not props[key].marker:
+                    needs.append((label, key))
+        return needs
 
     reqs: list[list[list[Need]]] = []
     for item in query.match:
@@ -53,14 +62,25 @@ class _Assessor:
 
     def gap(self, need: Need) -> str | None:
         label, prop = need
+        if label == ANY and prop is None:
+            imported = [lb for lb in sorted(schema().labels) if lb not in BUILT_IN_LABELS]
+            found = any(lb in self.declared or self.count(lb) for lb in imported)
+            return None if found else "no imported records"
+        if label == ANY:
+            domain = schema().properties[prop].labels or frozenset(schema().labels)
+            present = any(self.count(lb) and self._present(lb, prop) for lb in sorted(domain))
+            return None if present else f"no record has {prop}"
         n = self.count(label)
         if prop is None:
             return None if n or label in self.declared else f"no {label} records"
         if n == 0:
             return None  # the label's own need reports it
+        return None if self._present(label, prop) else f"no {label} record has {prop}"
+
+    def _present(self, label: str, prop: str) -> bool:
         if (label, prop) not in self._props:
             self._props[(label, prop)] = self.engine.property_present(label, prop)
-        return None if self._props[(label, prop)] else f"no {label} record has {prop}"
+        return self._props[(label, prop)]
 
     def missing(self, query: QueryDefinition) -> list[str]:
         out: list[str] = []
