@@ -51,13 +51,15 @@ class FileReport:
     accepted: int = 0
     merged: int = 0
     rejected: int = 0
+    #: rows another table of the profile takes (the table's row filter does not match them)
+    skipped: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     edges: int = 0
     unnamed_references: int = 0
 
     @property
     def balanced(self) -> bool:
-        return self.rows_read == self.accepted + self.merged + self.rejected
+        return self.rows_read == self.accepted + self.merged + self.rejected + self.skipped
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -98,6 +100,7 @@ class ImportReport:
                 "accepted": sum(f.accepted for f in self.files),
                 "merged": sum(f.merged for f in self.files),
                 "rejected": self.rejected,
+                "skipped": sum(f.skipped for f in self.files),
             },
         }
 
@@ -171,6 +174,10 @@ class Importer:
         self.graph.declared_labels.update((table.record.label, *table.declares))
         for row_no, row in source.rows:
             report.rows_read += 1
+            if table.where is not None and "__error__" not in row and not table.where.accepts(
+                    row.get(table.where.column)):
+                report.skipped += 1
+                continue
             try:
                 self._import_row(table, path.name, row_no, row, report)
             except _RowRejected as rej:
@@ -274,6 +281,11 @@ class Importer:
         targets, unnamed = [], False
         for part in parts:
             text = part.strip()
+            if ref.map and text in ref.map:
+                mapped = ref.map[text]
+                if mapped is None:
+                    continue
+                text = mapped
             if not text or text in table.nulls:
                 continue
             if text in table.not_ids:

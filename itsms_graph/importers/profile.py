@@ -60,14 +60,31 @@ class Reference(_Strict):
     #: link from another reference's node instead of from the record (e.g. a CI PART_OF its component)
     source: str | None = Field(default=None, description="column of another reference of this table")
     id_prefix: str = ""
+    #: cell spelling -> target id, or null for "no reference" (e.g. an in_scope column: {"yes": "SMS", "no": null})
+    map: dict[str, str | None] = Field(default_factory=dict)
 
 
 class Record(_Strict):
     label: str
     id: str  # the id column, or "@row": the file name and row number (a log without record ids)
     id_prefix: str = ""
-    #: duplicate ids merge; the row with the latest value in this column wins (else the last row)
+    #: duplicate ids merge; the row with the latest value of this property (a key of the table's properties,
+    #: e.g. updated_at) wins; without it the later row wins
     latest_by: str | None = None
+
+
+class RowFilter(_Strict):
+    """Which rows of a file a table takes (e.g. one issue type of a Jira export); the others are 'skipped'."""
+
+    column: str
+    in_: tuple[str, ...] = Field(default=(), alias="in")
+    not_in: tuple[str, ...] = ()
+
+    def accepts(self, value: Any) -> bool:
+        text = "" if value is None else str(value).strip()
+        if self.in_ and text not in self.in_:
+            return False
+        return text not in self.not_in
 
 
 class Table(_Strict):
@@ -81,6 +98,7 @@ class Table(_Strict):
     nulls: tuple[str, ...] = ("", "NULL", "null", "?", "-", "N/A")
     not_ids: tuple[str, ...] = ()  # markers meaning "several references, not named"
     record: Record
+    where: RowFilter | None = None
     properties: dict[str, Column] = Field(default_factory=dict)
     references: tuple[Reference, ...] = ()
     #: labels this table covers even when it has no rows (an empty register is evidence of absence)
@@ -97,8 +115,8 @@ class Profile(_Strict):
     def columns(self, table: Table) -> set[str]:
         """Every column the table's mapping reads."""
         cols = {table.record.id} - {"@row"}
-        if table.record.latest_by:
-            cols.add(table.record.latest_by)
+        if table.where is not None:
+            cols.add(table.where.column)
         cols |= {c.column for c in table.properties.values() if c.column}
         for ref in table.references:
             cols.add(ref.column)
@@ -114,6 +132,8 @@ class Profile(_Strict):
                 problems.append(f"{where}: label {t.record.label!r} is not in the ontology")
                 continue
             problems += _check_props(sch, t.record.label, t.properties, where)
+            if t.record.latest_by is not None and t.record.latest_by not in t.properties:
+                problems.append(f"{where}: latest_by {t.record.latest_by!r} is not one of the table's properties")
             by_column = {r.column: r for r in t.references}
             for ref in t.references:
                 rwhere = f"{where}, reference {ref.column!r}"
