@@ -130,6 +130,8 @@ class Importer:
     keep_going: bool = False
     report: ImportReport = field(default_factory=ImportReport)
     progress: Callable[[str, int], None] | None = None
+    #: read at most this many rows of each file (profile check on a sample)
+    sample_rows: int | None = None
     _pending: list[_Pending] = field(default_factory=list)
     _latest: dict[str, Any] = field(default_factory=dict)
 
@@ -173,9 +175,14 @@ class Importer:
         self.report.files.append(report)
         self.graph.declared_labels.update((table.record.label, *table.declares))
         for row_no, row in source.rows:
+            if self.sample_rows is not None and report.rows_read >= self.sample_rows:
+                break
             report.rows_read += 1
-            if table.where is not None and "__error__" not in row and not table.where.accepts(
-                    row.get(table.where.column)):
+            if (
+                table.where is not None
+                and "__error__" not in row
+                and not table.where.accepts(row.get(table.where.column))
+            ):
                 report.skipped += 1
                 continue
             try:

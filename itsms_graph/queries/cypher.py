@@ -37,7 +37,7 @@ def _name(kind: str, value: str) -> str:
 
 def _rel(rel_type: str, direction: str, var: str = "") -> str:
     body = "-[" + var + ("" if rel_type == ANY else ":" + _name("type", rel_type)) + "]-"
-    return body + ">" if direction == "out" else "<" + body
+    return {"out": body + ">", "in": "<" + body}.get(direction, body)
 
 
 def _distinct_relationships(rels: list[tuple[str, str]]) -> list[str]:

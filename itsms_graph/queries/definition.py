@@ -46,13 +46,14 @@ class Filter(_Strict):
     date: str | None = None
     other: str | None = None  # another property of the same node
 
-
     @model_validator(mode="after")
     def _one_operand(self) -> Filter:
         given = [x for x in (self.value, self.param, self.date, self.other) if x is not None]
         needs_operand = self.op not in ("is_null", "not_null", "in_period")
         if needs_operand and len(given) != 1:
-            raise ValueError(f"filter on {self.prop!r} with op {self.op} needs exactly one of value, param, date, other")
+            raise ValueError(
+                f"filter on {self.prop!r} with op {self.op} needs exactly one of value, param, date, other"
+            )
         if not needs_operand and given:
             raise ValueError(f"filter on {self.prop!r} with op {self.op} takes no operand")
         if self.date is not None and not _DATE_EXPR.match(self.date):
@@ -62,7 +63,7 @@ class Filter(_Strict):
 
 class Step(_Strict):
     rel: str
-    dir: Literal["out", "in"]
+    dir: Literal["out", "in", "both"]
     label: str
     where: tuple[Filter, ...] = ()
 
@@ -112,7 +113,7 @@ class MatchNode(_Strict):
 
 class MatchRel(_Strict):
     rel: str
-    dir: Literal["out", "in"]
+    dir: Literal["out", "in", "both"]
 
 
 class Parameter(_Strict):
@@ -146,8 +147,11 @@ class QueryDefinition(_Strict):
     @property
     def columns(self) -> list[str]:
         """The result row's columns: every node variable, and the type of every ``rel: any`` (as rel<i>)."""
-        return [m.node if isinstance(m, MatchNode) else f"rel{i}" for i, m in enumerate(self.match)
-                if isinstance(m, MatchNode) or m.rel == ANY]
+        return [
+            m.node if isinstance(m, MatchNode) else f"rel{i}"
+            for i, m in enumerate(self.match)
+            if isinstance(m, MatchNode) or m.rel == ANY
+        ]
 
     def check_against(self, sch: Schema, known_clauses: frozenset[str]) -> None:
         """Validate names against the ontology and the clause catalogue; raise ValueError naming the fault."""
@@ -187,8 +191,9 @@ class QueryDefinition(_Strict):
             if f.prop not in props:
                 raise ValueError(f"the ontology gives {label} no property {f.prop!r}")
             if f.other is not None and (f.other not in props or props[f.other].type != props[f.prop].type):
-                raise ValueError(f"{label}.{f.prop} cannot be compared with {f.other!r} (not a property of the "
-                                 "same type)")
+                raise ValueError(
+                    f"{label}.{f.prop} cannot be compared with {f.other!r} (not a property of the same type)"
+                )
             if f.param is not None and f.param not in self.parameters:
                 raise ValueError(f"filter uses parameter {f.param!r}, which parameters does not declare")
             if f.date is not None:
@@ -209,6 +214,10 @@ class QueryDefinition(_Strict):
         if rel_type == ANY:
             return
         rel = sch.relationships.get(rel_type)
+        if rel is not None and direction == "both":
+            if not (rel.allows(here, there) or rel.allows(there, here)):
+                raise ValueError(f"the ontology allows no {rel_type} between {here} and {there}")
+            return
         if rel is None:
             raise ValueError(f"relationship type {rel_type!r} is not in the ontology")
         source, target = (here, there) if direction == "out" else (there, here)

@@ -57,6 +57,10 @@ def _ok(graph: SMSGraph, nid: str, label: str, filters: tuple[BoundFilter, ...])
 
 def _steps(graph: SMSGraph, nid: str, rel_type: str, direction: str) -> Iterator[tuple[str, Edge]]:
     """(next node, the relationship as (source, target, type)) over one type, or over any type."""
+    if direction == "both":
+        yield from _steps(graph, nid, rel_type, "out")
+        yield from _steps(graph, nid, rel_type, "in")
+        return
     if rel_type != ANY:
         for nxt in graph.neighbours(nid, rel_type, direction):
             yield nxt, ((nid, nxt, rel_type) if direction == "out" else (nxt, nid, rel_type))
@@ -67,8 +71,16 @@ def _steps(graph: SMSGraph, nid: str, rel_type: str, direction: str) -> Iterator
             yield nxt, ((nid, nxt, key) if direction == "out" else (nxt, nid, key))
 
 
-def _path_exists(graph: SMSGraph, bound: BoundQuery, ci: int, ai: int, start: str, path: tuple[Step, ...],
-                 depth: int = 0, used: frozenset[Edge] = frozenset()) -> bool:
+def _path_exists(
+    graph: SMSGraph,
+    bound: BoundQuery,
+    ci: int,
+    ai: int,
+    start: str,
+    path: tuple[Step, ...],
+    depth: int = 0,
+    used: frozenset[Edge] = frozenset(),
+) -> bool:
     step = path[depth]
     filters = bound.filters[(1, ci, ai, depth)]
     for nxt, edge in _steps(graph, start, step.rel, step.dir):

@@ -77,6 +77,7 @@ def chain_of(query: QueryDefinition, row: tuple[str, ...]) -> tuple[Hop, ...]:
         assert isinstance(left, MatchNode) and isinstance(rel, MatchRel) and isinstance(right, MatchNode)
         a, b = values[left.node], values[right.node]
         rel_type = values[f"rel{i}"] if rel.rel == ANY else rel.rel
+        # "both": the row does not say which way the relationship points; read it from the later node
         hops.append(Hop(a, rel_type, b) if rel.dir == "out" else Hop(b, rel_type, a))
     return tuple(hops)
 

@@ -62,11 +62,11 @@ class _Assessor:
 
     def gap(self, need: Need) -> str | None:
         label, prop = need
-        if label == ANY and prop is None:
-            imported = [lb for lb in sorted(schema().labels) if lb not in BUILT_IN_LABELS]
-            found = any(lb in self.declared or self.count(lb) for lb in imported)
-            return None if found else "no imported records"
         if label == ANY:
+            if prop is None:
+                imported = [lb for lb in sorted(schema().labels) if lb not in BUILT_IN_LABELS]
+                found = any(lb in self.declared or self.count(lb) for lb in imported)
+                return None if found else "no imported records"
             domain = schema().properties[prop].labels or frozenset(schema().labels)
             present = any(self.count(lb) and self._present(lb, prop) for lb in sorted(domain))
             return None if present else f"no record has {prop}"

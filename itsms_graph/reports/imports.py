@@ -1,0 +1,50 @@
+"""Renderings of an import report: per file, rows read = accepted + merged + rejected (+ skipped)."""
+
+from __future__ import annotations
+
+import orjson
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from itsms_graph.graph.store import SMSGraph
+from itsms_graph.importers.build import ImportReport
+
+
+def to_import_json(report: ImportReport) -> str:
+    return orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+
+
+def render_import_text(report: ImportReport, graph: SMSGraph, console: Console, *, max_rejections: int = 10) -> None:
+    table = Table(title="import")
+    for col in ("file", "table", "rows read", "accepted", "merged", "rejected", "skipped", "edges", "balanced"):
+        table.add_column(col, justify="left" if col in ("file", "table") else "right")
+    for f in report.files:
+        table.add_row(
+            escape(f.file),
+            f.table,
+            f"{f.rows_read:,}",
+            f"{f.accepted:,}",
+            f"{f.merged:,}",
+            f"{f.rejected:,}",
+            f"{f.skipped:,}",
+            f"{f.edges:,}",
+            "yes" if f.balanced else "[red]NO[/red]",
+        )
+    console.print(table)
+    for f in report.files:
+        for r in f.rejections[:max_rejections]:
+            console.print(f"rejected: {escape(str(r))}", highlight=False)
+        if f.rejected > max_rejections:
+            console.print(
+                f"  ... {f.rejected - max_rejections} more rejections in {escape(f.file)} (--report json lists them)"
+            )
+    for (rel, label), n in sorted(report.unresolved.items()):
+        console.print(
+            f"unresolved: {n:,} {rel} reference(s) to {label} ids that no input contains "
+            "(placeholders flagged unresolved)"
+        )
+    for table_name in report.skipped_tables:
+        console.print(f"no file for table {table_name}")
+    counts = ", ".join(f"{k} {v:,}" for k, v in graph.counts().items())
+    console.print(f"graph: {counts}")
