@@ -1,6 +1,6 @@
 """Small builders for fixture graphs that read like the feature.
 
-    graph_with(service("S1", in_scope=True, catalogued=True), change("C1", started="2025-03-01T10:00:00"))
+graph_with(service("S1", in_scope=True, catalogued=True), change("C1", started="2025-03-01T10:00:00"))
 """
 
 from __future__ import annotations
@@ -45,8 +45,7 @@ def service(sid: str, *, in_scope: bool = False, catalogued: bool = False, statu
     return add
 
 
-def change(cid: str, *, started: str | None = None, approval: str | None = None,
-           affects: tuple[str, ...] = ()) -> Part:
+def change(cid: str, *, started: str | None = None, approval: str | None = None, affects: tuple[str, ...] = ()) -> Part:
     """A change; *approval* is the decision of an Approval that approves it (none when None)."""
 
     def add(g: SMSGraph) -> None:
@@ -62,8 +61,7 @@ def change(cid: str, *, started: str | None = None, approval: str | None = None,
 
 def incident(iid: str, *, opened: str, caused_by: tuple[str, ...] = (), affects: tuple[str, ...] = ()) -> Part:
     def add(g: SMSGraph) -> None:
-        node = g.add_node("Incident", iid, {"opened_at": opened, "priority": 2}, source_file=SRC,
-                          source_row=_row(g))
+        node = g.add_node("Incident", iid, {"opened_at": opened, "priority": 2}, source_file=SRC, source_row=_row(g))
         for cid in caused_by:
             g.add_edge("CAUSED_BY", node, f"Change:{cid}", source_file=SRC)
         for sid in affects:
@@ -74,16 +72,22 @@ def incident(iid: str, *, opened: str, caused_by: tuple[str, ...] = (), affects:
 
 def document(did: str, kind: str, *, approved_on: str | None = None) -> Part:
     def add(g: SMSGraph) -> None:
-        g.add_node("Document", did, {"kind": kind, "title": did, "approved_on": approved_on}, source_file=SRC,
-                   source_row=_row(g))
+        g.add_node(
+            "Document",
+            did,
+            {"kind": kind, "title": did, "approved_on": approved_on},
+            source_file=SRC,
+            source_row=_row(g),
+        )
 
     return add
 
 
 def record(rid: str, kind: str, *, recorded_on: str, evidences: tuple[str, ...] = ()) -> Part:
     def add(g: SMSGraph) -> None:
-        node = g.add_node("Record", rid, {"kind": kind, "recorded_on": recorded_on}, source_file=SRC,
-                          source_row=_row(g))
+        node = g.add_node(
+            "Record", rid, {"kind": kind, "recorded_on": recorded_on}, source_file=SRC, source_row=_row(g)
+        )
         for target in evidences:
             g.add_edge("EVIDENCES", node, target, source_file=SRC)
 
@@ -92,8 +96,9 @@ def record(rid: str, kind: str, *, recorded_on: str, evidences: tuple[str, ...] 
 
 def audit(aid: str, *, completed_on: str | None, status: str = "completed") -> Part:
     def add(g: SMSGraph) -> None:
-        g.add_node("InternalAudit", aid, {"status": status, "completed_on": completed_on}, source_file=SRC,
-                   source_row=_row(g))
+        g.add_node(
+            "InternalAudit", aid, {"status": status, "completed_on": completed_on}, source_file=SRC, source_row=_row(g)
+        )
 
     return add
 

@@ -10,7 +10,16 @@ from collections.abc import Callable
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.queries.plan import AuditPeriod
 from tests.builders import (
-    SRC, audit, change, document, edge, graph_with, incident, record, review, service,
+    SRC,
+    audit,
+    change,
+    document,
+    edge,
+    graph_with,
+    incident,
+    record,
+    review,
+    service,
 )
 
 PERIOD = AuditPeriod.parse("2025-06-30", "12M")
@@ -33,8 +42,9 @@ def missing_approvals() -> SMSGraph:
 
 
 def declared_empty_approvals() -> SMSGraph:
-    return graph_with(change("C1", started="2025-01-10T09:00:00"), change("C2", started="2025-02-10T09:00:00"),
-                      declared=("Approval",))
+    return graph_with(
+        change("C1", started="2025-01-10T09:00:00"), change("C2", started="2025-02-10T09:00:00"), declared=("Approval",)
+    )
 
 
 def boundaries() -> SMSGraph:

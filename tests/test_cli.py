@@ -125,13 +125,16 @@ def test_query_run(runner, snap):
     assert result.exit_code == 0 and "Document:P1" in result.output
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["check", "{snap}", "--as-of", "30/06/2025"], "--as-of '30/06/2025' is not a date"),
-    (["check", "{snap}", "--period", "a year"], "--period 'a year' is not a period"),
-    (["check", "{plain}"], "not an itsms-graph snapshot"),
-    (["query", "show", "no-such-query"], "no canned query with id 'no-such-query'"),
-    (["check", "{snap}", "--queries", "{missing}"], "not a folder of query files"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "{snap}", "--as-of", "30/06/2025"], "--as-of '30/06/2025' is not a date"),
+        (["check", "{snap}", "--period", "a year"], "--period 'a year' is not a period"),
+        (["check", "{plain}"], "not an itsms-graph snapshot"),
+        (["query", "show", "no-such-query"], "no canned query with id 'no-such-query'"),
+        (["check", "{snap}", "--queries", "{missing}"], "not a folder of query files"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(runner, snap, tmp_path, args, message):
     plain = tmp_path / "plain.txt"
     plain.write_text("not a snapshot")

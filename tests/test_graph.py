@@ -42,17 +42,20 @@ def test_clause_catalogue_covers_4_to_10_with_parents():
     assert graph.neighbours("Clause:8.5.1.3", "PART_OF", "out") == ["Clause:8.5.1"]
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda g: g.add_node("Gadget", "x", source_file="f"), "unknown label"),
-    (lambda g: g.add_node("Change", "x", {"colour": "red"}, source_file="f"), "no property 'colour'"),
-    (lambda g: g.add_node("Change", "x", {"actual_start": "2025-13"}, source_file="f"), "is not a datetime"),
-    (lambda g: g.add_node("Change", "x", {"emergency": "yes"}, source_file="f"), "is not a boolean"),
-    (lambda g: g.add_node("Document", "x", {"kind": "poem"}, source_file="f"), "not one of"),
-    (lambda g: g.add_node("Change", "", source_file="f"), "non-empty id"),
-    (lambda g: g.add_edge("APPROVES", "Clause:4", "Clause:4.1", source_file="f"), "does not allow"),
-    (lambda g: g.add_edge("FLIES_TO", "Clause:4", "Clause:4.1", source_file="f"), "unknown relationship"),
-    (lambda g: g.add_edge("PART_OF", "Clause:4", "Clause:99", source_file="f"), "does not exist"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda g: g.add_node("Gadget", "x", source_file="f"), "unknown label"),
+        (lambda g: g.add_node("Change", "x", {"colour": "red"}, source_file="f"), "no property 'colour'"),
+        (lambda g: g.add_node("Change", "x", {"actual_start": "2025-13"}, source_file="f"), "is not a datetime"),
+        (lambda g: g.add_node("Change", "x", {"emergency": "yes"}, source_file="f"), "is not a boolean"),
+        (lambda g: g.add_node("Document", "x", {"kind": "poem"}, source_file="f"), "not one of"),
+        (lambda g: g.add_node("Change", "", source_file="f"), "non-empty id"),
+        (lambda g: g.add_edge("APPROVES", "Clause:4", "Clause:4.1", source_file="f"), "does not allow"),
+        (lambda g: g.add_edge("FLIES_TO", "Clause:4", "Clause:4.1", source_file="f"), "unknown relationship"),
+        (lambda g: g.add_edge("PART_OF", "Clause:4", "Clause:99", source_file="f"), "does not exist"),
+    ],
+)
 def test_the_store_rejects_what_the_ontology_does_not_allow(call, message):
     with pytest.raises(SchemaViolation, match=message):
         call(SMSGraph())

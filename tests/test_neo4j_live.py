@@ -28,8 +28,12 @@ def neo4j_engine():
         pytest.skip("live Neo4j tier: NEO4J_URI is not set (see README, 'Architects')")
     from itsms_graph.engines.neo4j import Neo4jEngine
 
-    engine = Neo4jEngine(URI, os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", ""),
-                         os.environ.get("NEO4J_DATABASE") or None)
+    engine = Neo4jEngine(
+        URI,
+        os.environ.get("NEO4J_USER", "neo4j"),
+        os.environ.get("NEO4J_PASSWORD", ""),
+        os.environ.get("NEO4J_DATABASE") or None,
+    )
     [[count]] = engine.run("MATCH (n) RETURN count(n)")
     if count:
         pytest.fail(f"the live Neo4j database at {URI} holds {count} nodes: the suite needs an empty database")
@@ -46,13 +50,15 @@ def outcome(results):
 def test_neo4j_equals_networkx(neo4j_engine, name):
     graph = fixtures.FIXTURES[name]()
     catalogue = load_catalogue([TEST_QUERIES])
-    expected = outcome(run_queries(EmbeddedEngine(graph), catalogue.values(), fixtures.PERIOD,
-                                   declared_labels=graph.declared_labels))
+    expected = outcome(
+        run_queries(EmbeddedEngine(graph), catalogue.values(), fixtures.PERIOD, declared_labels=graph.declared_labels)
+    )
     neo4j_engine.run("MATCH (n) DETACH DELETE n")
     neo4j_engine.load(graph)
     neo4j_engine.load(graph)  # idempotent
     for label in graph.labels_present():
         assert neo4j_engine.label_count(label) == graph.count(label)
-    actual = outcome(run_queries(neo4j_engine, catalogue.values(), fixtures.PERIOD,
-                                 declared_labels=graph.declared_labels))
+    actual = outcome(
+        run_queries(neo4j_engine, catalogue.values(), fixtures.PERIOD, declared_labels=graph.declared_labels)
+    )
     assert actual == expected

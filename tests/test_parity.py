@@ -32,12 +32,12 @@ def outcome(results):
 
 def assert_parity(graph, db, name):
     catalogue = load_catalogue([TEST_QUERIES])
-    expected = outcome(run_queries(EmbeddedEngine(graph), catalogue.values(), fixtures.PERIOD,
-                                   declared_labels=graph.declared_labels))
+    expected = outcome(
+        run_queries(EmbeddedEngine(graph), catalogue.values(), fixtures.PERIOD, declared_labels=graph.declared_labels)
+    )
     engine = falkordb_engine.FalkorDBEngine(graph_name=name, db=db)
     engine.load(graph)
-    actual = outcome(run_queries(engine, catalogue.values(), fixtures.PERIOD,
-                                 declared_labels=graph.declared_labels))
+    actual = outcome(run_queries(engine, catalogue.values(), fixtures.PERIOD, declared_labels=graph.declared_labels))
     assert actual == expected
     return expected
 
@@ -59,5 +59,4 @@ def test_falkordb_holds_what_networkx_holds(falkor_db):
     rows = engine.run("MATCH ()-[r]->() RETURN type(r) AS t, count(r) AS n")
     assert {t: n for t, n in rows} == {t: graph.edge_count(t) for t in graph.rel_types_present()}
     [[props]] = engine.run("MATCH (c:Change {id: $id}) RETURN properties(c)", {"id": "Change:C-first"})
-    assert props == {"id": "Change:C-first", **{k: v for k, v in graph.node("Change:C-first").items()
-                                                  if k != "label"}}
+    assert props == {"id": "Change:C-first", **{k: v for k, v in graph.node("Change:C-first").items() if k != "label"}}

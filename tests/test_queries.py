@@ -19,15 +19,23 @@ from tests.conftest import TEST_QUERIES
 
 def results_of(graph, period=fixtures.PERIOD, dirs=()):
     catalogue = load_catalogue(dirs)
-    return {r.query.id: r for r in run_queries(EmbeddedEngine(graph), catalogue.values(), period,
-                                               declared_labels=graph.declared_labels)}
+    return {
+        r.query.id: r
+        for r in run_queries(EmbeddedEngine(graph), catalogue.values(), period, declared_labels=graph.declared_labels)
+    }
 
 
 def test_catalogue_ships_the_nine_core_queries():
     assert set(load_catalogue()) >= {
-        "scope-statement-approved", "sm-policy-current", "service-delivered-not-in-catalogue",
-        "service-delivered-outside-scope", "policy-without-records", "change-implemented-without-approval",
-        "uncontrolled-change-caused-incident", "internal-audit-completed", "management-review-held",
+        "scope-statement-approved",
+        "sm-policy-current",
+        "service-delivered-not-in-catalogue",
+        "service-delivered-outside-scope",
+        "policy-without-records",
+        "change-implemented-without-approval",
+        "uncontrolled-change-caused-incident",
+        "internal-audit-completed",
+        "management-review-held",
     }
 
 
@@ -54,29 +62,38 @@ def boundary_results():
     return results_of(fixtures.boundaries())
 
 
-@pytest.mark.parametrize(("query_id", "status", "rows"), [
-    # actual_start in [2024-07-01T00:00:00, 2025-07-01T00:00:00); rejected approvals do not count
-    ("change-implemented-without-approval", Status.FAIL,
-     [("Change:C-first",), ("Change:C-last",), ("Change:C-rejected",)]),
-    # C-first caused I-u on S-in (in scope); C-rejected's incident is on S-ext (outside scope)
-    ("uncontrolled-change-caused-incident", Status.FAIL, [("Change:C-first", "Incident:I-u", "Service:S-in")]),
-    # S-nocat: incident at the first instant of the period; S-sla: SLA valid on the period's first day;
-    # S-ext: an incident in the period (scope does not matter here)
-    ("service-delivered-not-in-catalogue", Status.FAIL,
-     [("Service:S-ext",), ("Service:S-nocat",), ("Service:S-sla",)]),
-    # S-out is catalogued and outside the scope, but its only incident is before the period
-    ("service-delivered-outside-scope", Status.PASS, []),
-    # the only completed audit was on 2024-06-30: exactly 12 months before as-of, outside the interval
-    ("internal-audit-completed", Status.FAIL, []),
-    # the review on 2024-07-01 is the first day inside the interval
-    ("management-review-held", Status.PASS, [("ManagementReview:M1",)]),
-    # approved on the as-of date itself
-    ("scope-statement-approved", Status.PASS, [("Document:SCOPE",)]),
-    # approved exactly 12 months before as-of: outside the review interval
-    ("sm-policy-current", Status.FAIL, []),
-    # P1's only record is the day before the period; P3 is approved after as-of, so not yet in force
-    ("policy-without-records", Status.FAIL, [("Document:P1",)]),
-])
+@pytest.mark.parametrize(
+    ("query_id", "status", "rows"),
+    [
+        # actual_start in [2024-07-01T00:00:00, 2025-07-01T00:00:00); rejected approvals do not count
+        (
+            "change-implemented-without-approval",
+            Status.FAIL,
+            [("Change:C-first",), ("Change:C-last",), ("Change:C-rejected",)],
+        ),
+        # C-first caused I-u on S-in (in scope); C-rejected's incident is on S-ext (outside scope)
+        ("uncontrolled-change-caused-incident", Status.FAIL, [("Change:C-first", "Incident:I-u", "Service:S-in")]),
+        # S-nocat: incident at the first instant of the period; S-sla: SLA valid on the period's first day;
+        # S-ext: an incident in the period (scope does not matter here)
+        (
+            "service-delivered-not-in-catalogue",
+            Status.FAIL,
+            [("Service:S-ext",), ("Service:S-nocat",), ("Service:S-sla",)],
+        ),
+        # S-out is catalogued and outside the scope, but its only incident is before the period
+        ("service-delivered-outside-scope", Status.PASS, []),
+        # the only completed audit was on 2024-06-30: exactly 12 months before as-of, outside the interval
+        ("internal-audit-completed", Status.FAIL, []),
+        # the review on 2024-07-01 is the first day inside the interval
+        ("management-review-held", Status.PASS, [("ManagementReview:M1",)]),
+        # approved on the as-of date itself
+        ("scope-statement-approved", Status.PASS, [("Document:SCOPE",)]),
+        # approved exactly 12 months before as-of: outside the review interval
+        ("sm-policy-current", Status.FAIL, []),
+        # P1's only record is the day before the period; P3 is approved after as-of, so not yet in force
+        ("policy-without-records", Status.FAIL, [("Document:P1",)]),
+    ],
+)
 def test_boundaries_of_the_audit_period(boundary_results, query_id, status, rows):
     result = boundary_results[query_id]
     assert result.status is status
@@ -93,7 +110,8 @@ def test_existence_failures_are_findings_against_the_clause(boundary_results):
 def test_findings_name_the_chain_and_have_stable_ids(boundary_results):
     [finding] = boundary_results["uncontrolled-change-caused-incident"].findings
     assert [str(h) for h in finding.chain] == [
-        "Incident:I-u -[:CAUSED_BY]-> Change:C-first", "Incident:I-u -[:AFFECTS]-> Service:S-in",
+        "Incident:I-u -[:CAUSED_BY]-> Change:C-first",
+        "Incident:I-u -[:AFFECTS]-> Service:S-in",
     ]
     again = results_of(fixtures.boundaries())["uncontrolled-change-caused-incident"].findings[0]
     assert finding.id == again.id and finding.id.startswith("uncontrolled-change-caused-incident:")
@@ -102,13 +120,16 @@ def test_findings_name_the_chain_and_have_stable_ids(boundary_results):
 def test_cycles_never_reuse_a_relationship_within_a_pattern():
     results = results_of(fixtures.cycles(), dirs=[TEST_QUERIES])
     assert results["test-dependency-cycle"].rows == [
-        ("Service:S1", "Service:S2", "Service:S1"), ("Service:S2", "Service:S1", "Service:S2"),
+        ("Service:S1", "Service:S2", "Service:S1"),
+        ("Service:S2", "Service:S1", "Service:S2"),
     ]
     assert results["test-shared-incident"].rows == [
-        ("Change:C1", "Incident:I1", "Change:C2"), ("Change:C2", "Incident:I1", "Change:C1"),
+        ("Change:C1", "Incident:I1", "Change:C2"),
+        ("Change:C2", "Incident:I1", "Change:C1"),
     ]
     assert results["uncontrolled-change-caused-incident"].rows == [
-        ("Change:C1", "Incident:I1", "Service:S1"), ("Change:C1", "Incident:I1", "Service:S2"),
+        ("Change:C1", "Incident:I1", "Service:S1"),
+        ("Change:C1", "Incident:I1", "Service:S2"),
     ]
 
 
@@ -127,11 +148,14 @@ def test_audit_period_arithmetic():
     assert add_months(__import__("datetime").date(2024, 3, 31), -1).isoformat() == "2024-02-29"
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("id: bad\n", "title"),
-    ("{}", "id"),
-    ("unknown_key: 1\n", "unknown_key"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id: bad\n", "title"),
+        ("{}", "id"),
+        ("unknown_key: 1\n", "unknown_key"),
+    ],
+)
 def test_malformed_query_files_are_named(tmp_path: Path, text, message):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
@@ -152,14 +176,19 @@ expect: none
 """
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ("match: [{node: c, label: Nope}]\n", "label 'Nope' is not in the ontology"),
-    ("match: [{node: c, label: Change, where: [{prop: colour, op: eq, value: red}]}]\n", "no property 'colour'"),
-    ("match: [{node: c, label: Change}, {rel: APPROVES, dir: out}, {node: a, label: Approval}]\n",
-     "does not allow (Change)-[:APPROVES]->(Approval)"),
-    ("match: [{node: a, label: Approval, where: [{prop: decision, op: eq, value: maybe}]}]\n", "no value 'maybe'"),
-    ("match: [{node: c, label: Change, where: [{prop: risk, op: in_period}]}]\n", "not a date"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("match: [{node: c, label: Nope}]\n", "label 'Nope' is not in the ontology"),
+        ("match: [{node: c, label: Change, where: [{prop: colour, op: eq, value: red}]}]\n", "no property 'colour'"),
+        (
+            "match: [{node: c, label: Change}, {rel: APPROVES, dir: out}, {node: a, label: Approval}]\n",
+            "does not allow (Change)-[:APPROVES]->(Approval)",
+        ),
+        ("match: [{node: a, label: Approval, where: [{prop: decision, op: eq, value: maybe}]}]\n", "no value 'maybe'"),
+        ("match: [{node: c, label: Change, where: [{prop: risk, op: in_period}]}]\n", "not a date"),
+    ],
+)
 def test_query_files_are_checked_against_the_ontology(tmp_path: Path, body, message):
     path = tmp_path / "q.yaml"
     path.write_text(BASE + body)

@@ -205,7 +205,7 @@ class Importer:
 
     def _import_row(self, table: Table, file: str, row_no: int, row: dict[str, Any], report: FileReport) -> None:
         if "__error__" in row:
-            raise _RowRejected("", None, row["__error__"])
+            raise _RowRejected(row.get("__column__", ""), None, row["__error__"])
         if all(is_null(v, table.nulls) for v in row.values()):
             raise _RowRejected("", None, "blank row")
         rec = table.record

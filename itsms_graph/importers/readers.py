@@ -52,7 +52,7 @@ def detect_format(path: Path) -> str:
     ):
         if name.endswith(ext):
             return fmt
-    raise InputError("cannot tell the format from the file name (use a profile's format:)", file=str(path))
+    raise InputError("cannot tell the format from the file name (use a profile's format:)", file=path.name)
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -66,7 +66,7 @@ def _head(path: Path) -> bytes:
         with _open_binary(path) as fh:
             return fh.read(_SNIFF_BYTES)
     except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"cannot read: {exc}", file=str(path)) from None
+        raise InputError(f"cannot read: {exc}", file=path.name) from None
 
 
 def detect_encoding(head: bytes) -> str:
@@ -100,7 +100,7 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
     try:
         sample = head.decode(enc, errors="replace")
     except LookupError:
-        raise InputError(f"unknown encoding {enc!r}", file=str(path)) from None
+        raise InputError(f"unknown encoding {enc!r}", file=path.name) from None
     delim = delimiter or _detect_delimiter(sample, fmt)
     stream = _text_stream(path, enc)
     reader = csv.reader(stream, delimiter=delim)
@@ -108,10 +108,19 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
         header = next(reader)
     except StopIteration:
         stream.close()
-        raise InputError("the file is empty (no header row)", file=str(path), row=1) from None
-    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError("the file is empty (no header row)", file=path.name, row=1) from None
+    except UnicodeDecodeError as exc:
         stream.close()
-        raise InputError(f"cannot read the header: {exc}", file=str(path), row=1) from None
+        bad_row, bad_column = _locate_bad_bytes(path, enc, delim, [])
+        raise InputError(
+            f"not valid {enc} text ({exc.reason}); state the profile's encoding",
+            file=path.name,
+            row=bad_row,
+            column=bad_column,
+        ) from None
+    except csv.Error as exc:
+        stream.close()
+        raise InputError(f"cannot read the header: {exc}", file=path.name, row=1) from None
     columns = [c.strip() for c in header]
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
@@ -122,19 +131,53 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
                 if len(values) > len(columns) and any(v.strip() for v in values[len(columns) :]):
                     yield row_no, {"__error__": f"row has {len(values)} fields, the header has {len(columns)}"}
                     continue
+                if 0 < len(values) < len(columns) and any(columns[len(values) :]):
+                    missing = next(c for c in columns[len(values) :] if c)
+                    reason = (
+                        f"row has {len(values)} fields, the header has {len(columns)} (a truncated or malformed row)"
+                    )
+                    yield row_no, {"__error__": reason, "__column__": missing}
+                    continue
                 yield row_no, {c: v for c, v in zip(columns, values, strict=False) if c}
         except UnicodeDecodeError as exc:
+            bad_row, bad_column = _locate_bad_bytes(path, enc, delim, columns)
             raise InputError(
-                f"not valid {enc} text ({exc.reason}); state the profile's encoding", file=str(path), row=row_no + 1
+                f"not valid {enc} text ({exc.reason}); state the profile's encoding",
+                file=path.name,
+                row=bad_row,
+                column=bad_column,
             ) from None
         except csv.Error as exc:
-            raise InputError(f"malformed CSV: {exc}", file=str(path), row=row_no + 1) from None
+            raise InputError(f"malformed CSV: {exc}", file=path.name, row=row_no + 1) from None
         except (EOFError, zlib.error, OSError) as exc:
-            raise InputError(f"the file is truncated or corrupt: {exc}", file=str(path), row=row_no + 1) from None
+            raise InputError(f"the file is truncated or corrupt: {exc}", file=path.name, row=row_no + 1) from None
         finally:
             stream.close()
 
     return RowSource(path, fmt, [c for c in columns if c], rows(), enc, delim)
+
+
+def _locate_bad_bytes(path: Path, encoding: str, delimiter: str, columns: list[str]) -> tuple[int | None, str | None]:
+    """The row and column of the first bytes that do not decode (text streams decode in blocks, so re-scan)."""
+    sep = delimiter.encode(encoding, errors="replace") if encoding else delimiter.encode()
+    try:
+        with _open_binary(path) as fh:
+            for row_no, line in enumerate(fh, start=1):
+                if row_no == 1 and not columns:
+                    header = line.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+                    columns = [c.strip() for c in next(csv.reader([header], delimiter=delimiter), [])]
+                try:
+                    line.decode(encoding)
+                except UnicodeDecodeError:
+                    for i, cell in enumerate(line.split(sep)):
+                        try:
+                            cell.decode(encoding)
+                        except UnicodeDecodeError:
+                            return row_no, columns[i] if i < len(columns) else None
+                    return row_no, None
+    except (OSError, EOFError, zlib.error):
+        pass
+    return None, None
 
 
 def _records_rows(path: Path, fmt: str, records: list[Any]) -> RowSource:
@@ -169,7 +212,7 @@ def _load_structured(path: Path, fmt: str, records_key: str | None) -> RowSource
         with _open_binary(path) as fh:
             raw = fh.read()
     except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"the file is truncated or corrupt: {exc}", file=str(path)) from None
+        raise InputError(f"the file is truncated or corrupt: {exc}", file=path.name) from None
     text = raw.decode(detect_encoding(raw[:_SNIFF_BYTES]), errors="strict")
     try:
         if fmt == "jsonl":
@@ -179,22 +222,22 @@ def _load_structured(path: Path, fmt: str, records_key: str | None) -> RowSource
                     try:
                         data.append(json.loads(line))
                     except json.JSONDecodeError as exc:
-                        raise InputError(f"malformed JSON line: {exc.msg}", file=str(path), row=n) from None
+                        raise InputError(f"malformed JSON line: {exc.msg}", file=path.name, row=n) from None
         elif fmt == "json":
             data = json.loads(text)
         else:
             data = yaml.safe_load(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON: {exc.msg} at line {exc.lineno}", file=str(path)) from None
+        raise InputError(f"malformed JSON: {exc.msg} at line {exc.lineno}", file=path.name) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}", file=str(path)) from None
+        raise InputError(f"malformed YAML: {exc}", file=path.name) from None
     if isinstance(data, dict):
         key = records_key or next((k for k in ("records", "result", "rows") if k in data), None)
         if key is None or not isinstance(data.get(key), list):
-            raise InputError("expected a list of records, or an object with a 'records' list", file=str(path))
+            raise InputError("expected a list of records, or an object with a 'records' list", file=path.name)
         data = data[key]
     if not isinstance(data, list):
-        raise InputError("expected a list of records", file=str(path))
+        raise InputError("expected a list of records", file=path.name)
     return _records_rows(path, fmt, data)
 
 
@@ -202,18 +245,18 @@ def _xlsx_rows(path: Path, sheet: str | None) -> RowSource:
     try:
         import openpyxl
     except ImportError:
-        raise InputError("reading XLSX needs openpyxl (pip install openpyxl)", file=str(path)) from None
+        raise InputError("reading XLSX needs openpyxl (pip install openpyxl)", file=path.name) from None
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise InputError(f"not a readable XLSX workbook: {exc}", file=str(path)) from None
+        raise InputError(f"not a readable XLSX workbook: {exc}", file=path.name) from None
     if sheet is not None and sheet not in book.sheetnames:
-        raise InputError(f"no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})", file=str(path))
+        raise InputError(f"no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})", file=path.name)
     ws = book[sheet] if sheet else book.worksheets[0]
     it = ws.iter_rows(values_only=True)
     header = next(it, None)
     if header is None:
-        raise InputError("the sheet is empty (no header row)", file=str(path), row=1)
+        raise InputError("the sheet is empty (no header row)", file=path.name, row=1)
     columns = [str(c).strip() if c is not None else "" for c in header]
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
@@ -237,7 +280,7 @@ def open_rows(
 ) -> RowSource:
     """Open *path* and return its columns and a lazy iterator of its rows."""
     if not path.is_file():
-        raise InputError("no such file", file=str(path))
+        raise InputError("no such file", file=path.name)
     fmt = fmt or detect_format(path)
     if fmt in ("csv", "tsv"):
         return _csv_rows(path, fmt, encoding, delimiter)

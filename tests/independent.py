@@ -1,0 +1,87 @@
+"""A second computation of the data-quality checks, straight from the raw BPIC 2014 CSVs with duckdb SQL.
+
+It shares no code with the importer or the query engine: it reads the files as text, applies the profile's
+documented rules (one change per Change ID; earliest actual start and open time; the last row's flags;
+#MULTIVALUE is no id; references to ids no file contains are unresolved), and returns the rows each canned
+query must return.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+CHANGE_TS = "%d-%m-%Y %H:%M"
+
+
+def _table(con: duckdb.DuckDBPyConnection, name: str, path: Path, delim: str) -> None:
+    con.execute(
+        f"CREATE TABLE {name} AS SELECT row_number() OVER () AS rn, * FROM read_csv(?, delim = ?, header = true, "
+        "all_varchar = true, quote = '\"', null_padding = true, ignore_errors = false)",
+        [str(path), delim],
+    )
+
+
+def bpic_expected(folder: Path) -> dict[str, set[tuple[str, ...]]]:
+    con = duckdb.connect()
+    files = {p.name.split(".")[0]: p for p in folder.iterdir() if p.name.endswith(".csv.gz")}
+    _table(con, "ch", files["Detail_Change"], ";")
+    _table(con, "inc", files["Detail_Incident"], ";")
+    _table(con, "itr", files["Detail_Interaction"], ";")
+    _table(con, "act", files["Detail_Incident_Activity_JOINED_derived"], ",")
+    out: dict[str, set[tuple[str, ...]]] = {}
+
+    def rows(sql: str) -> set[tuple[str, ...]]:
+        return {tuple(str(v) for v in r) for r in con.execute(sql).fetchall()}
+
+    con.execute(f"""
+        CREATE TABLE changes AS SELECT "Change ID" AS id,
+            arg_max("Emergency Change", rn) FILTER (WHERE "Emergency Change" IS NOT NULL) AS emergency,
+            arg_max("CAB-approval needed", rn) FILTER (WHERE "CAB-approval needed" IS NOT NULL) AS cab,
+            min(strptime("Actual Start", '{CHANGE_TS}')) AS actual_start,
+            max(strptime("Actual End", '{CHANGE_TS}')) AS actual_end,
+            min(strptime("Change record Open Time", '{CHANGE_TS}')) AS opened,
+            max(strptime("Change record Close Time", '{CHANGE_TS}')) AS closed
+        FROM ch GROUP BY "Change ID"
+    """)
+    out["change-emergency-without-cab"] = rows(
+        "SELECT 'Change:' || id FROM changes WHERE emergency = 'Y' AND cab = 'N'"
+    )
+    out["change-implemented-before-recorded"] = rows("SELECT 'Change:' || id FROM changes WHERE actual_start < opened")
+    out["change-closed-without-actual-end"] = rows(
+        "SELECT 'Change:' || id FROM changes WHERE closed IS NOT NULL AND actual_end IS NULL"
+    )
+    incidents = 'SELECT "Incident ID" FROM inc WHERE "Incident ID" IS NOT NULL'
+    out["unresolved-reference"] = rows(f"""
+        SELECT DISTINCT 'Change:' || "Related Change", 'RELATED_TO', 'Incident:' || "Incident ID" FROM inc
+          WHERE "Related Change" IS NOT NULL AND "Related Change" <> '#MULTIVALUE'
+            AND "Related Change" NOT IN (SELECT "Change ID" FROM ch)
+        UNION SELECT DISTINCT 'Interaction:' || "Related Interaction", 'RELATED_TO', 'Incident:' || "Incident ID"
+          FROM inc WHERE "Related Interaction" IS NOT NULL AND "Related Interaction" <> '#MULTIVALUE'
+            AND "Related Interaction" NOT IN (SELECT "Interaction ID" FROM itr)
+        UNION SELECT DISTINCT 'Incident:' || "Related Incident", 'RELATED_TO', 'Interaction:' || "Interaction ID"
+          FROM itr WHERE "Related Incident" IS NOT NULL AND "Related Incident" <> '#MULTIVALUE'
+            AND "Related Incident" NOT IN ({incidents})
+        UNION SELECT DISTINCT 'Incident:' || "Incident ID", 'EVENT_OF',
+            'TicketEvent:Detail_Incident_Activity_JOINED_derived#' || CAST(rn + 1 AS VARCHAR)
+          FROM act WHERE "Incident ID" NOT IN ({incidents})
+    """)
+    out["multi-reference-unnamed"] = rows("""
+        SELECT DISTINCT 'Incident:' || "Incident ID" FROM inc
+          WHERE '#MULTIVALUE' IN ("Related Change", "Related Interaction", "CI Name (aff)", "CI Name (CBy)",
+                                  "Service Component WBS (aff)", "ServiceComp WBS (CBy)")
+        UNION SELECT DISTINCT 'Interaction:' || "Interaction ID" FROM itr
+          WHERE '#MULTIVALUE' IN ("Related Incident", "CI Name (aff)", "Service Comp WBS (aff)")
+        UNION SELECT DISTINCT 'Change:' || "Change ID" FROM ch
+          WHERE '#MULTIVALUE' IN ("CI Name (aff)", "Service Component WBS (aff)")
+    """)
+    out["_rows"] = {
+        (name, str(n))
+        for name, n in con.execute(
+            "SELECT 'changes', count(*) FROM ch UNION ALL SELECT 'incidents', count(*) FROM inc "
+            "UNION ALL SELECT 'interactions', count(*) FROM itr UNION ALL SELECT 'activities', count(*) FROM act"
+        ).fetchall()
+    }
+    out["_change_ids"] = rows('SELECT count(DISTINCT "Change ID") FROM ch')
+    return out

@@ -1,0 +1,421 @@
+"""Importers: real exports in, nothing lost, every problem located.
+
+The BPIC 2014 and UCI excerpts in tests/data always run; the full files in ../shared/data run when present.
+Data-quality results are checked against an independent duckdb computation (tests/independent.py).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from itsms_graph.check import check_graph
+from itsms_graph.cli import cli
+from itsms_graph.errors import InputError
+from itsms_graph.importers import Importer, import_sources, resolve_profile
+from itsms_graph.importers.profile import load_profile
+from itsms_graph.queries.plan import AuditPeriod
+from tests.conftest import SHARED_DATA
+from tests.independent import bpic_expected
+
+DATA = Path(__file__).resolve().parent / "data"
+DQ_QUERIES = [
+    "change-emergency-without-cab",
+    "change-implemented-before-recorded",
+    "change-closed-without-actual-end",
+    "unresolved-reference",
+    "multi-reference-unnamed",
+]
+
+
+def dq_rows(graph) -> dict[str, set[tuple[str, ...]]]:
+    report = check_graph(graph, period=AuditPeriod.parse("2014-03-31"), query_ids=DQ_QUERIES)
+    return {r.query.id: set(r.rows) for r in report.results}
+
+
+def assert_conserved(report) -> None:
+    for f in report.files:
+        assert f.rows_read == f.accepted + f.merged + f.rejected + f.skipped, f.file
+
+
+@pytest.fixture(scope="module")
+def bpic_excerpt():
+    return import_sources([(resolve_profile("bpic2014"), DATA / "bpic2014")], keep_going=True)
+
+
+def test_bpic_excerpt_imports_with_every_row_accounted_for(bpic_excerpt):
+    graph, report = bpic_excerpt
+    assert_conserved(report)
+    expected = bpic_expected(DATA / "bpic2014")
+    rows = dict(expected["_rows"])
+    by_table = {f.table: f for f in report.files}
+    assert by_table["changes"].rows_read == int(rows["changes"])
+    assert by_table["incidents"].rows_read == int(rows["incidents"])
+    assert by_table["changes"].accepted == int(next(iter(expected["_change_ids"]))[0])  # one node per Change ID
+    assert [r.reason for r in by_table["incidents"].rejections] == ["blank row"] * 3
+    assert graph.declared_labels >= {"Change", "Incident", "Interaction", "TicketEvent"}
+
+
+def test_bpic_change_rows_become_one_change_with_an_affects_edge_per_ci(bpic_excerpt):
+    graph, _ = bpic_excerpt
+    change = graph.node("Change:C00000003")
+    assert change["emergency"] is False and change["cab_required"] is False
+    assert change["actual_start"] == "2013-12-18T14:00:00"  # day-first 18-12-2013 14:00
+    [ci] = graph.neighbours("Change:C00000003", "AFFECTS", "out")
+    assert ci == "ConfigurationItem:HMD000002"
+    assert graph.neighbours(ci, "PART_OF", "out") == ["ServiceComponent:WBS000195"]
+
+
+def test_bpic_excerpt_data_quality_equals_an_independent_computation(bpic_excerpt):
+    graph, _ = bpic_excerpt
+    expected = bpic_expected(DATA / "bpic2014")
+    actual = dq_rows(graph)
+    for query_id in DQ_QUERIES:
+        assert actual[query_id] == expected[query_id], query_id
+        assert expected[query_id], f"the excerpt must exercise {query_id}"
+
+
+def test_multivalue_is_recorded_never_an_id(bpic_excerpt):
+    graph, _ = bpic_excerpt
+    assert not any("#MULTIVALUE" in n for n in graph.nx.nodes)
+    marked = [n for n, a in graph.nx.nodes(data=True) if a.get("unnamed_references")]
+    assert marked and all(":" in m for n in marked for m in graph.node(n)["unnamed_references"])
+
+
+def test_unresolved_references_become_flagged_placeholders(bpic_excerpt):
+    graph, report = bpic_excerpt
+    placeholders = [n for n, a in graph.nx.nodes(data=True) if a.get("unresolved")]
+    assert placeholders
+    assert sum(report.unresolved.values()) == len(dq_rows(graph)["unresolved-reference"])
+
+
+def test_uci_excerpt_collapses_events_into_incidents():
+    graph, report = import_sources([(resolve_profile("uci-servicenow"), DATA / "uci-servicenow")])
+    assert_conserved(report)
+    lines = gzip.open(DATA / "uci-servicenow" / "incident_event_log.csv.gz", "rt").read().splitlines()[1:]
+    numbers = {line.split(",")[0] for line in lines}
+    assert graph.count("Incident") == len(numbers)
+    assert graph.count("TicketEvent") == len(lines)
+    first = lines[0].split(",")
+    incident = graph.node(f"Incident:{first[0]}")
+    events = [ln.split(",") for ln in lines if ln.split(",")[0] == first[0]]
+    latest = max(events, key=lambda e: (e[13].split(" ")[0].split("/")[::-1], e[13].split(" ")[1]))
+    assert incident["status"] == latest[1]
+    assert {label for (_, label) in report.unresolved} <= {"Problem", "Change", "ConfigurationItem", "Supplier"}
+    assert not any("Problem ID  " in n for n in graph.nx.nodes)  # double spaces fold into one id
+
+
+@pytest.mark.realdata
+def test_full_bpic2014_imports_and_agrees_with_the_independent_computation():
+    folder = SHARED_DATA / "bpic2014"
+    if not folder.is_dir():
+        pytest.skip("../shared/data/bpic2014 is not here")
+    graph, report = import_sources([(resolve_profile("bpic2014"), folder)], keep_going=True)
+    assert_conserved(report)
+    assert sum(f.rows_read for f in report.files) == 690_748  # SOURCE.md: 30,275 + 46,809 + 147,004 + 466,660
+    expected = bpic_expected(folder)
+    actual = dq_rows(graph)
+    for query_id in DQ_QUERIES:
+        assert actual[query_id] == expected[query_id], query_id
+
+
+@pytest.mark.realdata
+def test_full_uci_log_imports():
+    folder = SHARED_DATA / "uci-servicenow-incidents"
+    if not folder.is_dir():
+        pytest.skip("../shared/data/uci-servicenow-incidents is not here")
+    graph, report = import_sources([(resolve_profile("uci-servicenow"), folder)])
+    assert_conserved(report)
+    assert graph.count("Incident") == 24_918 and graph.count("TicketEvent") == 141_712  # SOURCE.md
+
+
+# --- formats ---------------------------------------------------------------------------------------------------
+
+PROFILE = """
+id: tiny
+title: a tiny export
+tables:
+  - name: changes
+    files: ["changes.*"]
+    record: {label: Change, id: id, latest_by: updated_at}
+    properties:
+      title: {column: title}
+      emergency: {column: emergency}
+      opened_at: {column: opened, formats: ["%d/%m/%Y %H:%M"]}
+      updated_at: {column: updated, formats: ["%d/%m/%Y %H:%M"]}
+    references:
+      - {column: incident, rel: CAUSED_BY, label: Incident, dir: in, separator: "|"}
+"""
+ROWS = [
+    {
+        "id": "C1",
+        "title": "Café upgrade",
+        "emergency": "yes",
+        "opened": "01/02/2025 10:00",
+        "updated": "01/02/2025 10:00",
+        "incident": "I1|I2",
+    },
+    {
+        "id": "C2",
+        "title": "Patch",
+        "emergency": "no",
+        "opened": "02/02/2025 11:30",
+        "updated": "02/02/2025 11:30",
+        "incident": "",
+    },
+]
+
+
+@pytest.fixture
+def tiny(tmp_path: Path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(PROFILE)
+    return load_profile(path)
+
+
+def write_csv(path: Path, rows, *, sep=",", encoding="utf-8", bom=False, header=None) -> Path:
+    cols = header or list(rows[0])
+    text = sep.join(cols) + "\r\n" + "".join(sep.join(r.get(c, "") for c in cols) + "\r\n" for r in rows)
+    data = text.encode(encoding)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return path
+
+
+def graph_state(graph):
+    nodes = sorted(
+        (n, sorted((k, v) for k, v in a.items() if not k.startswith("source"))) for n, a in graph.nx.nodes(data=True)
+    )
+    return nodes, sorted((s, t, k) for s, t, k in graph.nx.edges(keys=True))
+
+
+def write_format(folder: Path, fmt: str) -> Path:
+    folder.mkdir()
+    if fmt == "csv-utf8-bom":
+        return write_csv(folder / "changes.csv", ROWS, bom=True)
+    if fmt == "csv-cp1252-semicolon":
+        return write_csv(folder / "changes.csv", ROWS, sep=";", encoding="cp1252")
+    if fmt == "tsv":
+        return write_csv(folder / "changes.tsv", ROWS, sep="\t")
+    if fmt == "json-records":
+        (folder / "changes.json").write_text(json.dumps({"records": ROWS}))
+    elif fmt == "jsonl":
+        (folder / "changes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    elif fmt == "yaml":
+        import yaml
+
+        (folder / "changes.yaml").write_text(yaml.safe_dump(ROWS, allow_unicode=True))
+    elif fmt == "xlsx":
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.append(list(ROWS[0]))
+        for r in ROWS:
+            sheet.append(list(r.values()))
+        book.save(folder / "changes.xlsx")
+    elif fmt == "csv-gz":
+        raw = write_csv(folder / "plain", ROWS)
+        (folder / "changes.csv.gz").write_bytes(gzip.compress(raw.read_bytes()))
+        raw.unlink()
+    return folder
+
+
+FORMATS = ["csv-utf8-bom", "csv-cp1252-semicolon", "tsv", "json-records", "jsonl", "yaml", "xlsx", "csv-gz"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_gives_the_same_graph(tmp_path: Path, tiny, fmt):
+    reference, _ = import_sources([(tiny, write_format(tmp_path / "ref", "csv-utf8-bom"))])
+    graph, report = import_sources([(tiny, write_format(tmp_path / "x", fmt))])
+    assert graph_state(graph) == graph_state(reference)
+    assert graph.node("Change:C1")["title"] == "Café upgrade"
+    assert sorted(graph.neighbours("Change:C1", "CAUSED_BY", "in")) == ["Incident:I1", "Incident:I2"]
+    assert report.unresolved[("CAUSED_BY", "Incident")] == 2
+    assert_conserved(report)
+
+
+def test_duplicates_merge_by_the_latest_timestamp_and_are_reported(tmp_path: Path, tiny):
+    rows = [
+        *ROWS,
+        {
+            "id": "C1",
+            "title": "Old title",
+            "emergency": "yes",
+            "opened": "01/02/2025 10:00",
+            "updated": "01/01/2025 09:00",
+            "incident": "",
+        },
+        {
+            "id": "C2",
+            "title": "Patch v2",
+            "emergency": "no",
+            "opened": "02/02/2025 11:30",
+            "updated": "03/02/2025 08:00",
+            "incident": "",
+        },
+    ]
+    write_csv(tmp_path / "changes.csv", rows)
+    graph, report = import_sources([(tiny, tmp_path)])
+    [f] = report.files
+    assert (f.rows_read, f.accepted, f.merged, f.rejected) == (4, 2, 2, 0)
+    assert graph.node("Change:C1")["title"] == "Café upgrade"  # the older duplicate does not overwrite
+    assert graph.node("Change:C2")["title"] == "Patch v2"  # the newer one does
+
+
+# --- malformed input: one clear error naming file, row and column; --keep-going loads the good rows ---------------
+
+
+def run_import(folder: Path, profile: str, *extra: str):
+    return CliRunner().invoke(cli, ["import", "-p", profile, str(folder), "-o", str(folder / "out.itsms"), *extra])
+
+
+@pytest.fixture
+def tiny_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(PROFILE)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "row", "column", "reason"),
+    [
+        ("bad-date", 3, "opened", "is not a datetime in the format %d/%m/%Y %H:%M"),
+        ("bad-boolean", 2, "emergency", "is none of the true spellings"),
+        ("truncated", 3, "opened", "truncated or malformed row"),
+        ("wrong-separator", 1, "emergency", "is the delimiter right?"),
+        ("wrong-encoding", 2, "title", "not valid utf-8 text"),  # 'Café' in cp1252, read as the stated UTF-8
+        ("missing-column", 1, "emergency", "needs column 'emergency'"),
+    ],
+)
+def test_malformed_input_is_located(tmp_path: Path, tiny_file: Path, case, row, column, reason):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    rows = [dict(r) for r in ROWS] + [{**ROWS[1], "id": "C3"}]
+    profile_file = tiny_file
+    if case == "bad-date":
+        rows[1]["opened"] = "2025-02-31 10:00"
+    elif case == "bad-boolean":
+        rows[0]["emergency"] = "perhaps"
+    elif case == "missing-column":
+        rows = [{k: v for k, v in r.items() if k != "emergency"} for r in rows]
+    path = write_csv(folder / "changes.csv", rows, sep=";" if case == "wrong-separator" else ",")
+    if case == "truncated":
+        data = path.read_bytes()
+        path.write_bytes(data[: data.index(b"\r\nC2,") + 12])  # cut inside the second record
+    if case == "wrong-separator":  # the profile states ',' but the export uses ';'
+        profile_file.write_text(PROFILE.replace('files: ["changes.*"]', 'files: ["changes.*"]\n    delimiter: ","'))
+    if case == "wrong-encoding":
+        text = path.read_text().replace("Patch", "Pätch")
+        path.write_bytes(text.encode("cp1252"))
+        profile_file.write_text(PROFILE.replace('files: ["changes.*"]', 'files: ["changes.*"]\n    encoding: utf-8'))
+    result = run_import(folder, str(profile_file))
+    assert result.exit_code == 2, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith("error: file changes.csv")
+    assert f"row {row}" in line and f"column {column}" in line and reason in line
+    assert "Traceback" not in result.output
+
+
+def test_keep_going_loads_the_good_rows_and_reports_the_bad(tmp_path: Path, tiny_file: Path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    rows = [dict(r) for r in ROWS] + [{**ROWS[1], "id": "C3", "opened": "yesterday"}]
+    write_csv(folder / "changes.csv", rows)
+    result = run_import(folder, str(tiny_file), "--keep-going", "--report", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    [f] = report["files"]
+    assert (f["rows_read"], f["accepted"], f["rejected"]) == (3, 2, 1)
+    assert f["rejections"][0] | {"reason": ""} == {
+        "file": "changes.csv",
+        "row": 4,
+        "column": "opened",
+        "value": "yesterday",
+        "reason": "",
+    }
+
+
+def test_truncated_gzip_names_file_and_row(tmp_path: Path, tiny_file: Path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    many = [{**ROWS[1], "id": f"C{i}", "title": f"change {i} " + "x" * 50} for i in range(3000)]
+    data = gzip.compress(write_csv(tmp_path / "big.csv", many).read_bytes())
+    (folder / "changes.csv.gz").write_bytes(data[: len(data) // 2])
+    result = run_import(folder, str(tiny_file))
+    assert result.exit_code == 2
+    assert "file changes.csv.gz, row" in result.output and "truncated or corrupt" in result.output
+
+
+# --- row conservation as a property -------------------------------------------------------------------------------
+
+cells = st.one_of(
+    st.sampled_from(
+        ["", "?", "NULL", "yes", "no", "maybe", "01/02/2025 10:00", "31/02/2025 10:00", "I1", "I1|I2", "#x"]
+    ),
+    st.text(alphabet="abcXYZ019 ,;\"'\n", max_size=8),
+)
+rows_strategy = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.sampled_from(["C1", "C2", "C3", "", "?", " C1 "]),
+            "title": cells,
+            "emergency": cells,
+            "opened": cells,
+            "updated": cells,
+            "incident": cells,
+        }
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=rows_strategy)
+def test_every_row_is_a_node_a_merge_or_a_rejection(tmp_path_factory, rows):
+    folder = tmp_path_factory.mktemp("prop")
+    (folder / "tiny.yaml").write_text(PROFILE)
+    import csv as _csv
+
+    with (folder / "changes.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = _csv.DictWriter(fh, fieldnames=["id", "title", "emergency", "opened", "updated", "incident"])
+        writer.writeheader()
+        writer.writerows(rows)
+    importer = Importer(keep_going=True)
+    importer.add_source(load_profile(folder / "tiny.yaml"), folder)
+    graph, report = importer.finish()
+    [f] = report.files
+    assert f.rows_read == len(rows)
+    assert f.rows_read == f.accepted + f.merged + f.rejected
+    assert graph.count("Change") == f.accepted
+    assert len(f.rejections) == f.rejected
+    for r in f.rejections:
+        assert r.file == "changes.csv" and r.row >= 2 and r.reason
+
+
+def test_profile_check_validates_against_ontology_and_sample(tmp_path: Path, tiny_file: Path):
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["profile", "check", "bpic2014", "--sample", str(DATA / "bpic2014"), "--rows", "50"])
+    assert ok.exit_code == 0, ok.output
+    assert "valid against the ontology" in ok.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(PROFILE.replace("label: Incident", "label: Gremlin"))
+    result = runner.invoke(cli, ["profile", "check", str(bad)])
+    assert result.exit_code == 2 and "label 'Gremlin' is not in the ontology" in result.output
+    listed = runner.invoke(cli, ["profile", "list"])
+    assert "bpic2014" in listed.output and "uci-servicenow" in listed.output
+
+
+def test_unknown_profile_is_a_clear_error(tmp_path: Path):
+    result = run_import(tmp_path, "no-such-profile")
+    assert result.exit_code == 2 and "no import profile 'no-such-profile'" in result.output
+
+
+def test_input_error_message_format():
+    err = InputError("bad", file="a.csv", row=3, column="x")
+    assert str(err) == "file a.csv, row 3, column x: bad"
