@@ -98,7 +98,8 @@ def test_unresolved_references_become_flagged_placeholders(bpic_excerpt):
 def test_uci_excerpt_collapses_events_into_incidents():
     graph, report = import_sources([(resolve_profile("uci-servicenow"), DATA / "uci-servicenow")])
     assert_conserved(report)
-    lines = gzip.open(DATA / "uci-servicenow" / "incident_event_log.csv.gz", "rt").read().splitlines()[1:]
+    with gzip.open(DATA / "uci-servicenow" / "incident_event_log.csv.gz", "rt") as fh:
+        lines = fh.read().splitlines()[1:]
     numbers = {line.split(",")[0] for line in lines}
     assert graph.count("Incident") == len(numbers)
     assert graph.count("TicketEvent") == len(lines)
