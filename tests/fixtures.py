@@ -93,7 +93,68 @@ def cycles() -> SMSGraph:
     )
 
 
+def node(label: str, local: str, **props) -> Callable[[SMSGraph], None]:
+    def add(g: SMSGraph) -> None:
+        g.add_node(label, local, props, source_file=SRC)
+
+    return add
+
+
+def features() -> SMSGraph:
+    """Cross-node day arithmetic, each over months and lists, any/check conditions (see tests/queries)."""
+    months = [
+        "2024-07",
+        "2024-08",
+        "2024-09",
+        "2024-10",
+        "2024-11",
+        "2024-12",
+        "2025-01",
+        "2025-03",
+        "2025-04",
+        "2025-05",
+        "2025-06",
+    ]  # 2025-02 missing
+    return graph_with(
+        node("Change", "E1", emergency=True, actual_start="2025-03-01T08:00:00", actual_end="2025-03-01T18:00:00"),
+        node("Change", "E2", emergency=True, actual_start="2025-03-01T08:00:00", actual_end="2025-03-01T18:00:00"),
+        node("Change", "E3", emergency=True, actual_start="2025-03-01T08:00:00", actual_end="2025-03-01T18:00:00"),
+        node("Change", "E4", emergency=True, actual_start="2024-02-28T08:00:00", actual_end="2024-02-28T18:00:00"),
+        node("Approval", "A1", decision="approved", decided_at="2025-02-28T10:00:00"),
+        node("Approval", "A2", decision="approved", decided_at="2025-03-01T09:00:00"),
+        node("Approval", "A3", decision="rejected", decided_at="2025-02-27T09:00:00"),
+        edge("APPROVES", "Approval:A1", "Change:E1"),
+        edge("APPROVES", "Approval:A2", "Change:E2"),
+        edge("APPROVES", "Approval:A3", "Change:E3"),
+        edge("APPROVES", "Approval:A1", "Change:E4"),
+        record("PIR1", "post_implementation_review", recorded_on="2025-03-11", evidences=("Change:E1",)),
+        record("PIR2", "post_implementation_review", recorded_on="2025-03-12", evidences=("Change:E2",)),
+        record("PIR4", "post_implementation_review", recorded_on="2024-03-09", evidences=("Change:E4",)),
+        record("PIR5", "post_implementation_review", recorded_on="2024-02-27", evidences=("Change:E3",)),
+        node("SLA", "SLA1", valid_from="2024-01-01", valid_to="2026-01-01"),
+        *[record(f"REP-{m}", "sla_report", recorded_on=f"{m}-28", evidences=("SLA:SLA1",)) for m in months],
+        *[node("Record", f"P-{m}", kind="sla_report", period_start=f"{m}-01") for m in months],
+        *[edge("EVIDENCES", f"Record:P-{m}", "SLA:SLA1") for m in months],
+        node("ManagementReview", "M1", held_on="2025-01-10", inputs=["audit_results", "customer_feedback"]),
+        node(
+            "ManagementReview",
+            "M2",
+            held_on="2024-01-10",
+            inputs=["audit_results", "customer_feedback", "service_performance", "nonconformity_status"],
+        ),
+        node("Person", "P1", name="Ann"),
+        node("Document", "D1", kind="procedure", title="no version", review_due="2026-01-01"),
+        node("Document", "D2", kind="procedure", title="past review", version="2", review_due="2025-06-29"),
+        node("Document", "D3", kind="procedure", title="fine", version="3", review_due="2025-06-30"),
+        node("Document", "D4", kind="procedure", title="no owner", version="1", review_due="2026-01-01"),
+        edge("OWNED_BY", "Document:D1", "Person:P1"),
+        edge("OWNED_BY", "Document:D2", "Person:P1"),
+        edge("OWNED_BY", "Document:D3", "Person:P1"),
+    )
+
+
 FIXTURES: dict[str, Callable[[], SMSGraph]] = {
+    "features": features,
     "empty": empty,
     "missing-approvals": missing_approvals,
     "declared-empty-approvals": declared_empty_approvals,

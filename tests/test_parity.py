@@ -60,3 +60,27 @@ def test_falkordb_holds_what_networkx_holds(falkor_db):
     assert {t: n for t, n in rows} == {t: graph.edge_count(t) for t in graph.rel_types_present()}
     [[props]] = engine.run("MATCH (c:Change {id: $id}) RETURN properties(c)", {"id": "Change:C-first"})
     assert props == {"id": "Change:C-first", **{k: v for k, v in graph.node("Change:C-first").items() if k != "label"}}
+
+
+def test_cypher_day_numbers_equal_python_across_calendar_edges(falkor_db):
+    """The integer days_from_civil expression FalkorDB evaluates equals Python's date arithmetic."""
+    import datetime as dt
+
+    from itsms_graph.queries.cypher import days_expression
+    from itsms_graph.queries.plan import days_since_epoch
+
+    days = [
+        dt.date(1970, 1, 1),
+        dt.date(1999, 12, 31),
+        dt.date(2000, 2, 29),
+        dt.date(2000, 3, 1),
+        dt.date(2023, 2, 28),
+        dt.date(2024, 2, 29),
+        dt.date(2024, 3, 1),
+        dt.date(2100, 3, 1),
+    ]
+    days += [dt.date(2011, 1, 1) + dt.timedelta(days=n) for n in range(0, 5000, 37)]
+    values = [d.isoformat() for d in days] + [d.isoformat() + "T23:59:59" for d in days[:5]]
+    graph = falkor_db.select_graph("days")
+    rows = graph.query("UNWIND $v AS s RETURN s, " + days_expression("s"), {"v": values}).result_set
+    assert {s: n for s, n in rows} == {s: days_since_epoch(s) for s in values}

@@ -205,3 +205,36 @@ def test_a_user_folder_cannot_silently_replace_a_shipped_query(tmp_path: Path):
     with pytest.raises(QueryDefinitionError, match="already defined"):
         load_catalogue([tmp_path])
     assert shipped.id == "management-review-held"
+
+
+@pytest.fixture(scope="module")
+def feature_results():
+    return results_of(fixtures.features(), dirs=[TEST_QUERIES])
+
+
+@pytest.mark.parametrize(
+    ("query_id", "rows"),
+    [
+        # E1 reviewed 10 days after (2025-03-01 -> 03-11): in time; E2 after 11 days; E3's only review is before the
+        # change ended; E4 (2024-02-28 -> 03-09, across a leap day) is 10 days: in time
+        ("test-pir-within-days", [("Change:E2",), ("Change:E3",)]),
+        # E2 approved at 09:00 after its 08:00 start; E4 (started 2024) approved only in 2025 by A1;
+        # E3 only rejected (not "approved late"); E1 approved the day before
+        ("test-approval-after-start", [("Change:E2",), ("Change:E4",)]),
+        # the audit period's months are 2024-07 .. 2025-06; the report for 2025-02 is missing
+        ("test-sla-monthly-report", [("SLA:SLA1", "2025-02")]),
+        (
+            "test-review-inputs",
+            [("ManagementReview:M1", "nonconformity_status"), ("ManagementReview:M1", "service_performance")],
+        ),
+        # D1 has no version, D2 was due before as-of, D4 has no owner; D3 is due on the as-of date itself
+        ("test-document-control", [("Document:D1",), ("Document:D2",), ("Document:D4",)]),
+    ],
+)
+def test_the_query_language_features(feature_results, query_id, rows):
+    assert feature_results[query_id].rows == rows
+
+
+def test_each_values_become_part_of_the_finding(feature_results):
+    [finding] = feature_results["test-sla-monthly-report"].findings
+    assert finding.subjects == ("SLA:SLA1", "m=2025-02")

@@ -2,14 +2,15 @@
 
 Conditions become ``OPTIONAL MATCH ... WITH ..., count(x) AS n WHERE n = 0`` (anchored on the matched node,
 filtered before counting): on FalkorDB this shape is several times faster than a pattern predicate, and it is
-plain Cypher everywhere. Labels and relationship types come from the validated definition (hence from the
-ontology); every value is a ``$parameter``.
+plain Cypher everywhere. Day arithmetic (FalkorDB has no durations) is integer arithmetic on the ISO string:
+days_from_civil, the same number Python's date arithmetic gives. Labels and relationship types come from the
+validated definition (hence from the ontology); every value is a ``$parameter``.
 """
 
 from __future__ import annotations
 
 from itsms_graph.ontology import schema
-from itsms_graph.queries.definition import ANY, MatchNode, MatchRel, QueryDefinition, Step
+from itsms_graph.queries.definition import ANY, Condition, MatchNode, MatchRel, QueryDefinition, Step
 from itsms_graph.queries.plan import BoundFilter, BoundQuery
 
 _OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -21,11 +22,6 @@ def _key(prop: str) -> str:
     return prop
 
 
-def _label(var: str, label: str) -> str:
-    """``(var:Label)``, or ``(var)`` for any label."""
-    return "(" + var + ("" if label == ANY else ":" + _name("label", label)) + ")"
-
-
 def _name(kind: str, value: str) -> str:
     """Check that a label or relationship type is the ontology's before it enters a statement."""
     sch = schema()
@@ -35,9 +31,74 @@ def _name(kind: str, value: str) -> str:
     return value
 
 
+def _label(var: str, label: str) -> str:
+    """``(var:Label)``, or ``(var)`` for any label."""
+    return "(" + var + ("" if label == ANY else ":" + _name("label", label)) + ")"
+
+
 def _rel(rel_type: str, direction: str, var: str = "") -> str:
     body = "-[" + var + ("" if rel_type == ANY else ":" + _name("type", rel_type)) + "]-"
     return {"out": body + ">", "in": "<" + body}.get(direction, body)
+
+
+def days_expression(ref: str) -> str:
+    """The day number (days since 1970-01-01) of the ISO date or datetime string *ref*, in integer Cypher.
+
+    Howard Hinnant's days_from_civil; every operand is non-negative for years after 0, so Cypher's truncating
+    integer division equals Python's floor division.
+    """
+    year = "toInteger(substring(" + ref + ", 0, 4))"
+    month = "toInteger(substring(" + ref + ", 5, 2))"
+    day = "toInteger(substring(" + ref + ", 8, 2))"
+    y = "(" + year + " - CASE WHEN " + month + " <= 2 THEN 1 ELSE 0 END)"
+    era = "(" + y + " / 400)"
+    yoe = "(" + y + " - " + era + " * 400)"
+    doy = "((153 * ((" + month + " + 9) % 12) + 2) / 5 + " + day + " - 1)"
+    doe = "(" + yoe + " * 365 + " + yoe + " / 4 - " + yoe + " / 100 + " + doy + ")"
+    return "(" + era + " * 146097 + " + doe + " - 719468)"
+
+
+def _operand(var: str, f: BoundFilter) -> str:
+    if f.other is not None:
+        return var + "." + _key(f.other)
+    assert f.ref is not None
+    return f.ref[0] + "." + _key(f.ref[1])
+
+
+def _predicate(var: str, f: BoundFilter) -> str:
+    ref = var + "." + _key(f.prop)
+    if f.op == "is_null":
+        return ref + " IS NULL"
+    if f.op == "not_null":
+        return ref + " IS NOT NULL"
+    if f.other is not None or f.ref is not None:
+        if f.in_days:
+            return (
+                days_expression(ref)
+                + " "
+                + _OPS[f.op]
+                + " "
+                + days_expression(_operand(var, f))
+                + " + $"
+                + str(f.param)
+            )
+        return ref + " " + _OPS[f.op] + " " + _operand(var, f)
+    operand = f.var if f.var is not None else "$" + str(f.param)
+    if f.op == "in":
+        return ref + " IN " + operand
+    if f.op == "not_in":
+        return "NOT " + ref + " IN " + operand
+    if f.op == "contains":
+        return operand + " IN " + ref
+    if f.op == "not_contains":
+        return "NOT " + operand + " IN " + ref
+    if f.op == "month_eq":
+        return "substring(" + ref + ", 0, 7) = " + operand
+    return ref + " " + _OPS[f.op] + " " + operand
+
+
+def _where(parts: list[str]) -> str:
+    return " WHERE " + " AND ".join(parts) if parts else ""
 
 
 def _distinct_relationships(rels: list[tuple[str, str]]) -> list[str]:
@@ -46,77 +107,88 @@ def _distinct_relationships(rels: list[tuple[str, str]]) -> list[str]:
     Neo4j never binds one relationship twice within a pattern; FalkorDB does (found by the parity tests), so
     the statement says it explicitly and every engine returns the same rows.
     """
-    return [a + " <> " + b for i, (a, type_a) in enumerate(rels) for b, type_b in rels[i + 1 :] if type_a == type_b]
+    return [
+        a + " <> " + b
+        for i, (a, type_a) in enumerate(rels)
+        for b, type_b in rels[i + 1 :]
+        if type_a == type_b or ANY in (type_a, type_b)
+    ]
 
 
-def _predicate(var: str, f: BoundFilter) -> str:
-    ref = var + "." + _key(f.prop)
-    if f.other is not None:
-        return ref + " " + _OPS[f.op] + " " + var + "." + _key(f.other)
-    if f.op == "is_null":
-        return ref + " IS NULL"
-    if f.op == "not_null":
-        return ref + " IS NOT NULL"
-    if f.op == "in":
-        return ref + " IN $" + str(f.param)
-    if f.op == "not_in":
-        return "NOT " + ref + " IN $" + str(f.param)
-    return ref + " " + _OPS[f.op] + " $" + str(f.param)
+class _Compiler:
+    def __init__(self, bound: BoundQuery) -> None:
+        self.bound = bound
+        self.query: QueryDefinition = bound.query
+        self.lines: list[str] = []
+        self.counter = 0
 
+    def compile(self) -> str:
+        query = self.query
+        pattern = ""
+        preds: list[str] = []
+        rels: list[tuple[str, str]] = []
+        captured: dict[str, str] = {}
+        for i, item in enumerate(query.match):
+            if isinstance(item, MatchNode):
+                pattern += _label(item.node, item.label)
+                preds += [_predicate(item.node, f) for f in self.bound.site(item)]
+            else:
+                assert isinstance(item, MatchRel)
+                var = f"r{len(rels)}"
+                pattern += _rel(item.rel, item.dir, var)
+                rels.append((var, item.rel))
+                if item.rel == ANY:
+                    captured[f"rel{i}"] = "type(" + var + ")"
+        self.lines.append("MATCH " + pattern + _where(preds + _distinct_relationships(rels)))
+        carried = list(query.variables)
+        if captured:
+            self.lines.append("WITH " + ", ".join(carried + [e + " AS " + n for n, e in captured.items()]))
+            carried += list(captured)
+        if query.each is not None:
+            self.lines.append("UNWIND $" + str(self.bound.each_param) + " AS " + query.each.as_)
+            carried.append(query.each.as_)
+        self.carried = ", ".join(carried)
+        for cond in query.conditions:
+            members = cond.any if cond.any is not None else (cond,)
+            counts: list[str] = []
+            exprs = [self._term(member, counts) for member in members]
+            self.lines.append("WITH " + self.carried + " WHERE " + " OR ".join(exprs))
+        returned = ", ".join(c + ".id AS " + c if c in query.variables else c for c in query.columns)
+        self.lines.append("RETURN DISTINCT " + returned + " ORDER BY " + ", ".join(query.columns))
+        return "\n".join(self.lines)
 
-def _where(parts: list[str]) -> str:
-    return " WHERE " + " AND ".join(parts) if parts else ""
+    def _term(self, cond: Condition, counts: list[str]) -> str:
+        """Emit what *cond* needs and return its boolean expression over the carried variables."""
+        if cond.check is not None:
+            return "(" + " AND ".join(_predicate(cond.check.node, f) for f in self.bound.site(cond.check)) + ")"
+        mine = []
+        for path in cond.spec.alternatives:
+            n = f"n{self.counter}"
+            last = self._optional(cond.spec.from_, path)
+            self.lines.append("WITH " + ", ".join([self.carried, *counts, "count(" + last + ") AS " + n]))
+            counts.append(n)
+            mine.append(n)
+        return "(" + " + ".join(mine) + (" = 0)" if cond.negated else " > 0)")
+
+    def _optional(self, start: str, path: tuple[Step, ...]) -> str:
+        pattern = "(" + start + ")"
+        preds: list[str] = []
+        rels: list[tuple[str, str]] = []
+        var = ""
+        for si, step in enumerate(path):
+            var = f"x{self.counter}_{si}"
+            rel_var = f"y{self.counter}_{si}" if len(path) > 1 else ""
+            pattern += _rel(step.rel, step.dir, rel_var) + _label(var, step.label)
+            preds += [_predicate(var, f) for f in self.bound.site(step)]
+            rels.append((rel_var, step.rel))
+        self.counter += 1
+        self.lines.append("OPTIONAL MATCH " + pattern + _where(preds + _distinct_relationships(rels)))
+        return var
 
 
 def compile_query(bound: BoundQuery) -> str:
-    """The Cypher statement returning one row per finding subject tuple (ids, sorted)."""
-    query: QueryDefinition = bound.query
-    variables = query.variables
-    pattern = ""
-    preds: list[str] = []
-    rels: list[tuple[str, str]] = []
-    captured: dict[str, str] = {}
-    for i, item in enumerate(query.match):
-        if isinstance(item, MatchNode):
-            pattern += _label(item.node, item.label)
-            preds += [_predicate(item.node, f) for f in bound.filters[(0, i)]]
-        else:
-            assert isinstance(item, MatchRel)
-            var = f"r{len(rels)}"
-            pattern += _rel(item.rel, item.dir, var)
-            rels.append((var, item.rel))
-            if item.rel == ANY:
-                captured[f"rel{i}"] = "type(" + var + ")"
-    lines = ["MATCH " + pattern + _where(preds + _distinct_relationships(rels))]
-    carried = ", ".join(variables + list(captured))
-    if captured:
-        lines.append("WITH " + ", ".join(variables + [expr + " AS " + name for name, expr in captured.items()]))
-    for ci, cond in enumerate(query.conditions):
-        counts: list[str] = []
-        for ai, path in enumerate(cond.spec.alternatives):
-            count_var = f"n{ci}_{ai}"
-            lines.append(_optional(bound, ci, ai, cond.spec.from_, path))
-            last = f"x{ci}_{ai}_{len(path) - 1}"
-            lines.append("WITH " + carried + ", " + ", ".join([*counts, f"count({last}) AS {count_var}"]))
-            counts.append(count_var)
-        total = " + ".join(counts)
-        lines.append("WITH " + carried + (" WHERE " + total + (" = 0" if cond.negated else " > 0")))
-    returned = ", ".join(c + ".id AS " + c if c in variables else c for c in query.columns)
-    lines.append("RETURN DISTINCT " + returned + " ORDER BY " + ", ".join(query.columns))
-    return "\n".join(lines)
-
-
-def _optional(bound: BoundQuery, ci: int, ai: int, start: str, path: tuple[Step, ...]) -> str:
-    pattern = "(" + start + ")"
-    preds: list[str] = []
-    rels: list[tuple[str, str]] = []
-    for si, step in enumerate(path):
-        var = f"x{ci}_{ai}_{si}"
-        rel_var = f"y{ci}_{ai}_{si}" if len(path) > 1 else ""
-        pattern += _rel(step.rel, step.dir, rel_var) + _label(var, step.label)
-        preds += [_predicate(var, f) for f in bound.filters[(1, ci, ai, si)]]
-        rels.append((rel_var, step.rel))
-    return "OPTIONAL MATCH " + pattern + _where(preds + _distinct_relationships(rels))
+    """The Cypher statement returning one row per finding (the query's columns, sorted)."""
+    return _Compiler(bound).compile()
 
 
 def label_count_statement(label: str) -> str:

@@ -9,8 +9,13 @@ Cypher statement:
 - ``expect``: ``none`` (every match is a finding: a violation pattern) or ``some`` (at least one match must
   exist: an existence requirement, one finding against the clause when none does).
 
-Filters compare a property with a literal ``value``, a query ``param``, or a ``date`` expression over the audit
-period (``as_of``, ``period_start``, ``as_of - <months parameter>``); ``in_period`` is the audit period itself.
+Filters compare a property with a literal ``value``, a query ``param``, a ``date`` expression over the audit
+period (``as_of``, ``period_start``, ``as_of - <months parameter>``), ``other`` property of the same node, a
+``ref`` to a matched node's property (``c.actual_start``; with ``days``/``days_param`` the comparison is in
+whole days: ``recorded_on <= c.actual_end + 10 days``), or the ``var`` of ``each``; ``in_period`` is the audit
+period itself. A condition may also be a ``check`` (filters on a matched node) or ``any`` of several
+conditions. ``each`` repeats the conditions for every value of a list parameter (or every month of the
+audit period, ``months_in_period``), adding the value as a result column.
 """
 
 from __future__ import annotations
@@ -29,13 +34,30 @@ Grade = Literal["major", "minor", "ofi", "data-quality"]
 GRADE_ORDER: dict[str, int] = {"data-quality": 0, "ofi": 1, "minor": 2, "major": 3}
 #: A match node's label or a match relationship's type that stands for any label or type.
 ANY = "any"
-Op = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "is_null", "not_null", "in_period"]
+Op = Literal[
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "in",
+    "not_in",
+    "is_null",
+    "not_null",
+    "in_period",
+    "contains",
+    "not_contains",
+    "month_eq",
+]
+#: The built-in list an ``each`` can range over: every month (YYYY-MM) of the audit period.
+MONTHS_IN_PERIOD = "months_in_period"
 _VAR = r"^[a-z][a-z0-9_]*$"
 _DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*-\s*([a-z][a-z0-9_]*))?$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class Filter(_Strict):
@@ -45,17 +67,25 @@ class Filter(_Strict):
     param: str | None = None
     date: str | None = None
     other: str | None = None  # another property of the same node
+    ref: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")] | None = None  # var.prop
+    var: str | None = None  # the variable of the query's each
+    days: int | None = None  # with ref/other: compare in whole days, the operand shifted by this many days
+    days_param: str | None = None  # the same, from a days parameter
 
     @model_validator(mode="after")
     def _one_operand(self) -> Filter:
-        given = [x for x in (self.value, self.param, self.date, self.other) if x is not None]
+        given = [x for x in (self.value, self.param, self.date, self.other, self.ref, self.var) if x is not None]
         needs_operand = self.op not in ("is_null", "not_null", "in_period")
         if needs_operand and len(given) != 1:
             raise ValueError(
-                f"filter on {self.prop!r} with op {self.op} needs exactly one of value, param, date, other"
+                f"filter on {self.prop!r} with op {self.op} needs exactly one of value, param, date, other, ref, var"
             )
         if not needs_operand and given:
             raise ValueError(f"filter on {self.prop!r} with op {self.op} takes no operand")
+        if (self.days is not None or self.days_param is not None) and self.ref is None and self.other is None:
+            raise ValueError("days and days_param go with ref or other")
+        if self.days is not None and self.days_param is not None:
+            raise ValueError("give days or days_param, not both")
         if self.date is not None and not _DATE_EXPR.match(self.date):
             raise ValueError(f"date {self.date!r} must be as_of, period_start or 'as_of - <months parameter>'")
         return self
@@ -68,15 +98,31 @@ class Step(_Strict):
     where: tuple[Filter, ...] = ()
 
 
+class NodeCheck(_Strict):
+    """Filters that must all hold on a matched node (used inside ``any``, or alone)."""
+
+    node: str
+    where: tuple[Filter, ...] = Field(min_length=1)
+
+
 class Condition(_Strict):
     exists: PathSpec | None = None
     absent: PathSpec | None = None
+    check: NodeCheck | None = None
+    any: tuple[Condition, ...] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Condition:
-        if (self.exists is None) == (self.absent is None):
-            raise ValueError("a condition is exactly one of exists or absent")
+        kinds = [k for k in (self.exists, self.absent, self.check, self.any) if k is not None]
+        if len(kinds) != 1:
+            raise ValueError("a condition is exactly one of exists, absent, check or any")
+        if self.any is not None and any(c.any is not None for c in self.any):
+            raise ValueError("any may not nest another any")
         return self
+
+    @property
+    def is_path(self) -> bool:
+        return self.exists is not None or self.absent is not None
 
     @property
     def spec(self) -> PathSpec:
@@ -116,6 +162,13 @@ class MatchRel(_Strict):
     dir: Literal["out", "in", "both"]
 
 
+class Each(_Strict):
+    """Repeat the conditions for every value of a list: a list parameter, or months_in_period."""
+
+    as_: Annotated[str, Field(pattern=_VAR, alias="as")]
+    param: str
+
+
 class Parameter(_Strict):
     type: Literal["months", "days", "integer", "string", "list", "boolean"]
     default: Any
@@ -134,6 +187,7 @@ class QueryDefinition(_Strict):
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     expect: Literal["none", "some"]
     match: tuple[MatchNode | MatchRel, ...] = Field(min_length=1)
+    each: Each | None = None
     conditions: tuple[Condition, ...] = ()
 
     @property
@@ -147,11 +201,19 @@ class QueryDefinition(_Strict):
     @property
     def columns(self) -> list[str]:
         """The result row's columns: every node variable, and the type of every ``rel: any`` (as rel<i>)."""
-        return [
+        columns = [
             m.node if isinstance(m, MatchNode) else f"rel{i}"
             for i, m in enumerate(self.match)
             if isinstance(m, MatchNode) or m.rel == ANY
         ]
+        return [*columns, self.each.as_] if self.each else columns
+
+    def label_of(self, var: str) -> str:
+        return next(n.label for n in self.nodes if n.node == var)
+
+    def flat_conditions(self) -> list[Condition]:
+        """Every condition, the members of an ``any`` included."""
+        return [c for top in self.conditions for c in (top.any or (top,))]
 
     def check_against(self, sch: Schema, known_clauses: frozenset[str]) -> None:
         """Validate names against the ontology and the clause catalogue; raise ValueError naming the fault."""
@@ -172,16 +234,68 @@ class QueryDefinition(_Strict):
             assert isinstance(rel, MatchRel) and isinstance(left, MatchNode) and isinstance(right, MatchNode)
             self._check_rel(sch, rel.rel, rel.dir, left.label, right.label)
         labels = {n.node: n.label for n in self.nodes}
-        for cond in self.conditions:
+        if self.each is not None:
+            if self.each.as_ in labels:
+                raise ValueError(f"each variable {self.each.as_!r} is also a match variable")
+            if self.each.param != MONTHS_IN_PERIOD and (
+                self.each.param not in self.parameters or self.parameters[self.each.param].type != "list"
+            ):
+                raise ValueError(f"each ranges over {self.each.param!r}: a list parameter or {MONTHS_IN_PERIOD}")
+        for i, node in enumerate(self.nodes):
+            earlier = {n.node: n.label for n in self.nodes[:i]}
+            self._check_filters(sch, node.label, node.where, earlier, allow_var=False)
+        for cond in self.flat_conditions():
+            if cond.check is not None:
+                if cond.check.node not in labels:
+                    raise ValueError(f"check on {cond.check.node!r}, which match does not bind")
+                self._check_filters(sch, labels[cond.check.node], cond.check.where, labels, allow_var=True)
+                continue
             start = cond.spec.from_
             if start not in labels:
                 raise ValueError(f"condition starts from {start!r}, which match does not bind")
             for path in cond.spec.alternatives:
                 here = labels[start]
                 for step in path:
-                    self._check_label(sch, step.label, step.where)
+                    self._check_filters(sch, step.label, step.where, labels, allow_var=True)
                     self._check_rel(sch, step.rel, step.dir, here, step.label)
                     here = step.label
+
+    def _check_filters(
+        self, sch: Schema, label: str, filters: tuple[Filter, ...], visible: dict[str, str], *, allow_var: bool
+    ) -> None:
+        self._check_label(sch, label, filters)
+        props = sch.properties if label == ANY else sch.properties_of(label)
+        for f in filters:
+            mine = props[f.prop]
+            if f.ref is not None:
+                var, key = f.ref.split(".")
+                if var not in visible:
+                    raise ValueError(f"ref {f.ref!r}: {var!r} is not a match variable bound before this filter")
+                theirs = sch.properties if visible[var] == ANY else sch.properties_of(visible[var])
+                if key not in theirs:
+                    raise ValueError(f"ref {f.ref!r}: the ontology gives {visible[var]} no property {key!r}")
+                self._check_comparable(f, mine.type, theirs[key].type)
+            if f.other is not None:
+                self._check_comparable(f, mine.type, props[f.other].type)
+            if f.days_param is not None and (
+                f.days_param not in self.parameters or self.parameters[f.days_param].type != "days"
+            ):
+                raise ValueError(f"days_param {f.days_param!r} is not a declared days parameter")
+            if f.var is not None and (not allow_var or self.each is None or f.var != self.each.as_):
+                raise ValueError(f"var {f.var!r} is not the query's each variable (usable in conditions only)")
+            if f.op in ("contains", "not_contains") and not mine.multi_valued:
+                raise ValueError(f"{f.op} needs a list property; {f.prop} is not one")
+            if f.op == "month_eq" and mine.type not in ("date", "datetime"):
+                raise ValueError(f"month_eq needs a date or datetime; {f.prop} is a {mine.type}")
+
+    @staticmethod
+    def _check_comparable(f: Filter, mine: str, theirs: str) -> None:
+        temporal = ("date", "datetime")
+        if f.days is not None or f.days_param is not None:
+            if mine not in temporal or theirs not in temporal:
+                raise ValueError(f"a comparison in days needs dates; {f.prop} is a {mine}, the operand a {theirs}")
+        elif mine != theirs:
+            raise ValueError(f"{f.prop} ({mine}) cannot be compared with a {theirs}; compare in days instead")
 
     def _check_label(self, sch: Schema, label: str, filters: tuple[Filter, ...]) -> None:
         if label != ANY and label not in sch.labels:
@@ -190,10 +304,8 @@ class QueryDefinition(_Strict):
         for f in filters:
             if f.prop not in props:
                 raise ValueError(f"the ontology gives {label} no property {f.prop!r}")
-            if f.other is not None and (f.other not in props or props[f.other].type != props[f.prop].type):
-                raise ValueError(
-                    f"{label}.{f.prop} cannot be compared with {f.other!r} (not a property of the same type)"
-                )
+            if f.other is not None and f.other not in props:
+                raise ValueError(f"the ontology gives {label} no property {f.other!r}")
             if f.param is not None and f.param not in self.parameters:
                 raise ValueError(f"filter uses parameter {f.param!r}, which parameters does not declare")
             if f.date is not None:

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from itsms_graph.graph.store import SMSGraph
-from itsms_graph.queries.definition import ANY, MatchNode, MatchRel, Step
-from itsms_graph.queries.plan import BoundFilter, BoundQuery
+from itsms_graph.queries.definition import ANY, Condition, MatchNode, MatchRel, Step
+from itsms_graph.queries.plan import BoundFilter, BoundQuery, days_since_epoch
 
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -24,13 +24,14 @@ _CMP: dict[str, Callable[[Any, Any], bool]] = {
     "ge": operator.ge,
 }
 Edge = tuple[str, str, str]
+Row = dict[str, str]
 
 
 def _comparable(a: Any, b: Any) -> bool:
     return not isinstance(a, list) and not isinstance(b, list) and isinstance(a, bool) == isinstance(b, bool)
 
 
-def _holds(attrs: dict[str, Any], f: BoundFilter) -> bool:
+def _holds(graph: SMSGraph, attrs: dict[str, Any], f: BoundFilter, row: Row) -> bool:
     value = attrs.get(f.prop)
     if f.op == "is_null":
         return value is None
@@ -38,21 +39,36 @@ def _holds(attrs: dict[str, Any], f: BoundFilter) -> bool:
         return value is not None
     if value is None:
         return False  # Cypher: a comparison with null is null, and WHERE drops it
-    if f.other is not None:
-        other = attrs.get(f.other)
-        return other is not None and _comparable(value, other) and _CMP[f.op](value, other)
+    if f.other is not None or f.ref is not None:
+        if f.other is not None:
+            other = attrs.get(f.other)
+        else:
+            assert f.ref is not None
+            other = graph.nx.nodes[row[f.ref[0]]].get(f.ref[1])
+        if other is None:
+            return False
+        if f.in_days:
+            return _CMP[f.op](days_since_epoch(value), days_since_epoch(other) + int(f.value))
+        return _comparable(value, other) and _CMP[f.op](value, other)
+    operand = row[f.var] if f.var is not None else f.value
     if f.op == "in":
-        return value in f.value
+        return value in operand
     if f.op == "not_in":
-        return value not in f.value
-    return _comparable(value, f.value) and _CMP[f.op](value, f.value)
+        return value not in operand
+    if f.op == "contains":
+        return isinstance(value, list) and operand in value
+    if f.op == "not_contains":
+        return isinstance(value, list) and operand not in value
+    if f.op == "month_eq":
+        return isinstance(value, str) and value[:7] == operand
+    return _comparable(value, operand) and _CMP[f.op](value, operand)
 
 
-def _ok(graph: SMSGraph, nid: str, label: str, filters: tuple[BoundFilter, ...]) -> bool:
+def _ok(graph: SMSGraph, nid: str, label: str, filters: tuple[BoundFilter, ...], row: Row) -> bool:
     attrs = graph.nx.nodes[nid]
     if label != ANY and attrs["label"] != label:
         return False
-    return all(_holds(attrs, f) for f in filters)
+    return all(_holds(graph, attrs, f, row) for f in filters)
 
 
 def _steps(graph: SMSGraph, nid: str, rel_type: str, direction: str) -> Iterator[tuple[str, Edge]]:
@@ -74,62 +90,73 @@ def _steps(graph: SMSGraph, nid: str, rel_type: str, direction: str) -> Iterator
 def _path_exists(
     graph: SMSGraph,
     bound: BoundQuery,
-    ci: int,
-    ai: int,
     start: str,
     path: tuple[Step, ...],
+    row: Row,
     depth: int = 0,
     used: frozenset[Edge] = frozenset(),
 ) -> bool:
     step = path[depth]
-    filters = bound.filters[(1, ci, ai, depth)]
+    filters = bound.site(step)
     for nxt, edge in _steps(graph, start, step.rel, step.dir):
-        if edge in used or not _ok(graph, nxt, step.label, filters):
+        if edge in used or not _ok(graph, nxt, step.label, filters, row):
             continue
-        if depth == len(path) - 1 or _path_exists(graph, bound, ci, ai, nxt, path, depth + 1, used | {edge}):
+        if depth == len(path) - 1 or _path_exists(graph, bound, nxt, path, row, depth + 1, used | {edge}):
             return True
     return False
 
 
-def _matches(graph: SMSGraph, bound: BoundQuery) -> Iterator[dict[str, str]]:
+def _holds_condition(graph: SMSGraph, bound: BoundQuery, cond: Condition, row: Row) -> bool:
+    if cond.any is not None:
+        return any(_holds_condition(graph, bound, member, row) for member in cond.any)
+    if cond.check is not None:
+        attrs = graph.nx.nodes[row[cond.check.node]]
+        return all(_holds(graph, attrs, f, row) for f in bound.site(cond.check))
+    start = row[cond.spec.from_]
+    found = any(_path_exists(graph, bound, start, path, row) for path in cond.spec.alternatives)
+    return found != cond.negated
+
+
+def _matches(graph: SMSGraph, bound: BoundQuery) -> Iterator[Row]:
     items = bound.query.match
     first = items[0]
     assert isinstance(first, MatchNode)
 
-    def extend(row: dict[str, str], here: str, i: int, used: frozenset[Edge]) -> Iterator[dict[str, str]]:
+    def extend(row: Row, here: str, i: int, used: frozenset[Edge]) -> Iterator[Row]:
         if i == len(items):
             yield row
             return
         rel, node = items[i], items[i + 1]
         assert isinstance(rel, MatchRel) and isinstance(node, MatchNode)
         for nxt, edge in _steps(graph, here, rel.rel, rel.dir):
-            if edge in used or not _ok(graph, nxt, node.label, bound.filters[(0, i + 1)]):
+            if edge in used:
                 continue  # Cypher: a MATCH never traverses the same relationship twice (nodes may repeat)
             grown = {**row, node.node: nxt}
+            if not _ok(graph, nxt, node.label, bound.site(node), grown):
+                continue
             if rel.rel == ANY:
                 grown[f"rel{i}"] = edge[2]
             yield from extend(grown, nxt, i + 2, used | {edge})
 
     anchors = graph.nx.nodes if first.label == ANY else graph.nodes(first.label)
     for nid in anchors:
-        if _ok(graph, nid, first.label, bound.filters[(0, 0)]):
-            yield from extend({first.node: nid}, nid, 1, frozenset())
+        start = {first.node: nid}
+        if _ok(graph, nid, first.label, bound.site(first), start):
+            yield from extend(start, nid, 1, frozenset())
 
 
 def evaluate(graph: SMSGraph, bound: BoundQuery) -> list[tuple[str, ...]]:
-    """Distinct rows (the query's columns: node ids, and types of ``rel: any``) meeting every condition, sorted."""
-    columns = bound.query.columns
+    """Distinct rows (the query's columns) meeting every condition, sorted."""
+    query = bound.query
+    columns = query.columns
     rows: set[tuple[str, ...]] = set()
-    for row in _matches(graph, bound):
-        keep = True
-        for ci, cond in enumerate(bound.query.conditions):
-            start = row[cond.spec.from_]
-            found = any(
-                _path_exists(graph, bound, ci, ai, start, path) for ai, path in enumerate(cond.spec.alternatives)
-            )
-            if found == cond.negated:
-                keep = False
-                break
-        if keep:
-            rows.add(tuple(row[c] for c in columns))
+    for matched in _matches(graph, bound):
+        expanded = (
+            [matched]
+            if query.each is None
+            else [{**matched, query.each.as_: value} for value in bound.each_values or []]
+        )
+        for row in expanded:
+            if all(_holds_condition(graph, bound, cond, row) for cond in query.conditions):
+                rows.add(tuple(str(row[c]) for c in columns))
     return sorted(rows)

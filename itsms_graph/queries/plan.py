@@ -16,7 +16,7 @@ from typing import Any
 
 from itsms_graph.errors import ItsmsError
 from itsms_graph.ontology import Schema, schema
-from itsms_graph.queries.definition import Filter, QueryDefinition
+from itsms_graph.queries.definition import MONTHS_IN_PERIOD, Filter, QueryDefinition
 
 _PERIOD = re.compile(r"^(\d+)\s*([MDY])$", re.IGNORECASE)
 
@@ -82,6 +82,9 @@ class BoundFilter:
     param: str | None  # Cypher parameter name; None for is_null / not_null and property comparisons
     value: Any
     other: str | None = None  # compare with this property of the same node instead of a parameter
+    ref: tuple[str, str] | None = None  # compare with (variable, property) of a matched node
+    var: str | None = None  # compare with the each variable
+    in_days: bool = False  # compare whole days: days(prop) op days(operand) + value (value is the offset)
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,33 @@ class BoundQuery:
     period: AuditPeriod
     parameters: dict[str, Any]
     #: bound filters per filter site: ("match", node index) or ("cond", cond index, alt index, step index)
-    filters: dict[tuple[int, ...], tuple[BoundFilter, ...]]
+    #: bound filters per filter site (a MatchNode, Step or NodeCheck), keyed by the site object's id()
+    filters: dict[int, tuple[BoundFilter, ...]]
     #: every Cypher parameter, name -> value
     cypher_params: dict[str, Any]
+    #: the values ``each`` ranges over, and their Cypher parameter
+    each_values: list[Any] | None = None
+    each_param: str | None = None
+
+    def site(self, obj: object) -> tuple[BoundFilter, ...]:
+        return self.filters[id(obj)]
+
+
+def months_in_period(period: AuditPeriod) -> list[str]:
+    """Every month (YYYY-MM) the audit period touches, in order."""
+    months, day = [], period.start.replace(day=1)
+    while day <= period.as_of:
+        months.append(day.strftime("%Y-%m"))
+        day = add_months(day, 1)
+    return months
+
+
+def days_since_epoch(value: str) -> int:
+    """The day number of an ISO date or datetime (its date part): the same integer Cypher computes."""
+    return (dt.date.fromisoformat(value[:10]) - EPOCH).days
+
+
+EPOCH = dt.date(1970, 1, 1)
 
 
 def _day_to_datetime(day: dt.date) -> str:
@@ -123,8 +150,14 @@ class _Binder:
 
     def bind(self, label: str, f: Filter) -> list[BoundFilter]:
         kind = self.schema.properties[f.prop].type
-        if f.other is not None:
-            return [BoundFilter(f.prop, f.op, None, None, f.other)]
+        if f.other is not None or f.ref is not None:
+            ref = tuple(f.ref.split(".", 1)) if f.ref else None
+            if f.days is None and f.days_param is None:
+                return [BoundFilter(f.prop, f.op, None, None, f.other, ref)]  # type: ignore[arg-type]
+            offset = f.days if f.days is not None else int(self.params[str(f.days_param)])
+            return [BoundFilter(f.prop, f.op, self._name(offset), offset, f.other, ref, in_days=True)]  # type: ignore[arg-type]
+        if f.var is not None:
+            return [BoundFilter(f.prop, f.op, None, None, var=f.var)]
         if f.op in ("is_null", "not_null"):
             return [BoundFilter(f.prop, f.op, None, None)]
         if f.op == "in_period":
@@ -185,12 +218,21 @@ def bind(
         if name in query.parameters:
             params[name] = _coerce_param(query, name, raw)
     binder = _Binder(query, period, params, sch or schema())
-    filters: dict[tuple[int, ...], tuple[BoundFilter, ...]] = {}
-    for i, item in enumerate(query.match):
-        if hasattr(item, "node"):
-            filters[(0, i)] = binder.bind_all(item.label, item.where)  # type: ignore[union-attr]
-    for ci, cond in enumerate(query.conditions):
-        for ai, path in enumerate(cond.spec.alternatives):
-            for si, step in enumerate(path):
-                filters[(1, ci, ai, si)] = binder.bind_all(step.label, step.where)
-    return BoundQuery(query, period, params, filters, binder.cypher_params)
+    filters: dict[int, tuple[BoundFilter, ...]] = {}
+    for node in query.nodes:
+        filters[id(node)] = binder.bind_all(node.label, node.where)
+    for cond in query.flat_conditions():
+        if cond.check is not None:
+            filters[id(cond.check)] = binder.bind_all(query.label_of(cond.check.node), cond.check.where)
+            continue
+        for path in cond.spec.alternatives:
+            for step in path:
+                filters[id(step)] = binder.bind_all(step.label, step.where)
+    each_values = each_param = None
+    if query.each is not None:
+        if query.each.param == MONTHS_IN_PERIOD:
+            each_values = months_in_period(period)
+        else:
+            each_values = list(params[query.each.param])
+        each_param = binder._name(each_values)
+    return BoundQuery(query, period, params, filters, binder.cypher_params, each_values, each_param)

@@ -70,7 +70,7 @@ def finding_id(query_id: str, subjects: tuple[str, ...]) -> str:
 
 def chain_of(query: QueryDefinition, row: tuple[str, ...]) -> tuple[Hop, ...]:
     """The matched path as hops, each drawn in the relationship's own direction."""
-    values = dict(zip(query.columns, row, strict=True))
+    values = dict(zip(query.columns, row, strict=True))  # node ids, rel types and the each value
     hops = []
     for i in range(1, len(query.match), 2):
         left, rel, right = query.match[i - 1], query.match[i], query.match[i + 1]
@@ -99,7 +99,13 @@ def findings_for(query: QueryDefinition, rows: list[tuple[str, ...]]) -> list[Fi
     if query.expect == "some":
         return [] if rows else [make((f"Clause:{query.clauses[0]}",), ())]
     nodes = [i for i, c in enumerate(query.columns) if c in query.variables]
-    return [make(tuple(row[i] for i in nodes), chain_of(query, row)) for row in rows]
+    each = query.columns.index(query.each.as_) if query.each else None
+
+    def subjects(row: tuple[str, ...]) -> tuple[str, ...]:
+        ids = tuple(row[i] for i in nodes)
+        return ids if each is None else (*ids, f"{query.each.as_}={row[each]}")  # type: ignore[union-attr]
+
+    return [make(subjects(row), chain_of(query, row)) for row in rows]
 
 
 def at_or_above(grade: str, threshold: str) -> bool:

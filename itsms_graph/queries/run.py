@@ -43,9 +43,30 @@ def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
     for item in query.match:
         if isinstance(item, MatchNode):
             reqs.append([needs_of(item.label, item.where)])
-    for cond in query.conditions:
-        reqs.append([[n for step in path for n in needs_of(step.label, step.where)] for path in cond.spec.alternatives])
+    for top in query.conditions:
+        for cond in top.any or (top,):
+            if cond.check is not None:
+                reqs.append([needs_of(query.label_of(cond.check.node), cond.check.where)])
+            else:
+                reqs.append(
+                    [[n for step in path for n in needs_of(step.label, step.where)] for path in cond.spec.alternatives]
+                )
+    for _label, filters in _filter_sites(query):
+        for f in filters:
+            if f.ref is not None:
+                var, key = f.ref.split(".")
+                reqs.append([[(query.label_of(var), key)]])
     return reqs
+
+
+def _filter_sites(query: QueryDefinition) -> list[tuple[str, tuple[Filter, ...]]]:
+    sites = [(n.label, n.where) for n in query.nodes]
+    for cond in query.flat_conditions():
+        if cond.check is not None:
+            sites.append((query.label_of(cond.check.node), cond.check.where))
+        else:
+            sites += [(step.label, step.where) for path in cond.spec.alternatives for step in path]
+    return sites
 
 
 @dataclass
