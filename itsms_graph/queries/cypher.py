@@ -92,8 +92,8 @@ def _predicate(var: str, f: BoundFilter) -> str:
         return operand + " IN " + ref
     if f.op == "not_contains":
         return "NOT " + operand + " IN " + ref
-    if f.op == "month_eq":
-        return "substring(" + ref + ", 0, 7) = " + operand
+    if f.op.startswith("month_"):  # compare the YYYY-MM part
+        return "substring(" + ref + ", 0, 7) " + _OPS[f.op[len("month_") :]] + " " + operand
     return ref + " " + _OPS[f.op] + " " + operand
 
 

@@ -49,6 +49,8 @@ Op = Literal[
     "contains",
     "not_contains",
     "month_eq",
+    "month_le",
+    "month_ge",
 ]
 #: The built-in list an ``each`` can range over: every month (YYYY-MM) of the audit period.
 MONTHS_IN_PERIOD = "months_in_period"
@@ -285,8 +287,8 @@ class QueryDefinition(_Strict):
                 raise ValueError(f"var {f.var!r} is not the query's each variable (usable in conditions only)")
             if f.op in ("contains", "not_contains") and not mine.multi_valued:
                 raise ValueError(f"{f.op} needs a list property; {f.prop} is not one")
-            if f.op == "month_eq" and mine.type not in ("date", "datetime"):
-                raise ValueError(f"month_eq needs a date or datetime; {f.prop} is a {mine.type}")
+            if f.op.startswith("month_") and mine.type not in ("date", "datetime"):
+                raise ValueError(f"{f.op} needs a date or datetime; {f.prop} is a {mine.type}")
 
     @staticmethod
     def _check_comparable(f: Filter, mine: str, theirs: str) -> None:

@@ -59,8 +59,8 @@ def _holds(graph: SMSGraph, attrs: dict[str, Any], f: BoundFilter, row: Row) -> 
         return isinstance(value, list) and operand in value
     if f.op == "not_contains":
         return isinstance(value, list) and operand not in value
-    if f.op == "month_eq":
-        return isinstance(value, str) and value[:7] == operand
+    if f.op.startswith("month_"):  # compare the YYYY-MM part
+        return isinstance(value, str) and _CMP[f.op[len("month_") :]](value[:7], operand)
     return _comparable(value, operand) and _CMP[f.op](value, operand)
 
 
