@@ -495,6 +495,305 @@ def query_run(
     _render(report, fmt, None)
 
 
+def _audit(
+    snapshot: Path,
+    as_of: str | None,
+    period: str,
+    config_path: Path | None,
+    query_dirs: tuple[Path, ...],
+    params: tuple[str, ...],
+    backend: str = "networkx",
+) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """Check a snapshot with the whole catalogue: (report, engine, graph, parameters)."""
+    from itsms_graph.check import engine_for
+    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.graph.store import InputFile
+    from itsms_graph.queries.catalogue import load_catalogue
+    from itsms_graph.queries.plan import AuditPeriod
+    from itsms_graph.queries.run import run_queries
+    from itsms_graph.reports.model import build_report
+
+    dirs, parameters = _resolve(config_path, query_dirs, params)
+    graph = open_snapshot(snapshot)
+    engine = engine_for(graph, backend)
+    audit_period = AuditPeriod.parse(as_of, period)
+    results = run_queries(engine, load_catalogue(dirs).values(), audit_period, parameters, graph.declared_labels)
+    report = build_report(
+        results,
+        period=audit_period,
+        engine=engine.name,
+        inputs=graph.inputs,
+        extra_inputs=[InputFile.of(snapshot, profile="snapshot")],
+    )
+    return report, engine, graph, parameters
+
+
+def _dump(data: Any) -> str:
+    import orjson
+
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+
+
+@cli.command()
+@click.argument("snapshot", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@_period_options
+@_query_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def stage1(
+    snapshot: Path,
+    as_of: str | None,
+    period: str,
+    config_path: Path | None,
+    query_dirs: tuple[Path, ...],
+    params: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Stage 1 readiness: Ready, Conditionally ready or Not ready, with the deciding rule.
+
+    Exit code 0 when Ready, 1 otherwise.
+
+    \b
+    Example:
+      itsms-graph stage1 out/example.itsms --as-of 2025-06-30
+    """
+    from itsms_graph.audit.verdict import stage1 as decide
+    from itsms_graph.reports.audit import render_stage1
+
+    report, _, _, _ = _audit(snapshot, as_of, period, config_path, query_dirs, params)
+    verdict = decide(report)
+    if fmt == "json":
+        click.echo(
+            _dump(
+                {
+                    "tool": report.to_dict()["tool"],
+                    "audit_period": report.to_dict()["audit_period"],
+                    "inputs": report.to_dict()["inputs"],
+                    "stage1": verdict.to_dict(),
+                }
+            ),
+            nl=False,
+        )
+    else:
+        render_stage1(verdict, _console())
+    if verdict.outcome != "Ready":
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("snapshot", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@_period_options
+@_query_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--systemic-rate",
+    type=click.FloatRange(0, 1),
+    default=0.2,
+    show_default=True,
+    help="A minor query failing on at least this share of its population is graded major (systemic).",
+)
+@click.option("--fail-on", type=click.Choice(GRADES), default="major", show_default=True)
+def stage2(
+    snapshot: Path,
+    as_of: str | None,
+    period: str,
+    config_path: Path | None,
+    query_dirs: tuple[Path, ...],
+    params: tuple[str, ...],
+    fmt: str,
+    systemic_rate: float,
+    fail_on: str,
+) -> None:
+    """Stage 2: nonconformities graded major, minor, OFI per clause, and what blocks certification.
+
+    \b
+    Example:
+      itsms-graph stage2 out/example.itsms --as-of 2025-06-30 --format json
+    """
+    from itsms_graph.audit.verdict import stage2 as decide
+    from itsms_graph.queries.results import at_or_above
+    from itsms_graph.reports.audit import render_stage2
+
+    report, engine, _, parameters = _audit(snapshot, as_of, period, config_path, query_dirs, params)
+    verdict = decide(report, engine, systemic_rate=systemic_rate, parameters=parameters)
+    if fmt == "json":
+        click.echo(
+            _dump(
+                {
+                    "tool": report.to_dict()["tool"],
+                    "audit_period": report.to_dict()["audit_period"],
+                    "inputs": report.to_dict()["inputs"],
+                    "stage2": verdict.to_dict(),
+                }
+            ),
+            nl=False,
+        )
+    else:
+        render_stage2(verdict, _console())
+    if fail_on != "none" and any(at_or_above(g.grade, fail_on) for g in verdict.graded):
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("snapshot", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@_period_options
+@_query_options
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="plan.xlsx, plan.csv or plan.md",
+)
+def cap(
+    snapshot: Path,
+    as_of: str | None,
+    period: str,
+    config_path: Path | None,
+    query_dirs: tuple[Path, ...],
+    params: tuple[str, ...],
+    output: Path,
+) -> None:
+    """Write the corrective action plan: one row per Stage 2 nonconformity.
+
+    \b
+    Example:
+      itsms-graph cap out/example.itsms --as-of 2025-06-30 -o plan.xlsx
+    """
+    from itsms_graph.audit.cap import plan_rows, write_plan
+    from itsms_graph.audit.verdict import stage2 as decide
+
+    report, engine, graph, parameters = _audit(snapshot, as_of, period, config_path, query_dirs, params)
+    verdict = decide(report, engine, parameters=parameters)
+    rows = plan_rows(verdict, report.period.as_of, graph)
+    write_plan(rows, output)
+    click.echo(f"wrote {output}: {len(rows)} nonconformities")
+
+
+@cli.command()
+@click.argument("old", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument("new", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@_period_options
+@click.option("--old-as-of", default=None, metavar="DATE", help="As-of date for OLD when it is a snapshot.")
+@click.option(
+    "--fail-on",
+    default="new-major",
+    show_default=True,
+    help="Gate: new-<grade> (new findings at or above), any-<grade>, or none.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def diff(old: Path, new: Path, as_of: str | None, period: str, old_as_of: str | None, fail_on: str, fmt: str) -> None:
+    """Compare two audit cycles: new, resolved and persisting findings.
+
+    OLD and NEW are JSON check reports (itsms-graph check --format json) or snapshots (checked with --as-of,
+    and --old-as-of for OLD). Exit code 1 when the --fail-on gate fails.
+
+    \b
+    Example:
+      itsms-graph diff cycle1.json cycle2.json --fail-on new-major
+      itsms-graph diff 2024.itsms 2025.itsms --old-as-of 2024-06-30 --as-of 2025-06-30
+    """
+    from itsms_graph.audit.diff import diff_findings, findings_of_report, load_report
+    from itsms_graph.check import check as run_check
+    from itsms_graph.graph.snapshot import FORMAT
+    from itsms_graph.queries.plan import AuditPeriod
+    from itsms_graph.reports.audit import render_diff
+
+    def findings(path: Path, day: str | None) -> Any:
+        if path.read_bytes()[:2] == b"PK":  # a snapshot (ZIP)
+            report = run_check(path, period=AuditPeriod.parse(day, period), fail_on="none")
+            return findings_of_report(report.to_dict())
+        return findings_of_report(load_report(path))
+
+    assert FORMAT
+    result = diff_findings(findings(old, old_as_of or as_of), findings(new, as_of))
+    if fmt == "json":
+        click.echo(_dump(result.to_dict()), nl=False)
+    else:
+        render_diff(result, _console())
+    if result.gate(fail_on):
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("snapshot", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--population",
+    required=True,
+    metavar="QUERY_OR_LABEL",
+    help="A label (Change) or a canned query id (the records it examines).",
+)
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE", help="Keep records whose property equals.")
+@click.option("--size", type=click.IntRange(min=1), default=None, help="Sample size (default: from the table).")
+@click.option("--method", type=click.Choice(["random", "systematic", "stratified"]), required=True)
+@click.option("--by", type=click.Choice(["service", "month"]), default=None, help="Strata for --method stratified.")
+@click.option("--seed", type=int, required=True, help="Random seed: the same seed gives the same sample.")
+@click.option(
+    "--worksheet",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the worksheet (.csv or .xlsx).",
+)
+@_period_options
+def sample(
+    snapshot: Path,
+    population: str,
+    filters: tuple[str, ...],
+    size: int | None,
+    method: str,
+    by: str | None,
+    seed: int,
+    worksheet: Path | None,
+    as_of: str | None,
+    period: str,
+) -> None:
+    """Draw a reproducible audit sample (ISO 19011) and write the auditor's worksheet.
+
+    \b
+    Example:
+      itsms-graph sample out/example.itsms --population change-implemented-without-approval --method stratified --by month --seed 7 -o sample.xlsx
+    """
+    from itsms_graph.audit.sampling import draw, population_of, write_worksheet
+    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.queries.catalogue import load_catalogue
+    from itsms_graph.queries.plan import AuditPeriod
+
+    graph = open_snapshot(snapshot)
+    ids = population_of(graph, population, load_catalogue(), AuditPeriod.parse(as_of, period), _parse_params(filters))
+    drawn = draw(graph, ids, name=population, method=method, seed=seed, size=size, by=by)
+    click.echo(drawn.describe())
+    for nid in drawn.drawn:
+        click.echo(f"  {nid}" + (f"  [{drawn.strata[nid]}]" if nid in drawn.strata else ""))
+    if worksheet is not None:
+        write_worksheet(graph, drawn, worksheet)
+        click.echo(f"wrote {worksheet}")
+
+
+@cli.command("sample-findings")
+@click.argument("worksheet", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def sample_findings(worksheet: Path, fmt: str) -> None:
+    """Read a filled sample worksheet back: 'nonconformity' and 'no evidence' verdicts become findings.
+
+    Exit code 1 when there is such a finding.
+
+    \b
+    Example:
+      itsms-graph sample-findings sample.xlsx --format json
+    """
+    from itsms_graph.audit.sampling import read_worksheet
+
+    found = read_worksheet(worksheet)
+    if fmt == "json":
+        click.echo(_dump([vars(f) for f in found]), nl=False)
+    else:
+        for f in found:
+            click.echo(f"{f.id} {f.record}: {f.verdict}" + (f" ({f.note})" if f.note else ""))
+        click.echo(f"{len(found)} finding(s) from the sample")
+    if found:
+        sys.exit(EXIT_FINDINGS)
+
+
 def main() -> None:
     """Entry point of the ``itsms-graph`` command."""
     cli(prog_name="itsms-graph")

@@ -107,9 +107,14 @@ class _Assessor:
         out: list[str] = []
         for alternatives in requirements(query):
             gaps = [[g for g in (self.gap(n) for n in needs) if g] for needs in alternatives]
-            if all(gaps):
-                found = gaps[0] if len(gaps) == 1 else [" or ".join(sorted({"; ".join(g) for g in gaps}))]
-                out += [g for g in found if g not in out]
+            if not all(gaps):
+                continue
+            if len(gaps) == 1:
+                found = gaps[0]
+            else:
+                options = sorted({"; ".join(dict.fromkeys(g)) for g in gaps})
+                found = [options[0]] if len(options) == 1 else [" or ".join(options)]
+            out += [g for g in found if g not in out]
         return out
 
 
