@@ -161,3 +161,91 @@ FIXTURES: dict[str, Callable[[], SMSGraph]] = {
     "boundaries": boundaries,
     "cycles": cycles,
 }
+
+
+def complete_sms(*, drop: tuple[str, ...] = ()) -> SMSGraph:
+    """A small SMS whose design passes every Stage 1 check at AS_OF (parts named in *drop* are left out)."""
+    from itsms_graph.ontology import clauses
+
+    g = SMSGraph()
+
+    def n(label: str, local: str, **props) -> str:
+        return g.add_node(label, local, props, source_file="complete.csv")
+
+    def e(rel: str, a: str, b: str) -> None:
+        g.add_edge(rel, a, b, source_file="complete.csv")
+
+    ceo, mgr = n("Person", "CEO", name="Chief Executive"), n("Person", "SMM", name="SMS Manager")
+    top = n("Role", "TOP", name="Top management", top_management=True)
+    e("HOLDS_ROLE", ceo, top)
+    docs = {
+        "scope_statement": ["4.3"],
+        "sm_policy": ["5.2.1"],
+        "risk_register": ["6.1"],
+        "objectives": ["6.2.1"],
+        "sm_plan": ["6.3"],
+        "service_catalogue": ["8.2.4"],
+        "policy": ["8.3.3", "8.3.4.1", "8.6.1"],
+        "change_policy": ["8.5.1.1"],
+        "release_policy": ["8.5.3"],
+        "availability_plan": ["8.7.1"],
+        "continuity_plan": ["8.7.2"],
+        "infosec_policy": ["8.7.3.1"],
+        "audit_programme": ["9.2"],
+    }
+    for kind, numbers in docs.items():
+        if kind in drop:
+            continue
+        d = n(
+            "Document",
+            kind.upper(),
+            kind=kind,
+            title=kind.replace("_", " "),
+            version="1.0",
+            approved_on="2025-01-15",
+            review_due="2026-01-15",
+        )
+        e("OWNED_BY", d, mgr)
+        for number in numbers:
+            e("ADDRESSES", d, f"Clause:{number}")
+        if kind in ("sm_policy", "scope_statement"):
+            e("APPROVED_BY", d, ceo)
+    scope = n("Scope", "SMS", name="SMS scope")
+    if "scope_statement" not in drop:
+        e("DEFINES", "Document:SCOPE_STATEMENT", scope)
+    e("INCLUDES", scope, n("OrganisationalUnit", "IT", name="IT operations"))
+    svc = n("Service", "MAIL", name="Mail", status="live")
+    e("INCLUDES", scope, svc)
+    e("OWNED_BY", svc, mgr)
+    e("DESCRIBES", n("CatalogueEntry", "MAIL", title="Mail"), svc)
+    obj = n("Objective", "AVAIL", title="Mail availability", metric="availability", target="99.9%")
+    e("OWNED_BY", obj, mgr)
+    risk = n(
+        "Risk",
+        "R1",
+        title="Data centre loss",
+        rating="high",
+        treatment=None if "risk_treatment" in drop else "second site",
+    )
+    n("Risk", "R0", title="Supplier exit", rating="low", treatment="exit plan")
+    assert risk
+    audit_done = "2023-09-01" if "recent_audit" in drop else "2025-02-01"
+    ia = n(
+        "InternalAudit",
+        "IA1",
+        title="Full SMS audit",
+        status="completed",
+        planned_on="2025-01-20",
+        completed_on=audit_done,
+    )
+    for clause in clauses():
+        if clause.depth == 2:
+            e("AUDITS", ia, clause.node_id)
+    n(
+        "ManagementReview",
+        "MR1",
+        title="Annual review",
+        held_on="2025-03-01",
+        inputs=["audit_results", "customer_feedback", "service_performance", "nonconformity_status"],
+    )
+    return g

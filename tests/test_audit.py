@@ -1,0 +1,251 @@
+"""The audit's reasoning: Stage 1 outcome rules, Stage 2 grading and summary, the corrective action plan, the
+cycle diff, and reproducible sampling with a worksheet that round-trips."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from itsms_graph.audit.cap import plan_rows, write_plan
+from itsms_graph.audit.diff import diff_findings, findings_of_report
+from itsms_graph.audit.sampling import (
+    WORKSHEET_COLUMNS,
+    draw,
+    population_of,
+    read_worksheet,
+    recommended_size,
+    write_worksheet,
+)
+from itsms_graph.audit.verdict import stage1, stage2
+from itsms_graph.check import check_graph
+from itsms_graph.cli import cli
+from itsms_graph.engines import EmbeddedEngine
+from itsms_graph.errors import InputError
+from itsms_graph.graph import save_snapshot
+from itsms_graph.queries.catalogue import load_catalogue
+from tests import fixtures
+from tests.builders import SRC
+
+
+def report_of(graph):
+    return check_graph(graph, period=fixtures.PERIOD, fail_on="none")
+
+
+def test_a_complete_design_is_ready():
+    verdict = stage1(report_of(fixtures.complete_sms()))
+    assert verdict.outcome == "Ready", (
+        verdict.rule,
+        verdict.concerns_by_clause,
+        [(r.query.id, r.missing_data) for r in verdict.not_assessable],
+    )
+    assert verdict.rule == "Ready: every Stage 1 check passed on the records."
+
+
+def test_a_minor_area_of_concern_makes_it_conditionally_ready():
+    verdict = stage1(report_of(fixtures.complete_sms(drop=("risk_treatment",))))
+    assert verdict.outcome == "Conditionally ready"
+    assert list(verdict.concerns_by_clause) == ["6.1"]
+    assert [f.subjects for f in verdict.concerns_by_clause["6.1"]] == [("Risk:R1",)]
+
+
+def test_a_missing_change_policy_makes_it_not_ready():
+    verdict = stage1(report_of(fixtures.complete_sms(drop=("change_policy",))))
+    assert verdict.outcome == "Not ready"
+    assert "change-policy-exists" in verdict.rule
+
+
+def test_no_recent_internal_audit_makes_it_not_ready_and_says_why():
+    verdict = stage1(report_of(fixtures.complete_sms(drop=("recent_audit",))))
+    assert verdict.outcome == "Not ready"
+    assert "internal audit completed in the last 12 months failed" in verdict.rule
+
+
+def test_records_without_any_sms_register_cannot_show_readiness():
+    verdict = stage1(report_of(fixtures.missing_approvals()))
+    assert verdict.outcome == "Not ready" and "cannot be shown from the records" in verdict.rule
+
+
+def with_changes(graph, approved: int, unapproved: int):
+    for i in range(approved + unapproved):
+        c = graph.add_node("Change", f"K{i}", {"actual_start": "2025-02-01T10:00:00"}, source_file=SRC)
+        if i < approved:
+            a = graph.add_node("Approval", f"KA{i}", {"decision": "approved"}, source_file=SRC)
+            graph.add_edge("APPROVES", a, c, source_file=SRC)
+    return graph
+
+
+def test_isolated_failures_stay_minor_and_need_a_plan():
+    graph = with_changes(fixtures.complete_sms(), approved=18, unapproved=2)
+    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
+    [g] = [g for g in verdict.graded if g.result.query.id == "change-implemented-without-approval"]
+    assert (g.grade, g.population, g.rate, g.escalated) == ("minor", 20, 0.1, False)
+    assert g.detection_chance == pytest.approx(1 - 0.9**25)
+    assert verdict.summary.startswith("Certification can be recommended once the certification body accepts")
+
+
+def test_systemic_failures_escalate_to_major_and_block_certification():
+    graph = with_changes(fixtures.complete_sms(), approved=6, unapproved=4)
+    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
+    [g] = [g for g in verdict.graded if g.result.query.id == "change-implemented-without-approval"]
+    assert (g.grade, g.population, g.escalated) == ("major", 10, True)
+    assert verdict.summary.startswith("Certification cannot be recommended: 4 major nonconformities")
+    assert verdict.counts()["major"] == 4
+    assert "8.5.1.3" in verdict.by_clause()
+
+
+def test_data_quality_and_not_assessable_are_listed_apart():
+    graph = fixtures.missing_approvals()
+    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
+    assert verdict.graded == []
+    assert "change-implemented-without-approval" in {r.query.id for r in verdict.not_assessable}
+
+
+def test_corrective_action_plan(tmp_path: Path):
+    graph = with_changes(fixtures.complete_sms(), approved=6, unapproved=4)
+    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
+    rows = plan_rows(verdict, fixtures.PERIOD.as_of, graph)
+    assert len(rows) == 4 and {r["grade"] for r in rows} == {"major"}
+    assert {r["due_date"] for r in rows} == {"2025-07-30"}  # majors: 30 days after the audit date
+    assert rows[0]["proposed_action"] == load_catalogue()["change-implemented-without-approval"].remediation
+    for suffix in (".csv", ".md", ".xlsx"):
+        write_plan(rows, tmp_path / f"plan{suffix}")
+    assert len(list(csv.DictReader((tmp_path / "plan.csv").open()))) == 4
+    sheet = openpyxl.load_workbook(tmp_path / "plan.xlsx").active
+    assert [c.value for c in sheet[1]][:3] == ["finding_id", "clause", "grade"] and sheet.max_row == 5
+
+
+def test_cycle_diff_lists_new_resolved_and_persisting():
+    old = report_of(with_changes(fixtures.complete_sms(), approved=8, unapproved=2)).to_dict()
+    graph = with_changes(fixtures.complete_sms(), approved=8, unapproved=2)
+    graph.add_edge("APPROVES", "Approval:KA0", "Change:K8", source_file=SRC)  # K8 is now approved
+    graph.add_node("Change", "NEW", {"actual_start": "2025-05-01T10:00:00"}, source_file=SRC)
+    new = report_of(graph).to_dict()
+    d = diff_findings(findings_of_report(old), findings_of_report(new))
+    assert [f.subjects for f in d.new] == [("Change:NEW",)]
+    assert [f.subjects for f in d.resolved] == [("Change:K8",)]
+    assert [f.subjects for f in d.persisting] == [("Change:K9",)]
+    assert d.gate("new-minor") and not d.gate("new-major") and not d.gate("none")
+
+
+def test_diff_command_gates_on_new_majors(tmp_path: Path):
+    runner = CliRunner()
+    a = save_snapshot(fixtures.complete_sms(), tmp_path / "a.itsms")
+    b = save_snapshot(fixtures.complete_sms(drop=("recent_audit",)), tmp_path / "b.itsms")
+    result = runner.invoke(cli, ["diff", str(a), str(b), "--as-of", "2025-06-30", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    # the audit of 2023 is outside both the 12-month interval and the programme cycle: a major, then the clauses
+    assert data["new"][0]["query"] == "internal-audit-completed"
+    assert {f["query"] for f in data["new"]} == {"internal-audit-completed", "audit-programme-not-covering-clauses"}
+    again = runner.invoke(cli, ["diff", str(a), str(a), "--as-of", "2025-06-30"])
+    assert again.exit_code == 0
+
+
+def test_sample_size_table():
+    assert recommended_size(10_000) == 29  # ln(0.05)/ln(0.9) = 28.4 -> 29, corrected to 29 for a large N
+    assert recommended_size(20) == 13  # finite population: 29 / (1 + 28/20) = 12.08, rounded up
+    assert recommended_size(3) == 3
+    assert recommended_size(0) == 0
+
+
+def sample_graph():
+    graph = fixtures.complete_sms()
+    for i in range(120):
+        month = 7 + i % 12
+        year, month = (2024, month) if month <= 12 else (2025, month - 12)
+        graph.add_node("Change", f"S{i:03}", {"actual_start": f"{year}-{month:02}-10T10:00:00"}, source_file=SRC)
+    return graph
+
+
+@pytest.mark.parametrize("method", ["random", "systematic", "stratified"])
+def test_the_same_seed_draws_the_same_sample(method):
+    graph = sample_graph()
+    ids = population_of(graph, "Change", load_catalogue(), fixtures.PERIOD, {})
+    by = "month" if method == "stratified" else None
+    a = draw(graph, ids, name="Change", method=method, seed=7, by=by)
+    b = draw(graph, ids, name="Change", method=method, seed=7, by=by)
+    others = {tuple(draw(graph, ids, name="Change", method=method, seed=s, by=by).drawn) for s in range(8, 14)}
+    assert a.drawn == b.drawn and len(others | {tuple(a.drawn)}) > 1  # other seeds draw other samples
+    assert len(set(a.drawn)) == len(a.drawn) and set(a.drawn) <= set(ids)
+    if method == "stratified":
+        assert len(set(a.strata.values())) == 12  # every month of the period is represented
+
+
+def test_a_query_population_is_what_the_query_examines():
+    graph = with_changes(fixtures.complete_sms(), approved=3, unapproved=2)
+    graph.add_node("Change", "OLD", {"actual_start": "2023-01-01T10:00:00"}, source_file=SRC)
+    ids = population_of(graph, "change-implemented-without-approval", load_catalogue(), fixtures.PERIOD, {})
+    assert ids == [f"Change:K{i}" for i in range(5)]  # in the audit period, approved or not
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_the_worksheet_round_trips_into_findings(tmp_path: Path, suffix):
+    graph = sample_graph()
+    ids = population_of(graph, "Change", load_catalogue(), fixtures.PERIOD, {})
+    sample = draw(graph, ids, name="Change", method="random", seed=1, size=3)
+    path = write_worksheet(graph, sample, tmp_path / f"w{suffix}")
+    verdicts = ["conforms", "no evidence", "nonconformity"]
+    if suffix == ".csv":
+        lines = list(csv.reader(path.read_text().splitlines()))
+        for row, verdict in zip(lines[2:], verdicts, strict=True):
+            row[WORKSHEET_COLUMNS.index("verdict")] = verdict
+        with path.open("w", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(lines)
+    else:
+        book = openpyxl.load_workbook(path)
+        for r, verdict in enumerate(verdicts, start=2):
+            book.active.cell(row=r, column=WORKSHEET_COLUMNS.index("verdict") + 1, value=verdict)
+        book.save(path)
+    found = read_worksheet(path)
+    assert [(f.record, f.verdict) for f in found] == [
+        (sample.drawn[1], "no evidence"),
+        (sample.drawn[2], "nonconformity"),
+    ]
+    assert read_worksheet(path)[0].id == found[0].id  # stable ids
+
+
+def test_a_bad_verdict_is_located(tmp_path: Path):
+    graph = sample_graph()
+    sample = draw(graph, sorted(graph.nodes("Change"))[:2], name="Change", method="random", seed=1)
+    path = write_worksheet(graph, sample, tmp_path / "w.csv")
+    lines = list(csv.reader(path.read_text().splitlines()))
+    lines[3][WORKSHEET_COLUMNS.index("verdict")] = "dunno"
+    with path.open("w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(lines)
+    with pytest.raises(InputError, match="row 4, column verdict"):
+        read_worksheet(path)
+
+
+def test_stage_commands(tmp_path: Path):
+    runner = CliRunner()
+    snap = save_snapshot(with_changes(fixtures.complete_sms(), approved=6, unapproved=4), tmp_path / "s.itsms")
+    s1 = runner.invoke(cli, ["stage1", str(snap), "--as-of", "2025-06-30"])
+    assert s1.exit_code == 0 and "Ready" in s1.output
+    s2 = runner.invoke(cli, ["stage2", str(snap), "--as-of", "2025-06-30", "--format", "json"])
+    assert s2.exit_code == 1
+    assert json.loads(s2.output)["stage2"]["counts"]["major"] == 4
+    cap = runner.invoke(cli, ["cap", str(snap), "--as-of", "2025-06-30", "-o", str(tmp_path / "plan.md")])
+    assert cap.exit_code == 0 and "4 nonconformities" in cap.output
+    sample = runner.invoke(
+        cli,
+        [
+            "sample",
+            str(snap),
+            "--population",
+            "Change",
+            "--method",
+            "systematic",
+            "--seed",
+            "3",
+            "-o",
+            str(tmp_path / "w.xlsx"),
+        ],
+    )
+    assert sample.exit_code == 0 and "size 8 from the zero-failure attribute table" in sample.output
+    found = runner.invoke(cli, ["sample-findings", str(tmp_path / "w.xlsx")])
+    assert found.exit_code == 0 and "0 finding(s)" in found.output
