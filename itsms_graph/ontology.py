@@ -109,10 +109,15 @@ class Schema:
     properties: dict[str, PropertyDef]
     enumerations: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     required: frozenset[tuple[str, str]] = frozenset()
+    _by_label: dict[str, dict[str, PropertyDef]] = field(default_factory=dict, compare=False, repr=False)
 
     def properties_of(self, label: str) -> dict[str, PropertyDef]:
-        """Every property a node of *label* may carry (those without a domain included)."""
-        return {k: p for k, p in self.properties.items() if not p.labels or label in p.labels}
+        """Every property a node of *label* may carry (those without a domain included); computed once."""
+        found = self._by_label.get(label)
+        if found is None:
+            found = {k: p for k, p in self.properties.items() if not p.labels or label in p.labels}
+            self._by_label[label] = found
+        return found
 
     def property_type(self, label: str, key: str) -> str:
         prop = self.properties.get(key)

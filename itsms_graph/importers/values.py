@@ -6,6 +6,8 @@ A value that cannot be converted raises ValueError with the reason; the importer
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from functools import lru_cache
 from typing import Any
 
 from itsms_graph.importers.profile import Column
@@ -27,7 +29,9 @@ def is_null(raw: Any, nulls: tuple[str, ...]) -> bool:
     return isinstance(raw, str) and raw.strip() in nulls
 
 
+@lru_cache(maxsize=1 << 16)
 def _parse_temporal(text: str, formats: tuple[str, ...], kind: str) -> str:
+    """Cached: exports repeat the same timestamps many times (an incident's events, a change's CI rows)."""
     for fmt in (*formats, *(_ISO_DATETIME + _ISO_DATE)):
         try:
             parsed = dt.datetime.strptime(text, fmt)
@@ -55,7 +59,9 @@ def convert(raw: Any, kind: str, col: Column, nulls: tuple[str, ...]) -> Any:
             return str(int(raw))
         if isinstance(raw, (dt.datetime, dt.date)):
             return raw.isoformat()
-        return str(raw)
+        text = str(raw)
+        # categorical values (states, categories, kinds) repeat across rows: one string object each
+        return sys.intern(text) if len(text) <= 40 else text
     if kind == "integer":
         if isinstance(raw, bool):
             raise ValueError(f"{raw!r} is not an integer")
