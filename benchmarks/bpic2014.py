@@ -1,0 +1,101 @@
+"""Benchmark: the full BPIC 2014 import (about 690k rows, four files) and its checks, against duckdb reading the
+same CSVs and computing the same data-quality checks in the same run. Writes benchmarks/RESULTS-bpic2014.md.
+
+Run: python benchmarks/bpic2014.py  (needs ../shared/data/bpic2014; each side runs in its own process so that
+peak memory is measured per side).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "bpic2014"
+OUT = Path(__file__).resolve().parent / "RESULTS-bpic2014.md"
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def side_itsms() -> dict:
+    from itsms_graph.check import check_graph
+    from itsms_graph.importers import import_sources, resolve_profile
+    from itsms_graph.queries.plan import AuditPeriod
+
+    t0 = time.perf_counter()
+    graph, report = import_sources([(resolve_profile("bpic2014"), DATA)], keep_going=True)
+    t1 = time.perf_counter()
+    result = check_graph(graph, period=AuditPeriod.parse("2014-03-31"))
+    t2 = time.perf_counter()
+    dq = {r.query.id: len(r.rows) for r in result.results if r.query.grade == "data-quality"}
+    return {
+        "import_s": t1 - t0,
+        "check_s": t2 - t1,
+        "peak_mb": peak_mb(),
+        "rows": report.to_dict()["totals"],
+        "nodes": graph.nx.number_of_nodes(),
+        "edges": graph.nx.number_of_edges(),
+        "dq": dq,
+    }
+
+
+def side_duckdb() -> dict:
+    sys.path.insert(0, str(ROOT))
+    from tests.independent import bpic_expected
+
+    t0 = time.perf_counter()
+    expected = bpic_expected(DATA)
+    t1 = time.perf_counter()
+    return {
+        "total_s": t1 - t0,
+        "peak_mb": peak_mb(),
+        "dq": {k: len(v) for k, v in expected.items() if not k.startswith("_")},
+    }
+
+
+def main() -> None:
+    if not DATA.is_dir():
+        sys.exit(f"{DATA} is not here")
+    if len(sys.argv) > 1:
+        print(json.dumps(side_itsms() if sys.argv[1] == "itsms" else side_duckdb()))
+        return
+    runs = {}
+    for side in ("duckdb", "itsms"):
+        out = subprocess.run([sys.executable, __file__, side], capture_output=True, text=True, check=True)
+        runs[side] = json.loads(out.stdout.strip().splitlines()[-1])
+    its, duck = runs["itsms"], runs["duckdb"]
+    agree = all(its["dq"].get(k) == v for k, v in duck["dq"].items())
+    total = its["import_s"] + its["check_s"]
+    lines = [
+        "# BPIC 2014: full import and checks against duckdb",
+        "",
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, {Path('/proc/cpuinfo').read_text().count('processor')} cores.",
+        "Each side ran in its own process, one after the other, in the same run (read ratios, not absolutes).",
+        "",
+        "| side | what | seconds | peak RSS (MB) |",
+        "|---|---|---|---|",
+        f"| itsms-graph | import (690,748 rows -> {its['nodes']:,} nodes, {its['edges']:,} edges) | {its['import_s']:.1f} | {its['peak_mb']:.0f} |",
+        f"| itsms-graph | all {len(its['dq'])} data-quality and every other canned query | {its['check_s']:.1f} | |",
+        f"| duckdb | read the four CSVs and compute the same data-quality checks | {duck['total_s']:.1f} | {duck['peak_mb']:.0f} |",
+        "",
+        f"Ratio (import + checks) / duckdb: **{total / duck['total_s']:.1f}x**; peak memory ratio "
+        f"**{its['peak_mb'] / duck['peak_mb']:.1f}x**. Goal: within 3x and under 1 GiB.",
+        "",
+        f"Data-quality results equal between the two: **{'yes' if agree else 'NO'}** "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(duck['dq'].items()))}).",
+        "",
+        f"Rows: {its['rows']}",
+    ]
+    OUT.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
