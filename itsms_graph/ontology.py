@@ -31,6 +31,8 @@ XSD_TYPES = {
     XSD.double: "float",
 }
 
+#: The domain group of the labels itsms-graph writes itself rather than imports.
+TOOL_GROUP = "findings"
 #: Properties every node and relationship may carry, whatever its label: identity and provenance.
 PROVENANCE_KEYS = ("source_file", "source_row", "source_path")
 
@@ -128,6 +130,17 @@ class Schema:
     @property
     def property_keys(self) -> list[str]:
         return sorted(self.properties)
+
+    @property
+    def tool_labels(self) -> frozenset[str]:
+        """Labels itsms-graph writes itself (findings, snapshots), never imported."""
+        return frozenset(label for label, d in self.labels.items() if d.group == TOOL_GROUP)
+
+    @property
+    def tool_relationship_types(self) -> frozenset[str]:
+        """Relationship types only itsms-graph writes (a finding FLAGS its subject)."""
+        tool = self.tool_labels
+        return frozenset(r.type for r in self.relationships.values() if r.sources and r.sources <= tool)
 
 
 def _members(graph: Graph, node: URIRef) -> frozenset[str]:

@@ -84,3 +84,29 @@ def test_cypher_day_numbers_equal_python_across_calendar_edges(falkor_db):
     graph = falkor_db.select_graph("days")
     rows = graph.query("UNWIND $v AS s RETURN s, " + days_expression("s"), {"v": values}).result_set
     assert {s: n for s, n in rows} == {s: days_since_epoch(s) for s in values}
+
+
+def test_push_is_idempotent_replace_removes_only_its_own_and_findings_do_not_change_results(falkor_db):
+    from itsms_graph.check import check_graph
+    from itsms_graph.exports.push import declared_labels_in, push
+
+    graph = fixtures.boundaries()
+    report = check_graph(graph, period=fixtures.PERIOD, query_dirs=[TEST_QUERIES])
+    engine = falkordb_engine.FalkorDBEngine(graph_name="push", db=falkor_db)
+    first = push(engine, graph, report.findings, batch_size=7)
+    assert first.ok, first.problems
+    assert first.actual["Finding"] == len(report.findings) and first.actual["FLAGS"] > 0
+    again = push(engine, graph, report.findings)
+    assert again.ok and again.actual == first.actual
+    engine.run("CREATE (:Change {id: 'Change:not-ours', actual_start: '2025-01-01T00:00:00'})")
+    replaced = push(engine, graph, report.findings, replace=True)
+    labels = graph.schema.labels
+    assert replaced.deleted == sum(n for k, n in first.expected.items() if k in labels)  # nodes, not edges
+    assert engine.run("MATCH (c:Change {id: 'Change:not-ours'}) RETURN count(c)") == [[1]]
+    engine.run("MATCH (c:Change {id: 'Change:not-ours'}) DELETE c")
+    # the pushed findings and snapshot node do not change any query's result
+    catalogue = load_catalogue([TEST_QUERIES])
+    declared = declared_labels_in(engine)
+    assert declared == graph.declared_labels
+    assert outcome(run_queries(engine, catalogue.values(), fixtures.PERIOD, declared_labels=declared)) == outcome(
+        run_queries(EmbeddedEngine(graph), catalogue.values(), fixtures.PERIOD, declared_labels=declared))

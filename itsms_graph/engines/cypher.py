@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
+from itsms_graph.engines.cypher_load import load_batches
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.queries.cypher import compile_query, label_count_statement, property_present_statement
 from itsms_graph.queries.plan import BoundQuery
@@ -18,8 +20,20 @@ class CypherEngine(ABC):
         """Run one statement; return its result rows as lists."""
 
     @abstractmethod
-    def load(self, graph: SMSGraph, batch_size: int = 10_000) -> None:
-        """Write *graph* with the shared UNWIND ... MERGE statements."""
+    def prepare(self, labels: list[str]) -> None:
+        """Create what lookups by id need (indexes, uniqueness constraints) for *labels*."""
+
+    def load(self, graph: SMSGraph, batch_size: int = 10_000,
+             progress: Callable[[int, int], None] | None = None) -> None:
+        """Write *graph* with the shared UNWIND ... MERGE statements (idempotent)."""
+        self.prepare(sorted(graph.labels_present()))
+        total = graph.nx.number_of_nodes() + graph.nx.number_of_edges()
+        done = 0
+        for statement, rows in load_batches(graph, batch_size):
+            self.run(statement, {"rows": rows})
+            done += len(rows)
+            if progress:
+                progress(done, total)
 
     def label_count(self, label: str) -> int:
         return int(self.run(label_count_statement(label))[0][0])

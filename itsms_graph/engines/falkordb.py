@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from itsms_graph.engines.cypher import CypherEngine
-from itsms_graph.engines.cypher_load import index_statement, load_batches
+from itsms_graph.engines.cypher_load import index_statement
 from itsms_graph.errors import EngineUnavailable
-from itsms_graph.graph.store import SMSGraph
 
 
 def available() -> bool:
@@ -50,15 +49,13 @@ class FalkorDBEngine(CypherEngine):
     def run(self, statement: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         return list(self._graph.query(statement, params or {}).result_set)
 
-    def load(self, graph: SMSGraph, batch_size: int = 10_000) -> None:
-        for label in sorted(graph.labels_present()):
+    def prepare(self, labels: list[str]) -> None:
+        for label in labels:
             try:
-                self.run(index_statement(label, graph.schema))
+                self.run(index_statement(label))
             except Exception as exc:  # FalkorDB has no CREATE INDEX IF NOT EXISTS
                 if "already indexed" not in str(exc):
                     raise
-        for statement, rows in load_batches(graph, batch_size):
-            self.run(statement, {"rows": rows})
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from itsms_graph.engines.cypher import CypherEngine
-from itsms_graph.engines.cypher_load import constraint_statement, load_batches
+from itsms_graph.engines.cypher_load import constraint_statement
 from itsms_graph.errors import EngineUnavailable
-from itsms_graph.graph.store import SMSGraph
 
 
 class Neo4jEngine(CypherEngine):
@@ -31,11 +30,9 @@ class Neo4jEngine(CypherEngine):
         records, _, _ = self._driver.execute_query(statement, params or {}, database_=self._database)
         return [list(r.values()) for r in records]
 
-    def load(self, graph: SMSGraph, batch_size: int = 10_000) -> None:
-        for label in sorted(graph.labels_present()):
-            self.run(constraint_statement(label, graph.schema))
-        for statement, rows in load_batches(graph, batch_size):
-            self.run(statement, {"rows": rows})
+    def prepare(self, labels: list[str]) -> None:
+        for label in labels:
+            self.run(constraint_statement(label))
 
     def close(self) -> None:
         self._driver.close()

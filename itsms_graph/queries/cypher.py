@@ -139,6 +139,7 @@ class _Compiler:
                 rels.append((var, item.rel))
                 if item.rel == ANY:
                     captured[f"rel{i}"] = "type(" + var + ")"
+                    preds.append("NOT type(" + var + ") IN $" + str(self.bound.tool_types_param))
         self.lines.append("MATCH " + pattern + _where(preds + _distinct_relationships(rels)))
         carried = list(query.variables)
         if captured:

@@ -82,9 +82,11 @@ def _steps(graph: SMSGraph, nid: str, rel_type: str, direction: str) -> Iterator
             yield nxt, ((nid, nxt, rel_type) if direction == "out" else (nxt, nid, rel_type))
         return
     adjacency = graph.nx.succ[nid] if direction == "out" else graph.nx.pred[nid]
+    tool_types = graph.schema.tool_relationship_types  # "any" never means a relationship the tool wrote
     for nxt, keyed in adjacency.items():
         for key in keyed:
-            yield nxt, ((nid, nxt, key) if direction == "out" else (nxt, nid, key))
+            if key not in tool_types:
+                yield nxt, ((nid, nxt, key) if direction == "out" else (nxt, nid, key))
 
 
 def _path_exists(

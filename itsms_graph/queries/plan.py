@@ -16,7 +16,7 @@ from typing import Any
 
 from itsms_graph.errors import ItsmsError
 from itsms_graph.ontology import Schema, schema
-from itsms_graph.queries.definition import MONTHS_IN_PERIOD, Filter, QueryDefinition
+from itsms_graph.queries.definition import ANY, MONTHS_IN_PERIOD, Filter, QueryDefinition
 
 _PERIOD = re.compile(r"^(\d+)\s*([MDY])$", re.IGNORECASE)
 
@@ -102,6 +102,8 @@ class BoundQuery:
     #: the values ``each`` ranges over, and their Cypher parameter
     each_values: list[Any] | None = None
     each_param: str | None = None
+    #: the parameter holding the relationship types "any" excludes (those itsms-graph writes itself)
+    tool_types_param: str | None = None
 
     def site(self, obj: object) -> tuple[BoundFilter, ...]:
         return self.filters[id(obj)]
@@ -235,4 +237,8 @@ def bind(
         else:
             each_values = list(params[query.each.param])
         each_param = binder._name(each_values)
-    return BoundQuery(query, period, params, filters, binder.cypher_params, each_values, each_param)
+    tool_types_param = None
+    if any(getattr(m, "rel", None) == ANY for m in query.match):
+        tool_types_param = binder._name(sorted(binder.schema.tool_relationship_types))
+    return BoundQuery(query, period, params, filters, binder.cypher_params, each_values, each_param,
+                      tool_types_param)

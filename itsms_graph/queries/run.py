@@ -18,8 +18,9 @@ from itsms_graph.queries.plan import AuditPeriod, bind
 from itsms_graph.queries.results import QueryResult, Status, findings_for
 
 Need = tuple[str, str | None]  # (label, property or None)
-#: Labels every graph holds whatever was imported (the clause catalogue): they prove no source was read.
-BUILT_IN_LABELS = frozenset({"Clause"})
+#: Labels every graph holds whatever was imported (the clause catalogue), and those itsms-graph writes itself:
+#: they prove no source was read.
+BUILT_IN_LABELS = frozenset({"Clause"}) | schema().tool_labels
 
 
 def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
