@@ -17,13 +17,18 @@ from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
 from itsms_graph.reports.model import CheckReport, build_report
 
-BACKENDS = ("networkx", "falkordb")
+BACKENDS = ("networkx", "falkordb", "neo4j")
 
 
-def engine_for(graph: SMSGraph, backend: str) -> Engine:
-    """The engine that runs queries on *graph*; Cypher engines are loaded with it first."""
+def engine_for(graph: SMSGraph, backend: str, server: Engine | None = None) -> Engine:
+    """The engine that runs queries on *graph*: networkx, an embedded FalkorDB loaded with it, or *server*
+    (a Neo4j the snapshot was pushed to: the queries run there, on what the server holds)."""
     if backend == "networkx":
         return EmbeddedEngine(graph)
+    if backend == "neo4j":
+        if server is None:
+            raise ItsmsError("--backend neo4j needs --uri (and NEO4J_PASSWORD)")
+        return server
     if backend == "falkordb":
         from itsms_graph.engines.falkordb import FalkorDBEngine
 

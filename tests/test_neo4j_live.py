@@ -62,3 +62,24 @@ def test_neo4j_equals_networkx(neo4j_engine, name):
         run_queries(neo4j_engine, catalogue.values(), fixtures.PERIOD, declared_labels=graph.declared_labels)
     )
     assert actual == expected
+
+
+def test_push_idempotence_replace_and_checks_on_neo4j(neo4j_engine):
+    from itsms_graph.check import check_graph
+    from itsms_graph.exports.push import declared_labels_in, push
+
+    graph = fixtures.boundaries()
+    neo4j_engine.run("MATCH (n) DETACH DELETE n")
+    report = check_graph(graph, period=fixtures.PERIOD)
+    first = push(neo4j_engine, graph, report.findings)
+    assert first.ok, first.problems
+    assert push(neo4j_engine, graph, report.findings).actual == first.actual
+    neo4j_engine.run("CREATE (:Change {id: 'Change:not-ours'})")
+    assert push(neo4j_engine, graph, report.findings, replace=True).ok
+    assert neo4j_engine.run("MATCH (c:Change {id: 'Change:not-ours'}) RETURN count(c)") == [[1]]
+    neo4j_engine.run("MATCH (c:Change {id: 'Change:not-ours'}) DELETE c")
+    on_server = check_graph(graph, period=fixtures.PERIOD, backend="neo4j", server=neo4j_engine)
+    assert declared_labels_in(neo4j_engine) == graph.declared_labels
+    assert [(r.query.id, r.status, r.rows) for r in on_server.results] == [
+        (r.query.id, r.status, r.rows) for r in report.results
+    ]

@@ -109,4 +109,5 @@ def test_push_is_idempotent_replace_removes_only_its_own_and_findings_do_not_cha
     declared = declared_labels_in(engine)
     assert declared == graph.declared_labels
     assert outcome(run_queries(engine, catalogue.values(), fixtures.PERIOD, declared_labels=declared)) == outcome(
-        run_queries(EmbeddedEngine(graph), catalogue.values(), fixtures.PERIOD, declared_labels=declared))
+        run_queries(EmbeddedEngine(graph), catalogue.values(), fixtures.PERIOD, declared_labels=declared)
+    )

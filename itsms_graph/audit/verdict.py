@@ -148,9 +148,11 @@ def stage1(report: CheckReport) -> Stage1Verdict:
     majors = [r.query.id for r in s1 if r.status is Status.FAIL and r.query.grade == "major"]
     if unknown and not blocking:
         outcome = "Not ready"
-        rule = ("Not ready: readiness cannot be shown from the records, which hold no evidence for " +
-                "; ".join(f"{q} ({', '.join(by_id[q].missing_data)})" for q in unknown) +
-                ". Import the SMS registers (itsms-graph template) before Stage 1.")
+        rule = (
+            "Not ready: readiness cannot be shown from the records, which hold no evidence for "
+            + "; ".join(f"{q} ({', '.join(by_id[q].missing_data)})" for q in unknown)
+            + ". Import the SMS registers (itsms-graph template) before Stage 1."
+        )
     elif blocking:
         outcome = "Not ready"
         rule = (

@@ -23,8 +23,9 @@ class CypherEngine(ABC):
     def prepare(self, labels: list[str]) -> None:
         """Create what lookups by id need (indexes, uniqueness constraints) for *labels*."""
 
-    def load(self, graph: SMSGraph, batch_size: int = 10_000,
-             progress: Callable[[int, int], None] | None = None) -> None:
+    def load(
+        self, graph: SMSGraph, batch_size: int = 10_000, progress: Callable[[int, int], None] | None = None
+    ) -> None:
         """Write *graph* with the shared UNWIND ... MERGE statements (idempotent)."""
         self.prepare(sorted(graph.labels_present()))
         total = graph.nx.number_of_nodes() + graph.nx.number_of_edges()

@@ -53,14 +53,23 @@ def graph_for_push(graph: SMSGraph, findings: list[Finding], tag: str = DEFAULT_
     out.declared_labels = set(graph.declared_labels)
     out.inputs = list(graph.inputs)
     source = "itsms-graph:push"
-    out.add_node("Snapshot", tag, {
-        "tool_version": __version__,
-        "declared_labels": sorted(graph.declared_labels),
-        "input_files": [f"{i.path} {i.sha256}" for i in graph.inputs],
-    }, source_file=source)
+    out.add_node(
+        "Snapshot",
+        tag,
+        {
+            "tool_version": __version__,
+            "declared_labels": sorted(graph.declared_labels),
+            "input_files": [f"{i.path} {i.sha256}" for i in graph.inputs],
+        },
+        source_file=source,
+    )
     for f in findings:
-        nid = out.add_node("Finding", f.id, {"query": f.query, "grade": f.grade, "clause": " ".join(f.clauses),
-                                             "title": f.title}, source_file=source)
+        nid = out.add_node(
+            "Finding",
+            f.id,
+            {"query": f.query, "grade": f.grade, "clause": " ".join(f.clauses), "title": f.title},
+            source_file=source,
+        )
         for subject in f.subjects:
             if subject in out.nx:
                 out.add_edge("FLAGS", nid, subject, source_file=source)
@@ -69,9 +78,16 @@ def graph_for_push(graph: SMSGraph, findings: list[Finding], tag: str = DEFAULT_
     return out
 
 
-def push(engine: CypherEngine, graph: SMSGraph, findings: list[Finding], *, tag: str = DEFAULT_TAG,
-         replace: bool = False, batch_size: int = 10_000,
-         progress: Callable[[int, int], None] | None = None) -> PushResult:
+def push(
+    engine: CypherEngine,
+    graph: SMSGraph,
+    findings: list[Finding],
+    *,
+    tag: str = DEFAULT_TAG,
+    replace: bool = False,
+    batch_size: int = 10_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> PushResult:
     """Write *graph* and its *findings* to *engine*; return expected and read-back counts."""
     if batch_size < 1:
         raise ItsmsError("--batch-size must be at least 1")
@@ -90,8 +106,10 @@ def push(engine: CypherEngine, graph: SMSGraph, findings: list[Finding], *, tag:
     result = PushResult(expected, dict(sorted(actual.items())), deleted, len(findings))
     if not result.ok:
         diff = sorted(k for k in set(expected) | set(actual) if expected.get(k) != actual.get(k))
-        result.problems.append("counts read back differ from the snapshot's: " + ", ".join(
-            f"{k} {expected.get(k, 0)} != {actual.get(k, 0)}" for k in diff))
+        result.problems.append(
+            "counts read back differ from the snapshot's: "
+            + ", ".join(f"{k} {expected.get(k, 0)} != {actual.get(k, 0)}" for k in diff)
+        )
     return result
 
 

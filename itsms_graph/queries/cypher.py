@@ -44,18 +44,28 @@ def _rel(rel_type: str, direction: str, var: str = "") -> str:
 def days_expression(ref: str) -> str:
     """The day number (days since 1970-01-01) of the ISO date or datetime string *ref*, in integer Cypher.
 
-    Howard Hinnant's days_from_civil; every operand is non-negative for years after 0, so Cypher's truncating
-    integer division equals Python's floor division.
+    Howard Hinnant's days_from_civil, written for years after 0 (where Cypher's truncating integer division
+    equals Python's floor division): the same integer Python's date arithmetic gives.
     """
     year = "toInteger(substring(" + ref + ", 0, 4))"
     month = "toInteger(substring(" + ref + ", 5, 2))"
     day = "toInteger(substring(" + ref + ", 8, 2))"
-    y = "(" + year + " - CASE WHEN " + month + " <= 2 THEN 1 ELSE 0 END)"
-    era = "(" + y + " / 400)"
-    yoe = "(" + y + " - " + era + " * 400)"
-    doy = "((153 * ((" + month + " + 9) % 12) + 2) / 5 + " + day + " - 1)"
-    doe = "(" + yoe + " * 365 + " + yoe + " / 4 - " + yoe + " / 100 + " + doy + ")"
-    return "(" + era + " * 146097 + " + doe + " - 719468)"
+    y = "(CASE WHEN " + month + " <= 2 THEN " + year + " - 1 ELSE " + year + " END)"
+    return (
+        "(365 * "
+        + y
+        + " + "
+        + y
+        + " / 4 - "
+        + y
+        + " / 100 + "
+        + y
+        + " / 400 + (153 * (("
+        + month
+        + " + 9) % 12) + 2) / 5 + "
+        + day
+        + " - 719469)"
+    )
 
 
 def _operand(var: str, f: BoundFilter) -> str:

@@ -240,5 +240,4 @@ def bind(
     tool_types_param = None
     if any(getattr(m, "rel", None) == ANY for m in query.match):
         tool_types_param = binder._name(sorted(binder.schema.tool_relationship_types))
-    return BoundQuery(query, period, params, filters, binder.cypher_params, each_values, each_param,
-                      tool_types_param)
+    return BoundQuery(query, period, params, filters, binder.cypher_params, each_values, each_param, tool_types_param)

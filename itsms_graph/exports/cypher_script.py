@@ -1,0 +1,54 @@
+"""A Cypher script that cypher-shell runs to load a snapshot: constraints, then literal UNWIND ... MERGE batches.
+
+Values are written as Cypher literals, quoted by :func:`literal` (strings escaped, never interpolated into
+code); labels, relationship types and keys come from the ontology.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from itsms_graph.engines.cypher_load import constraint_statement, load_batches
+from itsms_graph.graph.store import SMSGraph
+
+_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def literal(value: Any) -> str:
+    """A Cypher literal for *value*: strings single-quoted with escapes, lists, maps with backticked keys."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} has no Cypher literal")
+        return repr(value)
+    if isinstance(value, str):
+        out = "".join(_ESCAPES.get(ch, ch if ch.isprintable() or ch == " " else f"\\u{ord(ch):04x}") for ch in value)
+        return "'" + out + "'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join("`" + str(k).replace("`", "``") + "`: " + literal(v) for k, v in value.items()) + "}"
+    raise ValueError(f"{type(value).__name__} has no Cypher literal")
+
+
+def script_lines(graph: SMSGraph, batch_size: int = 500) -> Iterator[str]:
+    yield "// itsms-graph load script: run with  cypher-shell -f graph.cypher"
+    for label in sorted(graph.labels_present()):
+        yield constraint_statement(label) + ";"
+    for statement, rows in load_batches(graph, batch_size):
+        yield statement.replace("UNWIND $rows AS row", "UNWIND " + literal(rows) + " AS row", 1) + ";"
+
+
+def write_script(graph: SMSGraph, path: Path, batch_size: int = 500) -> Path:
+    with path.open("w", encoding="utf-8") as fh:
+        for line in script_lines(graph, batch_size):
+            fh.write(line + "\n")
+    return path

@@ -1,0 +1,118 @@
+"""Exports for Neo4j: the Cypher script, neo4j-admin CSVs, the Browser style, guide and query files."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from itsms_graph.cli import cli
+from itsms_graph.engines import falkordb as falkordb_engine
+from itsms_graph.exports.browser import grass, guide, label_colours, query_file
+from itsms_graph.exports.cypher_script import literal, script_lines
+from itsms_graph.exports.neo4j_admin import write_import_files
+from itsms_graph.graph import save_snapshot
+from itsms_graph.graph.store import SMSGraph
+from itsms_graph.ontology import schema
+from itsms_graph.queries.catalogue import load_catalogue
+from tests import fixtures
+from tests.conftest import require_tier
+
+HOSTILE = 'O\'Brien \\ "quoted" }) DETACH DELETE n //\n<script>alert(1)</script> `tick` \u2603'
+
+
+def hostile_graph() -> SMSGraph:
+    graph = fixtures.boundaries()
+    graph.add_node("Service", "S-x'); MATCH (n) DETACH DELETE n; //", {"name": HOSTILE}, source_file="evil.csv")
+    return graph
+
+
+def test_literals_quote_everything():
+    assert literal("a'b\\c\n") == "'a\\'b\\\\c\\n'"
+    assert literal({"k`": [1, True, None, 2.5]}) == "{`k```: [1, true, null, 2.5]}"
+    with pytest.raises(ValueError):
+        literal(float("nan"))
+
+
+def test_the_cypher_script_loads_the_same_graph_hostile_values_inert():
+    require_tier(falkordb_engine.available(), "FalkorDB (falkordblite)", "pip install falkordblite")
+    graph = hostile_graph()
+    engine = falkordb_engine.FalkorDBEngine()
+    engine.prepare(sorted(graph.labels_present()))
+    lines = list(script_lines(graph, batch_size=7))
+    assert lines[0].startswith("//") and all(line.endswith(";") for line in lines[1:])
+    for line in lines[1:]:
+        if not line.startswith("CREATE CONSTRAINT"):  # Neo4j-only syntax; FalkorDB was prepared above
+            engine.run(line[:-1])
+    for label in graph.labels_present():
+        assert engine.label_count(label) == graph.count(label)
+    [[name]] = engine.run(
+        "MATCH (s:Service {id: $id}) RETURN s.name", {"id": "Service:S-x'); MATCH (n) DETACH DELETE n; //"}
+    )
+    assert name == HOSTILE
+    engine.close()
+
+
+def test_neo4j_admin_files_have_typed_headers_and_every_row(tmp_path: Path):
+    graph = fixtures.features()
+    files, command = write_import_files(graph, tmp_path)
+    assert command.startswith("neo4j-admin database import full --array-delimiter=|")
+    assert "--nodes=nodes_Change.csv" in command and "--relationships=relationships_APPROVES.csv" in command
+    rows = list(csv.reader((tmp_path / "nodes_ManagementReview.csv").open()))
+    assert rows[0][:2] == ["id:ID", ":LABEL"] and "inputs:string[]" in rows[0]
+    assert len(rows) - 1 == graph.count("ManagementReview")
+    change = list(csv.reader((tmp_path / "nodes_Change.csv").open()))[0]
+    assert "emergency:boolean" in change and "actual_start:string" in change
+    rels = list(csv.reader((tmp_path / "relationships_EVIDENCES.csv").open()))
+    assert rels[0][:3] == [":START_ID", ":END_ID", ":TYPE"] and len(rels) - 1 == graph.edge_count("EVIDENCES")
+    assert (tmp_path / "import-command.txt").read_text().strip().endswith(command)
+
+
+def test_style_covers_every_label_and_paints_findings_red():
+    text = grass()
+    for label in schema().labels:
+        assert f"node.{label} {{" in text
+    assert label_colours()["Finding"][0] == "#D32F2F"
+    assert "relationship.FLAGS {" in text
+    colours = label_colours()
+    assert set(colours) == set(schema().labels)
+    assert sum(1 for c, _ in colours.values() if c == "#D32F2F") == 1  # only findings are red
+
+
+def test_guide_and_query_files_carry_every_query(tmp_path: Path):
+    catalogue = load_catalogue()
+    html = guide(catalogue, fixtures.PERIOD)
+    for qid, q in catalogue.items():
+        assert f"<h3>{qid}: " in html
+        text = query_file(q, fixtures.PERIOD)
+        assert text.startswith(f"// {qid}: ") and "MATCH" in text and text.endswith(";\n")
+    assert html.count('class="pre-scrollable code runnable"') == 2 * len(catalogue) + 1
+    assert "<script" not in html.replace("&lt;script", "")
+
+
+def test_export_and_browser_commands(tmp_path: Path):
+    runner = CliRunner()
+    snap = save_snapshot(fixtures.boundaries(), tmp_path / "b.itsms")
+    assert runner.invoke(cli, ["export", "cypher", str(snap), "-o", str(tmp_path / "g.cypher")]).exit_code == 0
+    admin = runner.invoke(cli, ["export", "neo4j-admin", str(snap), "-o", str(tmp_path / "imp")])
+    assert admin.exit_code == 0 and "neo4j-admin database import full" in admin.output
+    assert runner.invoke(cli, ["neo4j", "style", "-o", str(tmp_path / "s.grass")]).exit_code == 0
+    result = runner.invoke(cli, ["neo4j", "guide", "-o", str(tmp_path / "guide"), "--as-of", "2025-06-30"])
+    assert result.exit_code == 0
+    assert len(list((tmp_path / "guide" / "queries").glob("*.cypher"))) == len(load_catalogue())
+    again = tmp_path / "guide2"
+    runner.invoke(cli, ["neo4j", "guide", "-o", str(again), "--as-of", "2025-06-30"])
+    assert (again / "itsms-graph.html").read_bytes() == (tmp_path / "guide" / "itsms-graph.html").read_bytes()
+
+
+def test_push_needs_a_reachable_server_and_never_takes_a_password_flag(tmp_path: Path, monkeypatch):
+    snap = save_snapshot(fixtures.boundaries(), tmp_path / "b.itsms")
+    monkeypatch.setenv("NEO4J_PASSWORD", "secret-not-to-echo")
+    result = CliRunner().invoke(
+        cli, ["neo4j", "push", str(snap), "--uri", "bolt://127.0.0.1:1", "--as-of", "2025-06-30"]
+    )
+    assert result.exit_code == 2 and "cannot reach Neo4j at bolt://127.0.0.1:1" in result.output
+    assert "secret-not-to-echo" not in result.output
+    assert "--password" not in CliRunner().invoke(cli, ["neo4j", "push", "--help"]).output
