@@ -57,13 +57,13 @@ def test_the_cypher_script_loads_the_same_graph_hostile_values_inert():
 
 def test_neo4j_admin_files_have_typed_headers_and_every_row(tmp_path: Path):
     graph = fixtures.features()
-    files, command = write_import_files(graph, tmp_path)
+    _files, command = write_import_files(graph, tmp_path)
     assert command.startswith("neo4j-admin database import full --array-delimiter=|")
     assert "--nodes=nodes_Change.csv" in command and "--relationships=relationships_APPROVES.csv" in command
     rows = list(csv.reader((tmp_path / "nodes_ManagementReview.csv").open()))
     assert rows[0][:2] == ["id:ID", ":LABEL"] and "inputs:string[]" in rows[0]
     assert len(rows) - 1 == graph.count("ManagementReview")
-    change = list(csv.reader((tmp_path / "nodes_Change.csv").open()))[0]
+    change = next(iter(csv.reader((tmp_path / "nodes_Change.csv").open())))
     assert "emergency:boolean" in change and "actual_start:string" in change
     rels = list(csv.reader((tmp_path / "relationships_EVIDENCES.csv").open()))
     assert rels[0][:3] == [":START_ID", ":END_ID", ":TYPE"] and len(rels) - 1 == graph.edge_count("EVIDENCES")
