@@ -2,6 +2,7 @@
 
 One statement per label and one per (relationship type, source label, target label), each a batched
 ``UNWIND $rows ... MERGE``: idempotent, values only as parameters, labels and types only from the ontology.
+A row is a list (``[id, props]``, ``[source, target, props]``), so that no map key is mistaken for a property.
 FalkorDB and Neo4j run the same statements.
 """
 
@@ -23,7 +24,7 @@ def _checked(name: str, known: dict[str, Any]) -> str:
 
 def node_statement(label: str, sch: Schema | None = None) -> str:
     label = _checked(label, (sch or schema()).labels)
-    return "UNWIND $rows AS row MERGE (n:" + label + " {id: row.id}) SET n += row.props"
+    return "UNWIND $rows AS row MERGE (n:" + label + " {id: row[0]}) SET n += row[1]"
 
 
 def edge_statement(rel_type: str, source_label: str, target_label: str, sch: Schema | None = None) -> str:
@@ -31,8 +32,8 @@ def edge_statement(rel_type: str, source_label: str, target_label: str, sch: Sch
     s, t = _checked(source_label, sch.labels), _checked(target_label, sch.labels)
     r = _checked(rel_type, sch.relationships)
     return (
-        "UNWIND $rows AS row MATCH (a:" + s + " {id: row.source}) MATCH (b:" + t + " {id: row.target}) "
-        "MERGE (a)-[r:" + r + "]->(b) SET r += row.props"
+        "UNWIND $rows AS row MATCH (a:" + s + " {id: row[0]}) MATCH (b:" + t + " {id: row[1]}) "
+        "MERGE (a)-[r:" + r + "]->(b) SET r += row[2]"
     )
 
 
@@ -48,27 +49,25 @@ def constraint_statement(label: str, sch: Schema | None = None) -> str:
     return "CREATE CONSTRAINT itsms_" + label.lower() + "_id IF NOT EXISTS FOR (n:" + label + ") REQUIRE n.id IS UNIQUE"
 
 
-def _batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+def _batches(rows: list[list[Any]], size: int) -> Iterator[list[list[Any]]]:
     for i in range(0, len(rows), size):
         yield rows[i : i + size]
 
 
-def load_batches(graph: SMSGraph, batch_size: int = 10_000) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def load_batches(graph: SMSGraph, batch_size: int = 10_000) -> Iterator[tuple[str, list[list[Any]]]]:
     """(statement, rows) pairs that load every node, then every relationship, of *graph*."""
     for label in sorted(graph.labels_present()):
         rows = []
         for nid in graph.nodes(label):
             props = {k: v for k, v in graph.nx.nodes[nid].items() if k != "label"}
-            rows.append({"id": nid, "props": props})
+            rows.append([nid, props])
         statement = node_statement(label, graph.schema)
         for batch in _batches(rows, batch_size):
             yield statement, batch
     for rel_type in sorted(graph.rel_types_present()):
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        groups: dict[tuple[str, str], list[list[Any]]] = defaultdict(list)
         for s, t in graph.edges(rel_type):
-            groups[(graph.label_of(s), graph.label_of(t))].append(
-                {"source": s, "target": t, "props": graph.edge_attrs(s, t, rel_type)}
-            )
+            groups[(graph.label_of(s), graph.label_of(t))].append([s, t, graph.edge_attrs(s, t, rel_type)])
         for (s_label, t_label), rows in sorted(groups.items()):
             statement = edge_statement(rel_type, s_label, t_label, graph.schema)
             for batch in _batches(rows, batch_size):

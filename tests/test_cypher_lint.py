@@ -1,0 +1,64 @@
+"""Neo4j's Cypher linter (tier 3): every statement the project ships lints with no error and no warning."""
+
+from __future__ import annotations
+
+import pytest
+
+from itsms_graph.engines.neo4j_lint import (
+    Statement,
+    lint,
+    linter_available,
+    linter_schema,
+    linter_version,
+    shipped_statements,
+)
+from itsms_graph.ontology import schema
+from tests.conftest import require_tier
+
+pytestmark = pytest.mark.neo4j_lint
+
+
+@pytest.fixture(scope="module")
+def linted():
+    require_tier(
+        linter_available(),
+        "the Neo4j Cypher linter (@neo4j-cypher/language-support)",
+        "node and `npm ci --prefix tools/cypher-lint`, as make test does",
+    )
+    statements = shipped_statements()
+    return statements, lint(statements)
+
+
+def test_the_pinned_linter_is_a_release_of_neo4j_s_front_end(linted):
+    assert linter_version() == "2.0.0-next.38"
+
+
+def test_every_shipped_statement_lints_clean(linted):
+    statements, diagnostics = linted
+    assert len(statements) > 300
+    problems = [
+        f"{s.name}: {d['severity']}: {d['message']}" for s, ds in zip(statements, diagnostics, strict=True) for d in ds
+    ]
+    assert problems == []
+
+
+def test_the_linter_can_fail(linted):
+    bad = [
+        Statement("unknown label", "MATCH (n:Gremlin) RETURN n.id", {}),
+        Statement("unknown property", "MATCH (n:Change) RETURN n.colour", {}),
+        Statement("unknown type", "MATCH (:Change)-[:TELEPORTS]->(n) RETURN n", {}),
+        Statement("syntax", "MATCH (n:Change RETURN n", {}),
+        Statement("missing parameter", "MATCH (n:Change) WHERE n.id = $nope RETURN n", {}),
+    ]
+    diagnostics = lint(bad)
+    assert all(diagnostics), diagnostics
+    assert "Gremlin" in diagnostics[0][0]["message"] and diagnostics[3][0]["severity"] == "error"
+
+
+def test_the_linter_schema_is_the_ontology():
+    sch = schema()
+    assert linter_schema() == {
+        "labels": sorted(sch.labels),
+        "relationshipTypes": sorted(sch.relationships),
+        "propertyKeys": sorted(sch.properties),
+    }
