@@ -22,7 +22,8 @@ def render_terminal(report: CheckReport, console: Console, *, max_findings: int 
     for item in d["inputs"]:
         console.print(f"  input {escape(item['path'])}  sha256 {item['sha256']}", highlight=False)
     table = Table(show_lines=False)
-    for col in ("query", "clause", "stage", "grade", "status", "findings"):
+    table.add_column("query", no_wrap=True)
+    for col in ("clause", "stage", "grade", "status", "findings"):
         table.add_column(col, justify="right" if col == "findings" else "left")
     for r in report.results:
         status = r.status.value

@@ -1,0 +1,728 @@
+"""A seeded generator of a realistic example organisation's SMS, with defects planted at known places.
+
+Northwind Shared Services runs about 25 services; its SMS has a scope, policies and procedures mapped to
+clauses, changes with approvals, incidents, problems, suppliers with contracts, SLAs with monthly reports, an
+audit programme, reviews, nonconformities and corrective actions. Everything else conforms, so the canned
+queries find exactly the planted defects. ``size`` scales the operational records linearly (about 13,000
+records per unit); the same seed and size give the same graph, in the same order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+
+from itsms_graph.graph.store import SMSGraph
+from itsms_graph.ontology import clauses
+
+AS_OF = dt.date(2025, 6, 30)
+START = dt.date(2022, 7, 1)  # three years of records before the as-of date
+PERIOD_START = dt.date(2024, 7, 1)
+
+SERVICES = [
+    "Email",
+    "Identity and access",
+    "Service desk",
+    "Payroll",
+    "HR portal",
+    "Finance ledger",
+    "Procurement",
+    "Document management",
+    "Intranet",
+    "Video conferencing",
+    "Telephony",
+    "Network",
+    "Backup",
+    "Data warehouse",
+    "CRM",
+    "Web hosting",
+    "Mobile devices",
+    "Printing",
+    "Field service app",
+    "Customer portal",
+]
+RETIRED = ["Mainframe batch", "Legacy intranet", "Old ticketing"]
+OUTSIDE_SCOPE = "Legacy fax gateway"  # planted: catalogued and delivered, but outside the scope
+NOT_CATALOGUED = "Shadow reporting"  # planted: in scope and delivered, missing from the catalogue
+SUPPLIERS = ["Contoso Cloud", "Fabrikam Networks", "Litware Security", "Adventure Works Hosting", "Tailspin Telecom"]
+UNCONTRACTED = "QuickPrint Ltd"  # planted: supports an in-scope service without a contract
+DOCUMENTS = [  # kind, title, clauses addressed
+    ("scope_statement", "SMS scope statement", ["4.3"]),
+    ("sm_policy", "Service management policy", ["5.2.1", "5.2.2"]),
+    ("sm_plan", "Service management plan", ["6.3"]),
+    ("objectives", "Service management objectives", ["6.2.1", "6.2.2"]),
+    ("risk_register", "Risk register and method", ["6.1"]),
+    ("service_catalogue", "Service catalogue", ["8.2.4"]),
+    ("change_policy", "Change management policy", ["8.5.1.1"]),
+    ("release_policy", "Release policy", ["8.5.3"]),
+    ("infosec_policy", "Information security policy", ["8.7.3.1"]),
+    ("availability_plan", "Availability requirements", ["8.7.1"]),
+    ("continuity_plan", "Service continuity plan", ["8.7.2"]),
+    ("audit_programme", "Internal audit programme", ["9.2"]),
+    ("policy", "Supplier policy", ["8.3.4.1", "8.3.4"]),
+    ("policy", "Acceptable use policy", ["7.3"]),  # planted: no record in the audit period
+    ("process", "Incident management process", ["8.6.1"]),
+    ("process", "Problem management process", ["8.6.3"]),
+    ("process", "Change management process", ["8.5.1.2", "8.5.1.3"]),
+    ("process", "Service level management process", ["8.3.3"]),
+    ("process", "Service request process", ["8.6.2"]),
+    ("process", "Configuration management process", ["8.2.6"]),
+    ("process", "Capacity management process", ["8.4.3"]),
+    ("process", "Business relationship process", ["8.3.2"]),
+    ("process", "Service reporting process", ["9.4"]),
+    ("procedure", "Major incident procedure", ["8.6.1"]),
+    ("procedure", "Document control procedure", ["7.5.3"]),
+    ("procedure", "Competence and training procedure", ["7.2"]),
+    ("procedure", "Internal audit procedure", ["9.2"]),
+    ("procedure", "Management review procedure", ["9.3"]),
+    ("procedure", "Corrective action procedure", ["10.1"]),
+    ("procedure", "Emergency change procedure", ["8.5.1.3"]),
+]
+SILENT_POLICY = "Acceptable use policy"
+REVIEW_INPUTS = ["audit_results", "customer_feedback", "service_performance", "nonconformity_status"]
+
+
+@dataclass(frozen=True)
+class PlantedDefect:
+    query: str
+    subjects: tuple[str, ...]
+    grade: str
+    description: str
+
+
+@dataclass
+class ExampleSMS:
+    graph: SMSGraph
+    as_of: dt.date = AS_OF
+    period: str = "12M"
+    planted: list[PlantedDefect] = field(default_factory=list)
+
+
+def records_for(size: int) -> int:
+    """About how many nodes the generator makes at *size* (measured: see benchmarks/RESULTS.md)."""
+    return 2_000 + 13_300 * size
+
+
+def _ts(day: dt.date, hour: int = 9, minute: int = 0) -> str:
+    return f"{day.isoformat()}T{hour:02}:{minute:02}:00"
+
+
+class _Builder:
+    def __init__(self, seed: int) -> None:
+        self.g = SMSGraph()
+        self.rng = random.Random(seed)
+        self.rows: dict[str, int] = {}
+        self.planted: list[PlantedDefect] = []
+
+    def node(self, label: str, local: str, file: str, **props: object) -> str:
+        self.rows[file] = self.rows.get(file, 0) + 1
+        return self.g.add_node(label, local, props, source_file=f"example/{file}.csv", source_row=self.rows[file])
+
+    def edge(self, rel: str, a: str, b: str, file: str) -> None:
+        self.g.add_edge(rel, a, b, source_file=f"example/{file}.csv", source_row=self.rows.get(file, 0))
+
+    def day(self, start: dt.date, end: dt.date) -> dt.date:
+        return start + dt.timedelta(days=self.rng.randrange((end - start).days + 1))
+
+    def plant(self, query: str, subjects: tuple[str, ...], grade: str, description: str) -> None:
+        self.planted.append(PlantedDefect(query, subjects, grade, description))
+
+
+def generate(size: int = 1, seed: int = 20250630, as_of: dt.date = AS_OF) -> ExampleSMS:
+    """Build the example SMS. The dates are fixed around 2025-06-30 (the demo's as-of date)."""
+    if as_of != AS_OF:
+        raise ValueError("the example SMS is laid out around 2025-06-30")
+    b = _Builder(seed)
+    people = _governance(b)
+    services = _portfolio(b, people)
+    _suppliers(b, services)
+    changes = _changes(b, services, size)
+    _incidents(b, services, changes, size)
+    _audits_and_reviews(b, people)
+    b.g.declared_labels.update(label for label in b.g.schema.labels if label not in b.g.schema.tool_labels)
+    return ExampleSMS(b.g, as_of, "12M", sorted(b.planted, key=lambda p: (p.query, p.subjects)))
+
+
+def _governance(b: _Builder) -> dict[str, str]:
+    top = b.node("Role", "top-management", "roles", name="Top management", top_management=True)
+    smm_role = b.node("Role", "sms-manager", "roles", name="SMS manager", top_management=False)
+    cab_role = b.node("Role", "change-authority", "roles", name="Change authority", top_management=False)
+    owner_role = b.node("Role", "service-owner", "roles", name="Service owner", top_management=False)
+    people = {}
+    for pid, name, role in [
+        ("P01", "Ada Byron", top),
+        ("P02", "Grace Hopper", smm_role),
+        ("P03", "Alan Kay", cab_role),
+        ("P04", "Barbara Liskov", owner_role),
+        ("P05", "Edsger Dijkstra", owner_role),
+        ("P06", "Frances Allen", owner_role),
+    ]:
+        person = b.node("Person", pid, "people", name=name)
+        b.edge("HOLDS_ROLE", person, role, "people")
+        training = b.node(
+            "Record",
+            f"TRN-{pid}",
+            "records",
+            kind="training",
+            title=f"Training: {name}",
+            recorded_on=b.day(dt.date(2023, 1, 1), dt.date(2024, 12, 31)).isoformat(),
+        )
+        b.edge("EVIDENCES", training, person, "records")
+        people[pid] = person
+    unit_ops = b.node("OrganisationalUnit", "IT-OPS", "units", name="IT operations")
+    unit_apps = b.node("OrganisationalUnit", "IT-APPS", "units", name="Application services")
+    for i, person in enumerate(people.values()):
+        b.edge("MEMBER_OF", person, unit_ops if i % 2 else unit_apps, "people")
+    scope = b.node("Scope", "SMS", "scope", name="Northwind SMS scope")
+    for unit in (unit_ops, unit_apps):
+        b.edge("INCLUDES", scope, unit, "scope")
+    for loc in ("Amsterdam data centre", "Utrecht office"):
+        b.edge("INCLUDES", scope, b.node("Location", loc.split()[0].upper(), "locations", name=loc), "scope")
+
+    for i, (kind, title, numbers) in enumerate(DOCUMENTS):
+        approved = dt.date(2024, 9, 1) + dt.timedelta(days=7 * i)
+        doc = b.node(
+            "Document",
+            f"DOC-{i + 1:02}",
+            "documents",
+            kind=kind,
+            title=title,
+            version=f"{2 + i % 3}.0",
+            approved_on=approved.isoformat(),
+            review_due=(approved + dt.timedelta(days=365)).isoformat(),
+        )
+        b.edge("OWNED_BY", doc, people["P02"], "documents")
+        b.edge("APPROVED_BY", doc, people["P01"], "documents")
+        for number in numbers:
+            b.edge("ADDRESSES", doc, f"Clause:{number}", "documents")
+        if kind == "scope_statement":
+            b.edge("DEFINES", doc, scope, "documents")
+        comm_day = dt.date(2023, 5, 2) if title == SILENT_POLICY else approved + dt.timedelta(days=10)
+        comm = b.node(
+            "Record",
+            f"COM-{i + 1:02}",
+            "records",
+            kind="communication",
+            title=f"Briefing: {title}",
+            recorded_on=comm_day.isoformat(),
+        )
+        b.edge("EVIDENCES", comm, doc, "records")
+        if kind in ("sm_policy", "change_policy", "infosec_policy", "release_policy", "policy"):
+            if title == SILENT_POLICY:
+                b.plant(
+                    "policy-without-records",
+                    (doc,),
+                    "minor",
+                    "The acceptable use policy was communicated in 2023 but no record in the audit period "
+                    "shows it operating.",
+                )
+                continue
+            for month in range(4):
+                log = b.node(
+                    "Record",
+                    f"OPS-{i + 1:02}-{month}",
+                    "records",
+                    kind="operational_log",
+                    title=f"Applying {title}",
+                    recorded_on=(approved + dt.timedelta(days=30 * month + 20)).isoformat(),
+                )
+                b.edge("EVIDENCES", log, doc, "records")
+        if kind == "continuity_plan":
+            test = b.node(
+                "Record",
+                "CONT-TEST-2025",
+                "records",
+                kind="continuity_test",
+                title="Fail-over test",
+                recorded_on="2025-01-20",
+            )
+            b.edge("EVIDENCES", test, doc, "records")
+
+    for i, (title, metric, target) in enumerate(
+        [
+            ("Email availability", "availability", "99.9%"),
+            ("First-time fix", "first_time_fix", "70%"),
+            ("Change success", "change_success", "95%"),
+            ("Customer satisfaction", "csat", "4.2/5"),
+            ("Major incident reviews on time", "mi_review_on_time", "100%"),
+        ]
+    ):
+        obj = b.node(
+            "Objective", f"OBJ-{i + 1}", "objectives", title=title, metric=metric, target=target, due_on="2025-12-31"
+        )
+        b.edge("OWNED_BY", obj, people["P02"], "objectives")
+        for m in range(12):
+            day = dt.date(2024 + (6 + m) // 12, (6 + m) % 12 + 1, 5)
+            rec = b.node(
+                "Record",
+                f"MEAS-{i + 1}-{m:02}",
+                "records",
+                kind="measurement",
+                title=f"{title} {day:%Y-%m}",
+                recorded_on=day.isoformat(),
+            )
+            b.edge("EVIDENCES", rec, obj, "records")
+    for i, (title, treatment) in enumerate(
+        [
+            ("Data centre loss", "second site"),
+            ("Key supplier exit", "exit plans"),
+            ("Ransomware", "immutable backups"),
+            ("Skills gap", "training plan"),
+            ("Capacity shortfall", "capacity reviews"),
+            ("Unauthorised change", "tool-enforced approval"),
+            ("Licence non-compliance", "licence audits"),
+            ("Regulatory change", "horizon scanning"),
+        ]
+    ):
+        risk = b.node(
+            "Risk", f"RISK-{i + 1}", "risks", title=title, rating=["high", "medium", "low"][i % 3], treatment=treatment
+        )
+        b.edge("OWNED_BY", risk, people["P02"], "risks")
+    return people
+
+
+def _portfolio(b: _Builder, people: dict[str, str]) -> dict[str, str]:
+    services: dict[str, str] = {}
+    owners = [people["P04"], people["P05"], people["P06"]]
+    customers = [
+        b.node("Customer", f"CUST-{i}", "customers", name=name)
+        for i, name in enumerate(["Retail banking", "Insurance", "Group finance", "Human resources", "Marketing"], 1)
+    ]
+    for i, name in enumerate([*SERVICES, NOT_CATALOGUED, OUTSIDE_SCOPE, *RETIRED], start=1):
+        retired = name in RETIRED
+        sid = b.node(
+            "Service",
+            f"SVC-{i:02}",
+            "services",
+            name=name,
+            status="retired" if retired else "live",
+            criticality=["high", "medium", "low"][i % 3],
+        )
+        services[name] = sid
+        if retired:
+            continue
+        b.edge("OWNED_BY", sid, owners[i % 3], "services")
+        b.edge("SERVES", sid, customers[i % len(customers)], "services")
+        if name != OUTSIDE_SCOPE:
+            b.edge("INCLUDES", "Scope:SMS", sid, "scope")
+        if name != NOT_CATALOGUED:
+            entry = b.node("CatalogueEntry", f"CAT-{i:02}", "catalogue", title=name, published_on="2023-02-01")
+            b.edge("DESCRIBES", entry, sid, "catalogue")
+        if name == OUTSIDE_SCOPE:
+            continue
+        sla = b.node(
+            "SLA",
+            f"SLA-{i:02}",
+            "slas",
+            title=f"{name} SLA",
+            valid_from="2022-07-01",
+            valid_to="2026-12-31",
+            reporting_period="monthly",
+            approved_on="2022-06-15",
+        )
+        b.edge("COVERS", sla, sid, "slas")
+        b.edge("AGREED_WITH", sla, customers[i % len(customers)], "slas")
+        month = dt.date(2022, 7, 1)
+        while month <= AS_OF:
+            if name == "Payroll" and month == dt.date(2025, 2, 1):
+                b.plant(
+                    "sla-report-missing",
+                    (sla, "month=2025-02"),
+                    "minor",
+                    "The Payroll SLA has no service report for February 2025.",
+                )
+            else:
+                nxt = (month + dt.timedelta(days=32)).replace(day=1)
+                rep = b.node(
+                    "Record",
+                    f"REP-{i:02}-{month:%Y%m}",
+                    "records",
+                    kind="sla_report",
+                    title=f"{name} report {month:%Y-%m}",
+                    period_start=month.isoformat(),
+                    period_end=(nxt - dt.timedelta(days=1)).isoformat(),
+                    recorded_on=(nxt + dt.timedelta(days=4)).isoformat(),
+                )
+                b.edge("EVIDENCES", rep, sla, "records")
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+    return services
+
+
+def _suppliers(b: _Builder, services: dict[str, str]) -> None:
+    live = [services[n] for n in SERVICES]
+    for i, name in enumerate([*SUPPLIERS, UNCONTRACTED], start=1):
+        sup = b.node("Supplier", f"SUP-{i}", "suppliers", name=name, criticality="high" if i < 3 else "medium")
+        supported = live[(i * 3) % len(live) : (i * 3) % len(live) + 2]
+        for sid in supported:
+            b.edge("SUPPORTS", sup, sid, "suppliers")
+        review = b.node(
+            "Record",
+            f"SREV-{i}",
+            "records",
+            kind="supplier_review",
+            title=f"{name} review",
+            recorded_on=f"2025-0{1 + i % 5}-15",
+        )
+        b.edge("EVIDENCES", review, sup, "records")
+        if name == UNCONTRACTED:
+            for sid in supported:
+                b.plant(
+                    "supplier-without-contract",
+                    (sup, sid),
+                    "minor",
+                    f"{name} supports an in-scope service with no contract in force.",
+                )
+            continue
+        con = b.node(
+            "Contract",
+            f"CON-{i}",
+            "contracts",
+            title=f"{name} master agreement",
+            valid_from="2023-01-01",
+            valid_to="2026-12-31",
+            approved_on="2022-12-15",
+        )
+        b.edge("SIGNED_WITH", con, sup, "contracts")
+        for sid in supported:
+            b.edge("UNDERPINS", con, sid, "contracts")
+
+
+def _changes(b: _Builder, services: dict[str, str], size: int) -> list[tuple[str, str, dt.datetime]]:
+    """Changes with approvals, releases and reviews; returns (change, service, actual end) of the approved ones."""
+    live = [services[n] for n in SERVICES] + [services[NOT_CATALOGUED]]
+    approved: list[tuple[str, str, dt.datetime]] = []
+    total = 2_400 * size
+    release_changes: list[str] = []
+    for n in range(total):
+        cid = f"CHG{n + 1:07}"
+        opened = dt.datetime.combine(b.day(START, AS_OF - dt.timedelta(days=20)), dt.time(8 + n % 8))
+        start = opened + dt.timedelta(days=1 + b.rng.randrange(10), hours=b.rng.randrange(6))
+        end = start + dt.timedelta(hours=1 + b.rng.randrange(5))
+        emergency = b.rng.random() < 0.05
+        sid = live[b.rng.randrange(len(live))]
+        change = b.node(
+            "Change",
+            cid,
+            "changes",
+            number=cid,
+            category="emergency" if emergency else b.rng.choice(["normal", "standard"]),
+            emergency=emergency,
+            cab_required=True,
+            risk=b.rng.choice(["low", "medium", "high"]),
+            opened_at=opened.isoformat(),
+            actual_start=start.isoformat(),
+            actual_end=end.isoformat(),
+            closed_at=(end + dt.timedelta(days=1)).isoformat(),
+            status="closed",
+        )
+        b.edge("AFFECTS", change, sid, "changes")
+        approval = b.node(
+            "Approval",
+            f"APR{n + 1:07}",
+            "approvals",
+            decision="approved",
+            decided_at=(start - dt.timedelta(hours=2)).isoformat(),
+        )
+        b.edge("APPROVES", approval, change, "approvals")
+        if emergency:
+            pir = b.node(
+                "Record",
+                f"PIR{n + 1:07}",
+                "records",
+                kind="post_implementation_review",
+                title=f"PIR {cid}",
+                recorded_on=(end.date() + dt.timedelta(days=1 + n % 7)).isoformat(),
+            )
+            b.edge("EVIDENCES", pir, change, "records")
+        approved.append((change, sid, end))
+        release_changes.append(change)
+        if len(release_changes) == 8:
+            rel = b.node(
+                "Release",
+                f"REL{n + 1:07}",
+                "releases",
+                number=f"R{n + 1}",
+                deployed_at=(end + dt.timedelta(hours=3)).isoformat(),
+            )
+            for c in release_changes:
+                b.edge("DEPLOYS", rel, c, "releases")
+            release_changes = []
+    # planted: implemented changes with no approval at all
+    for k, day in enumerate((dt.date(2024, 9, 12), dt.date(2025, 1, 22), dt.date(2025, 4, 3)), start=1):
+        cid = f"CHG-U{k}"
+        sid = live[k]
+        change = b.node(
+            "Change",
+            cid,
+            "changes",
+            number=cid,
+            category="normal",
+            emergency=False,
+            cab_required=True,
+            risk="medium",
+            opened_at=_ts(day - dt.timedelta(days=2)),
+            actual_start=_ts(day, 22),
+            actual_end=_ts(day, 23),
+            closed_at=_ts(day + dt.timedelta(days=1)),
+            status="closed",
+        )
+        b.edge("AFFECTS", change, sid, "changes")
+        b.plant(
+            "change-implemented-without-approval",
+            (change,),
+            "minor",
+            f"{cid} was implemented on {day} without any approval record.",
+        )
+        if k == 2:
+            inc = b.node(
+                "Incident",
+                "INC-U2",
+                "incidents",
+                number="INC-U2",
+                priority=2,
+                category="software",
+                status="closed",
+                opened_at=_ts(day + dt.timedelta(days=1), 7),
+                resolved_at=_ts(day + dt.timedelta(days=1), 11),
+                closed_at=_ts(day + dt.timedelta(days=2)),
+            )
+            b.edge("AFFECTS", inc, sid, "incidents")
+            b.edge("CAUSED_BY", inc, change, "incidents")
+            b.plant(
+                "uncontrolled-change-caused-incident",
+                (change, inc, sid),
+                "major",
+                f"The unapproved {cid} caused {inc} on an in-scope service.",
+            )
+    # planted: an emergency change reviewed 15 days after it ended
+    day = dt.date(2025, 3, 10)
+    change = b.node(
+        "Change",
+        "CHG-E1",
+        "changes",
+        number="CHG-E1",
+        category="emergency",
+        emergency=True,
+        cab_required=True,
+        risk="high",
+        opened_at=_ts(day, 6),
+        actual_start=_ts(day, 8),
+        actual_end=_ts(day, 10),
+        closed_at=_ts(day + dt.timedelta(days=1)),
+        status="closed",
+    )
+    b.edge("AFFECTS", change, live[0], "changes")
+    approval = b.node("Approval", "APR-E1", "approvals", decision="approved", decided_at=_ts(day, 7))
+    b.edge("APPROVES", approval, change, "approvals")
+    pir = b.node(
+        "Record",
+        "PIR-E1",
+        "records",
+        kind="post_implementation_review",
+        title="PIR CHG-E1",
+        recorded_on=(day + dt.timedelta(days=15)).isoformat(),
+    )
+    b.edge("EVIDENCES", pir, change, "records")
+    b.plant(
+        "emergency-change-without-pir",
+        (change,),
+        "minor",
+        "Emergency change CHG-E1 was reviewed 15 days after implementation (policy: 10).",
+    )
+    return approved
+
+
+def _incidents(b: _Builder, services: dict[str, str], changes: list[tuple[str, str, dt.datetime]], size: int) -> None:
+    live = [services[n] for n in SERVICES]
+    problems: list[str] = []
+    for n in range(3_000 * size):
+        opened = dt.datetime.combine(b.day(START, AS_OF - dt.timedelta(days=3)), dt.time(b.rng.randrange(24)))
+        priority = 1 if b.rng.random() < 0.02 else b.rng.choice([2, 3, 3, 4, 4])
+        sid = live[b.rng.randrange(len(live))]
+        inc = b.node(
+            "Incident",
+            f"INC{n + 1:07}",
+            "incidents",
+            number=f"INC{n + 1:07}",
+            priority=priority,
+            category=b.rng.choice(["hardware", "software", "network", "access"]),
+            status="closed",
+            opened_at=opened.isoformat(),
+            resolved_at=(opened + dt.timedelta(hours=4)).isoformat(),
+            closed_at=(opened + dt.timedelta(days=1)).isoformat(),
+            made_sla=b.rng.random() < 0.93,
+        )
+        b.edge("AFFECTS", inc, sid, "incidents")
+        if priority == 1 or b.rng.random() < 0.01:
+            prb = b.node(
+                "Problem",
+                f"PRB{len(problems) + 1:06}",
+                "problems",
+                number=f"PRB{len(problems) + 1}",
+                priority=priority,
+                status="closed",
+                opened_at=(opened + dt.timedelta(hours=6)).isoformat(),
+            )
+            problems.append(prb)
+            b.edge("RELATED_TO", inc, prb, "incidents")
+        if b.rng.random() < 0.03 and changes:
+            change, _, _ = changes[b.rng.randrange(len(changes))]
+            b.edge("CAUSED_BY", inc, change, "incidents")
+        for k in range(b.rng.choice([0, 1, 1, 2])):
+            itr = b.node(
+                "Interaction",
+                f"IMS{n + 1:07}-{k}",
+                "interactions",
+                number=f"IMS{n + 1}-{k}",
+                priority=priority,
+                opened_at=(opened - dt.timedelta(minutes=30)).isoformat(),
+                closed_at=(opened + dt.timedelta(days=1)).isoformat(),
+            )
+            b.edge("RELATED_TO", itr, inc, "interactions")
+    for n in range(1_000 * size):
+        opened = dt.datetime.combine(b.day(START, AS_OF), dt.time(b.rng.randrange(24)))
+        req = b.node(
+            "ServiceRequest",
+            f"REQ{n + 1:07}",
+            "requests",
+            number=f"REQ{n + 1}",
+            priority=4,
+            opened_at=opened.isoformat(),
+            closed_at=(opened + dt.timedelta(days=2)).isoformat(),
+        )
+        b.edge("AFFECTS", req, live[b.rng.randrange(len(live))], "requests")
+    for name in (OUTSIDE_SCOPE, NOT_CATALOGUED):
+        for k, day in enumerate((dt.date(2024, 10, 3), dt.date(2025, 2, 14))):
+            inc = b.node(
+                "Incident",
+                f"INC-{name.split()[0].upper()}-{k}",
+                "incidents",
+                number=f"INC-{k}",
+                priority=3,
+                category="software",
+                status="closed",
+                opened_at=_ts(day),
+                resolved_at=_ts(day, 12),
+                closed_at=_ts(day + dt.timedelta(days=1)),
+            )
+            b.edge("AFFECTS", inc, services[name], "incidents")
+    b.plant(
+        "service-delivered-outside-scope",
+        (services[OUTSIDE_SCOPE],),
+        "major",
+        f"{OUTSIDE_SCOPE} is in the catalogue and had incidents in the period, but is outside the scope.",
+    )
+    b.plant(
+        "service-delivered-not-in-catalogue",
+        (services[NOT_CATALOGUED],),
+        "major",
+        f"{NOT_CATALOGUED} had incidents and an SLA in the period but no catalogue entry.",
+    )
+    b.plant(
+        "in-scope-service-not-in-catalogue",
+        (services[NOT_CATALOGUED],),
+        "minor",
+        f"{NOT_CATALOGUED} is in the scope but not in the catalogue.",
+    )
+    for name in RETIRED:  # old incidents of retired services, before the period
+        inc = b.node(
+            "Incident",
+            f"INC-OLD-{name.split()[0].upper()}",
+            "incidents",
+            number="INC-OLD",
+            priority=3,
+            status="closed",
+            opened_at="2022-09-01T10:00:00",
+            closed_at="2022-09-02T10:00:00",
+        )
+        b.edge("AFFECTS", inc, services[name], "incidents")
+
+
+def _audits_and_reviews(b: _Builder, people: dict[str, str]) -> None:
+    targets = [c.node_id for c in clauses() if c.depth == 2]
+    programme = "Document:DOC-12"
+    audit_dates = [
+        dt.date(2022, 11, 15),
+        dt.date(2023, 5, 15),
+        dt.date(2023, 11, 15),
+        dt.date(2024, 5, 15),
+        dt.date(2024, 9, 20),
+        dt.date(2024, 12, 5),
+        dt.date(2025, 3, 14),
+        dt.date(2025, 5, 22),
+    ]
+    nc_count = 0
+    for i, day in enumerate(audit_dates, start=1):
+        audit = b.node(
+            "InternalAudit",
+            f"IA-{i:02}",
+            "audits",
+            title=f"Internal audit {day:%Y-%m}",
+            status="completed",
+            planned_on=(day - dt.timedelta(days=30)).isoformat(),
+            completed_on=day.isoformat(),
+        )
+        b.edge("PLANNED_IN", audit, programme, "audits")
+        for clause in targets[(i % 4) * len(targets) // 4 : ((i % 4) + 1) * len(targets) // 4]:
+            b.edge("AUDITS", audit, clause, "audits")
+        report = b.node(
+            "Record",
+            f"IAR-{i:02}",
+            "records",
+            kind="audit_report",
+            title=f"Audit report {day:%Y-%m}",
+            recorded_on=(day + dt.timedelta(days=5)).isoformat(),
+        )
+        b.edge("EVIDENCES", report, "Clause:9.2", "records")
+        nc_count += 1
+        nc = b.node(
+            "Nonconformity",
+            f"NC-{nc_count:02}",
+            "nonconformities",
+            title=f"Finding of audit {i}",
+            grade="minor",
+            raised_on=day.isoformat(),
+            status="closed",
+        )
+        b.edge("RAISED_BY", nc, audit, "nonconformities")
+        b.edge("AGAINST", nc, targets[(i * 7) % len(targets)], "nonconformities")
+        if i == len(audit_dates):
+            b.plant(
+                "nonconformity-without-corrective-action",
+                (nc,),
+                "minor",
+                f"The nonconformity raised by the audit of {day} has no corrective action.",
+            )
+            continue
+        ca = b.node(
+            "CorrectiveAction",
+            f"CA-{nc_count:02}",
+            "actions",
+            title=f"Correct NC-{nc_count:02}",
+            due_on=(day + dt.timedelta(days=60)).isoformat(),
+            completed_on=(day + dt.timedelta(days=40)).isoformat(),
+            verified_on=(day + dt.timedelta(days=50)).isoformat(),
+            effective=True,
+        )
+        b.edge("CORRECTS", ca, nc, "actions")
+        b.edge("OWNED_BY", ca, people["P02"], "actions")
+    b.node(
+        "InternalAudit", "IA-09", "audits", title="Internal audit 2025-09", status="planned", planned_on="2025-09-15"
+    )
+    b.edge("PLANNED_IN", "InternalAudit:IA-09", programme, "audits")
+    for i, day in enumerate((dt.date(2022, 11, 30), dt.date(2023, 11, 28), dt.date(2024, 5, 20)), start=1):
+        b.node(
+            "ManagementReview",
+            f"MR-{i}",
+            "reviews",
+            title=f"Management review {day:%Y-%m}",
+            held_on=day.isoformat(),
+            inputs=REVIEW_INPUTS,
+        )
+    b.plant(
+        "management-review-held",
+        ("Clause:9.3",),
+        "major",
+        "No management review was held in the twelve months to 2025-06-30 (the last was on 2024-05-20).",
+    )

@@ -1,0 +1,85 @@
+"""The example SMS: deterministic, and the catalogue finds exactly its planted defects, on networkx and FalkorDB."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from itsms_graph.check import check_graph
+from itsms_graph.engines import EmbeddedEngine
+from itsms_graph.engines import falkordb as falkordb_engine
+from itsms_graph.example import generate
+from itsms_graph.queries.catalogue import load_catalogue
+from itsms_graph.queries.plan import AuditPeriod
+from itsms_graph.queries.results import Status
+from itsms_graph.queries.run import run_queries
+from tests.conftest import require_tier
+
+
+@pytest.fixture(scope="module")
+def example():
+    return generate()
+
+
+@pytest.fixture(scope="module")
+def report(example):
+    return check_graph(example.graph, period=AuditPeriod.parse(example.as_of, example.period))
+
+
+def state(graph):
+    return (list(graph.nx.nodes(data=True)), list(graph.nx.edges(keys=True, data=True)))
+
+
+def test_the_same_seed_gives_the_same_graph_and_another_seed_another(example):
+    assert state(generate().graph) == state(example.graph)
+    assert state(generate(seed=1).graph) != state(example.graph)
+
+
+def test_it_is_a_realistic_organisation(example):
+    g = example.graph
+    assert 20 <= g.count("Service") <= 30
+    assert g.count("Change") > 2000 and g.count("Approval") > 2000 and g.count("Incident") > 2000
+    assert g.count("Document") >= 30 and g.count("Supplier") >= 5 and g.count("SLA") >= 20
+    assert sum(1 for n in g.nodes("Service") if g.node(n)["status"] == "retired") == 3
+
+
+def test_the_catalogue_finds_exactly_the_planted_defects(example, report):
+    planted = defaultdict(set)
+    for p in example.planted:
+        planted[p.query].add(p.subjects)
+    found = {r.query.id: {f.subjects for f in r.findings} for r in report.results}
+    assert found == {q: planted.get(q, set()) for q in found}
+    grades = {r.query.id: r.query.grade for r in report.results}
+    assert all(p.grade == grades[p.query] for p in example.planted)
+    assert {p.query for p in example.planted} <= set(grades)
+
+
+def test_every_query_is_assessable_on_the_example(report):
+    assert [r.query.id for r in report.results if r.status is Status.NOT_ASSESSABLE] == []
+
+
+def test_scale_keeps_the_planted_defects_exact():
+    bigger = generate(size=2)
+    rep = check_graph(bigger.graph, period=AuditPeriod.parse(bigger.as_of, bigger.period))
+    planted = defaultdict(set)
+    for p in bigger.planted:
+        planted[p.query].add(p.subjects)
+    assert {r.query.id: {f.subjects for f in r.findings} for r in rep.results} == {
+        r.query.id: planted.get(r.query.id, set()) for r in rep.results
+    }
+    assert bigger.graph.count("Change") > 2 * 2000
+
+
+@pytest.mark.falkordb
+def test_falkordb_equals_networkx_on_the_example(example):
+    require_tier(falkordb_engine.available(), "FalkorDB (falkordblite)", "pip install falkordblite")
+    graph = example.graph
+    period = AuditPeriod.parse(example.as_of, example.period)
+    catalogue = load_catalogue()
+    engine = falkordb_engine.FalkorDBEngine()
+    engine.load(graph)
+    actual = run_queries(engine, catalogue.values(), period, declared_labels=graph.declared_labels)
+    expected = run_queries(EmbeddedEngine(graph), catalogue.values(), period, declared_labels=graph.declared_labels)
+    assert [(r.query.id, r.status, r.rows) for r in actual] == [(r.query.id, r.status, r.rows) for r in expected]
+    engine.close()
