@@ -13,7 +13,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.store import SMSGraph, bulk_build
 from itsms_graph.ontology import clauses
 
 AS_OF = dt.date(2025, 6, 30)
@@ -101,7 +101,7 @@ class ExampleSMS:
 
 def records_for(size: int) -> int:
     """About how many nodes the generator makes at *size* (measured: see benchmarks/RESULTS.md)."""
-    return 2_000 + 13_300 * size
+    return 1_200 + 12_320 * size
 
 
 def _ts(day: dt.date, hour: int = 9, minute: int = 0) -> str:
@@ -133,6 +133,11 @@ def generate(size: int = 1, seed: int = 20250630, as_of: dt.date = AS_OF) -> Exa
     """Build the example SMS. The dates are fixed around 2025-06-30 (the demo's as-of date)."""
     if as_of != AS_OF:
         raise ValueError("the example SMS is laid out around 2025-06-30")
+    with bulk_build():
+        return _generate(size, seed, as_of)
+
+
+def _generate(size: int, seed: int, as_of: dt.date) -> ExampleSMS:
     b = _Builder(seed)
     people = _governance(b)
     services = _portfolio(b, people)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from itsms_graph.errors import InputError, SchemaViolation
-from itsms_graph.graph.store import InputFile, SMSGraph
+from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build
 from itsms_graph.importers.profile import Column, Profile, Reference, Table
 from itsms_graph.importers.readers import open_rows
 from itsms_graph.importers.values import convert, is_null
@@ -380,6 +380,7 @@ def import_sources(
 ) -> tuple[SMSGraph, ImportReport]:
     """Import every (profile, path) into one graph; return it with the import report."""
     importer = Importer(keep_going=keep_going, progress=progress)
-    for profile, path in sources:
-        importer.add_source(profile, path)
-    return importer.finish()
+    with bulk_build():
+        for profile, path in sources:
+            importer.add_source(profile, path)
+        return importer.finish()
