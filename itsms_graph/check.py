@@ -58,10 +58,11 @@ def check_graph(
     fail_on: str = "major",
     title: str = "itsms-graph check",
     extra_inputs: list[InputFile] | None = None,
+    server: Engine | None = None,
 ) -> CheckReport:
     """Run the catalogue (or the queries *query_ids*) on *graph* and build the report."""
     queries = select_queries(load_catalogue(query_dirs), query_ids)
-    engine = engine_for(graph, backend)
+    engine = engine_for(graph, backend, server)
     results = run_queries(engine, queries, period, parameters, graph.declared_labels)
     return build_report(
         results,

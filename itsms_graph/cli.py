@@ -204,11 +204,14 @@ def demo(out_dir: Path, size: int, seed: int, backend: str) -> None:
 )
 @click.option(
     "--backend",
-    type=click.Choice(["networkx", "falkordb"]),
+    type=click.Choice(["networkx", "falkordb", "neo4j"]),
     default="networkx",
     show_default=True,
-    help="Engine that runs the queries.",
+    help="Engine that runs the queries (neo4j: on the server the snapshot was pushed to).",
 )
+@click.option("--uri", default=None, help="With --backend neo4j: the server (password from NEO4J_PASSWORD).")
+@click.option("--user", default="neo4j", show_default=True, help="With --backend neo4j: the user.")
+@click.option("--database", default=None, help="With --backend neo4j: the database.")
 def check(
     snapshot: Path,
     as_of: str | None,
