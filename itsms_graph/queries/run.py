@@ -110,11 +110,12 @@ class _Assessor:
             gaps = [[g for g in (self.gap(n) for n in needs) if g] for needs in alternatives]
             if not all(gaps):
                 continue
-            if len(gaps) == 1:
-                found = gaps[0]
+            fewest = min(len(g) for g in gaps)  # name the alternatives that miss the least
+            options = sorted({"; ".join(dict.fromkeys(g)) for g in gaps if len(g) == fewest})
+            if len(options) == 1:
+                found = list(dict.fromkeys(next(g for g in gaps if len(g) == fewest)))
             else:
-                options = sorted({"; ".join(dict.fromkeys(g)) for g in gaps})
-                found = [options[0]] if len(options) == 1 else [" or ".join(options)]
+                found = [" or ".join(options)]
             out += [g for g in found if g not in out]
         return out
 

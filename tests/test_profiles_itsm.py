@@ -1,0 +1,489 @@
+"""Built-in ITSM profiles (ServiceNow, Jira Service Management, iTop) on hand-written fixtures.
+
+Every expected number below was worked out by hand from the fixture files in tests/data/servicenow,
+tests/data/jira-sm and tests/data/itop (their README.md says what each row is for), not copied from a run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from itsms_graph.check import check_graph
+from itsms_graph.errors import InputError
+from itsms_graph.importers import builtin_profiles, import_sources, resolve_profile
+from itsms_graph.importers.profile import load_profile
+from itsms_graph.importers.readers import open_rows
+from itsms_graph.importers.values import convert
+from itsms_graph.ontology import schema
+from itsms_graph.queries.plan import AuditPeriod
+
+DATA = Path(__file__).resolve().parent / "data"
+SN = DATA / "servicenow"
+JIRA = DATA / "jira-sm"
+ITOP = DATA / "itop"
+PROFILES = ["servicenow", "jira-sm", "itop"]
+
+
+def import_folder(profile: str, folder: Path, *, keep_going: bool = False):
+    return import_sources([(resolve_profile(profile), folder)], keep_going=keep_going)
+
+
+def content(graph) -> tuple[dict[str, int], dict[str, int]]:
+    """Nodes per label and relationships per type, without the seeded clause catalogue."""
+    labels = Counter(a["label"] for _, a in graph.nx.nodes(data=True) if a["label"] != "Clause")
+    rels = Counter(k for s, _, k in graph.nx.edges(keys=True) if not s.startswith("Clause:"))
+    return dict(labels), dict(rels)
+
+
+def graph_state(graph):
+    """Every node with its properties and every relationship, without provenance (file names and rows differ)."""
+    nodes = sorted(
+        (n, sorted((k, v) for k, v in a.items() if k not in ("source_file", "source_row", "source_path")))
+        for n, a in graph.nx.nodes(data=True)
+    )
+    return nodes, sorted(graph.nx.edges(keys=True))
+
+
+def accounting(report) -> dict[str, tuple[int, int, int, int, int]]:
+    """table -> (rows read, accepted, merged, rejected, skipped)."""
+    return {f.table: (f.rows_read, f.accepted, f.merged, f.rejected, f.skipped) for f in report.files}
+
+
+def assert_conserved(report) -> None:
+    for f in report.files:
+        assert f.rows_read == f.accepted + f.merged + f.rejected + f.skipped, (f.file, f.table)
+        assert f.balanced
+    totals = report.to_dict()["totals"]
+    assert totals["rows_read"] == totals["accepted"] + totals["merged"] + totals["rejected"] + totals["skipped"]
+
+
+def has_edge(graph, source: str, rel: str, target: str) -> bool:
+    return graph.nx.has_edge(source, target, key=rel)
+
+
+# --- every profile -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile_id", PROFILES)
+def test_profile_validates_against_the_ontology(profile_id: str):
+    path = builtin_profiles()[profile_id]
+    profile = load_profile(path)
+    assert profile.id == profile_id
+    assert resolve_profile(profile_id) == profile
+
+
+# --- ServiceNow ----------------------------------------------------------------------------------------------------
+
+# sys_ids of the sysapproval_approver fixture rows
+APPROVAL_DANA_CHG1 = "Approval:250b15a16cabafea15c3ed849d12bec4"
+APPROVAL_SAM_CHG1 = "Approval:79901c5f72939084f18ebcad14860795"
+APPROVAL_SAM_CHG2 = "Approval:0f3a751e86f7fc34ddd2544f783a6ad0"
+APPROVAL_PRIYA_CHG2 = "Approval:7222eb09be589af87f3d3ff19e2a9faa"
+APPROVAL_RITM = "Approval:80345bc124bbf2040a6280f380567d98"
+APPROVAL_DANA_CHG5 = "Approval:c8d48d8ac7c179a519d553242b5814f1"
+
+SN_LABELS = {
+    "Incident": 4,  # INC0010001-4; INC0010002 twice (merged)
+    "Change": 5,  # CHG0030001-5
+    "Approval": 5,  # six rows, one approves a requested item (skipped)
+    "Problem": 3,  # PRB0040001, PRB0040002 and the placeholder PRB0040099
+    "Service": 5,  # 3 in cmdb_ci_service, 2 in service_offering
+    "ConfigurationItem": 6,  # web-prod-01, mail-gw-02, prn-fl3-01, lb-prod-01, fax-gw-01, web-prod-02
+    "Person": 3,  # Dana Whitfield, Sam Okafor, Priya Raman
+    "Supplier": 2,  # Northwind Hosting, Contoso Telecom (Fabrikam Retail is no vendor)
+    "Contract": 2,
+}
+SN_RELS = {
+    # incidents 2+2+1+1, changes 5x2, problems 2x2
+    "AFFECTS": 20,
+    "CAUSED_BY": 1,  # INC0010001 -> CHG0030001
+    # INC0010001->PRB0040001, INC0010002->CHG0030002, INC0010002->PRB0040002, INC0010003->PRB0040099,
+    # PRB0040002->CHG0030002
+    "RELATED_TO": 5,
+    "APPROVES": 5,
+    "APPROVED_BY": 5,
+    "OWNED_BY": 3,  # Web Shop, Corporate Email, Web Shop - EU
+    "SIGNED_WITH": 2,
+}
+SN_ROWS = {
+    "incident": (5, 4, 1, 0, 0),
+    "change_request": (5, 5, 0, 0, 0),
+    "sysapproval_approver": (6, 5, 0, 0, 1),
+    "problem": (2, 2, 0, 0, 0),
+    "cmdb_ci_service": (3, 3, 0, 0, 0),
+    "service_offering": (2, 2, 0, 0, 0),
+    "core_company": (3, 2, 0, 0, 1),
+    "ast_contract": (2, 2, 0, 0, 0),
+}
+
+
+@pytest.fixture(scope="module")
+def sn_csv():
+    return import_folder("servicenow", SN / "csv")
+
+
+@pytest.fixture(scope="module")
+def sn_json():
+    return import_folder("servicenow", SN / "json")
+
+
+@pytest.fixture(params=["csv", "json"])
+def sn(request, sn_csv, sn_json):
+    return sn_csv if request.param == "csv" else sn_json
+
+
+def test_servicenow_imports_every_table(sn):
+    graph, report = sn
+    assert content(graph) == (SN_LABELS, SN_RELS)
+    assert accounting(report) == SN_ROWS
+    assert_conserved(report)
+    assert report.skipped_tables == []
+    assert graph.declared_labels >= {"Incident", "Change", "Approval", "Problem", "Service", "Supplier", "Contract"}
+
+
+def test_servicenow_links_follow_the_reference_fields(sn):
+    graph, _ = sn
+    assert has_edge(graph, APPROVAL_DANA_CHG1, "APPROVES", "Change:CHG0030001")  # (Approval)-[:APPROVES]->(Change)
+    assert has_edge(graph, APPROVAL_DANA_CHG1, "APPROVED_BY", "Person:Dana Whitfield")
+    assert has_edge(graph, APPROVAL_PRIYA_CHG2, "APPROVED_BY", "Person:Priya Raman")
+    assert sorted(graph.neighbours("Change:CHG0030002", "APPROVES", "in")) == [APPROVAL_SAM_CHG2, APPROVAL_PRIYA_CHG2]
+    assert has_edge(graph, "Incident:INC0010001", "CAUSED_BY", "Change:CHG0030001")
+    assert has_edge(graph, "Incident:INC0010001", "RELATED_TO", "Problem:PRB0040001")
+    assert has_edge(graph, "Incident:INC0010002", "RELATED_TO", "Change:CHG0030002")  # rfc
+    assert has_edge(graph, "Problem:PRB0040002", "RELATED_TO", "Change:CHG0030002")
+    assert has_edge(graph, "Incident:INC0010001", "AFFECTS", "ConfigurationItem:web-prod-01")
+    assert has_edge(graph, "Incident:INC0010001", "AFFECTS", "Service:Web Shop")
+    assert has_edge(graph, "Change:CHG0030004", "AFFECTS", "Service:Legacy Fax Gateway")
+    assert has_edge(graph, "Service:Web Shop", "OWNED_BY", "Person:Dana Whitfield")
+    assert has_edge(graph, "Service:Web Shop - EU", "OWNED_BY", "Person:Dana Whitfield")
+    assert has_edge(graph, "Contract:CNTR0001001", "SIGNED_WITH", "Supplier:Northwind Hosting")
+    assert has_edge(graph, "Contract:CNTR0001002", "SIGNED_WITH", "Supplier:Contoso Telecom")
+    assert graph.node("ConfigurationItem:lb-prod-01")["name"] == "lb-prod-01"  # named on the change row
+    # the filtered rows leave nothing behind
+    assert APPROVAL_RITM not in graph.nx and "Change:RITM0010001" not in graph.nx
+    assert "Supplier:Fabrikam Retail" not in graph.nx
+
+
+def test_servicenow_values_are_converted(sn):
+    graph, _ = sn
+    emergency = graph.node("Change:CHG0030002")
+    assert (emergency["category"], emergency["emergency"], emergency["cab_required"]) == ("emergency", True, False)
+    assert emergency["risk"] == "High" and emergency["status"] == "Closed"
+    assert emergency["actual_start"] == "2024-02-03T02:30:00" and emergency["planned_end"] == "2024-02-03T03:30:00"
+    normal = graph.node("Change:CHG0030001")
+    assert (normal["category"], normal["emergency"], normal["cab_required"]) == ("normal", False, True)
+    assert graph.node("Change:CHG0030003")["category"] == "standard"
+    assert "actual_start" not in graph.node("Change:CHG0030005")  # scheduled, not implemented
+    decisions = {a: graph.node(a)["decision"] for a in graph.nodes("Approval")}
+    assert decisions == {
+        APPROVAL_DANA_CHG1: "approved",
+        APPROVAL_SAM_CHG1: "approved",
+        APPROVAL_SAM_CHG2: "rejected",
+        APPROVAL_PRIYA_CHG2: "cancelled",  # No Longer Required
+        APPROVAL_DANA_CHG5: "requested",
+    }
+    assert graph.node(APPROVAL_DANA_CHG1)["decided_at"] == "2024-01-15T14:20:00"
+    first = graph.node("Incident:INC0010001")
+    assert (first["priority"], first["made_sla"], first["category"]) == (2, True, "Software")
+    assert first["opened_at"] == "2024-01-21T07:45:10"
+    assert graph.node("Incident:INC0010004")["priority"] == 1
+    services = {s: (graph.node(s).get("status"), graph.node(s).get("criticality")) for s in graph.nodes("Service")}
+    assert services == {
+        "Service:Web Shop": ("live", "high"),
+        "Service:Corporate Email": ("live", "medium"),
+        "Service:Legacy Fax Gateway": ("retired", "low"),
+        "Service:Web Shop - EU": ("live", "high"),
+        "Service:Corporate Email - Mobile": ("pipeline", "low"),
+    }
+    contract = graph.node("Contract:CNTR0001002")
+    assert (contract["valid_from"], contract["valid_to"], contract["status"]) == ("2022-07-01", "2024-06-30", "Active")
+
+
+def test_servicenow_duplicate_incident_rows_merge_by_sys_updated_on(sn):
+    graph, _ = sn
+    # the file has the later update (Closed) before the earlier one (In Progress): the later update wins
+    incident = graph.node("Incident:INC0010002")
+    assert incident["status"] == "Closed"
+    assert incident["priority"] == 3
+    assert incident["made_sla"] is False
+    assert incident["resolved_at"] == "2024-02-03T04:10:00"
+    assert incident["updated_at"] == "2024-02-06T09:00:00"
+    assert sorted(graph.neighbours("Incident:INC0010002", "AFFECTS", "out")) == [
+        "ConfigurationItem:mail-gw-02",
+        "Service:Corporate Email",
+    ]
+
+
+def test_servicenow_reference_to_an_absent_problem_is_an_unresolved_placeholder(sn):
+    graph, report = sn
+    placeholder = graph.node("Problem:PRB0040099")
+    assert placeholder["unresolved"] is True
+    assert [n for n, a in graph.nx.nodes(data=True) if a.get("unresolved")] == ["Problem:PRB0040099"]
+    assert report.to_dict()["unresolved_references"] == [{"rel": "RELATED_TO", "label": "Problem", "count": 1}]
+    assert has_edge(graph, "Incident:INC0010003", "RELATED_TO", "Problem:PRB0040099")
+
+
+def test_servicenow_csv_and_json_exports_give_the_same_graph(sn_csv, sn_json):
+    assert graph_state(sn_csv[0]) == graph_state(sn_json[0])
+
+
+def test_servicenow_jsonl_gzip_and_table_api_shapes_give_the_same_graph(tmp_path: Path, sn_csv):
+    for path in (SN / "json").glob("*.json"):
+        records = json.loads(path.read_text(encoding="utf-8"))["records"]
+        if path.stem == "incident":  # JSON Lines, gzipped
+            with gzip.open(tmp_path / "incident.jsonl.gz", "wt", encoding="utf-8") as fh:
+                fh.writelines(json.dumps(r) + "\n" for r in records)
+        elif path.stem == "change_request":  # the Table API's {"result": [...]}, gzipped
+            with gzip.open(tmp_path / "change_request.json.gz", "wt", encoding="utf-8") as fh:
+                json.dump({"result": records}, fh)
+        elif path.stem == "sysapproval_approver":
+            (tmp_path / "sysapproval_approver.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+        else:
+            shutil.copy(path, tmp_path / path.name)
+    graph, report = import_folder("servicenow", tmp_path)
+    assert accounting(report) == SN_ROWS
+    assert graph_state(graph) == graph_state(sn_csv[0])
+
+
+def test_servicenow_maps_every_documented_approval_state():
+    table = next(t for t in resolve_profile("servicenow").tables if t.name == "sysapproval_approver")
+    decision = table.properties["decision"]
+    allowed = schema().enumerations[("Approval", "decision")]
+    stored = ["not requested", "requested", "approved", "rejected", "cancelled", "not_required", "duplicate"]
+    shown = ["Not Yet Requested", "Requested", "Approved", "Rejected", "Cancelled", "No Longer Required", "Duplicate"]
+    for a, b in zip(stored, shown, strict=True):
+        value = convert(a, "string", decision, table.nulls)
+        assert value in allowed, a
+        assert convert(b, "string", decision, table.nulls) == value, b
+    assert "Escalated" not in decision.map  # an unmapped state stays itself and the enumeration rejects it
+
+
+def test_servicenow_canned_queries_find_the_planted_unapproved_changes(sn_csv):
+    graph, _ = sn_csv
+    queries = ["change-implemented-without-approval", "approval-after-implementation-start", "unresolved-reference"]
+    report = check_graph(graph, period=AuditPeriod.parse("2024-06-30"), query_ids=queries)  # 2023-07-01..2024-06-30
+    results = {r.query.id: r for r in report.results}
+    unapproved = results["change-implemented-without-approval"]
+    # CHG0030002: implemented although rejected / no longer required; CHG0030003: standard change, no approval.
+    # Not flagged: CHG0030001 (approved), CHG0030004 (implemented before the period), CHG0030005 (not implemented).
+    assert unapproved.status.value == "fail"
+    assert sorted(unapproved.rows) == [("Change:CHG0030002",), ("Change:CHG0030003",)]
+    assert results["approval-after-implementation-start"].status.value == "pass"  # CHG0030001 approved before work
+    assert results["unresolved-reference"].rows == [("Problem:PRB0040099", "RELATED_TO", "Incident:INC0010003")]
+
+
+# --- Jira Service Management -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def jira():
+    return import_folder("jira-sm", JIRA)
+
+
+def test_jira_export_splits_by_issue_type(jira):
+    graph, report = jira
+    assert content(graph) == (
+        {"Incident": 2, "Change": 2, "Problem": 2, "ServiceRequest": 2},
+        {"CAUSED_BY": 1, "RELATED_TO": 2},
+    )
+    # one file of 9 rows read by four tables; each skips the rows of the other issue types (ITSM-107 is a Task,
+    # skipped by all four)
+    assert accounting(report) == {
+        "incidents": (9, 2, 1, 0, 6),
+        "changes": (9, 2, 0, 0, 7),
+        "problems": (9, 1, 0, 0, 8),
+        "service-requests": (9, 2, 0, 0, 7),
+    }
+    assert {f.file for f in report.files} == {"Jira.csv"}
+    assert_conserved(report)
+    assert not any("ITSM-107" in n for n in graph.nx.nodes)
+    assert sorted(graph.nodes("ServiceRequest")) == ["ServiceRequest:ITSM-103", "ServiceRequest:ITSM-104"]
+
+
+def test_jira_links_dates_and_priorities(jira):
+    graph, _ = jira
+    assert has_edge(graph, "Incident:ITSM-101", "CAUSED_BY", "Change:ITSM-105")
+    assert has_edge(graph, "Incident:ITSM-101", "RELATED_TO", "Problem:ITSM-108")
+    incident = graph.node("Incident:ITSM-101")
+    assert incident["opened_at"] == "2024-03-12T10:15:00"
+    assert incident["resolved_at"] == "2024-03-12T13:40:00"
+    assert (incident["priority"], incident["title"], incident["status"]) == (2, "Checkout page times out", "Resolved")
+    change = graph.node("Change:ITSM-105")
+    assert change["closed_at"] == "2024-03-11T23:30:00" and change["status"] == "Completed"
+    assert graph.node("Change:ITSM-106")["title"] == "Rotate TLS certificates on the VPN concentrator, site B"
+    assert graph.node("ServiceRequest:ITSM-104")["priority"] == 4
+
+
+def test_jira_duplicate_rows_merge_by_updated(jira):
+    graph, _ = jira
+    incident = graph.node("Incident:ITSM-102")  # the later update (Closed) comes first in the file
+    assert (incident["status"], incident["priority"]) == ("Closed", 1)
+    assert incident["resolved_at"] == "2024-04-03T16:45:00"
+    assert incident["updated_at"] == "2024-04-05T09:00:00"
+
+
+def test_jira_link_to_an_issue_outside_the_export_is_unresolved(jira):
+    graph, report = jira
+    assert graph.node("Problem:ITSM-199")["unresolved"] is True
+    assert [n for n, a in graph.nx.nodes(data=True) if a.get("unresolved")] == ["Problem:ITSM-199"]
+    assert report.to_dict()["unresolved_references"] == [{"rel": "RELATED_TO", "label": "Problem", "count": 1}]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: the CSV reader keeps only the last of repeated column names, and Jira repeats a link column "
+    "once per link of that type (itsms_graph/importers/readers.py builds each row as a dict by column name)",
+)
+def test_jira_repeated_link_columns_keep_every_link(tmp_path: Path):
+    path = tmp_path / "Jira.csv"
+    path.write_text("Issue key,Inward issue link (Causes),Inward issue link (Causes)\r\nITSM-1,ITSM-5,ITSM-6\r\n")
+    [(_, row)] = list(open_rows(path).rows)
+    assert "ITSM-5" in str(row) and "ITSM-6" in str(row)
+
+
+# --- iTop --------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def itop():
+    return import_folder("itop", ITOP)
+
+
+def test_itop_imports_every_class(itop):
+    graph, report = itop
+    assert content(graph) == (
+        {
+            "Service": 5,  # Email, Hosting (twice, merged), Telephony, Fax, and the placeholder VPN
+            "Contract": 3,
+            "Supplier": 2,  # Skyline Datacenters, Polaris Telecom (named on the contracts)
+            "Change": 4,
+            "Approval": 2,  # C-000001 and C-000004 have an approval date
+            "Incident": 4,  # R-000001, R-000002, I-000001, I-000002
+        },
+        {"SIGNED_WITH": 3, "APPROVES": 2, "AFFECTS": 4, "RELATED_TO": 1},
+    )
+    assert accounting(report) == {
+        "services": (5, 4, 1, 0, 0),
+        "provider-contracts": (3, 3, 0, 0, 0),
+        "changes": (4, 4, 0, 0, 0),
+        "change-approvals": (4, 2, 0, 0, 2),
+        "user-requests": (2, 2, 0, 0, 0),
+        "incidents": (2, 2, 0, 0, 0),
+    }
+    assert_conserved(report)
+
+
+def test_itop_links_and_values(itop):
+    graph, _ = itop
+    # Service.csv and Change.csv are semicolon separated, the others comma separated
+    hosting = graph.node("Service:Hosting")  # duplicate row: the later row wins
+    assert (hosting["status"], hosting["description"]) == ("live", "Virtual servers, storage and backup")
+    assert {s: graph.node(s).get("status") for s in graph.nodes("Service")} == {
+        "Service:Email": "live",
+        "Service:Hosting": "live",
+        "Service:Telephony": "pipeline",
+        "Service:Fax": "retired",
+        "Service:VPN": None,
+    }
+    assert has_edge(graph, "Contract:Hosting outsourcing 2023", "SIGNED_WITH", "Supplier:Skyline Datacenters")
+    assert has_edge(graph, "Contract:Fax line rental", "SIGNED_WITH", "Supplier:Polaris Telecom")
+    contract = graph.node("Contract:Telephony maintenance")
+    assert (contract["valid_from"], contract["valid_to"], contract["status"]) == (
+        "2022-04-01",
+        "2024-03-31",
+        "production",
+    )
+    assert has_edge(graph, "Approval:C-000001", "APPROVES", "Change:C-000001")
+    approval = graph.node("Approval:C-000004")
+    assert (approval["decision"], approval["decided_at"]) == ("approved", "2024-06-07T17:45:00")
+    assert not graph.neighbours("Change:C-000002", "APPROVES", "in")  # rejected: no approval date
+    change = graph.node("Change:C-000001")
+    assert (change["planned_start"], change["opened_at"], change["closed_at"]) == (
+        "2024-02-10T20:00:00",
+        "2024-02-01T09:00:00",
+        "2024-02-12T10:00:00",
+    )
+    assert "actual_start" not in change
+    assert has_edge(graph, "Incident:I-000001", "RELATED_TO", "Change:C-000001")
+    assert has_edge(graph, "Incident:R-000002", "AFFECTS", "Service:Hosting")
+    priorities = {i: graph.node(i)["priority"] for i in graph.nodes("Incident")}
+    assert priorities == {
+        "Incident:R-000001": 3,
+        "Incident:R-000002": 4,
+        "Incident:I-000001": 2,
+        "Incident:I-000002": 1,
+    }
+
+
+def test_itop_reference_to_an_absent_service_is_unresolved(itop):
+    graph, report = itop
+    assert graph.node("Service:VPN")["unresolved"] is True
+    assert [n for n, a in graph.nx.nodes(data=True) if a.get("unresolved")] == ["Service:VPN"]
+    assert report.to_dict()["unresolved_references"] == [{"rel": "AFFECTS", "label": "Service", "count": 1}]
+    assert has_edge(graph, "Incident:I-000002", "AFFECTS", "Service:VPN")
+
+
+# --- a bad value is located, or rejected with keep_going ----------------------------------------------------------
+
+BAD_VALUES = [
+    # profile, fixture folder, file, good text, bad text, row, column, label, nodes of the label with the bad row
+    (
+        "servicenow",
+        SN / "csv",
+        "sysapproval_approver.csv",
+        "No Longer Required",
+        "Escalated",
+        5,
+        "state",
+        "Approval",
+        4,
+    ),
+    (
+        "servicenow",
+        SN / "json",
+        "sysapproval_approver.json",
+        "No Longer Required",
+        "Escalated",
+        4,
+        "state",
+        "Approval",
+        4,
+    ),
+    ("jira-sm", JIRA, "Jira.csv", "12/Mar/24 10:15 AM", "12.03.2024 10:15", 2, "Created", "Incident", 1),
+    ("itop", ITOP, "Service.csv", "gateway;obsolete", "gateway;decommissioned", 5, "status", "Service", 4),
+]
+
+
+@pytest.mark.parametrize(
+    ("profile", "folder", "file", "good", "bad", "row", "column", "label", "left"),
+    BAD_VALUES,
+    ids=["servicenow-csv", "servicenow-json", "jira-sm", "itop"],
+)
+def test_a_bad_value_names_file_row_and_column(
+    tmp_path: Path, profile, folder, file, good, bad, row, column, label, left
+):
+    copy = tmp_path / profile
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("README.md"))
+    text = (copy / file).read_text(encoding="utf-8")
+    assert text.count(good) == 1
+    (copy / file).write_text(text.replace(good, bad), encoding="utf-8")
+
+    with pytest.raises(InputError) as err:
+        import_folder(profile, copy)
+    assert (err.value.file, err.value.row, err.value.column) == (file, row, column)
+    assert str(err.value).startswith(f"file {file}, row {row}, column {column}: ")
+    assert bad.split(";")[-1] in str(err.value)
+
+    graph, report = import_folder(profile, copy, keep_going=True)
+    assert_conserved(report)
+    assert report.rejected == 1
+    [rejection] = [r for f in report.files for r in f.rejections]
+    assert (rejection.file, rejection.row, rejection.column) == (file, row, column)
+    assert rejection.value == bad.split(";")[-1]
+    assert graph.count(label) == left
