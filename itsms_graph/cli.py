@@ -318,6 +318,25 @@ def import_(
         click.echo(f"wrote {output}")
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+def template(folder: Path) -> None:
+    """Write blank SMS-register templates (one CSV per register and registers.xlsx), one example row each.
+
+    Fill in either the CSV files or the workbook (not both: import one of them), then import with the
+    sms-register profile.
+
+    \b
+    Example:
+      itsms-graph template registers/
+      itsms-graph import -p sms-register registers/registers.xlsx -o sms.itsms
+    """
+    from itsms_graph.importers.templates import write_templates
+
+    written = write_templates(folder)
+    click.echo(f"wrote {len(written)} files in {folder}")
+
+
 @cli.group()
 def profile() -> None:
     """List and check import profiles.

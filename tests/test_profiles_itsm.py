@@ -335,11 +335,6 @@ def test_jira_link_to_an_issue_outside_the_export_is_unresolved(jira):
     assert report.to_dict()["unresolved_references"] == [{"rel": "RELATED_TO", "label": "Problem", "count": 1}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: the CSV reader keeps only the last of repeated column names, and Jira repeats a link column "
-    "once per link of that type (itsms_graph/importers/readers.py builds each row as a dict by column name)",
-)
 def test_jira_repeated_link_columns_keep_every_link(tmp_path: Path):
     path = tmp_path / "Jira.csv"
     path.write_text("Issue key,Inward issue link (Causes),Inward issue link (Causes)\r\nITSM-1,ITSM-5,ITSM-6\r\n")

@@ -15,7 +15,9 @@ class EmbeddedEngine:
     name: str = "networkx"
 
     def label_count(self, label: str) -> int:
-        return self.graph.count(label)
+        """Records of a label, placeholders for unresolved references not counted (they are not records)."""
+        nodes = self.graph.nx._node
+        return sum(1 for n in self.graph.nodes(label) if "unresolved" not in nodes[n])
 
     def property_present(self, label: str, key: str) -> bool:
         return self.graph.has_property(label, key)

@@ -71,6 +71,7 @@ class FileReport:
             "accepted": self.accepted,
             "merged": self.merged,
             "rejected": self.rejected,
+            "skipped": self.skipped,
             "edges": self.edges,
             "unnamed_references": self.unnamed_references,
             "rejections": [vars(r) for r in self.rejections],
@@ -284,7 +285,8 @@ class Importer:
         raw = row.get(ref.column)
         if is_null(raw, table.nulls):
             return [], False
-        parts = str(raw).split(ref.separator) if ref.separator else [str(raw)]
+        cells = raw if isinstance(raw, list) else [raw]  # a repeated column: every repetition's value
+        parts = [p for cell in cells for p in (str(cell).split(ref.separator) if ref.separator else [str(cell)])]
         targets, unnamed = [], False
         for part in parts:
             text = part.strip()

@@ -122,6 +122,7 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
         stream.close()
         raise InputError(f"cannot read the header: {exc}", file=path.name, row=1) from None
     columns = [c.strip() for c in header]
+    repeated = {c for c in columns if c and columns.count(c) > 1}
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         row_no = 1
@@ -137,6 +138,9 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
                         f"row has {len(values)} fields, the header has {len(columns)} (a truncated or malformed row)"
                     )
                     yield row_no, {"__error__": reason, "__column__": missing}
+                    continue
+                if repeated:
+                    yield row_no, _with_repeats(columns, values, repeated)
                     continue
                 yield row_no, {c: v for c, v in zip(columns, values, strict=False) if c}
         except UnicodeDecodeError as exc:
@@ -155,6 +159,22 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
             stream.close()
 
     return RowSource(path, fmt, [c for c in columns if c], rows(), enc, delim)
+
+
+def _with_repeats(columns: list[str], values: list[str], repeated: set[str]) -> dict[str, Any]:
+    """A row whose header repeats a column (Jira repeats a link column once per link): the repeated column's
+    non-empty values as a list, so no value is lost."""
+    row: dict[str, Any] = {}
+    for c, v in zip(columns, values, strict=False):
+        if not c:
+            continue
+        if c in repeated:
+            row.setdefault(c, [])
+            if v.strip():
+                row[c].append(v)
+        else:
+            row[c] = v
+    return row
 
 
 def _locate_bad_bytes(path: Path, encoding: str, delimiter: str, columns: list[str]) -> tuple[int | None, str | None]:

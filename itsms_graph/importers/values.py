@@ -26,6 +26,8 @@ _ISO_DATE = ("%Y-%m-%d",)
 def is_null(raw: Any, nulls: tuple[str, ...]) -> bool:
     if raw is None:
         return True
+    if isinstance(raw, list):  # a repeated column
+        return all(is_null(v, nulls) for v in raw)
     return isinstance(raw, str) and raw.strip() in nulls
 
 
@@ -48,6 +50,11 @@ def convert(raw: Any, kind: str, col: Column, nulls: tuple[str, ...]) -> Any:
     """The ontology value of *raw* for a property of type *kind*; None when the cell is null."""
     if is_null(raw, nulls):
         return None
+    if isinstance(raw, list):  # a repeated column holds one value per repetition
+        values = [v for v in raw if not is_null(v, nulls)]
+        if len(values) > 1:
+            raise ValueError(f"the column is repeated with several values {values!r}; map it as a reference")
+        raw = values[0]
     if isinstance(raw, str):
         raw = raw.strip()
         if raw in col.map:

@@ -203,7 +203,8 @@ def compile_query(bound: BoundQuery) -> str:
 
 
 def label_count_statement(label: str) -> str:
-    return "MATCH (n:" + _name("label", label) + ") RETURN count(n) AS n"
+    """Records of a label, placeholders for unresolved references not counted (they are not records)."""
+    return "MATCH (n:" + _name("label", label) + ") WHERE n.unresolved IS NULL RETURN count(n) AS n"
 
 
 def property_present_statement(label: str, key: str) -> str:
