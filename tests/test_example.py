@@ -55,8 +55,24 @@ def test_the_catalogue_finds_exactly_the_planted_defects(example, report):
     assert {p.query for p in example.planted} <= set(grades)
 
 
-def test_every_query_is_assessable_on_the_example(report):
+def test_every_query_is_assessable_on_the_example(example, report):
     assert [r.query.id for r in report.results if r.status is Status.NOT_ASSESSABLE] == []
+    planted = {p.query for p in example.planted}
+    assert {r.query.id for r in report.results if r.status is Status.FAIL} == planted & {
+        r.query.id for r in report.results
+    }
+    assert all(r.status is Status.PASS for r in report.results if r.query.id not in planted)
+
+
+def test_every_record_has_provenance_and_the_declared_labels_are_those_produced(example):
+    g = example.graph
+    assert g.declared_labels == g.labels_present()
+    for _, data in g.nx.nodes(data=True):
+        if data["label"] != "Clause":  # the clauses are built in
+            assert data["source_file"].startswith("example/") and data["source_row"] >= 1
+    for _, _, rel, data in g.nx.edges(keys=True, data=True):
+        if rel != "PART_OF":  # the clause hierarchy is built in
+            assert data["source_file"].startswith("example/") and data["source_row"] >= 1
 
 
 def test_scale_keeps_the_planted_defects_exact():
