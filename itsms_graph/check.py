@@ -75,6 +75,38 @@ def check_graph(
     )
 
 
+def visual_report(
+    snapshot: Path,
+    *,
+    period: AuditPeriod,
+    previous: Path | None = None,
+    previous_period: AuditPeriod | None = None,
+    parameters: dict[str, Any] | None = None,
+    query_dirs: Iterable[Path] = (),
+    title: str = "itsms-graph report",
+) -> str:
+    """The consultant's self-contained HTML report for *snapshot* (and the cycle diff against *previous*)."""
+    from itsms_graph.audit.verdict import stage1, stage2
+    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.reports.visual import render_visual
+
+    graph = open_snapshot(snapshot)
+    report = check_graph(
+        graph,
+        period=period,
+        parameters=parameters,
+        query_dirs=query_dirs,
+        fail_on="none",
+        title=title,
+        extra_inputs=[InputFile.of(snapshot, profile="snapshot")],
+    )
+    engine = EmbeddedEngine(graph)
+    old = None
+    if previous is not None:
+        old = check(previous, period=previous_period or period, parameters=parameters, query_dirs=query_dirs)
+    return render_visual(graph, report, stage1(report), stage2(report, engine, parameters=parameters), previous=old)
+
+
 def check(snapshot: Path, **kwargs: Any) -> CheckReport:
     """Open *snapshot* and run :func:`check_graph` on it; the report names the snapshot and its inputs."""
     graph = open_snapshot(snapshot)

@@ -796,6 +796,71 @@ def sample(
         click.echo(f"wrote {worksheet}")
 
 
+@cli.command()
+@click.argument("snapshot", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="The previous cycle's snapshot: the report adds new and resolved findings.",
+)
+@click.option("--old-as-of", default=None, metavar="DATE", help="As-of date for --previous.")
+@_period_options
+@_query_options
+def report(
+    snapshot: Path,
+    output: Path,
+    previous: Path | None,
+    old_as_of: str | None,
+    as_of: str | None,
+    period: str,
+    config_path: Path | None,
+    query_dirs: tuple[Path, ...],
+    params: tuple[str, ...],
+) -> None:
+    """Write the consultant's report: one self-contained HTML file that opens offline.
+
+    \b
+    Example:
+      itsms-graph report out/example.itsms --as-of 2025-06-30 -o report.html
+      itsms-graph report 2025.itsms --previous 2024.itsms --old-as-of 2024-06-30 --as-of 2025-06-30 -o report.html
+    """
+    from itsms_graph.check import visual_report
+    from itsms_graph.queries.plan import AuditPeriod
+
+    dirs, parameters = _resolve(config_path, query_dirs, params)
+    html = visual_report(
+        snapshot,
+        period=AuditPeriod.parse(as_of, period),
+        previous=previous,
+        previous_period=AuditPeriod.parse(old_as_of or as_of, period),
+        parameters=parameters,
+        query_dirs=dirs,
+    )
+    output.write_text(html, encoding="utf-8")
+    click.echo(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")
+
+
+@cli.command()
+@click.argument("snapshot", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--focus", required=True, metavar="NODE_ID", help="The node to look around, e.g. Change:CHG-U2.")
+@click.option("--depth", type=click.IntRange(1, 4), default=2, show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), required=True)
+def viz(snapshot: Path, focus: str, depth: int, output: Path) -> None:
+    """A quick look at one node's neighbourhood, as a self-contained HTML file.
+
+    \b
+    Example:
+      itsms-graph viz out/example.itsms --focus Change:CHG-U2 --depth 2 -o chg.html
+    """
+    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.reports.visual import render_focus
+
+    output.write_text(render_focus(open_snapshot(snapshot), focus, depth), encoding="utf-8")
+    click.echo(f"wrote {output}")
+
+
 @cli.command("sample-findings")
 @click.argument("worksheet", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from itsms_graph.check import check
+from itsms_graph.check import check, visual_report
 from itsms_graph.graph.snapshot import save_snapshot
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.reports.formats import to_json, to_markdown
@@ -29,8 +29,12 @@ def run_demo(
         title="itsms-graph demo: the example SMS",
     )
     written = [snapshot]
+    visual = visual_report(
+        snapshot, period=AuditPeriod.parse(example.as_of, example.period), title="itsms-graph demo: the example SMS"
+    )
     for name, text in (
-        ("report.html", render_html(report)),
+        ("report.html", visual),
+        ("report-plain.html", render_html(report)),
         ("report.json", to_json(report)),
         ("report.md", to_markdown(report)),
     ):
