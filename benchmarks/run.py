@@ -1,23 +1,33 @@
-"""Benchmark: generate -> snapshot -> re-open -> check at the demo size and at about 1M records, with peak memory,
-against duckdb computing the nine core checks in SQL in the same run. Writes benchmarks/RESULTS.md.
+"""Benchmark: generate (the validating import path), snapshot save/re-open and the canned checks on networkx, at
+the demo size and at about 1M nodes, against duckdb computing the nine core checks in SQL in the same process.
 
-Run: python benchmarks/run.py [--sizes 1,75]. Each (size, side) runs in its own process, so peak RSS is its own.
+Run: python benchmarks/run.py [--sizes 1,81] [--out benchmarks/RESULTS.md] [--falkordb-sizes 1]. Each size runs
+in a fresh subprocess, so its peak RSS is its own; RESULTS.md states ratios measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import datetime as dt
+import gc
+import importlib.metadata
 import json
+import os
 import platform
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-OUT = Path(__file__).resolve().parent / "RESULTS.md"
+HERE = Path(__file__).resolve().parent
+SEED = 20250630
+TARGET_NODES = 1_000_000
+#: the nine core checks computed on both engines (Stage 1 existence and Stage 2 traceability)
 CORE = [
     "scope-statement-approved",
     "sm-policy-current",
@@ -29,217 +39,603 @@ CORE = [
     "internal-audit-completed",
     "management-review-held",
 ]
-TABLES = [
-    "Change",
-    "Approval",
-    "Incident",
-    "Service",
-    "Scope",
-    "CatalogueEntry",
-    "Document",
-    "Record",
-    "InternalAudit",
-    "ManagementReview",
-    "ServiceRequest",
-    "SLA",
-]
-COLUMNS = {
-    "Change": ["actual_start"],
-    "Approval": ["decision"],
-    "Incident": ["opened_at"],
-    "Service": ["status"],
-    "Scope": ["name"],
-    "CatalogueEntry": ["title"],
-    "Document": ["kind", "approved_on"],
-    "Record": ["kind", "recorded_on"],
-    "InternalAudit": ["status", "completed_on"],
-    "ManagementReview": ["held_on"],
-    "ServiceRequest": ["opened_at"],
-    "SLA": ["valid_from", "valid_to"],
-}
+SQL_TYPES = {"string": "VARCHAR", "date": "VARCHAR", "datetime": "VARCHAR", "integer": "BIGINT"}
+SQL_TYPES |= {"float": "DOUBLE", "boolean": "BOOLEAN"}
+PROVENANCE_TYPES = {"source_file": "VARCHAR", "source_row": "BIGINT", "source_path": "VARCHAR"}
+MB = 1024 * 1024
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# -- memory -----------------------------------------------------------------------------------------------------
 
 
-def itsms_side(size: int, folder: Path) -> dict:
+class Memory:
+    """RSS now, and the highest RSS seen since the last mark (a thread samples it every 10 ms)."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._proc = psutil.Process()
+        self._peak = self.rss()
+        self._stop = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def rss(self) -> int:
+        return int(self._proc.memory_info().rss)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.01):
+            self._peak = max(self._peak, self.rss())
+
+    def mark(self) -> int:
+        now = self.rss()
+        self._peak = now
+        return now
+
+    def peak(self) -> int:
+        return max(self._peak, self.rss())
+
+    def children_rss(self) -> int:
+        """RSS of the processes this one started (the embedded FalkorDB server)."""
+        return sum(int(c.memory_info().rss) for c in self._proc.children(recursive=True))
+
+
+class Phases:
+    """Each timed phase: seconds, RSS before and after, and the phase's own peak RSS."""
+
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+        self.data: dict[str, dict[str, float]] = {}
+
+    def run(self, name: str, fn: Callable[[], Any]) -> Any:
+        before = self.memory.mark()
+        t0 = time.perf_counter()
+        out = fn()
+        seconds = time.perf_counter() - t0
+        after = self.memory.rss()
+        self.data[name] = {
+            "s": seconds,
+            "rss_before_mb": before / MB,
+            "rss_after_mb": after / MB,
+            "peak_mb": self.memory.peak() / MB,
+        }
+        print(f"  {name}: {seconds:.2f} s, RSS {before / MB:.0f} -> {after / MB:.0f} MB", file=sys.stderr, flush=True)
+        return out
+
+
+# -- the duckdb peer ----------------------------------------------------------------------------------------------
+
+
+def export_tables(graph: Any, folder: Path) -> dict[str, Any]:
+    """Every node label and relationship type of *graph* as one newline-delimited JSON file (all properties and
+    provenance), with its duckdb column types from the ontology: the columnar peer's input."""
+    import orjson
+
+    folder.mkdir(parents=True, exist_ok=True)
+    sch = graph.schema
+    tables: dict[str, Any] = {}
+    nodes = graph.nx._node
+    for label in sorted(graph.labels_present()):
+        ids = list(graph.nodes(label))
+        keys = sorted({k for n in ids for k in nodes[n]})
+        path = folder / f"n_{label}.json"
+        path.write_bytes(b"\n".join(orjson.dumps({"id": n, **nodes[n]}) for n in ids))
+        columns = {"id": "VARCHAR"}
+        for key in keys:
+            if key == "label":
+                columns[key] = "VARCHAR"
+            elif key in PROVENANCE_TYPES:
+                columns[key] = PROVENANCE_TYPES[key]
+            else:
+                prop = sch.properties[key]
+                columns[key] = SQL_TYPES[prop.type] + ("[]" if prop.multi_valued else "")
+        tables[f"n_{label}"] = {"path": str(path), "columns": columns, "rows": len(ids)}
+    succ = graph.nx._succ
+    for rel in sorted(graph.rel_types_present()):
+        pairs = list(graph.edges(rel))
+        attrs = [succ[s][t][rel] for s, t in pairs]
+        keys = sorted({k for a in attrs for k in a})
+        path = folder / f"e_{rel}.json"
+        path.write_bytes(
+            b"\n".join(orjson.dumps({"src": s, "dst": t, **a}) for (s, t), a in zip(pairs, attrs, strict=True))
+        )
+        columns = {"src": "VARCHAR", "dst": "VARCHAR"} | {k: PROVENANCE_TYPES[k] for k in keys}
+        tables[f"e_{rel}"] = {"path": str(path), "columns": columns, "rows": len(pairs)}
+    return tables
+
+
+def duckdb_load(con: Any, tables: dict[str, Any], sch: Any) -> None:
+    """Load every exported file into a duckdb table; labels and types with no rows become empty tables."""
+    for name, table in tables.items():
+        spec = ", ".join(f"'{k}': '{v}'" for k, v in table["columns"].items())
+        con.execute(
+            f'CREATE TABLE "{name}" AS SELECT * FROM read_json(?, format = \'newline_delimited\', '
+            f"columns = {{{spec}}})",
+            [table["path"]],
+        )
+    for label in sorted(sch.labels):
+        if f"n_{label}" not in tables:
+            props = sch.properties_of(label)
+            cols = ", ".join(f"{k} {SQL_TYPES[p.type]}{'[]' if p.multi_valued else ''}" for k, p in sorted(props.items()))
+            con.execute(f'CREATE TABLE "n_{label}" (id VARCHAR, label VARCHAR, {cols})')
+    for rel in sorted(sch.relationships):
+        if f"e_{rel}" not in tables:
+            con.execute(f'CREATE TABLE "e_{rel}" (src VARCHAR, dst VARCHAR)')
+
+
+def _delivered(alias: str) -> str:
+    """A service *alias* delivered in the audit period: an incident, change or request on it in the period, or an
+    SLA covering it that overlaps the period."""
+    return f"""(
+        EXISTS (SELECT 1 FROM e_AFFECTS e JOIN n_Incident x ON x.id = e.src
+                WHERE e.dst = {alias}.id AND x.opened_at >= $dt_lo AND x.opened_at < $dt_hi)
+        OR EXISTS (SELECT 1 FROM e_AFFECTS e JOIN n_Change x ON x.id = e.src
+                WHERE e.dst = {alias}.id AND x.actual_start >= $dt_lo AND x.actual_start < $dt_hi)
+        OR EXISTS (SELECT 1 FROM e_AFFECTS e JOIN n_ServiceRequest x ON x.id = e.src
+                WHERE e.dst = {alias}.id AND x.opened_at >= $dt_lo AND x.opened_at < $dt_hi)
+        OR EXISTS (SELECT 1 FROM e_COVERS e JOIN n_SLA x ON x.id = e.src
+                WHERE e.dst = {alias}.id AND x.valid_from <= $as_of AND x.valid_to >= $start))"""
+
+
+def _in(rel: str, label: str, alias: str, where: str = "") -> str:
+    """EXISTS a *rel* relationship into *alias* from a node of *label* (with *where* on it, as x)."""
+    extra = f" AND {where}" if where else ""
+    return f"EXISTS (SELECT 1 FROM e_{rel} e JOIN n_{label} x ON x.id = e.src WHERE e.dst = {alias}.id{extra})"
+
+
+def core_sql(period: Any, catalogue: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The nine core checks in SQL, each with its parameters. Bounds are computed as itsms_graph/queries/plan.py
+    computes them: the period starts on as_of minus the months plus one day and ends before as_of plus one day;
+    a datetime compares with a day as that day's midnight; ``> as_of - N months`` is calendar month arithmetic.
+    Every value is a parameter, so that the values can be compared with the bound query's Cypher parameters."""
+    from itsms_graph.queries.plan import add_months
+
+    as_of = period.as_of.isoformat()
+    start, end = period.start.isoformat(), period.end_exclusive.isoformat()
+    dt_lo, dt_hi = f"{start}T00:00:00", f"{end}T00:00:00"
+
+    def since(qid: str, param: str) -> str:
+        return add_months(period.as_of, -int(catalogue[qid].parameters[param].default)).isoformat()
+
+    delivered = {"dt_lo": dt_lo, "dt_hi": dt_hi, "as_of": as_of, "start": start}
+    approved = _in("APPROVES", "Approval", "c", "x.decision = $approved")
+    return {
+        "scope-statement-approved": (
+            "SELECT d.id FROM n_Document d WHERE d.kind = $kind AND d.approved_on <= $as_of",
+            {"kind": "scope_statement", "as_of": as_of},
+        ),
+        "sm-policy-current": (
+            "SELECT d.id FROM n_Document d WHERE d.kind = $kind AND d.approved_on <= $as_of AND d.approved_on > $since",
+            {"kind": "sm_policy", "as_of": as_of, "since": since("sm-policy-current", "review_interval")},
+        ),
+        "service-delivered-not-in-catalogue": (
+            f"SELECT s.id FROM n_Service s WHERE {_delivered('s')} "
+            f"AND NOT {_in('DESCRIBES', 'CatalogueEntry', 's')}",
+            delivered,
+        ),
+        "service-delivered-outside-scope": (
+            f"SELECT s.id FROM n_Service s WHERE {_in('DESCRIBES', 'CatalogueEntry', 's')} "
+            f"AND NOT {_in('INCLUDES', 'Scope', 's')} AND {_delivered('s')}",
+            delivered,
+        ),
+        "policy-without-records": (
+            "SELECT d.id FROM n_Document d WHERE list_contains($kinds, d.kind) AND d.approved_on <= $as_of "
+            f"AND NOT {_in('EVIDENCES', 'Record', 'd', 'x.recorded_on >= $start AND x.recorded_on < $end')}",
+            {
+                "kinds": list(catalogue["policy-without-records"].parameters["policy_kinds"].default),
+                "as_of": as_of,
+                "start": start,
+                "end": end,
+            },
+        ),
+        "change-implemented-without-approval": (
+            f"SELECT c.id FROM n_Change c WHERE c.actual_start >= $dt_lo AND c.actual_start < $dt_hi AND NOT {approved}",
+            {"dt_lo": dt_lo, "dt_hi": dt_hi, "approved": "approved"},
+        ),
+        "uncontrolled-change-caused-incident": (
+            "SELECT DISTINCT c.id, i.id, s.id FROM n_Change c "
+            "JOIN e_CAUSED_BY cb ON cb.dst = c.id JOIN n_Incident i ON i.id = cb.src "
+            "JOIN e_AFFECTS af ON af.src = i.id JOIN n_Service s ON s.id = af.dst "
+            "WHERE c.actual_start IS NOT NULL AND i.opened_at >= $dt_lo AND i.opened_at < $dt_hi "
+            f"AND {_in('INCLUDES', 'Scope', 's')} AND NOT {approved}",
+            {"dt_lo": dt_lo, "dt_hi": dt_hi, "approved": "approved"},
+        ),
+        "internal-audit-completed": (
+            "SELECT a.id FROM n_InternalAudit a WHERE a.status = $completed AND a.completed_on <= $as_of "
+            "AND a.completed_on > $since",
+            {
+                "completed": "completed",
+                "as_of": as_of,
+                "since": since("internal-audit-completed", "audit_interval"),
+            },
+        ),
+        "management-review-held": (
+            "SELECT m.id FROM n_ManagementReview m WHERE m.held_on <= $as_of AND m.held_on > $since",
+            {"as_of": as_of, "since": since("management-review-held", "review_interval")},
+        ),
+    }
+
+
+def _values(params: dict[str, Any]) -> list[str]:
+    """The distinct parameter values, lists as tuples, for comparing two parameter sets."""
+    return sorted({repr(tuple(v) if isinstance(v, list) else v) for v in params.values()})
+
+
+def _diff(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> dict[str, Any]:
+    return {"only_networkx": sorted(a - b)[:5], "only_other": sorted(b - a)[:5]}
+
+
+# -- one size, in its own process ----------------------------------------------------------------------------------
+
+
+def worker(size: int, result_path: Path, falkordb: bool) -> None:
+    memory = Memory()
+    phases = Phases(memory)
+    out: dict[str, Any] = {"size": size, "seed": SEED}
+
+    def warm_up() -> None:
+        import duckdb  # noqa: F401
+
+        from itsms_graph.ontology import schema
+        from itsms_graph.queries.catalogue import load_catalogue
+
+        schema()
+        load_catalogue()
+
+    phases.run("warm-up (imports, ontology, catalogue)", warm_up)
+
     from itsms_graph.check import check_graph
+    from itsms_graph.engines.embedded import EmbeddedEngine
     from itsms_graph.example import generate
     from itsms_graph.graph.snapshot import open_snapshot, save_snapshot
-    from itsms_graph.queries.plan import AuditPeriod
+    from itsms_graph.queries.catalogue import load_catalogue
+    from itsms_graph.queries.plan import AuditPeriod, bind
 
-    t0 = time.perf_counter()
-    example = generate(size=size)
-    t1 = time.perf_counter()
-    graph = example.graph
-    snap = save_snapshot(graph, folder / "bench.itsms")
-    t2 = time.perf_counter()
-    period = AuditPeriod.parse(example.as_of, example.period)
-    report = check_graph(graph, period=period, query_ids=CORE)
-    t3 = time.perf_counter()
-    full = check_graph(graph, period=period)
-    t4 = time.perf_counter()
-    rows = {r.query.id: [list(x) for x in r.rows] for r in report.results}
-    # the peer's input: the same records as plain CSV tables, written outside the timed sections
-    for label in TABLES:
-        with (folder / f"{label}.csv").open("w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["id", *COLUMNS[label]])
-            for nid in graph.nodes(label):
-                attrs = graph.nx.nodes[nid]
-                w.writerow([nid, *("" if attrs.get(c) is None else attrs.get(c) for c in COLUMNS[label])])
-    with (folder / "edges.csv").open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["src", "dst", "type"])
-        for rel in ("APPROVES", "AFFECTS", "CAUSED_BY", "INCLUDES", "DESCRIBES", "EVIDENCES", "COVERS"):
-            w.writerows((s, t, rel) for s, t in graph.edges(rel))
-    nodes, edges = graph.nx.number_of_nodes(), graph.nx.number_of_edges()
-    del graph, example, report, full
-    t5 = time.perf_counter()
-    reopened = open_snapshot(snap)
-    t6 = time.perf_counter()
-    assert reopened.nx.number_of_nodes() == nodes
-    return {
-        "nodes": nodes,
-        "edges": edges,
-        "generate_s": t1 - t0,
-        "save_s": t2 - t1,
-        "snapshot_mb": snap.stat().st_size / 1e6,
-        "check9_s": t3 - t2,
-        "check_all_s": t4 - t3,
-        "reopen_s": t6 - t5,
-        "peak_mb": peak_mb(),
-        "rows": rows,
-    }
+    catalogue = load_catalogue()
+    with tempfile.TemporaryDirectory(prefix="itsms-bench-") as tmp:
+        folder = Path(tmp)
+        example = phases.run("generate", lambda: generate(size=size, seed=SEED))
+        graph = example.graph
+        phases.run("gc.collect() after generate", gc.collect)
+        period = AuditPeriod.parse(example.as_of, example.period)
+        counts = graph.counts()
+        out |= {
+            "nodes": graph.nx.number_of_nodes(),
+            "edges": graph.nx.number_of_edges(),
+            "as_of": example.as_of.isoformat(),
+            "period": example.period,
+            "period_label": period.label(),
+        }
+        snap = folder / "bench.itsms"
+        phases.run("snapshot save", lambda: save_snapshot(graph, snap))
+        out["snapshot_mb"] = snap.stat().st_size / 1e6
 
-
-def duckdb_side(folder: Path) -> dict:
-    import duckdb
-
-    from itsms_graph.queries.plan import AuditPeriod
-
-    period = AuditPeriod.parse("2025-06-30", "12M")
-    start, end = period.start.isoformat(), period.end_exclusive.isoformat()
-    start_dt, end_dt = start + "T00:00:00", end + "T00:00:00"
-    con = duckdb.connect()
-    t0 = time.perf_counter()
-    for label in TABLES:
-        con.execute(
-            f"CREATE TABLE {label} AS SELECT * FROM read_csv(?, header=true, all_varchar=true)",
-            [str(folder / f"{label}.csv")],
+        report = phases.run("check, all canned queries (networkx)", lambda: check_graph(graph, period=period))
+        out["all_queries"] = [
+            {
+                "id": r.query.id,
+                "expect": r.query.expect,
+                "grade": r.query.grade,
+                "status": r.status.value,
+                "findings": len(r.findings),
+                "rows": len(r.rows),
+            }
+            for r in report.results
+        ]
+        report9 = phases.run(
+            "check, nine core queries (networkx)", lambda: check_graph(graph, period=period, query_ids=CORE)
         )
-    con.execute(
-        "CREATE TABLE edges AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [str(folder / "edges.csv")]
-    )
-    t1 = time.perf_counter()
-    delivered = f"""(
-        SELECT e.dst AS s FROM edges e JOIN Incident i ON i.id = e.src AND e.type = 'AFFECTS'
-          WHERE i.opened_at >= '{start_dt}' AND i.opened_at < '{end_dt}'
-        UNION SELECT e.dst FROM edges e JOIN Change c ON c.id = e.src AND e.type = 'AFFECTS'
-          WHERE c.actual_start >= '{start_dt}' AND c.actual_start < '{end_dt}'
-        UNION SELECT e.dst FROM edges e JOIN ServiceRequest r ON r.id = e.src AND e.type = 'AFFECTS'
-          WHERE r.opened_at >= '{start_dt}' AND r.opened_at < '{end_dt}'
-        UNION SELECT e.dst FROM edges e JOIN SLA a ON a.id = e.src AND e.type = 'COVERS'
-          WHERE a.valid_from <= '{period.as_of}' AND a.valid_to >= '{start}')"""
-    catalogued = "(SELECT dst FROM edges WHERE type = 'DESCRIBES')"
-    in_scope = "(SELECT dst FROM edges WHERE type = 'INCLUDES' AND src LIKE 'Scope:%')"
-    approved = (
-        "(SELECT e.dst FROM edges e JOIN Approval a ON a.id = e.src "
-        "WHERE e.type = 'APPROVES' AND a.decision = 'approved')"
-    )
-    sql = {
-        "scope-statement-approved": f"SELECT id FROM Document WHERE kind = 'scope_statement' AND approved_on <= "
-        f"'{period.as_of}'",
-        "sm-policy-current": f"SELECT id FROM Document WHERE kind = 'sm_policy' AND approved_on <= '{period.as_of}' "
-        "AND approved_on > '2024-06-30'",
-        "service-delivered-not-in-catalogue": f"SELECT id FROM Service WHERE id IN {delivered} "
-        f"AND id NOT IN {catalogued}",
-        "service-delivered-outside-scope": f"SELECT id FROM Service WHERE id IN {delivered} AND id IN {catalogued} "
-        f"AND id NOT IN {in_scope}",
-        "policy-without-records": f"""SELECT d.id FROM Document d WHERE d.kind IN ('sm_policy', 'change_policy',
-            'infosec_policy', 'release_policy', 'policy') AND d.approved_on <= '{period.as_of}' AND d.id NOT IN (
-            SELECT e.dst FROM edges e JOIN Record r ON r.id = e.src WHERE e.type = 'EVIDENCES'
-            AND r.recorded_on >= '{start}' AND r.recorded_on < '{end}')""",
-        "change-implemented-without-approval": f"SELECT id FROM Change WHERE actual_start >= '{start_dt}' "
-        f"AND actual_start < '{end_dt}' AND id NOT IN {approved}",
-        "uncontrolled-change-caused-incident": f"""SELECT DISTINCT c.id, i.id, s.id FROM Change c
-            JOIN edges cb ON cb.dst = c.id AND cb.type = 'CAUSED_BY' JOIN Incident i ON i.id = cb.src
-            JOIN edges af ON af.src = i.id AND af.type = 'AFFECTS' JOIN Service s ON s.id = af.dst
-            WHERE c.actual_start IS NOT NULL AND i.opened_at >= '{start_dt}' AND i.opened_at < '{end_dt}'
-            AND s.id IN {in_scope} AND c.id NOT IN {approved}""",
-        "internal-audit-completed": f"SELECT id FROM InternalAudit WHERE status = 'completed' AND completed_on <= "
-        f"'{period.as_of}' AND completed_on > '2024-06-30'",
-        "management-review-held": f"SELECT id FROM ManagementReview WHERE held_on <= '{period.as_of}' "
-        "AND held_on > '2024-06-30'",
+        nx_rows = {r.query.id: set(r.rows) for r in report9.results}
+        nx_status = {r.query.id: r.status.value for r in report9.results}
+        all_rows = {r.query.id: set(r.rows) for r in report.results}
+        assert all(nx_rows[q] == all_rows[q] for q in CORE), "check_graph gave different rows for one query"
+        engine = EmbeddedEngine(graph)
+        nx_eval: dict[str, float] = {}
+        for qid in CORE:
+            bound = bind(catalogue[qid], period)
+            t0 = time.perf_counter()
+            rows = set(engine.rows(bound))
+            nx_eval[qid] = time.perf_counter() - t0
+            assert rows == nx_rows[qid] or nx_status[qid] == "not_assessable", qid
+
+        # duckdb, in this process, on the same graph
+        import duckdb
+
+        tables = phases.run("duckdb peer: export to NDJSON tables", lambda: export_tables(graph, folder / "tables"))
+        out["export_mb"] = sum(Path(t["path"]).stat().st_size for t in tables.values()) / 1e6
+        con = duckdb.connect()
+        out["duckdb_threads"] = con.execute("SELECT current_setting('threads')").fetchone()[0]
+        phases.run("duckdb peer: load", lambda: duckdb_load(con, tables, graph.schema))
+        out["duckdb_memory_mb"] = (
+            con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchone()[0] / MB
+        )
+        statements = core_sql(period, catalogue)
+        duck_rows: dict[str, set[tuple[str, ...]]] = {}
+        duck_eval: dict[str, float] = {}
+
+        def duck_checks() -> None:
+            for qid in CORE:
+                sql, params = statements[qid]
+                t0 = time.perf_counter()
+                result = con.execute(sql, params).fetchall()
+                duck_eval[qid] = time.perf_counter() - t0
+                duck_rows[qid] = {tuple(str(v) for v in row) for row in result}
+
+        phases.run("duckdb peer: nine core checks", duck_checks)
+        out["core"] = []
+        for qid in CORE:
+            bound_values = _values(bind(catalogue[qid], period).cypher_params)
+            item = {
+                "id": qid,
+                "expect": catalogue[qid].expect,
+                "status": nx_status[qid],
+                "networkx_rows": len(nx_rows[qid]),
+                "duckdb_rows": len(duck_rows[qid]),
+                "same_rows": nx_rows[qid] == duck_rows[qid],
+                "same_bounds": bound_values == _values(statements[qid][1]),
+                "networkx_s": nx_eval[qid],
+                "duckdb_s": duck_eval[qid],
+            }
+            if not item["same_rows"]:
+                item["diff"] = _diff(nx_rows[qid], duck_rows[qid])
+            if not item["same_bounds"]:
+                item["bounds"] = {"plan": bound_values, "sql": _values(statements[qid][1])}
+            out["core"].append(item)
+        con.close()
+        del con, tables
+
+        if falkordb:
+            out["falkordb"] = run_falkordb(graph, period, catalogue, all_rows, report, phases, memory)
+
+        del engine, report, report9, graph, example
+        phases.run("free the generated graph (del + gc.collect())", gc.collect)
+        reopened = phases.run("snapshot re-open", lambda: open_snapshot(snap))
+        out["reopen_counts_equal"] = reopened.counts() == counts
+        phases.run("gc.collect() after re-open", gc.collect)
+        report_re = phases.run(
+            "check, nine core queries, on the re-opened graph",
+            lambda: check_graph(reopened, period=period, query_ids=CORE),
+        )
+        out["reopen_same_rows"] = all(set(r.rows) == nx_rows[r.query.id] for r in report_re.results)
+    out["phases"] = phases.data
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result_path.write_text(json.dumps(out, indent=1, default=str))
+
+
+def run_falkordb(
+    graph: Any, period: Any, catalogue: dict[str, Any], all_rows: dict[str, Any], report: Any, phases: Phases, memory: Memory
+) -> dict[str, Any]:
+    """Load the graph into an embedded FalkorDB with the shared Cypher load statements; run the nine core
+    queries and the whole catalogue there, and compare status and rows with networkx."""
+    from itsms_graph.engines.falkordb import FalkorDBEngine, available
+    from itsms_graph.queries.run import run_queries
+
+    if not available():
+        return {"skipped": "falkordblite is not installed"}
+    engine = FalkorDBEngine()
+    try:
+        phases.run("FalkorDB: load (UNWIND ... MERGE, 10k rows a batch)", lambda: engine.load(graph))
+        server_mb = memory.children_rss() / MB
+        core = [catalogue[q] for q in CORE]
+        declared = graph.declared_labels
+        phases.run("FalkorDB: nine core checks", lambda: run_queries(engine, core, period, None, declared))
+        results = phases.run(
+            "FalkorDB: all canned queries", lambda: run_queries(engine, list(catalogue.values()), period, None, declared)
+        )
+    finally:
+        engine.close()
+    nx_status = {r.query.id: r.status.value for r in report.results}
+    differ = [r.query.id for r in results if r.status.value != nx_status[r.query.id] or set(r.rows) != all_rows[r.query.id]]
+    return {"server_rss_mb": server_mb, "queries": len(results), "differ": differ}
+
+
+# -- the driver ---------------------------------------------------------------------------------------------------
+
+
+def default_sizes() -> list[int]:
+    """The demo size and the size whose node count is closest to 1M (from the generator's records_for, or else
+    by measuring size 1 and scaling)."""
+    try:
+        from itsms_graph.example import records_for
+    except ImportError:
+        from itsms_graph.example import generate
+
+        per_size = generate(size=1, seed=SEED).graph.nx.number_of_nodes()
+        return [1, max(2, round(TARGET_NODES / per_size))]
+    return [1, min(range(2, 10_000), key=lambda s: abs(records_for(s) - TARGET_NODES))]
+
+
+def machine() -> dict[str, Any]:
+    import psutil
+
+    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
+    versions = {}
+    for pkg in ("itsms-graph", "networkx", "duckdb", "orjson", "psutil", "falkordblite", "FalkorDB", "rdflib"):
+        try:
+            versions[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": psutil.virtual_memory().total / 1024**3,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
     }
-    rows = {q: sorted([list(r) for r in con.execute(s).fetchall()]) for q, s in sql.items()}
-    t2 = time.perf_counter()
-    return {"load_s": t1 - t0, "check9_s": t2 - t1, "peak_mb": peak_mb(), "rows": rows}
 
 
-def run_side(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}x" if b else "n/a"
+
+
+def render(results: list[dict[str, Any]], info: dict[str, Any], started: str, wall: float, argv: str) -> str:
+    v = info["versions"]
+    lines = [
+        "# Benchmarks: generate, snapshot, check; duckdb as the peer",
+        "",
+        f"Run {started} UTC with `{argv}` ({wall / 60:.1f} min in all). Machine: {info['nproc']} cores "
+        f"({info['cpu']}), {info['ram_gib']:.0f} GiB RAM, {info['platform']}, Python {info['python']}; "
+        + ", ".join(f"{k} {val}" for k, val in v.items())
+        + ". The machine is shared and noisy: read the ratios, which compare steps measured in the same process "
+        "a few seconds apart, not the absolute seconds.",
+        "",
+        '**"Import" here means generation through the validating store**: `itsms_graph.example.generate(size, '
+        f"seed={SEED})` builds the example SMS record by record with `SMSGraph.add_node` / `add_edge`, each "
+        "checked against the ontology (labels, properties, types, enumerations, relationship domain and range). "
+        "That is the path every importer ends in; reading and mapping export files comes on top of it and is not "
+        "measured here (see RESULTS-bpic2014.md).",
+        "",
+        "Each size runs in its own fresh process (`--worker`), one step after the other: generate, snapshot save, "
+        "check (all canned queries, then the nine core ones, networkx), the duckdb peer, FalkorDB where asked, "
+        "then the generated graph is freed and the snapshot re-opened and checked again. Peak RSS is the "
+        "process's `ru_maxrss`; per step, RSS before and after and the step's own peak (sampled every 10 ms). "
+        "Freed Python memory is not all returned to the OS, so later steps' RSS includes earlier steps' leftovers.",
+        "",
+        "The duckdb peer: every label and relationship type of the generated graph is exported to one "
+        "newline-delimited JSON file (all properties and provenance; export timed apart), loaded into in-memory "
+        "duckdb tables (`n_<Label>`, `e_<TYPE>`, columns typed from the ontology, dates as ISO strings like the "
+        "graph), and the nine core checks are computed in SQL (EXISTS / NOT EXISTS). Their bounds are computed "
+        "as `itsms_graph/queries/plan.py` does, and the script checks that each SQL statement's parameter values "
+        "equal the bound query's Cypher parameters. The result rows (subject-id tuples; for `expect: some` the "
+        "satisfying rows) must equal the networkx engine's `QueryResult.rows`.",
+        "",
+    ]
+    for r in results:
+        p = r["phases"]
+
+        def s(name: str, p: dict[str, Any] = p) -> float:
+            return float(p[name]["s"])
+
+        gen, gen_gc = s("generate"), s("gc.collect() after generate")
+        nx9, nxall = s("check, nine core queries (networkx)"), s("check, all canned queries (networkx)")
+        exp, load, d9 = (
+            s("duckdb peer: export to NDJSON tables"),
+            s("duckdb peer: load"),
+            s("duckdb peer: nine core checks"),
+        )
+        reopen = s("snapshot re-open")
+        nx_eval = sum(c["networkx_s"] for c in r["core"])
+        duck_eval = sum(c["duckdb_s"] for c in r["core"])
+        same = all(c["same_rows"] for c in r["core"])
+        bounds = all(c["same_bounds"] for c in r["core"])
+        lines += [
+            f"## size {r['size']}: {r['nodes']:,} nodes, {r['edges']:,} relationships",
+            "",
+            f"Audit period {r['period_label']} (`--as-of {r['as_of']} --period {r['period']}`). Snapshot "
+            f"{r['snapshot_mb']:.1f} MB; the duckdb export {r['export_mb']:.1f} MB of NDJSON; duckdb threads "
+            f"{r['duckdb_threads']}, duckdb buffer memory after load {r['duckdb_memory_mb']:.0f} MB. "
+            f"Peak RSS of the process: **{r['peak_rss_mb']:.0f} MB**.",
+            "",
+            "| step | seconds | RSS before (MB) | RSS after (MB) | step peak RSS (MB) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, d in p.items():
+            lines.append(
+                f"| {name} | {d['s']:.3f} | {d['rss_before_mb']:.0f} | {d['rss_after_mb']:.0f} | {d['peak_mb']:.0f} |"
+            )
+        ratios = [
+            f"- networkx check / duckdb check, nine core queries: **{_ratio(nx9, d9)}** (`check_graph` with the "
+            f"report: {nx9:.3f} s against {d9:.3f} s); evaluation alone (`EmbeddedEngine.rows`, no assessment or "
+            f"report): {_ratio(nx_eval, duck_eval)} ({nx_eval:.3f} s against {duck_eval:.3f} s)",
+            f"- (generate + check) / (duckdb load + checks), nine core queries: **{_ratio(gen + nx9, load + d9)}** "
+            f"({gen + nx9:.2f} s against {load + d9:.2f} s); with the export counted on duckdb's side: "
+            f"{_ratio(gen + nx9, exp + load + d9)}",
+            f"- snapshot re-open / generate: **{reopen / gen:.2f}** (re-open {reopen:.2f} s, generate {gen:.2f} s: "
+            f"re-opening is {_ratio(gen, reopen)} faster than re-importing; {_ratio(gen + gen_gc, reopen)} counting "
+            "the collection the generated graph costs afterwards)",
+            f"- all {len(r['all_queries'])} canned queries on networkx: {nxall:.2f} s "
+            f"({_ratio(nxall, d9)} duckdb's nine)",
+            f"- the nine core checks give the same rows on networkx and duckdb: **{'yes' if same else 'NO'}**; "
+            f"same bounds as plan.py: **{'yes' if bounds else 'NO'}**; re-opened snapshot has the same counts: "
+            f"**{'yes' if r['reopen_counts_equal'] else 'NO'}** and the same rows: "
+            f"**{'yes' if r['reopen_same_rows'] else 'NO'}**",
+        ]
+        fk = r.get("falkordb")
+        if fk and "skipped" not in fk:
+            fl, f9, fall = (
+                s("FalkorDB: load (UNWIND ... MERGE, 10k rows a batch)"),
+                s("FalkorDB: nine core checks"),
+                s("FalkorDB: all canned queries"),
+            )
+            ratios.append(
+                f"- FalkorDB (embedded, falkordblite): load {fl:.2f} s ({_ratio(fl, gen)} generate), nine core "
+                f"checks {f9:.2f} s ({_ratio(f9, nx9)} networkx), all {fk['queries']} queries {fall:.2f} s "
+                f"({_ratio(fall, nxall)} networkx); server RSS after load {fk['server_rss_mb']:.0f} MB (not in the "
+                f"peak above); status and rows equal to networkx for every query: "
+                f"**{'yes' if not fk['differ'] else 'NO: ' + ', '.join(fk['differ'])}**"
+            )
+        elif fk:
+            ratios.append(f"- FalkorDB: skipped ({fk['skipped']})")
+        else:
+            ratios.append(
+                "- FalkorDB: not run at this size (`--falkordb-sizes`); see the note below the tables for the estimate"
+            )
+        lines += ["", *ratios, "", "| core check | expect | status | rows networkx | rows duckdb | same | "
+                  "networkx eval (s) | duckdb (s) |", "|---|---|---|---:|---:|---|---:|---:|"]
+        for c in r["core"]:
+            lines.append(
+                f"| {c['id']} | {c['expect']} | {c['status']} | {c['networkx_rows']} | {c['duckdb_rows']} | "
+                f"{'yes' if c['same_rows'] and c['same_bounds'] else 'NO'} | {c['networkx_s']:.4f} | "
+                f"{c['duckdb_s']:.4f} |"
+            )
+        for c in r["core"]:
+            if "diff" in c:
+                lines.append(f"\nMismatch in {c['id']}: {c['diff']}")
+            if "bounds" in c:
+                lines.append(f"\nBounds differ in {c['id']}: {c['bounds']}")
+        lines.append("")
+    lines += [
+        "## Findings per canned query (networkx)",
+        "",
+        "Findings (rows) per query and size; `expect: some` queries list the satisfying rows, and fail with one "
+        "finding when there are none.",
+        "",
+        "| query | grade | expect | " + " | ".join(f"size {r['size']}" for r in results) + " |",
+        "|---|---|---|" + "---|" * len(results),
+    ]
+    by_size = [{q["id"]: q for q in r["all_queries"]} for r in results]
+    for q in results[0]["all_queries"]:
+        cells = []
+        for table in by_size:
+            item = table[q["id"]]
+            cells.append(f"{item['status']} {item['findings']} ({item['rows']})")
+        lines.append(f"| {q['id']} | {q['grade']} | {q['expect']} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1,75")
-    parser.add_argument("--side", choices=["itsms", "duckdb"])
-    parser.add_argument("--size", type=int)
-    parser.add_argument("--folder")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", help="comma-separated generator sizes (default: 1 and the size of about 1M nodes)")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--falkordb-sizes", default="1", help="sizes at which to run FalkorDB too ('' for none)")
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--falkordb", action="store_true", help=argparse.SUPPRESS)
     ns = parser.parse_args()
-    if ns.side == "itsms":
-        print(json.dumps(itsms_side(ns.size, Path(ns.folder))))
+    if ns.worker is not None:
+        worker(ns.worker, ns.result, ns.falkordb)
         return
-    if ns.side == "duckdb":
-        print(json.dumps(duckdb_side(Path(ns.folder))))
-        return
-    import duckdb
-
-    import itsms_graph
-
-    lines = [
-        "# Benchmarks: generate, snapshot, check, against duckdb",
-        "",
-        f"Machine: {platform.machine()}, {Path('/proc/cpuinfo').read_text().count('processor')} cores, Python "
-        f"{platform.python_version()}, itsms-graph {itsms_graph.__version__}, duckdb {duckdb.__version__}. "
-        "Noisy shared machine: read the ratios, measured in the same run, not the absolute seconds.",
-        "",
-        "'generate' builds the example SMS through the validating graph store (every record becomes a node or edge "
-        "checked against the ontology: the import path without file parsing; file imports are measured in "
-        "RESULTS-bpic2014.md). The duckdb peer reads the same records as CSV tables and computes the nine core "
-        "checks in SQL; its result rows are compared with the networkx engine's.",
-        "",
-    ]
-    for size in (int(s) for s in ns.sizes.split(",")):
-        with tempfile.TemporaryDirectory() as folder:
-            its = run_side(["--side", "itsms", "--size", str(size), "--folder", folder])
-            duck = run_side(["--side", "duckdb", "--folder", folder])
-        same = all(sorted(its["rows"][q]) == duck["rows"][q] for q in CORE)
-        lines += [
-            f"## size {size}: {its['nodes']:,} nodes, {its['edges']:,} edges",
-            "",
-            "| step | itsms-graph (networkx) | duckdb |",
-            "|---|---|---|",
-            f"| build / load | generate {its['generate_s']:.2f} s | read CSVs {duck['load_s']:.2f} s |",
-            f"| nine core checks | {its['check9_s']:.2f} s | {duck['check9_s']:.3f} s |",
-            f"| all {52} canned queries | {its['check_all_s']:.2f} s | |",
-            f"| snapshot save / re-open | {its['save_s']:.2f} s / {its['reopen_s']:.2f} s "
-            f"({its['snapshot_mb']:.1f} MB) | |",
-            f"| peak RSS | {its['peak_mb']:.0f} MB | {duck['peak_mb']:.0f} MB |",
-            "",
-            f"- nine checks: networkx / duckdb = **{its['check9_s'] / duck['check9_s']:.1f}x**; "
-            f"build + checks: **{(its['generate_s'] + its['check9_s']) / (duck['load_s'] + duck['check9_s']):.1f}x**; "
-            f"memory **{its['peak_mb'] / duck['peak_mb']:.1f}x**",
-            f"- snapshot re-open is **{its['generate_s'] / its['reopen_s']:.1f}x** faster than building the graph "
-            "again",
-            f"- the nine checks return the same rows on both: **{'yes' if same else 'NO'}**",
-            "",
-        ]
-    OUT.write_text("\n".join(lines))
-    print("\n".join(lines))
+    sizes = [int(x) for x in ns.sizes.split(",")] if ns.sizes else default_sizes()
+    falkordb_sizes = {int(x) for x in ns.falkordb_sizes.split(",") if x.strip()}
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    t0 = time.perf_counter()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="itsms-bench-results-") as tmp:
+        for size in sizes:
+            print(f"size {size}", file=sys.stderr, flush=True)
+            result = Path(tmp) / f"size-{size}.json"
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(size), "--result", str(result)]
+            subprocess.run(cmd + (["--falkordb"] if size in falkordb_sizes else []), check=True)
+            results.append(json.loads(result.read_text()))
+    argv = "python benchmarks/run.py " + " ".join(sys.argv[1:])
+    text = render(results, machine(), started, time.perf_counter() - t0, argv.strip())
+    ns.out.write_text(text)
+    print(text)
+    failed = [c["id"] for r in results for c in r["core"] if not (c["same_rows"] and c["same_bounds"])]
+    if failed:
+        print(f"MISMATCH between networkx and duckdb: {', '.join(failed)}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
