@@ -6,13 +6,14 @@ import pytest
 
 from itsms_graph.engines.neo4j_lint import (
     Statement,
+    failures,
     lint,
     linter_available,
     linter_schema,
     linter_version,
     shipped_statements,
 )
-from itsms_graph.ontology import schema
+from itsms_graph.ontology import PROVENANCE_KEYS, schema
 from tests.conftest import require_tier
 
 pytestmark = pytest.mark.neo4j_lint
@@ -36,10 +37,7 @@ def test_the_pinned_linter_is_a_release_of_neo4j_s_front_end(linted):
 def test_every_shipped_statement_lints_clean(linted):
     statements, diagnostics = linted
     assert len(statements) > 300
-    problems = [
-        f"{s.name}: {d['severity']}: {d['message']}" for s, ds in zip(statements, diagnostics, strict=True) for d in ds
-    ]
-    assert problems == []
+    assert failures(statements, diagnostics) == []
 
 
 def test_the_linter_can_fail(linted):
@@ -51,14 +49,19 @@ def test_the_linter_can_fail(linted):
         Statement("missing parameter", "MATCH (n:Change) WHERE n.id = $nope RETURN n", {}),
     ]
     diagnostics = lint(bad)
-    assert all(diagnostics), diagnostics
-    assert "Gremlin" in diagnostics[0][0]["message"] and diagnostics[3][0]["severity"] == "error"
+    for statement, found, word in zip(bad, diagnostics, ["Gremlin", "colour", "TELEPORTS", "", "$nope"], strict=True):
+        assert failures([statement], [found]), statement.name
+        assert any(word in d["message"] for d in found), (statement.name, found)
+    assert any(d["severity"] == "error" for d in diagnostics[3])
 
 
 def test_the_linter_schema_is_the_ontology():
     sch = schema()
-    assert linter_schema() == {
+    derived = linter_schema()
+    assert derived == {
         "labels": sorted(sch.labels),
         "relationshipTypes": sorted(sch.relationships),
         "propertyKeys": sorted(sch.properties),
     }
+    assert {"id", *PROVENANCE_KEYS} <= set(derived["propertyKeys"])
+    assert set(derived["relationshipTypes"]) >= sch.tool_relationship_types
