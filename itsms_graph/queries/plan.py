@@ -18,6 +18,8 @@ from itsms_graph.errors import ItsmsError
 from itsms_graph.ontology import Schema, schema
 from itsms_graph.queries.definition import ANY, MONTHS_IN_PERIOD, Filter, QueryDefinition
 
+#: The property that marks a placeholder node for a reference no input resolves.
+PLACEHOLDER_FLAG = "unresolved"
 _PERIOD = re.compile(r"^(\d+)\s*([MDY])$", re.IGNORECASE)
 
 
@@ -191,7 +193,12 @@ class _Binder:
         return [BoundFilter(f.prop, f.op, self._name(value), value)]
 
     def bind_all(self, label: str, filters: tuple[Filter, ...]) -> tuple[BoundFilter, ...]:
-        return tuple(b for f in filters for b in self.bind(label, f))
+        bound = tuple(b for f in filters for b in self.bind(label, f))
+        if any(f.prop == PLACEHOLDER_FLAG for f in filters):
+            return bound
+        # A placeholder for an unresolved reference is not a record: no pattern matches it unless it asks for it
+        # (the unresolved-reference query does), the same rule the assessability check follows.
+        return (*bound, BoundFilter(PLACEHOLDER_FLAG, "is_null", None, None))
 
 
 def _coerce_param(query: QueryDefinition, name: str, raw: Any) -> Any:
