@@ -80,6 +80,9 @@ def test_every_finding_has_a_section_and_a_chain(example_html: Path):
     for planted in ex.planted:
         assert f"{planted.query}:" in html
     assert html.count('<svg class="chain"') == len(ex.planted)  # Stage 1 concerns and Stage 2 findings
+    assert html.count('class="show"') == len(ex.planted)  # each finding: "show in the graph" zooms onto it
+    for label in ("all clauses", "every finding", "all grades"):
+        assert f'"label":"{label}"' in html  # the graph's filters: grade, clause, one finding
     # two clicks: the summary's clause link leads to the clause's findings with their chains
     assert '<a href="#clause-8.5.1.3">' in html and 'id="clause-8.5.1.3"' in html
 

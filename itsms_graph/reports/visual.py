@@ -195,8 +195,27 @@ def traceability_figure(graph: SMSGraph, report: CheckReport) -> go.Figure:
     buttons = [{"label": "all grades", "method": "update", "args": [{"visible": [True] * len(trace_grade)}]}]
     for grade in grades:
         buttons.append({"label": grade, "method": "update", "args": [{"visible": [g == grade for g in trace_grade]}]})
+    whole = {"xaxis.range": [-0.5, 4.5], "yaxis.range": [0, height]}
+    clause_buttons = [{"label": "all clauses", "method": "relayout", "args": [whole]}]
+    for number in sorted({f.clauses[0] for f in drawn}, key=clause_key):
+        span = _span([y for f in drawn if f.clauses[0] == number for y in _finding_ys(f, positions, xy)])
+        clause_buttons.append(
+            {
+                "label": f"clause {number}",
+                "method": "relayout",
+                "args": [{"xaxis.range": [-0.5, 4.5], "yaxis.range": span}],
+            }
+        )
+    focus_buttons = [{"label": "every finding", "method": "relayout", "args": [whole]}]
+    for f in drawn:
+        focus_buttons.append(
+            {
+                "label": _text(f.id),
+                "method": "relayout",
+                "args": [{"xaxis.range": [-0.5, 4.5], "yaxis.range": _span(_finding_ys(f, positions, xy))}],
+            }
+        )
     fig.update_layout(
-        title="Traceability: clause -> document -> service -> records, broken links dashed",
         height=max(420, min(60 + 18 * height, 2400)),
         showlegend=True,
         hovermode="closest",
@@ -206,11 +225,33 @@ def traceability_figure(graph: SMSGraph, report: CheckReport) -> go.Figure:
             "range": [-0.5, 4.5],
         },
         yaxis={"visible": False},
-        margin={"l": 20, "r": 20, "t": 60, "b": 40},
-        updatemenus=[{"buttons": buttons, "x": 0, "y": 1.12, "xanchor": "left", "direction": "down"}],
+        margin={"l": 20, "r": 20, "t": 70, "b": 40},
+        updatemenus=[
+            {"buttons": buttons, "x": 0, "y": 1.12, "xanchor": "left", "direction": "down"},
+            {"buttons": clause_buttons, "x": 0.16, "y": 1.12, "xanchor": "left", "direction": "down"},
+            {"buttons": focus_buttons, "x": 0.34, "y": 1.12, "xanchor": "left", "direction": "down"},
+        ],
         template="plotly_white",
     )
     return fig
+
+
+def _finding_ys(f: Finding, positions: dict[str, tuple[int, int]], xy: Any) -> list[float]:
+    """The y positions of a finding's drawn nodes (its neighbourhood in the graph)."""
+    ids = [f"Clause:{n}" for n in f.clauses] + list(f.subjects) + [f"missing:{f.id}"]
+    ids += [n for hop in f.chain for n in (hop.source, hop.target)]
+    return [xy(n)[1] for n in ids if n in positions]
+
+
+def _span(ys: list[float]) -> list[float]:
+    return [min(ys) - 1.5, max(ys) + 1.5] if ys else [0, 1]
+
+
+def focus_ranges(graph: SMSGraph, report: CheckReport) -> dict[str, list[float]]:
+    """Per drawn finding, the y range of its neighbourhood (the report's 'show in the graph' links use it)."""
+    fig = traceability_figure(graph, report)
+    menu = fig.layout.updatemenus[2]
+    return {b.label: list(b.args[0]["yaxis.range"]) for b in menu.buttons[1:]}
 
 
 def coverage(graph: SMSGraph, report: CheckReport) -> dict[str, dict[str, int]]:
@@ -359,6 +400,11 @@ code{font-size:.85em}
 # Our own script (no data in it): a click on a coverage cell opens the clause's findings.
 _SCRIPT = """
 document.addEventListener('DOMContentLoaded', function () {
+  document.querySelectorAll('a.show').forEach(function (a) {
+    a.addEventListener('click', function () {
+      Plotly.relayout('traceability', {'yaxis.range': [parseFloat(a.dataset.y0), parseFloat(a.dataset.y1)]});
+    });
+  });
   var cov = document.getElementById('coverage');
   if (cov && cov.on) { cov.on('plotly_click', function (ev) {
     var p = ev.points && ev.points[0]; if (p) { location.hash = 'clause-' + p.customdata; } }); }
@@ -397,13 +443,15 @@ def render_visual(
         f'<p>Stage 1: <span class="verdict {e(verdict_class)}">{e(stage1.outcome)}</span></p><p>{e(stage1.rule)}</p>',
         f'<p>Stage 2: <span class="major">{counts["major"]} major</span>, <span class="minor">'
         f'{counts["minor"]} minor</span>, <span class="ofi">{counts["ofi"]} OFI</span>. {e(stage2.summary)}</p>',
-        "<table><tr><th>clause</th><th>major</th><th>minor</th><th>OFI</th></tr>",
+        "<table><tr><th>clause</th><th>major</th><th>minor</th><th>OFI</th><th>Stage 1 areas of concern</th></tr>",
     ]
-    for number, grades in by_clause.items():
+    concerns = stage1.concerns_by_clause
+    for number in sorted(set(by_clause) | set(concerns), key=clause_key):
+        grades = by_clause.get(number, {})
         parts.append(
             f'<tr><td><a href="#clause-{e(number)}">{e(number)}</a></td>'
             + "".join(f"<td>{len(grades.get(g, []))}</td>" for g in ("major", "minor", "ofi"))
-            + "</tr>"
+            + f"<td>{len(concerns.get(number, []))}</td></tr>"
         )
     parts.append("</table>")
     if stage2.not_assessable or stage1.not_assessable:
@@ -433,8 +481,10 @@ def render_visual(
     drawn = _drawn(report)
     parts += [
         '<h2 id="graph">Traceability graph</h2>',
-        f"<p>The {len(drawn)} most serious findings with their chains (of {len(report.findings)} findings, "
-        "data quality excluded); hover for each record's facts; the dropdown filters by grade.</p>",
+        "<p>Clause -> document -> service -> records; each broken link is a red dashed stub to what is missing. "
+        f"The {len(drawn)} most serious findings with their chains (of {len(report.findings)} findings, data "
+        "quality excluded); hover for each record's facts; the menus filter by grade and zoom to a clause or to one "
+        "finding.</p>",
         _div(traceability_figure(graph, report), "traceability"),
         '<h2 id="coverage-section">Clause coverage</h2><p>Click a cell to open the clause\'s findings.</p>',
         _div(coverage_figure(graph, report), "coverage"),
@@ -443,9 +493,10 @@ def render_visual(
         '<h2 id="findings">Findings</h2>',
     ]
     shown = 0
+    ranges = focus_ranges(graph, report)
     sections = {n: dict(g) for n, g in by_clause.items()}
-    for number, concerns in stage1.concerns_by_clause.items():
-        sections.setdefault(number, {})["area of concern"] = concerns
+    for number, stage1_concerns in stage1.concerns_by_clause.items():
+        sections.setdefault(number, {})["area of concern"] = stage1_concerns
     for number in sorted(sections, key=clause_key):
         grades = sections[number]
         parts.append(f'<h3 id="clause-{e(number)}">Clause {e(number)}</h3>')
@@ -460,9 +511,18 @@ def render_visual(
                     continue
                 query = next(r.query for r in report.results if r.query.id == f.query)
                 label = f"{f.grade}, Stage 1 area of concern" if grade == "area of concern" else grade
+                span = ranges.get(_text(f.id))
+                show = (
+                    (
+                        f' <a href="#graph" class="show" data-y0="{span[0]:.3f}" data-y1="{span[1]:.3f}">'
+                        "show in the graph</a>"
+                    )
+                    if span
+                    else ""
+                )
                 parts.append(
                     f'<div class="finding" id="{e(f.id)}"><b class="{e(f.grade)}">{e(label)}</b> '
-                    f"<code>{e(f.id)}</code> {e(f.title)} ({e(' '.join(f.clauses))})<br>{e(', '.join(f.subjects))}"
+                    f"<code>{e(f.id)}</code> {e(f.title)} ({e(' '.join(f.clauses))}){show}<br>{e(', '.join(f.subjects))}"
                     + _chain_svg(f)
                     + f"<p><b>Rationale.</b> {e(query.rationale)}</p>"
                     f"<p><b>Remediation.</b> {e(query.remediation)}</p></div>"
