@@ -555,6 +555,12 @@ def _audit(
     return report, engine, graph, parameters
 
 
+def _verdict_json(report: Any, key: str, verdict: dict[str, Any]) -> str:
+    """A verdict as JSON, with what every report states: tool version, audit period, inputs and their SHA-256."""
+    d = report.to_dict()
+    return _dump({"tool": d["tool"], "audit_period": d["audit_period"], "inputs": d["inputs"], key: verdict})
+
+
 def _dump(data: Any) -> str:
     import orjson
 
@@ -589,17 +595,7 @@ def stage1(
     report, _, _, _ = _audit(snapshot, as_of, period, config_path, query_dirs, params)
     verdict = decide(report)
     if fmt == "json":
-        click.echo(
-            _dump(
-                {
-                    "tool": report.to_dict()["tool"],
-                    "audit_period": report.to_dict()["audit_period"],
-                    "inputs": report.to_dict()["inputs"],
-                    "stage1": verdict.to_dict(),
-                }
-            ),
-            nl=False,
-        )
+        click.echo(_verdict_json(report, "stage1", verdict.to_dict()), nl=False)
     else:
         render_stage1(verdict, _console())
     if verdict.outcome != "Ready":
@@ -643,17 +639,7 @@ def stage2(
     report, engine, _, parameters = _audit(snapshot, as_of, period, config_path, query_dirs, params)
     verdict = decide(report, engine, systemic_rate=systemic_rate, parameters=parameters)
     if fmt == "json":
-        click.echo(
-            _dump(
-                {
-                    "tool": report.to_dict()["tool"],
-                    "audit_period": report.to_dict()["audit_period"],
-                    "inputs": report.to_dict()["inputs"],
-                    "stage2": verdict.to_dict(),
-                }
-            ),
-            nl=False,
-        )
+        click.echo(_verdict_json(report, "stage2", verdict.to_dict()), nl=False)
     else:
         render_stage2(verdict, _console())
     if fail_on != "none" and any(at_or_above(g.grade, fail_on) for g in verdict.graded):
