@@ -404,7 +404,7 @@ def worker(size: int, result_path: Path, falkordb: bool, falkordb_budget: float)
             out["falkordb"] = run_falkordb(graph, period, catalogue, report, phases, memory, folder, falkordb_budget)
 
         del engine, report, report9, graph, example
-        phases.run("free the generated graph (del + gc.collect())", gc.collect)
+        phases.run("gc.collect() after freeing the generated graph", gc.collect)
         reopened = phases.run("snapshot re-open", open_snapshot, snap)
         out["reopen_counts_equal"] = reopened.counts() == counts
         phases.run("gc.collect() after re-open", gc.collect)
@@ -630,9 +630,9 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], started: str, wa
             if over:
                 ratios.append(
                     f"- FalkorDB queries slower than {REDIS_SOCKET_TIMEOUT_S} s (redis-py's default socket timeout, "
-                    "which `itsms_graph.engines.falkordb.open_database` keeps: with it `check --backend falkordb` "
-                    f"fails with `redis.exceptions.TimeoutError`; this script opens the client without one): "
-                    + ", ".join(f"{q} {secs[q]:.1f} s" for q in over)
+                    "which `itsms_graph.engines.falkordb.open_database` keeps, so that such a query makes "
+                    "`check --backend falkordb` fail with `redis.exceptions.TimeoutError`; this script opens the "
+                    f"client without one): " + ", ".join(f"{q} {secs[q]:.1f} s" for q in over)
                 )
         elif fk:
             ratios.append(f"- FalkorDB: skipped ({fk['skipped']})")

@@ -21,3 +21,15 @@ def require_tier(available: bool, tier: str, how: str) -> None:
     if IN_CI:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def bpic2014_full():
+    """The full BPIC 2014 export imported once per test session (about 30 s), or a clean skip without it."""
+    from itsms_graph.importers import import_sources, resolve_profile
+
+    folder = SHARED_DATA / "bpic2014"
+    if not folder.is_dir():
+        pytest.skip("../shared/data/bpic2014 is not here")
+    graph, report = import_sources([(resolve_profile("bpic2014"), folder)], keep_going=True)
+    return folder, graph, report

@@ -7,6 +7,7 @@ import pytest
 from itsms_graph.engines.neo4j_lint import (
     Statement,
     failures,
+    graph_schema,
     lint,
     linter_available,
     linter_schema,
@@ -47,9 +48,11 @@ def test_the_linter_can_fail(linted):
         Statement("unknown type", "MATCH (:Change)-[:TELEPORTS]->(n) RETURN n", {}),
         Statement("syntax", "MATCH (n:Change RETURN n", {}),
         Statement("missing parameter", "MATCH (n:Change) WHERE n.id = $nope RETURN n", {}),
+        Statement("forbidden by the ontology", "MATCH (a:Change)-[:ADDRESSES]->(c:Clause) RETURN a.id", {}),
     ]
     diagnostics = lint(bad)
-    for statement, found, word in zip(bad, diagnostics, ["Gremlin", "colour", "TELEPORTS", "", "$nope"], strict=True):
+    words = ["Gremlin", "colour", "TELEPORTS", "", "$nope", "ADDRESSES"]
+    for statement, found, word in zip(bad, diagnostics, words, strict=True):
         assert failures([statement], [found]), statement.name
         assert any(word in d["message"] for d in found), (statement.name, found)
     assert any(d["severity"] == "error" for d in diagnostics[3])
@@ -62,6 +65,9 @@ def test_the_linter_schema_is_the_ontology():
         "labels": sorted(sch.labels),
         "relationshipTypes": sorted(sch.relationships),
         "propertyKeys": sorted(sch.properties),
+        "graphSchema": graph_schema(sch),
     }
+    assert {"from": "Approval", "to": "Change", "relType": "APPROVES"} in derived["graphSchema"]
+    assert {"from": "Change", "to": "Approval", "relType": "APPROVES"} not in derived["graphSchema"]
     assert {"id", *PROVENANCE_KEYS} <= set(derived["propertyKeys"])
     assert set(derived["relationshipTypes"]) >= sch.tool_relationship_types

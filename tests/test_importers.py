@@ -113,11 +113,8 @@ def test_uci_excerpt_collapses_events_into_incidents():
 
 
 @pytest.mark.realdata
-def test_full_bpic2014_imports_and_agrees_with_the_independent_computation():
-    folder = SHARED_DATA / "bpic2014"
-    if not folder.is_dir():
-        pytest.skip("../shared/data/bpic2014 is not here")
-    graph, report = import_sources([(resolve_profile("bpic2014"), folder)], keep_going=True)
+def test_full_bpic2014_imports_and_agrees_with_the_independent_computation(bpic2014_full):
+    folder, graph, report = bpic2014_full
     assert_conserved(report)
     assert sum(f.rows_read for f in report.files) == 690_748  # SOURCE.md: 30,275 + 46,809 + 147,004 + 466,660
     expected = bpic_expected(folder)

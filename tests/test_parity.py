@@ -114,18 +114,13 @@ def test_push_is_idempotent_replace_removes_only_its_own_and_findings_do_not_cha
 
 
 @pytest.mark.realdata
-def test_bpic2014_pushed_into_falkordb_gives_the_embedded_results(falkor_db):
+def test_bpic2014_pushed_into_falkordb_gives_the_embedded_results(falkor_db, bpic2014_full):
     """The Neo4j push path (same statements) on a real export: BPIC 2014 in full, when ../shared/data has it."""
     from itsms_graph.check import check_graph
     from itsms_graph.exports.push import declared_labels_in, push
-    from itsms_graph.importers import import_sources, resolve_profile
     from itsms_graph.queries.plan import AuditPeriod
-    from tests.conftest import SHARED_DATA
 
-    folder = SHARED_DATA / "bpic2014"
-    if not folder.is_dir():
-        pytest.skip("../shared/data/bpic2014 is not here")
-    graph, _ = import_sources([(resolve_profile("bpic2014"), folder)], keep_going=True)
+    _, graph, _ = bpic2014_full
     period = AuditPeriod.parse("2014-03-31")
     embedded = check_graph(graph, period=period)
     engine = falkordb_engine.FalkorDBEngine(graph_name="bpic", db=falkor_db)

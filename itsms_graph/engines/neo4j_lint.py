@@ -46,13 +46,25 @@ def linter_version() -> str:
 
 
 def linter_schema(sch: Schema | None = None) -> dict[str, Any]:
-    """The linter's DbSchema, from the ontology only: labels, relationship types, property keys."""
+    """The linter's DbSchema, from the ontology only: labels, relationship types, property keys, and the
+    allowed (source label, type, target label) triples, so a pattern the ontology forbids is reported too."""
     sch = sch or schema()
     return {
         "labels": sorted(sch.labels),
         "relationshipTypes": sorted(sch.relationships),
         "propertyKeys": sorted(sch.properties),
+        "graphSchema": graph_schema(sch),
     }
+
+
+def graph_schema(sch: Schema) -> list[dict[str, str]]:
+    """Every relationship the ontology allows, as the linter's {from, to, relType} triples."""
+    return [
+        {"from": s, "to": t, "relType": rel.type}
+        for rel in sorted(sch.relationships.values(), key=lambda r: r.type)
+        for s in sorted(rel.sources or sch.labels)
+        for t in sorted(rel.targets or sch.labels)
+    ]
 
 
 def shipped_statements() -> list[Statement]:
