@@ -302,12 +302,28 @@ def import_(
 
     resolved = [(resolve_profile(name), Path(path)) for name, path in sources]
     console = Console(stderr=True, highlight=False)
-    with console.status("importing") as status:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    # one bar per file, counting rows as they stream (the total is unknown until the file ends)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as bars:
+        tasks: dict[str, Any] = {}
 
         def progress(file: str, rows: int) -> None:
-            status.update(f"importing {file}: {rows:,} rows")
+            if file not in tasks:
+                tasks[file] = bars.add_task(file, total=None)
+            bars.update(tasks[file], completed=rows)
 
         graph, report = import_sources(resolved, keep_going=keep_going, progress=progress)
+        for f in report.files:  # every file is read to its end: its bar is complete
+            task = tasks.get(f"{f.file} ({f.table})")
+            if task is not None:
+                bars.update(task, completed=f.rows_read, total=f.rows_read)
     save_snapshot(graph, output)
     if report_file is not None:
         report_file.write_text(to_import_json(report), encoding="utf-8")

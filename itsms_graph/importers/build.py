@@ -174,6 +174,9 @@ class Importer:
         item = InputFile.of(path, profile=f"{profile.id}:{table.name}")
         report = FileReport(file=path.name, profile=profile.id, table=table.name, sha256=item.sha256)
         self.report.files.append(report)
+        label = f"{path.name} ({table.name})"
+        if self.progress:
+            self.progress(label, 0)
         self.graph.declared_labels.update((table.record.label, *table.declares))
         for row_no, row in source.rows:
             if self.sample_rows is not None and report.rows_read >= self.sample_rows:
@@ -201,7 +204,9 @@ class Importer:
                 if len(report.rejections) < KEEP_REJECTIONS:
                     report.rejections.append(rejection)
             if self.progress and report.rows_read % 10_000 == 0:
-                self.progress(path.name, report.rows_read)
+                self.progress(label, report.rows_read)
+        if self.progress:
+            self.progress(label, report.rows_read)
         self.graph.add_input(InputFile(item.path, item.sha256, item.profile, report.rows_read))
 
     def _import_row(self, table: Table, file: str, row_no: int, row: dict[str, Any], report: FileReport) -> None:
