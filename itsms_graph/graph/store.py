@@ -55,6 +55,9 @@ def bulk_build() -> Iterator[None]:
     try:
         yield
     finally:
+        # The graph lives as long as the process needs it: move what exists now out of the collector's reach, so
+        # the first collection afterwards does not walk millions of dicts (3.5-6.6 s at 1M records, measured).
+        gc.freeze()
         if enabled:
             gc.enable()
 
