@@ -723,7 +723,6 @@ def diff(old: Path, new: Path, as_of: str | None, period: str, old_as_of: str | 
     """
     from itsms_graph.audit.diff import diff_findings, findings_of_report, load_report
     from itsms_graph.check import check as run_check
-    from itsms_graph.graph.snapshot import FORMAT
     from itsms_graph.queries.plan import AuditPeriod
     from itsms_graph.reports.audit import render_diff
 
@@ -733,7 +732,6 @@ def diff(old: Path, new: Path, as_of: str | None, period: str, old_as_of: str | 
             return findings_of_report(report.to_dict())
         return findings_of_report(load_report(path))
 
-    assert FORMAT
     result = diff_findings(findings(old, old_as_of or as_of), findings(new, as_of))
     if fmt == "json":
         click.echo(_dump(result.to_dict()), nl=False)

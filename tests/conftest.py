@@ -33,3 +33,14 @@ def bpic2014_full():
         pytest.skip("../shared/data/bpic2014 is not here")
     graph, report = import_sources([(resolve_profile("bpic2014"), folder)], keep_going=True)
     return folder, graph, report
+
+
+@pytest.fixture(scope="module")
+def falkor_db():
+    """An embedded FalkorDB per test module (a loud skip locally, a failure in CI, when it is missing)."""
+    from itsms_graph.engines import falkordb as falkordb_engine
+
+    require_tier(falkordb_engine.available(), "FalkorDB (falkordblite)", "pip install falkordblite, Python >= 3.12")
+    db = falkordb_engine.open_database()
+    yield db
+    db.close()

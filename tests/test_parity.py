@@ -13,17 +13,9 @@ from itsms_graph.engines import falkordb as falkordb_engine
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.run import run_queries
 from tests import fixtures
-from tests.conftest import TEST_QUERIES, require_tier
+from tests.conftest import TEST_QUERIES
 
 pytestmark = pytest.mark.falkordb
-
-
-@pytest.fixture(scope="module")
-def falkor_db():
-    require_tier(falkordb_engine.available(), "FalkorDB (falkordblite)", "pip install falkordblite, Python >= 3.12")
-    db = falkordb_engine.open_database()
-    yield db
-    db.close()
 
 
 def outcome(results):

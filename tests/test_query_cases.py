@@ -20,7 +20,6 @@ from itsms_graph.graph.store import SMSGraph
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
-from tests.conftest import require_tier
 
 CASES = Path(__file__).resolve().parent / "query_cases"
 CATALOGUE = load_catalogue()
@@ -69,14 +68,6 @@ def test_query_case(query_id, doc, case):
         assert result.rows == sorted(tuple(r) for r in case["rows"])
     if "missing" in case:
         assert result.missing_data == case["missing"]
-
-
-@pytest.fixture(scope="module")
-def falkor_db():
-    require_tier(falkordb_engine.available(), "FalkorDB (falkordblite)", "pip install falkordblite, Python >= 3.12")
-    db = falkordb_engine.open_database()
-    yield db
-    db.close()
 
 
 @pytest.mark.falkordb

@@ -111,13 +111,7 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
         raise InputError("the file is empty (no header row)", file=path.name, row=1) from None
     except UnicodeDecodeError as exc:
         stream.close()
-        bad_row, bad_column = _locate_bad_bytes(path, enc, delim, [])
-        raise InputError(
-            f"not valid {enc} text ({exc.reason}); state the profile's encoding",
-            file=path.name,
-            row=bad_row,
-            column=bad_column,
-        ) from None
+        raise _decoding_error(path, enc, delim, [], exc) from None
     except csv.Error as exc:
         stream.close()
         raise InputError(f"cannot read the header: {exc}", file=path.name, row=1) from None
@@ -144,13 +138,7 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
                     continue
                 yield row_no, {c: v for c, v in zip(columns, values, strict=False) if c}
         except UnicodeDecodeError as exc:
-            bad_row, bad_column = _locate_bad_bytes(path, enc, delim, columns)
-            raise InputError(
-                f"not valid {enc} text ({exc.reason}); state the profile's encoding",
-                file=path.name,
-                row=bad_row,
-                column=bad_column,
-            ) from None
+            raise _decoding_error(path, enc, delim, columns, exc) from None
         except csv.Error as exc:
             raise InputError(f"malformed CSV: {exc}", file=path.name, row=row_no + 1) from None
         except (EOFError, zlib.error, OSError) as exc:
@@ -159,6 +147,18 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
             stream.close()
 
     return RowSource(path, fmt, [c for c in columns if c], rows(), enc, delim)
+
+
+def _decoding_error(
+    path: Path, encoding: str, delimiter: str, columns: list[str], exc: UnicodeDecodeError
+) -> InputError:
+    bad_row, bad_column = _locate_bad_bytes(path, encoding, delimiter, columns)
+    return InputError(
+        f"not valid {encoding} text ({exc.reason}); state the profile's encoding",
+        file=path.name,
+        row=bad_row,
+        column=bad_column,
+    )
 
 
 def _with_repeats(columns: list[str], values: list[str], repeated: set[str]) -> dict[str, Any]:
