@@ -22,7 +22,7 @@ def graph_with(*parts: Part, declared: tuple[str, ...] = ()) -> SMSGraph:
 
 
 def _row(graph: SMSGraph) -> int:
-    return graph.nx.number_of_nodes() + 1
+    return graph.number_of_nodes() + 1
 
 
 def scope(scope_id: str = "SMS") -> Part:

@@ -35,7 +35,7 @@ def _owner(graph: SMSGraph | None, subjects: tuple[str, ...]) -> str:
     if graph is None:
         return ""
     for nid in subjects:
-        if nid in graph.nx:
+        if nid in graph:
             owners = graph.neighbours(nid, "OWNED_BY", "out")
             if owners:
                 attrs = graph.node(owners[0])

@@ -84,13 +84,13 @@ def population_of(
     else:
         raise ItsmsError(f"--population {name!r} is neither a canned query id nor a label")
     for key, value in filters.items():
-        ids = [i for i in ids if str(graph.nx.nodes[i].get(key)) == value]
+        ids = [i for i in ids if str(graph.attrs(i).get(key)) == value]
     return ids
 
 
 def _stratum(graph: SMSGraph, nid: str, by: str) -> str:
     if by == "month":
-        attrs = graph.nx.nodes[nid]
+        attrs = graph.attrs(nid)
         for key in DATE_KEYS:
             if isinstance(attrs.get(key), str):
                 return str(attrs[key])[:7]
@@ -163,11 +163,10 @@ def _facts(attrs: dict[str, Any]) -> str:
 
 
 def _evidence(graph: SMSGraph, nid: str) -> str:
-    links = []
-    for _, target, rel in graph.nx.out_edges(nid, keys=True):
-        links.append(f"-[:{rel}]-> {target}")
-    for source, _, rel in graph.nx.in_edges(nid, keys=True):
-        links.append(f"<-[:{rel}]- {source}")
+    links = [
+        f"-[:{rel}]-> {other}" if direction == "out" else f"<-[:{rel}]- {other}"
+        for rel, direction, other in graph.adjacent(nid)
+    ]
     return "; ".join(sorted(links))
 
 

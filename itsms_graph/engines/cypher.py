@@ -28,7 +28,7 @@ class CypherEngine(ABC):
     ) -> None:
         """Write *graph* with the shared UNWIND ... MERGE statements (idempotent)."""
         self.prepare(sorted(graph.labels_present()))
-        total = graph.nx.number_of_nodes() + graph.nx.number_of_edges()
+        total = graph.number_of_nodes() + graph.edge_count()
         done = 0
         for statement, rows in load_batches(graph, batch_size):
             self.run(statement, {"rows": rows})

@@ -59,7 +59,7 @@ def load_batches(graph: SMSGraph, batch_size: int = 10_000) -> Iterator[tuple[st
     for label in sorted(graph.labels_present()):
         rows = []
         for nid in graph.nodes(label):
-            props = {k: v for k, v in graph.nx.nodes[nid].items() if k != "label"}
+            props = {k: v for k, v in graph.attrs(nid).items() if k != "label"}
             rows.append([nid, props])
         statement = node_statement(label, graph.schema)
         for batch in _batches(rows, batch_size):

@@ -1,4 +1,4 @@
-"""The embedded engine: canned queries evaluated in Python on the networkx graph (the default)."""
+"""The embedded engine: canned queries evaluated in Python on the in-memory SMSGraph (the default)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ class EmbeddedEngine:
 
     def label_count(self, label: str) -> int:
         """Records of a label, placeholders for unresolved references not counted (they are not records)."""
-        nodes = self.graph.nx._node
-        return sum(1 for n in self.graph.nodes(label) if "unresolved" not in nodes[n])
+        attrs = self.graph.attrs
+        return sum(1 for n in self.graph.nodes(label) if "unresolved" not in attrs(n))
 
     def property_present(self, label: str, key: str) -> bool:
         return self.graph.has_property(label, key)

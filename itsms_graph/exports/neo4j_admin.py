@@ -48,7 +48,7 @@ def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -
     sch = graph.schema
     for label in sorted(graph.labels_present()):
         ids = list(graph.nodes(label))
-        keys = sorted({k for n in ids for k in graph.nx.nodes[n] if k not in ("label", "id")})
+        keys = sorted({k for n in ids for k in graph.attrs(n) if k not in ("label", "id")})
         header = ["id:ID", ":LABEL"]
         for k in keys:
             prop = sch.properties[k]
@@ -58,19 +58,19 @@ def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -
             writer = csv.writer(fh)
             writer.writerow(header)
             for nid in ids:
-                attrs = graph.nx.nodes[nid]
+                attrs = graph.attrs(nid)
                 writer.writerow([nid, label, *(_cell(attrs.get(k)) for k in keys)])
         written.append(path)
         args.append(f"--nodes={path.name}")
     for rel in sorted(graph.rel_types_present()):
         pairs = list(graph.edges(rel))
-        keys = sorted({k for s, t in pairs for k in graph.nx.edges[s, t, rel]})
+        keys = sorted({k for s, t in pairs for k in graph.edge_attrs(s, t, rel)})
         path = folder / f"relationships_{rel}.csv"
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow([":START_ID", ":END_ID", ":TYPE", *(f"{k}:{_TYPES[sch.properties[k].type]}" for k in keys)])
             for s, t in pairs:
-                attrs = graph.nx.edges[s, t, rel]
+                attrs = graph.edge_attrs(s, t, rel)
                 writer.writerow([s, t, rel, *(_cell(attrs.get(k)) for k in keys)])
         written.append(path)
         args.append(f"--relationships={path.name}")

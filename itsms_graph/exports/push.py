@@ -45,13 +45,7 @@ class PushResult:
 
 def graph_for_push(graph: SMSGraph, findings: list[Finding], tag: str = DEFAULT_TAG) -> SMSGraph:
     """A copy of *graph* with every node tagged, the Snapshot node, and the findings with their FLAGS edges."""
-    out = SMSGraph(schema=graph.schema, seed_clauses=False)
-    out.nx = graph.nx.copy()
-    out._by_label = {k: dict(v) for k, v in graph._by_label.items()}
-    out._out = {t: {s: list(v) for s, v in adj.items()} for t, adj in graph._out.items()}
-    out._in = {t: {s: list(v) for s, v in adj.items()} for t, adj in graph._in.items()}
-    out.declared_labels = set(graph.declared_labels)
-    out.inputs = list(graph.inputs)
+    out = graph.copy()
     source = "itsms-graph:push"
     out.add_node(
         "Snapshot",
@@ -71,10 +65,10 @@ def graph_for_push(graph: SMSGraph, findings: list[Finding], tag: str = DEFAULT_
             source_file=source,
         )
         for subject in f.subjects:
-            if subject in out.nx:
+            if subject in out:
                 out.add_edge("FLAGS", nid, subject, source_file=source)
-    for attrs in out.nx._node.values():
-        attrs["pushed_by"] = tag
+    for nid in out.all_nodes():
+        out.attrs(nid)["pushed_by"] = tag
     return out
 
 

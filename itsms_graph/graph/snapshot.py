@@ -50,12 +50,14 @@ def save_snapshot(graph: SMSGraph, path: Path) -> Path:
         _write(zf, "manifest.json", manifest)
         for label in sorted(graph.labels_present()):
             ids = list(graph.nodes(label))
-            keys = sorted({k for n in ids for k in graph.nx.nodes[n] if k != "label"})
-            columns = {k: [graph.nx.nodes[n].get(k) for n in ids] for k in keys}
+            attrs = [graph.attrs(n) for n in ids]
+            keys = sorted({k for a in attrs for k in a if k != "label"})
+            columns = {k: [a.get(k) for a in attrs] for k in keys}
             _write(zf, f"nodes/{label}.json", {"ids": ids, "columns": columns})
         for rel_type in sorted(graph.rel_types_present()):
             pairs = list(graph.edges(rel_type))
-            attrs = [graph.nx.edges[s, t, rel_type] for s, t in pairs]
+            edges = graph._edges[rel_type]
+            attrs = [edges[pair] for pair in pairs]
             keys = sorted({k for a in attrs for k in a})
             _write(
                 zf,
@@ -113,7 +115,7 @@ def _open(path: Path, graph_schema: Schema | None) -> SMSGraph:
                     if rel_type not in sch.relationships:
                         raise SnapshotError(f"{path}: relationship type {rel_type!r} is not in the ontology")
                     _load_edges(graph, rel_type, orjson.loads(zf.read(name)))
-    except (zipfile.BadZipFile, orjson.JSONDecodeError, KeyError, TypeError) as exc:
+    except (zipfile.BadZipFile, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"{path}: corrupt snapshot ({exc})") from None
     if graph.counts() != manifest["counts"]:
         raise SnapshotError(f"{path}: corrupt snapshot (its counts do not match its manifest)")
@@ -131,7 +133,7 @@ def _load_nodes(graph: SMSGraph, label: str, data: dict[str, Any]) -> None:
     attrs = _rows(keys, [columns[k] for k in keys], len(ids))
     for row in attrs:
         row["label"] = label
-    graph.nx.add_nodes_from(zip(ids, attrs, strict=True))
+    graph._nodes.update(zip(ids, attrs, strict=True))
     graph._by_label.setdefault(label, {}).update(dict.fromkeys(ids))
 
 
@@ -147,24 +149,26 @@ def _rows(keys: list[str], values: list[list[Any]], n: int) -> list[dict[str, An
 
 
 def _load_edges(graph: SMSGraph, rel_type: str, data: dict[str, Any]) -> None:
-    """Bulk-load one relationship type straight into the MultiDiGraph's adjacency (the documented networkx data
-    structure: succ[u][v] and pred[v][u] share one key dict), several times faster than add_edges_from."""
+    """Bulk-load one relationship type straight into the graph's typed adjacency; one provenance dict per
+    source row, shared by that row's relationships, as the importer builds them."""
     sources: list[str] = data["source"]
     targets: list[str] = data["target"]
     columns: dict[str, list[Any]] = data["columns"]
     keys = list(columns)
     values = [columns[k] for k in keys]
-    nodes, succ, pred = graph.nx._node, graph.nx._succ, graph.nx._pred
+    nodes = graph._nodes
+    edges = graph._edges.setdefault(rel_type, {})
     out = graph._out.setdefault(rel_type, {})
     inn = graph._in.setdefault(rel_type, {})
-    for s, t, attrs in zip(sources, targets, _rows(keys, values, len(sources)), strict=True):
+    shared: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for s, t, row in zip(sources, targets, zip(*values, strict=True) if keys else ((),) * len(sources), strict=True):
         if s not in nodes or t not in nodes:
             raise SnapshotError(f"snapshot has a {rel_type} relationship to a missing node ({s} -> {t})")
-        keydict = succ[s].get(t)
-        if keydict is None:
-            keydict = succ[s][t] = pred[t][s] = {}
-        if rel_type in keydict:
+        if (s, t) in edges:
             raise SnapshotError(f"snapshot has the {rel_type} relationship {s} -> {t} twice")
-        keydict[rel_type] = attrs
+        prov = shared.get(row)
+        if prov is None:
+            prov = shared[row] = {k: v for k, v in zip(keys, row, strict=True) if v is not None}
+        edges[s, t] = prov
         out.setdefault(s, []).append(t)
         inn.setdefault(t, []).append(s)

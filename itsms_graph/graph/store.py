@@ -1,9 +1,15 @@
 """Where a record becomes a node: the SMS graph, checked against the ontology as it is built.
 
-A networkx MultiDiGraph holds the data (Python users get it as ``SMSGraph.nx``). Node ids are stable and
-namespaced (``Change:C00000003``); the edge key is the relationship type, so a relationship of one type between
-two nodes exists at most once (the same rule as Cypher's MERGE). Typed indexes (nodes by label, adjacency by
-relationship type) let queries reach one label or relationship type without scanning the graph.
+The graph keeps exactly what the queries walk: one attribute dict per node (properties, ``label``,
+provenance), nodes by label, and adjacency by relationship type in both directions, with one shared provenance
+dict per source row for the relationships it gave. Node ids are stable and namespaced (``Change:C00000003``); a
+relationship of one type between two nodes exists at most once (the same rule as Cypher's MERGE).
+
+``SMSGraph.nx`` gives the same graph as a networkx MultiDiGraph (edge key = relationship type) for Python users
+and for graph algorithms: a copy, built on first use after a change. The store does not keep
+its data in networkx itself: networkx's general adjacency (a dict per node and direction, a key dict per
+relationship) was 594 MB of the 1.0 GB the full BPIC 2014 graph took (measured with sys.getsizeof over the
+structures; benchmarks/RESULTS-bpic2014.md), and the typed indexes the queries use were needed on top of it.
 """
 
 from __future__ import annotations
@@ -99,6 +105,36 @@ def _coerce(value: Any, kind: str, where: str) -> Any:
     raise SchemaViolation(f"{where}: {value!r} is not a {kind}")
 
 
+def checked_value(sch: Schema, label: str, key: str, value: Any, where: str) -> Any:
+    """*value* as the ontology stores property *key* of *label* (ISO text for dates, a list for list properties);
+    SchemaViolation says why it cannot be. ``None`` stays ``None`` (absent)."""
+    if value is None:
+        return None
+    prop = sch.properties_of(label).get(key)
+    if prop is None or key in PROVENANCE_KEYS or key in ("id", "label"):
+        raise SchemaViolation(f"{where}: the ontology gives {label} no property {key!r}")
+    if prop.multi_valued:
+        if not isinstance(value, (list, tuple)):
+            raise SchemaViolation(f"{where}: {key} is a list property, got {value!r}")
+        value = [_coerce(v, prop.type, f"{where}.{key}") for v in value]
+    else:
+        value = _coerce(value, prop.type, f"{where}.{key}")
+    allowed_values = sch.enumerations.get((label, key))
+    if allowed_values is not None and value not in allowed_values:
+        raise SchemaViolation(f"{where}: {key}={value!r} is not one of {', '.join(allowed_values)}")
+    return value
+
+
+def provenance(source_file: str, source_row: int | None = None, source_path: str | None = None) -> dict[str, Any]:
+    """The provenance attributes of a node or relationship: which file, and which row or path in it."""
+    attrs: dict[str, Any] = {"source_file": source_file}
+    if source_row is not None:
+        attrs["source_row"] = source_row
+    if source_path is not None:
+        attrs["source_path"] = source_path
+    return attrs
+
+
 @dataclass
 class SMSGraph:
     """The service management system as one graph, every node and edge checked against the ontology.
@@ -113,14 +149,20 @@ class SMSGraph:
 
     schema: Schema = field(default_factory=schema)
     seed_clauses: bool = True
-    nx: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
     inputs: list[InputFile] = field(default_factory=list)
     #: Labels an imported source covers even when it had no rows for them: an empty register of audits is
     #: evidence that there were none, while a source with no audit register at all leaves audits unknown.
     declared_labels: set[str] = field(default_factory=set)
+    #: node id -> its attributes: properties, ``label`` and provenance
+    _nodes: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _by_label: dict[str, dict[str, None]] = field(default_factory=dict, repr=False)
+    #: relationship type -> node -> the nodes it reaches following (out) or against (in) the relationship
     _out: dict[str, dict[str, list[str]]] = field(default_factory=dict, repr=False)
     _in: dict[str, dict[str, list[str]]] = field(default_factory=dict, repr=False)
+    #: relationship type -> (source, target) -> provenance (one dict shared by the relationships of a row)
+    _edges: dict[str, dict[tuple[str, str], dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _nx: nx.MultiDiGraph | None = field(default=None, repr=False)
+    _last_provenance: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.seed_clauses and not self._by_label.get("Clause"):
@@ -158,21 +200,27 @@ class SMSGraph:
         source_file: str,
         source_row: int | None = None,
         source_path: str | None = None,
+        checked: bool = False,
     ) -> str:
         """Add (or merge into) the node ``label:local_id``; return its id.
 
-        Properties are checked against the ontology; ``None`` means absent. Merging a node that exists keeps
-        its first provenance and updates its properties.
+        Properties are checked against the ontology (``checked=True``: the caller already made each value with
+        :func:`checked_value`); ``None`` means absent. Merging a node that exists keeps its first provenance and
+        updates its properties.
         """
         if label not in self.schema.labels:
             raise SchemaViolation(f"unknown label {label!r} (not in the ontology)")
         if not local_id:
             raise SchemaViolation(f"a {label} node needs a non-empty id")
-        nid = node_id(label, local_id)
-        attrs = self._checked_props(label, props or {}, nid)
-        existing = self.nx.nodes.get(nid)
+        nid = f"{label}:{local_id}"
+        if checked:
+            attrs = {k: v for k, v in (props or {}).items() if v is not None}
+        else:
+            attrs = self._checked_props(label, props or {}, nid)
+        existing = self._nodes.get(nid)
         if existing is not None:
             existing.update(attrs)
+            self._nx = None
             return nid
         attrs["label"] = label
         attrs["source_file"] = source_file
@@ -180,30 +228,13 @@ class SMSGraph:
             attrs["source_row"] = source_row
         if source_path is not None:
             attrs["source_path"] = source_path
-        self.nx.add_node(nid, **attrs)
+        self._nodes[nid] = attrs
         self._by_label.setdefault(label, {})[nid] = None
+        self._nx = None
         return nid
 
     def _checked_props(self, label: str, props: Mapping[str, Any], where: str) -> dict[str, Any]:
-        allowed = self.schema.properties_of(label)
-        checked: dict[str, Any] = {}
-        for key, value in props.items():
-            if value is None:
-                continue
-            prop = allowed.get(key)
-            if prop is None or key in PROVENANCE_KEYS or key in ("id", "label"):
-                raise SchemaViolation(f"{where}: the ontology gives {label} no property {key!r}")
-            if prop.multi_valued:
-                if not isinstance(value, (list, tuple)):
-                    raise SchemaViolation(f"{where}: {key} is a list property, got {value!r}")
-                value = [_coerce(v, prop.type, f"{where}.{key}") for v in value]
-            else:
-                value = _coerce(value, prop.type, f"{where}.{key}")
-            allowed_values = self.schema.enumerations.get((label, key))
-            if allowed_values is not None and value not in allowed_values:
-                raise SchemaViolation(f"{where}: {key}={value!r} is not one of {', '.join(allowed_values)}")
-            checked[key] = value
-        return checked
+        return {k: checked_value(self.schema, label, k, v, where) for k, v in props.items() if v is not None}
 
     def add_edge(
         self,
@@ -219,34 +250,67 @@ class SMSGraph:
         rel = self.schema.relationships.get(rel_type)
         if rel is None:
             raise SchemaViolation(f"unknown relationship type {rel_type!r} (not in the ontology)")
+        nodes = self._nodes
         for end in (source, target):
-            if end not in self.nx:
+            if end not in nodes:
                 raise SchemaViolation(f"{rel_type}: node {end} does not exist")
-        s_label, t_label = self.label_of(source), self.label_of(target)
+        s_label, t_label = nodes[source]["label"], nodes[target]["label"]
         if not rel.allows(s_label, t_label):
             raise SchemaViolation(f"the ontology does not allow ({s_label})-[:{rel_type}]->({t_label})")
-        if self.nx.has_edge(source, target, key=rel_type):
+        edges = self._edges.get(rel_type)
+        if edges is None:
+            edges = self._edges[rel_type] = {}
+        if (source, target) in edges:
             return
-        attrs: dict[str, Any] = {"source_file": source_file}
-        if source_row is not None:
-            attrs["source_row"] = source_row
-        if source_path is not None:
-            attrs["source_path"] = source_path
-        self.nx.add_edge(source, target, key=rel_type, **attrs)
+        prov = self._last_provenance
+        if (
+            prov.get("source_file") != source_file
+            or prov.get("source_row") != source_row
+            or prov.get("source_path") != source_path
+        ):
+            prov = self._last_provenance = provenance(source_file, source_row, source_path)
+        edges[source, target] = prov
         self._out.setdefault(rel_type, {}).setdefault(source, []).append(target)
         self._in.setdefault(rel_type, {}).setdefault(target, []).append(source)
+        self._nx = None
 
     def add_input(self, item: InputFile) -> None:
         self.inputs.append(item)
 
+    def copy(self) -> SMSGraph:
+        """An independent copy: new attribute dicts and indexes (provenance dicts, never changed, are shared)."""
+        out = SMSGraph(schema=self.schema, seed_clauses=False)
+        out._nodes = {n: dict(a) for n, a in self._nodes.items()}
+        out._by_label = {k: dict(v) for k, v in self._by_label.items()}
+        out._out = {t: {s: list(v) for s, v in adj.items()} for t, adj in self._out.items()}
+        out._in = {t: {s: list(v) for s, v in adj.items()} for t, adj in self._in.items()}
+        out._edges = {t: dict(e) for t, e in self._edges.items()}
+        out.declared_labels = set(self.declared_labels)
+        out.inputs = list(self.inputs)
+        return out
+
     # -- reading --------------------------------------------------------------------------------------------
 
+    def __contains__(self, nid: object) -> bool:
+        return nid in self._nodes
+
     def label_of(self, nid: str) -> str:
-        return str(self.nx.nodes[nid]["label"])
+        return str(self._nodes[nid]["label"])
+
+    def attrs(self, nid: str) -> dict[str, Any]:
+        """The node's live attribute dict (properties, ``label``, provenance): read it, do not change it."""
+        return self._nodes[nid]
 
     def node(self, nid: str) -> dict[str, Any]:
-        """The node's attributes: its properties, ``label`` and provenance."""
-        return dict(self.nx.nodes[nid])
+        """A copy of the node's attributes: its properties, ``label`` and provenance."""
+        return dict(self._nodes[nid])
+
+    def all_nodes(self) -> Iterator[str]:
+        """Every node id, in insertion order."""
+        return iter(self._nodes)
+
+    def number_of_nodes(self) -> int:
+        return len(self._nodes)
 
     def nodes(self, label: str) -> Iterator[str]:
         """Ids of the nodes of one label, in insertion order, from the label index."""
@@ -260,12 +324,31 @@ class SMSGraph:
 
     def has_property(self, label: str, key: str) -> bool:
         """True if at least one node of *label* has a value for *key*."""
-        return any(key in self.nx.nodes[n] for n in self.nodes(label))
+        nodes = self._nodes
+        return any(key in nodes[n] for n in self.nodes(label))
 
     def neighbours(self, nid: str, rel_type: str, direction: str) -> list[str]:
         """Nodes reached from *nid* over *rel_type*, following it ``out`` (as drawn) or ``in`` (against)."""
         index = self._out if direction == "out" else self._in
         return index.get(rel_type, {}).get(nid, [])
+
+    def neighbours_any(self, nid: str, direction: str) -> Iterator[tuple[str, str]]:
+        """(relationship type, node) for every relationship of any type at *nid*, ``out`` or ``in``."""
+        index = self._out if direction == "out" else self._in
+        for rel_type, adjacency in index.items():
+            for other in adjacency.get(nid, ()):
+                yield rel_type, other
+
+    def adjacent(self, nid: str) -> Iterator[tuple[str, str, str]]:
+        """(relationship type, direction, other node) for every relationship of *nid*, types sorted."""
+        for rel_type in sorted(self._out):
+            for other in self._out[rel_type].get(nid, ()):
+                yield rel_type, "out", other
+            for other in self._in[rel_type].get(nid, ()):
+                yield rel_type, "in", other
+
+    def has_edge(self, source: str, target: str, rel_type: str) -> bool:
+        return (source, target) in self._edges.get(rel_type, {})
 
     def edges(self, rel_type: str) -> Iterator[tuple[str, str]]:
         """(source, target) pairs of one relationship type, from the type index."""
@@ -275,14 +358,14 @@ class SMSGraph:
 
     def edge_count(self, rel_type: str | None = None) -> int:
         if rel_type is None:
-            return int(self.nx.number_of_edges())
-        return sum(len(t) for t in self._out.get(rel_type, {}).values())
+            return sum(len(e) for e in self._edges.values())
+        return len(self._edges.get(rel_type, ()))
 
     def rel_types_present(self) -> set[str]:
-        return {t for t, adj in self._out.items() if adj}
+        return {t for t, e in self._edges.items() if e}
 
     def edge_attrs(self, source: str, target: str, rel_type: str) -> dict[str, Any]:
-        return dict(self.nx.edges[source, target, rel_type])
+        return dict(self._edges[rel_type][source, target])
 
     def counts(self) -> dict[str, int]:
         """Nodes per label and relationships per type, sorted: what a report or a push states."""
@@ -294,5 +377,19 @@ class SMSGraph:
         """(id, label, properties without label and provenance) for every node, label by label."""
         for label in sorted(labels if labels is not None else self._by_label):
             for nid in self.nodes(label):
-                attrs = self.nx.nodes[nid]
+                attrs = self._nodes[nid]
                 yield nid, label, {k: v for k, v in attrs.items() if k != "label"}
+
+    @property
+    def nx(self) -> nx.MultiDiGraph:
+        """The graph as a networkx MultiDiGraph (edge key = relationship type), built on first use after a change.
+
+        It is a copy: change the graph through ``add_node``/``add_edge``, not through it.
+        """
+        if self._nx is None:
+            g = nx.MultiDiGraph()
+            g.add_nodes_from(self._nodes.items())
+            for rel_type in sorted(self._edges):
+                g.add_edges_from((s, t, rel_type, dict(p)) for (s, t), p in self._edges[rel_type].items())
+            self._nx = g
+        return self._nx

@@ -228,7 +228,7 @@ class Importer:
         ref_props = {ref.column: self._convert_all(ref.label, ref.properties, row, table) for ref, _ in refs}
 
         nid = f"{rec.label}:{local}"
-        existed = nid in self.graph.nx
+        existed = nid in self.graph
         if existed:
             self._merge(nid, rec.label, props, table, order_key)
             report.merged += 1
@@ -246,7 +246,7 @@ class Importer:
                 tid = f"{ref.label}:{target}"
                 ends[ref.column].append(tid)
                 if ref.defines:
-                    if tid in self.graph.nx:
+                    if tid in self.graph:
                         self._fill(tid, ref.label, ref_props[ref.column])
                     else:
                         self.graph.add_node(
@@ -310,7 +310,7 @@ class Importer:
 
     def _merge(self, nid: str, label: str, props: dict[str, Any], table: Table, order_key: Any) -> None:
         """Merge a duplicate row: the latest row (by latest_by, else the later row) wins, aggregates apply."""
-        attrs = self.graph.nx.nodes[nid]
+        attrs = self.graph.attrs(nid)
         current = self._latest.get(nid)
         newer = order_key is None or current is None or order_key >= current
         if order_key is not None and newer:
@@ -333,13 +333,13 @@ class Importer:
             self.graph.add_node(label, nid.split(":", 1)[1], update, source_file=attrs["source_file"])
 
     def _fill(self, nid: str, label: str, props: dict[str, Any]) -> None:
-        attrs = self.graph.nx.nodes[nid]
+        attrs = self.graph.attrs(nid)
         missing = {k: v for k, v in props.items() if v is not None and attrs.get(k) is None}
         if missing:
             self.graph.add_node(label, nid.split(":", 1)[1], missing, source_file=attrs["source_file"])
 
     def _mark_unnamed(self, nid: str, ref: Reference) -> None:
-        attrs = self.graph.nx.nodes[nid]
+        attrs = self.graph.attrs(nid)
         marker = f"{ref.rel}:{ref.label}"
         existing = list(attrs.get("unnamed_references", []))
         if marker not in existing:
@@ -349,12 +349,12 @@ class Importer:
         """Resolve references across every source: unknown targets become placeholders flagged unresolved."""
         for p in self._pending:
             target = f"{p.target_label}:{p.target_local}"
-            if target not in self.graph.nx:
+            if target not in self.graph:
                 self.graph.add_node(
                     p.target_label, p.target_local, {"unresolved": True}, source_file=p.file, source_row=p.row
                 )
             a, b = (p.source, target) if p.direction == "out" else (target, p.source)
-            if self.graph.nx.nodes[target].get("unresolved") and not self.graph.nx.has_edge(a, b, key=p.rel):
+            if self.graph.attrs(target).get("unresolved") and not self.graph.has_edge(a, b, p.rel):
                 self.report.unresolved[(p.rel, p.target_label)] += 1
             try:
                 self.graph.add_edge(p.rel, a, b, source_file=p.file, source_row=p.row)

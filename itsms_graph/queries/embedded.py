@@ -1,4 +1,4 @@
-"""Evaluating a bound canned query on the networkx graph: the reference implementation.
+"""Evaluating a bound canned query on the embedded graph (SMSGraph): the reference implementation.
 
 It follows Cypher's semantics where they matter: a comparison with a missing property is not true, values of
 different types never compare, a pattern never uses one relationship twice, a match returns distinct rows, and
@@ -44,7 +44,7 @@ def _holds(graph: SMSGraph, attrs: dict[str, Any], f: BoundFilter, row: Row) -> 
             other = attrs.get(f.other)
         else:
             assert f.ref is not None
-            other = graph.nx.nodes[row[f.ref[0]]].get(f.ref[1])
+            other = graph.attrs(row[f.ref[0]]).get(f.ref[1])
         if other is None:
             return False
         if f.in_days:
@@ -65,7 +65,7 @@ def _holds(graph: SMSGraph, attrs: dict[str, Any], f: BoundFilter, row: Row) -> 
 
 
 def _ok(graph: SMSGraph, nid: str, label: str, filters: tuple[BoundFilter, ...], row: Row) -> bool:
-    attrs = graph.nx.nodes[nid]
+    attrs = graph.attrs(nid)
     if label != ANY and attrs["label"] != label:
         return False
     return all(_holds(graph, attrs, f, row) for f in filters)
@@ -81,12 +81,10 @@ def _steps(graph: SMSGraph, nid: str, rel_type: str, direction: str) -> Iterator
         for nxt in graph.neighbours(nid, rel_type, direction):
             yield nxt, ((nid, nxt, rel_type) if direction == "out" else (nxt, nid, rel_type))
         return
-    adjacency = graph.nx.succ[nid] if direction == "out" else graph.nx.pred[nid]
     tool_types = graph.schema.tool_relationship_types  # "any" never means a relationship the tool wrote
-    for nxt, keyed in adjacency.items():
-        for key in keyed:
-            if key not in tool_types:
-                yield nxt, ((nid, nxt, key) if direction == "out" else (nxt, nid, key))
+    for key, nxt in graph.neighbours_any(nid, direction):
+        if key not in tool_types:
+            yield nxt, ((nid, nxt, key) if direction == "out" else (nxt, nid, key))
 
 
 def _path_exists(
@@ -112,7 +110,7 @@ def _holds_condition(graph: SMSGraph, bound: BoundQuery, cond: Condition, row: R
     if cond.any is not None:
         return any(_holds_condition(graph, bound, member, row) for member in cond.any)
     if cond.check is not None:
-        attrs = graph.nx.nodes[row[cond.check.node]]
+        attrs = graph.attrs(row[cond.check.node])
         return all(_holds(graph, attrs, f, row) for f in bound.site(cond.check))
     start = row[cond.spec.from_]
     found = any(_path_exists(graph, bound, start, path, row) for path in cond.spec.alternatives)
@@ -140,7 +138,7 @@ def _matches(graph: SMSGraph, bound: BoundQuery) -> Iterator[Row]:
                 grown[f"rel{i}"] = edge[2]
             yield from extend(grown, nxt, i + 2, used | {edge})
 
-    anchors = graph.nx.nodes if first.label == ANY else graph.nodes(first.label)
+    anchors = graph.all_nodes() if first.label == ANY else graph.nodes(first.label)
     for nid in anchors:
         start = {first.node: nid}
         if _ok(graph, nid, first.label, bound.site(first), start):

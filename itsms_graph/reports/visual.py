@@ -59,9 +59,9 @@ def _text(value: Any) -> str:
 
 
 def _hover(graph: SMSGraph, nid: str) -> str:
-    if nid not in graph.nx:
+    if nid not in graph:
         return _text(nid)
-    attrs = graph.nx.nodes[nid]
+    attrs = graph.attrs(nid)
     facts = [f"{_text(k)}: {_text(v)}" for k, v in sorted(attrs.items()) if k not in ("label", "source_path")]
     return "<b>" + _text(nid) + "</b><br>" + "<br>".join(facts[:12])
 
@@ -91,7 +91,7 @@ def traceability_figure(graph: SMSGraph, report: CheckReport) -> go.Figure:
         for number in f.clauses:
             place(f"Clause:{number}", 0)
         for nid in f.subjects:
-            if nid in graph.nx:
+            if nid in graph:
                 place(nid, layer_of(nid))
         for hop in f.chain:
             place(hop.source, layer_of(hop.source))
@@ -267,7 +267,7 @@ def coverage(graph: SMSGraph, report: CheckReport) -> dict[str, dict[str, int]]:
         if c.depth <= 2
     }
     for source, target in graph.edges("ADDRESSES"):
-        if graph.nx.nodes[source].get("approved_on"):
+        if graph.attrs(source).get("approved_on"):
             number = target.split(":", 1)[1]
             for key in {top(number), number.split(".")[0]}:
                 if key in out:
@@ -322,15 +322,15 @@ def volume_figure(graph: SMSGraph) -> go.Figure:
     counts: Counter[tuple[str, str]] = Counter()
     for label, key in (("Incident", "opened_at"), ("Change", "actual_start"), ("ServiceRequest", "opened_at")):
         for nid in graph.nodes(label):
-            day = graph.nx.nodes[nid].get(key)
+            day = graph.attrs(nid).get(key)
             if not isinstance(day, str):
                 continue
             for target in graph.neighbours(nid, "AFFECTS", "out"):
-                if graph.nx.nodes[target]["label"] == "Service":
+                if graph.label_of(target) == "Service":
                     counts[(target, day[:7])] += 1
     services = sorted({s for s, _ in counts})
     months = sorted({m for _, m in counts})
-    names = [str(graph.nx.nodes[s].get("name", s)) for s in services]
+    names = [str(graph.attrs(s).get("name", s)) for s in services]
     fig = go.Figure(
         go.Heatmap(
             z=[[counts.get((s, m), 0) for m in months] for s in services],
@@ -548,7 +548,7 @@ def render_visual(
 
 def focus_figure(graph: SMSGraph, node: str, depth: int = 2) -> go.Figure:
     """A quick look: the node's neighbourhood to *depth*, laid out in rings by distance."""
-    if node not in graph.nx:
+    if node not in graph:
         from itsms_graph.errors import ItsmsError
 
         raise ItsmsError(f"no node {node!r} in the snapshot")
@@ -557,7 +557,7 @@ def focus_figure(graph: SMSGraph, node: str, depth: int = 2) -> go.Figure:
     for level in range(1, depth + 1):
         nxt = []
         for nid in frontier:
-            for other in sorted(set(graph.nx.successors(nid)) | set(graph.nx.predecessors(nid))):
+            for other in sorted({other for _, _, other in graph.adjacent(nid)}):
                 if other not in rings:
                     rings[other] = level
                     nxt.append(other)
@@ -574,7 +574,8 @@ def focus_figure(graph: SMSGraph, node: str, depth: int = 2) -> go.Figure:
             pos[nid] = (ring * math.cos(angle), ring * math.sin(angle))
     ex: list[float | None] = []
     ey: list[float | None] = []
-    for a, b in graph.nx.subgraph(list(pos)).edges():
+    drawn = sorted((a, b) for a in pos for _, way, b in graph.adjacent(a) if way == "out" and b in pos)
+    for a, b in drawn:
         ex += [pos[a][0], pos[b][0], None]
         ey += [pos[a][1], pos[b][1], None]
     colours = label_colours(graph.schema)
