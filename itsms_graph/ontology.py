@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
@@ -126,6 +126,11 @@ class Schema:
         if prop is None or (prop.labels and label not in prop.labels):
             raise OntologyError(f"the ontology gives label {label} no property {key!r}")
         return prop.type
+
+    @cached_property
+    def marker_keys(self) -> tuple[str, ...]:
+        """The marker properties (``unresolved``, ``unnamed_references``): flags few nodes carry, indexed."""
+        return tuple(sorted(k for k, p in self.properties.items() if p.marker))
 
     @property
     def property_keys(self) -> list[str]:

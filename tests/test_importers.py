@@ -417,3 +417,41 @@ def test_unknown_profile_is_a_clear_error(tmp_path: Path):
 def test_input_error_message_format():
     err = InputError("bad", file="a.csv", row=3, column="x")
     assert str(err) == "file a.csv, row 3, column x: bad"
+
+
+# -- the fast date reader answers as strptime does ---------------------------------------------------------------
+
+FAST_FORMATS = [
+    "%d-%m-%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    fmt=st.sampled_from(FAST_FORMATS),
+    text=st.one_of(
+        st.from_regex(
+            r"\A[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}( [0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2}(\.[0-9]{1,7})?)?)?\Z"
+        ),
+        st.text(alphabet="0123456789-/.: T", max_size=24),
+    ),
+)
+def test_fast_strptime_agrees_with_strptime(fmt: str, text: str) -> None:
+    import datetime as dt
+
+    from itsms_graph.importers.values import _strptime
+
+    try:
+        expected: object = dt.datetime.strptime(text, fmt)
+    except ValueError:
+        expected = ValueError
+    try:
+        got: object = _strptime(text, fmt)
+    except ValueError:
+        got = ValueError
+    assert got == expected

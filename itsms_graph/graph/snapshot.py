@@ -135,6 +135,10 @@ def _load_nodes(graph: SMSGraph, label: str, data: dict[str, Any]) -> None:
         row["label"] = label
     graph._nodes.update(zip(ids, attrs, strict=True))
     graph._by_label.setdefault(label, {}).update(dict.fromkeys(ids))
+    for key in graph.schema.marker_keys:
+        if key in columns:
+            marked = graph._marked.setdefault(key, {})
+            marked.update((n, None) for n, v in zip(ids, columns[key], strict=True) if v is not None)
 
 
 def _rows(keys: list[str], values: list[list[Any]], n: int) -> list[dict[str, Any]]:

@@ -161,6 +161,8 @@ class SMSGraph:
     _in: dict[str, dict[str, list[str]]] = field(default_factory=dict, repr=False)
     #: relationship type -> (source, target) -> provenance (one dict shared by the relationships of a row)
     _edges: dict[str, dict[tuple[str, str], dict[str, Any]]] = field(default_factory=dict, repr=False)
+    #: marker property -> the nodes carrying it (a query for placeholders does not scan the graph)
+    _marked: dict[str, dict[str, None]] = field(default_factory=dict, repr=False)
     _nx: nx.MultiDiGraph | None = field(default=None, repr=False)
     _last_provenance: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -217,6 +219,9 @@ class SMSGraph:
             attrs = {k: v for k, v in (props or {}).items() if v is not None}
         else:
             attrs = self._checked_props(label, props or {}, nid)
+        for key in self.schema.marker_keys:
+            if key in attrs:
+                self._marked.setdefault(key, {})[nid] = None
         existing = self._nodes.get(nid)
         if existing is not None:
             existing.update(attrs)
@@ -285,6 +290,7 @@ class SMSGraph:
         out._out = {t: {s: list(v) for s, v in adj.items()} for t, adj in self._out.items()}
         out._in = {t: {s: list(v) for s, v in adj.items()} for t, adj in self._in.items()}
         out._edges = {t: dict(e) for t, e in self._edges.items()}
+        out._marked = {k: dict(v) for k, v in self._marked.items()}
         out.declared_labels = set(self.declared_labels)
         out.inputs = list(self.inputs)
         return out
@@ -308,6 +314,10 @@ class SMSGraph:
     def all_nodes(self) -> Iterator[str]:
         """Every node id, in insertion order."""
         return iter(self._nodes)
+
+    def marked(self, key: str) -> Iterator[str]:
+        """The nodes carrying the marker property *key* (see ``Schema.marker_keys``)."""
+        return iter(self._marked.get(key, ()))
 
     def number_of_nodes(self) -> int:
         return len(self._nodes)

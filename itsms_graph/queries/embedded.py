@@ -138,11 +138,20 @@ def _matches(graph: SMSGraph, bound: BoundQuery) -> Iterator[Row]:
                 grown[f"rel{i}"] = edge[2]
             yield from extend(grown, nxt, i + 2, used | {edge})
 
-    anchors = graph.all_nodes() if first.label == ANY else graph.nodes(first.label)
+    anchors = graph.nodes(first.label) if first.label != ANY else _any_anchors(graph, bound.site(first))
     for nid in anchors:
         start = {first.node: nid}
         if _ok(graph, nid, first.label, bound.site(first), start):
             yield from extend(start, nid, 1, frozenset())
+
+
+def _any_anchors(graph: SMSGraph, filters: tuple[BoundFilter, ...]) -> Iterator[str]:
+    """The nodes a match on any label starts from: only those carrying a marker property that a filter needs
+    (every op but is_null fails on an absent property), else every node."""
+    for f in filters:
+        if f.prop in graph.schema.marker_keys and f.op != "is_null":
+            return graph.marked(f.prop)
+    return graph.all_nodes()
 
 
 def evaluate(graph: SMSGraph, bound: BoundQuery) -> list[tuple[str, ...]]:
