@@ -455,3 +455,32 @@ def test_fast_strptime_agrees_with_strptime(fmt: str, text: str) -> None:
     except ValueError:
         got = ValueError
     assert got == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    formats=st.lists(st.sampled_from([*FAST_FORMATS, "%d-%m-%Y %H:%M:%S", "%b %d %Y"]), min_size=0, max_size=3),
+    kind=st.sampled_from(["date", "datetime"]),
+    texts=st.lists(
+        st.one_of(
+            st.from_regex(r"\A[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}(\s{1,2}[0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2})?)?\Z"),
+            st.sampled_from(["2014-03-01T10:00:00", "2014-03-01", "01-03-2014 10:05", "29-02-2013 10:00"]),
+        ),
+        max_size=6,
+    ),
+)
+def test_temporal_parser_agrees_with_parse_temporal(formats: list[str], kind: str, texts: list[str]) -> None:
+    """The date/time-part reader (with its memos, over several values) answers as the whole-text parser."""
+    from itsms_graph.importers.values import TemporalParser, parse_temporal
+
+    parser = TemporalParser(tuple(formats), kind)
+    for text in texts:
+        try:
+            expected: object = parse_temporal.__wrapped__(text, tuple(formats), kind)
+        except ValueError as exc:
+            expected = str(exc)
+        try:
+            got: object = parser(text)
+        except ValueError as exc:
+            got = str(exc)
+        assert got == expected

@@ -165,6 +165,7 @@ class SMSGraph:
     _marked: dict[str, dict[str, None]] = field(default_factory=dict, repr=False)
     _nx: nx.MultiDiGraph | None = field(default=None, repr=False)
     _last_provenance: dict[str, Any] = field(default_factory=dict, repr=False)
+    _allowed: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         if self.seed_clauses and not self._by_label.get("Clause"):
@@ -252,16 +253,14 @@ class SMSGraph:
         source_path: str | None = None,
     ) -> None:
         """Add the relationship ``source -[rel_type]-> target`` (both nodes must exist)."""
-        rel = self.schema.relationships.get(rel_type)
-        if rel is None:
-            raise SchemaViolation(f"unknown relationship type {rel_type!r} (not in the ontology)")
         nodes = self._nodes
-        for end in (source, target):
-            if end not in nodes:
-                raise SchemaViolation(f"{rel_type}: node {end} does not exist")
-        s_label, t_label = nodes[source]["label"], nodes[target]["label"]
-        if not rel.allows(s_label, t_label):
-            raise SchemaViolation(f"the ontology does not allow ({s_label})-[:{rel_type}]->({t_label})")
+        s_attrs, t_attrs = nodes.get(source), nodes.get(target)
+        if s_attrs is None or t_attrs is None:
+            if rel_type not in self.schema.relationships:
+                raise SchemaViolation(f"unknown relationship type {rel_type!r} (not in the ontology)")
+            raise SchemaViolation(f"{rel_type}: node {source if s_attrs is None else target} does not exist")
+        if (rel_type, s_attrs["label"], t_attrs["label"]) not in self._allowed:
+            self._check_endpoints(rel_type, s_attrs["label"], t_attrs["label"])
         edges = self._edges.get(rel_type)
         if edges is None:
             edges = self._edges[rel_type] = {}
@@ -278,6 +277,15 @@ class SMSGraph:
         self._out.setdefault(rel_type, {}).setdefault(source, []).append(target)
         self._in.setdefault(rel_type, {}).setdefault(target, []).append(source)
         self._nx = None
+
+    def _check_endpoints(self, rel_type: str, s_label: str, t_label: str) -> None:
+        """Raise unless the ontology allows (s_label)-[rel_type]->(t_label); remember the triples it allows."""
+        rel = self.schema.relationships.get(rel_type)
+        if rel is None:
+            raise SchemaViolation(f"unknown relationship type {rel_type!r} (not in the ontology)")
+        if not rel.allows(s_label, t_label):
+            raise SchemaViolation(f"the ontology does not allow ({s_label})-[:{rel_type}]->({t_label})")
+        self._allowed.add((rel_type, s_label, t_label))
 
     def add_input(self, item: InputFile) -> None:
         self.inputs.append(item)

@@ -19,7 +19,7 @@ from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build, checked_value
 from itsms_graph.importers.profile import Column, Profile, Reference, Table
 from itsms_graph.importers.readers import open_rows
-from itsms_graph.importers.values import convert, is_null
+from itsms_graph.importers.values import TemporalParser, convert, is_null
 from itsms_graph.ontology import Schema
 
 #: A record id that a table without an id column uses: the file's name and the row number.
@@ -195,7 +195,25 @@ def _converter(sch: Schema, label: str, key: str, col: Column, table: Table) -> 
         except SchemaViolation as exc:
             return _Bad(str(exc))
 
-    return compute
+    if prop.type not in ("date", "datetime") or prop.multi_valued or col.map or (label, key) in sch.enumerations:
+        return compute
+    parse = TemporalParser(col.formats, prop.type)
+
+    def temporal(raw: Any) -> Any:
+        """A date or timestamp cell: the same answer as compute, without its general steps (the ISO text
+        that parse_temporal returns is what the store keeps). Most timestamps are distinct, so this is the
+        conversion that runs most."""
+        if type(raw) is not str:
+            return compute(raw)
+        text = raw.strip()
+        if text in nulls:
+            return None
+        try:
+            return parse(text)
+        except ValueError as exc:
+            return _Bad(str(exc))
+
+    return temporal
 
 
 class _Targets:
@@ -382,13 +400,25 @@ class Importer:
                 ends[ref.column] = [self._define(ref.label, t, ref_props, file, row_no) for t in targets]
             else:
                 ends[ref.column] = [f"{ref.label}:{t}" for t in targets]
-        pending = self._pending
         for ref, (targets, _), _ in refs:
             sources = [nid] if ref.source is None else ends.get(ref.source, [])
             for src in sources:
                 for target in targets:
-                    pending.append((ref.rel, src, ref.label, target, ref.dir, file, row_no))
+                    self._link(ref.rel, src, ref.label, target, ref.dir, file, row_no)
             report.edges += len(sources) * len(targets)
+
+    def _link(self, rel: str, source: str, label: str, local: str, direction: str, file: str, row: int) -> None:
+        """The relationship now when its target exists; else once every source is read (finish), when the target
+        is a record of a later file or a placeholder. Most references point back (an event to its incident)."""
+        target = f"{label}:{local}"
+        if target not in self.graph:
+            self._pending.append((rel, source, label, local, direction, file, row))
+            return
+        a, b = (source, target) if direction == "out" else (target, source)
+        try:
+            self.graph.add_edge(rel, a, b, source_file=file, source_row=row)
+        except SchemaViolation as exc:
+            raise InputError(str(exc), file=file, row=row) from None
 
     def _define(self, label: str, local: str, props: dict[str, Any], file: str, row_no: int) -> str:
         """The node a row describes besides its record (a CI named on a change row): created, or its missing

@@ -117,6 +117,7 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
         raise InputError(f"cannot read the header: {exc}", file=path.name, row=1) from None
     columns = [c.strip() for c in header]
     repeated = {c for c in columns if c and columns.count(c) > 1}
+    unnamed = "" in columns  # a column without a header (a trailing separator) is not read
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         row_no = 1
@@ -135,8 +136,10 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
                     continue
                 if repeated:
                     yield row_no, _with_repeats(columns, values, repeated)
-                    continue
-                yield row_no, {c: v for c, v in zip(columns, values, strict=False) if c}
+                elif unnamed:
+                    yield row_no, {c: v for c, v in zip(columns, values, strict=False) if c}
+                else:
+                    yield row_no, dict(zip(columns, values, strict=False))
         except UnicodeDecodeError as exc:
             raise _decoding_error(path, enc, delim, columns, exc) from None
         except csv.Error as exc:

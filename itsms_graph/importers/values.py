@@ -88,7 +88,7 @@ def _strptime(text: str, fmt: str) -> dt.datetime:
 
 
 @lru_cache(maxsize=1 << 16)
-def _parse_temporal(text: str, formats: tuple[str, ...], kind: str) -> str:
+def parse_temporal(text: str, formats: tuple[str, ...], kind: str) -> str:
     """Cached: exports repeat the same timestamps many times (an incident's events, a change's CI rows)."""
     for fmt in (*formats, *(_ISO_DATETIME + _ISO_DATE)):
         try:
@@ -100,6 +100,62 @@ def _parse_temporal(text: str, formats: tuple[str, ...], kind: str) -> str:
         return parsed.replace(microsecond=0).isoformat()
     shown = ", ".join(formats) if formats else "ISO-8601"
     raise ValueError(f"{text!r} is not a {kind} in the format {shown}")
+
+
+def _split_format(fmt: str) -> tuple[str, str] | None:
+    """A format of a date part, one space, and a time part (``%d-%m-%Y %H:%M``), as its two parts."""
+    if fmt.count(" ") != 1:
+        return None
+    date_fmt, time_fmt = fmt.split(" ")
+    date_directives = set(re.findall(r"%(.)", date_fmt))
+    time_directives = set(re.findall(r"%(.)", time_fmt))
+    if date_directives <= {"Y", "m", "d"} and time_directives <= {"H", "M", "S", "f"} and time_directives:
+        return date_fmt, time_fmt
+    return None
+
+
+class TemporalParser:
+    """parse_temporal for one column's formats, reading a timestamp as a date part and a time part, each
+    remembered: an export's timestamps are mostly distinct, but their days and their times of day repeat
+    (466k BPIC 2014 activity timestamps, a few thousand days). Same answers as parse_temporal (tested)."""
+
+    def __init__(self, formats: tuple[str, ...], kind: str) -> None:
+        self.formats, self.kind = formats, kind
+        self.splits = [_split_format(f) for f in formats]
+        self.dates: dict[tuple[int, str], str | None] = {}
+        self.times: dict[tuple[int, str], str | None] = {}
+
+    def _part(self, memo: dict[tuple[int, str], str | None], i: int, text: str, fmt: str, date: bool) -> str | None:
+        key = (i, text)
+        found = memo.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            try:
+                parsed = _strptime(text, fmt)
+                found = parsed.date().isoformat() if date else parsed.time().replace(microsecond=0).isoformat()
+            except ValueError:
+                found = None
+            memo[key] = found
+        return found  # type: ignore[return-value]
+
+    def __call__(self, text: str) -> str:
+        pieces = text.split(None, 1)
+        for i, split in enumerate(self.splits):
+            if split is None:
+                break  # a format read whole: parse_temporal tries every format in order
+            if len(pieces) != 2:
+                continue
+            day = self._part(self.dates, i, pieces[0], split[0], True)
+            if day is None:
+                continue
+            time = self._part(self.times, i, pieces[1], split[1], False)
+            if time is None:
+                continue
+            return day if self.kind == "date" else f"{day}T{time}"
+        # no split format took it (or one is read whole): every format in order, ISO-8601, or the error
+        return parse_temporal(text, self.formats, self.kind)
+
+
+_UNSEEN = object()
 
 
 def convert(raw: Any, kind: str, col: Column, nulls: tuple[str, ...]) -> Any:
@@ -164,5 +220,5 @@ def convert(raw: Any, kind: str, col: Column, nulls: tuple[str, ...]) -> Any:
             return raw.date().isoformat() if kind == "date" else raw.replace(microsecond=0).isoformat()
         if isinstance(raw, dt.date):
             return raw.isoformat() if kind == "date" else dt.datetime.combine(raw, dt.time()).isoformat()
-        return _parse_temporal(str(raw), col.formats, kind)
+        return parse_temporal(str(raw), col.formats, kind)
     raise ValueError(f"unsupported property type {kind}")
