@@ -484,3 +484,27 @@ def test_temporal_parser_agrees_with_parse_temporal(formats: list[str], kind: st
         except ValueError as exc:
             got = str(exc)
         assert got == expected
+
+
+def test_a_blank_line_in_a_log_without_ids_is_a_blank_row_not_an_empty_record(tmp_path):
+    """Tables named by file and row (@row) have an id on every line, blank ones included: still rejected."""
+    log = tmp_path / "Detail_Incident_Activity.csv"
+    log.write_text(
+        "Incident ID,DateStamp,IncidentActivity_Number,IncidentActivity_Type,Assignment Group,KM number,Interaction ID\n"
+        "IM1,2014-01-07 08:17:17,001A3689763,Reassignment,TEAM0001,,SD1\n"
+        ",,,,,,\n",
+        encoding="utf-8",
+    )
+    profile = resolve_profile("bpic2014")
+    table = next(t for t in profile.tables if t.name == "incident-activities")
+    renamed = {
+        "Detail Incident Activity.IncidentActivity_Type": "IncidentActivity_Type",
+        "Detail Incident Activity.DateStamp": "DateStamp",
+    }
+    props = {k: v.model_copy(update={"column": renamed[v.column]}) for k, v in table.properties.items()}
+    one = profile.model_copy(update={"tables": (table.model_copy(update={"properties": props}),)})
+    graph, report = import_sources([(one, log)], keep_going=True)
+    [file] = report.files
+    assert (file.rows_read, file.accepted, file.rejected) == (2, 1, 1)
+    assert [r.reason for r in file.rejections] == ["blank row"]
+    assert graph.count("TicketEvent") == 1

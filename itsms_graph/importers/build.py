@@ -161,7 +161,9 @@ class _Properties:
         props: dict[str, Any] = {}
         for key, where, column, constant, memo in self.items:
             raw = row.get(column) if column else constant
-            value = memo(raw)
+            value = memo.memo.get(raw, _MISSING) if type(raw) is str else _MISSING  # a remembered cell, inline
+            if value is _MISSING:
+                value = memo(raw)
             if value is None:
                 continue
             if type(value) is _Bad:
@@ -256,7 +258,7 @@ class _TablePlan:
     def __init__(self, sch: Schema, table: Table, file: str) -> None:
         self.table = table
         #: a table without ids names its records by file and row: ``Detail_Incident_Activity#2``
-        self.row_id_stem = Path(file).name.split(".")[0] + "#"
+        self.row_id_stem = table.record.id_prefix + _id_text(Path(file).name.split(".")[0]) + "#"
         self.properties = _Properties(sch, table.record.label, table.properties, table)
         self.references = [
             (ref, _Targets(ref, table), _Properties(sch, ref.label, ref.properties, table)) for ref in table.references
@@ -370,12 +372,17 @@ class Importer:
         if "__error__" in row:
             raise _RowRejected(row.get("__column__", ""), None, row["__error__"])
         rec = table.record
-        raw_id = f"{plan.row_id_stem}{row_no}" if rec.id == ROW_ID else row.get(rec.id)
-        local = plan.id_memo(raw_id)
-        if type(local) is _Bad:
+        if rec.id == ROW_ID:
             if all(is_null(v, table.nulls) for v in row.values()):
                 raise _RowRejected("", None, "blank row")
-            raise _RowRejected(rec.id, raw_id, local.reason)
+            local = f"{plan.row_id_stem}{row_no}"
+        else:
+            raw_id = row.get(rec.id)
+            local = plan.id_memo(raw_id)
+            if type(local) is _Bad:
+                if all(is_null(v, table.nulls) for v in row.values()):
+                    raise _RowRejected("", None, "blank row")
+                raise _RowRejected(rec.id, raw_id, local.reason)
         props = plan.properties.convert(row)
         order_key = None if rec.latest_by is None else props.get(rec.latest_by)
         # references are converted before anything is written, so a rejected row leaves no trace
