@@ -40,8 +40,8 @@ def side_itsms() -> dict:
         "check_s": t2 - t1,
         "peak_mb": peak_mb(),
         "rows": report.to_dict()["totals"],
-        "nodes": graph.nx.number_of_nodes(),
-        "edges": graph.nx.number_of_edges(),
+        "nodes": graph.number_of_nodes(),
+        "edges": graph.edge_count(),
         "dq": dq,
     }
 
@@ -102,7 +102,7 @@ def side_falkordb() -> dict:
     t0 = time.perf_counter()
     result = push(engine, graph, findings)
     t1 = time.perf_counter()
-    rows = graph.nx.number_of_nodes() + graph.nx.number_of_edges() + 2 * len(findings)
+    rows = graph.number_of_nodes() + graph.edge_count() + 2 * len(findings)
     return {"push_s": t1 - t0, "ok": result.ok, "rows": rows, "peak_mb": peak_mb()}
 
 

@@ -36,7 +36,7 @@ def measure(kind: str, folder: Path) -> dict:
         example = generate(size=int(kind))
         graph, period = example.graph, AuditPeriod.parse(example.as_of, example.period)
     snap = save_snapshot(graph, folder / "s.itsms")
-    nodes = graph.nx.number_of_nodes()
+    nodes = graph.number_of_nodes()
     del graph
     t0 = time.perf_counter()
     html = visual_report(snap, period=period)

@@ -116,7 +116,7 @@ def export_tables(graph: Any, folder: Path) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     sch = graph.schema
     tables: dict[str, Any] = {}
-    nodes = graph.nx._node
+    nodes = graph._nodes
     for label in sorted(graph.labels_present()):
         ids = list(graph.nodes(label))
         keys = sorted({k for n in ids for k in nodes[n]})
@@ -134,10 +134,9 @@ def export_tables(graph: Any, folder: Path) -> dict[str, Any]:
                 prop = sch.properties[key]
                 columns[key] = SQL_TYPES[prop.type] + ("[]" if prop.multi_valued else "")
         tables[f"n_{label}"] = {"path": str(path), "columns": columns, "rows": len(ids)}
-    succ = graph.nx._succ
     for rel in sorted(graph.rel_types_present()):
         pairs = list(graph.edges(rel))
-        attrs = [succ[s][t][rel] for s, t in pairs]
+        attrs = [graph._edges[rel][pair] for pair in pairs]
         keys = sorted({k for a in attrs for k in a})
         path = folder / f"e_{rel}.json"
         with path.open("wb") as fh:
@@ -307,8 +306,8 @@ def worker(size: int, result_path: Path, falkordb: bool, falkordb_budget: float)
         period = AuditPeriod.parse(example.as_of, example.period)
         counts = graph.counts()
         out |= {
-            "nodes": graph.nx.number_of_nodes(),
-            "edges": graph.nx.number_of_edges(),
+            "nodes": graph.number_of_nodes(),
+            "edges": graph.edge_count(),
             "as_of": example.as_of.isoformat(),
             "period": example.period,
             "period_label": period.label(),
@@ -481,7 +480,7 @@ def default_sizes() -> list[int]:
     except ImportError:
         from itsms_graph.example import generate
 
-        per_size = generate(size=1, seed=SEED).graph.nx.number_of_nodes()
+        per_size = generate(size=1, seed=SEED).graph.number_of_nodes()
         return [1, max(2, round(TARGET_NODES / per_size))]
     return [1, min(range(2, 10_000), key=lambda s: abs(records_for(s) - TARGET_NODES))]
 
