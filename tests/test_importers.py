@@ -508,3 +508,41 @@ def test_a_blank_line_in_a_log_without_ids_is_a_blank_row_not_an_empty_record(tm
     assert (file.rows_read, file.accepted, file.rejected) == (2, 1, 1)
     assert [r.reason for r in file.rejections] == ["blank row"]
     assert graph.count("TicketEvent") == 1
+
+
+SPLIT_PROFILE = """
+id: split
+title: separated references with their own properties
+tables:
+  - name: changes
+    files: ["changes.csv"]
+    record: {label: Change, id: id}
+    references:
+      - {column: cis, rel: AFFECTS, label: ConfigurationItem, separator: ";", defines: true,
+         properties: {name: {column: cis}, kind: {column: kinds}}}
+"""
+
+
+def test_each_part_of_a_separated_reference_gets_its_own_properties(tmp_path):
+    """'A;B' with kinds 'server;database' describes A as a server and B as a database; a property cell that does
+    not split into as many parts describes every target alike."""
+    (tmp_path / "split.yaml").write_text(SPLIT_PROFILE)
+    write_csv(
+        tmp_path / "changes.csv",
+        [
+            {"id": "C1", "cis": "A; B", "kinds": "server;database"},
+            {"id": "C2", "cis": "X;#none;Y", "kinds": "network"},
+        ],
+    )
+    graph, report = import_sources([(load_profile(tmp_path / "split.yaml"), tmp_path)])
+    assert_conserved(report)
+    node = graph.node
+    assert (node("ConfigurationItem:A")["name"], node("ConfigurationItem:A")["kind"]) == ("A", "server")
+    assert (node("ConfigurationItem:B")["name"], node("ConfigurationItem:B")["kind"]) == ("B", "database")
+    assert node("ConfigurationItem:X")["kind"] == node("ConfigurationItem:Y")["kind"] == "network"
+    assert node("ConfigurationItem:Y")["name"] == "Y"
+    assert sorted(graph.neighbours("Change:C2", "AFFECTS", "out")) == [
+        "ConfigurationItem:#none",
+        "ConfigurationItem:X",
+        "ConfigurationItem:Y",
+    ]

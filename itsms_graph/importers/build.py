@@ -157,10 +157,16 @@ class _Properties:
             for key, col in columns.items()
         ]
 
-    def convert(self, row: dict[str, Any]) -> dict[str, Any]:
+    def convert(self, row: dict[str, Any], part: tuple[str, int, int] | None = None) -> dict[str, Any]:
+        """The properties of *row*; with *part* = (separator, parts, place), of one target of a separated
+        reference: a cell split into as many parts as the reference's cell gives that target its own part."""
         props: dict[str, Any] = {}
         for key, where, column, constant, memo in self.items:
             raw = row.get(column) if column else constant
+            if part is not None and type(raw) is str:
+                pieces = raw.split(part[0])
+                if len(pieces) == part[1]:
+                    raw = pieces[part[2]]
             value = memo.memo.get(raw, _MISSING) if type(raw) is str else _MISSING  # a remembered cell, inline
             if value is _MISSING:
                 value = memo(raw)
@@ -218,25 +224,30 @@ def _converter(sch: Schema, label: str, key: str, col: Column, table: Table) -> 
     return temporal
 
 
+#: What a reference cell names: the target ids, whether it said "several, unnamed", the position of each target
+#: among the cell's separated parts, and how many parts the cell had.
+_Named = tuple[tuple[str, ...], bool, tuple[int, ...], int]
+
+
 class _Targets:
-    """One reference column compiled: cell -> (target ids, whether it named 'several, unnamed')."""
+    """One reference column compiled: cell -> what it names (_Named), remembered per distinct cell."""
 
     def __init__(self, ref: Reference, table: Table) -> None:
         self.ref = ref
         self.memo = _Memo(lambda raw: _reference_targets(ref, raw, table))
 
-    def __call__(self, row: dict[str, Any]) -> tuple[tuple[str, ...], bool]:
-        result: tuple[tuple[str, ...], bool] = self.memo(row.get(self.ref.column))
+    def __call__(self, row: dict[str, Any]) -> _Named:
+        result: _Named = self.memo(row.get(self.ref.column))
         return result
 
 
-def _reference_targets(ref: Reference, raw: Any, table: Table) -> tuple[tuple[str, ...], bool]:
+def _reference_targets(ref: Reference, raw: Any, table: Table) -> _Named:
     if is_null(raw, table.nulls):
-        return (), False
+        return (), False, (), 0
     cells = raw if isinstance(raw, list) else [raw]  # a repeated column: every repetition's value
     parts = [p for cell in cells for p in (str(cell).split(ref.separator) if ref.separator else [str(cell)])]
-    targets, unnamed = [], False
-    for part in parts:
+    targets, places, unnamed = [], [], False
+    for place, part in enumerate(parts):
         text = part.strip()
         if ref.map and text in ref.map:
             mapped = ref.map[text]
@@ -249,7 +260,8 @@ def _reference_targets(ref: Reference, raw: Any, table: Table) -> tuple[tuple[st
             unnamed = True
             continue
         targets.append(ref.id_prefix + _id_text(text))
-    return tuple(targets), unnamed
+        places.append(place)
+    return tuple(targets), unnamed, tuple(places), len(parts)
 
 
 class _TablePlan:
@@ -386,7 +398,8 @@ class Importer:
         props = plan.properties.convert(row)
         order_key = None if rec.latest_by is None else props.get(rec.latest_by)
         # references are converted before anything is written, so a rejected row leaves no trace
-        refs = [(ref, targets(row), ref_props.convert(row)) for ref, targets, ref_props in plan.references]
+        refs = [(ref, targets(row), ref_props) for ref, targets, ref_props in plan.references]
+        described = [_described(ref, named, ref_props, row) for ref, named, ref_props in refs]
 
         graph = self.graph
         nid = f"{rec.label}:{local}"
@@ -399,15 +412,17 @@ class Importer:
                 self._latest[nid] = order_key
             report.accepted += 1
         ends: dict[str, list[str]] = {}
-        for ref, (targets, unnamed), ref_props in refs:
+        for (ref, (targets, unnamed, _, _), _), props_of in zip(refs, described, strict=True):
             if unnamed:
                 self._mark_unnamed(nid, ref)
                 report.unnamed_references += 1
             if ref.defines:
-                ends[ref.column] = [self._define(ref.label, t, ref_props, file, row_no) for t in targets]
+                ends[ref.column] = [
+                    self._define(ref.label, t, p, file, row_no) for t, p in zip(targets, props_of, strict=True)
+                ]
             else:
                 ends[ref.column] = [f"{ref.label}:{t}" for t in targets]
-        for ref, (targets, _), _ in refs:
+        for ref, (targets, _, _, _), _ in refs:
             sources = [nid] if ref.source is None else ends.get(ref.source, [])
             for src in sources:
                 for target in targets:
@@ -491,6 +506,16 @@ class Importer:
                 raise InputError(str(exc), file=file, row=row) from None
         self._pending.clear()
         return graph, self.report
+
+
+def _described(ref: Reference, named: _Named, ref_props: _Properties, row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The properties of each target a reference names (converted before the row writes anything)."""
+    targets, _, places, parts = named
+    if not ref.properties or not targets:
+        return [{}] * len(targets)
+    if ref.separator is None or parts < 2:
+        return [ref_props.convert(row)] * len(targets)
+    return [ref_props.convert(row, (ref.separator, parts, place)) for place in places]
 
 
 def _id_text(raw: Any) -> str:
