@@ -546,3 +546,42 @@ def test_each_part_of_a_separated_reference_gets_its_own_properties(tmp_path):
         "ConfigurationItem:X",
         "ConfigurationItem:Y",
     ]
+
+
+OR_LABELS_PROFILE = """
+id: links
+title: links whose target type the export does not say
+tables:
+  - name: changes
+    files: ["changes.csv"]
+    record: {label: Change, id: id}
+  - name: incidents
+    files: ["incidents.csv"]
+    record: {label: Incident, id: id}
+    references:
+      - {column: links, rel: RELATED_TO, label: Change, or_labels: [Problem], separator: ";"}
+  - name: problems
+    files: ["problems.csv"]
+    record: {label: Problem, id: id}
+"""
+
+
+def test_a_reference_resolves_to_whichever_of_its_labels_has_the_id(tmp_path):
+    """A Jira-style link names an issue key, not its type: C1 is a change read before, P1 a problem read after,
+    C9 is in no file (a placeholder of the first label, reported unresolved)."""
+    (tmp_path / "links.yaml").write_text(OR_LABELS_PROFILE)
+    write_csv(tmp_path / "changes.csv", [{"id": "C1"}])
+    write_csv(tmp_path / "incidents.csv", [{"id": "I1", "links": "C1; P1; C9"}])
+    write_csv(tmp_path / "problems.csv", [{"id": "P1"}])
+    graph, report = import_sources([(load_profile(tmp_path / "links.yaml"), tmp_path)])
+    assert sorted(graph.neighbours("Incident:I1", "RELATED_TO", "out")) == ["Change:C1", "Change:C9", "Problem:P1"]
+    assert graph.node("Change:C9")["unresolved"] is True
+    assert "Problem:C9" not in graph and "Problem:C1" not in graph
+    assert report.unresolved == {("RELATED_TO", "Change"): 1}
+
+
+def test_or_labels_are_checked_against_the_ontology(tmp_path):
+    bad = OR_LABELS_PROFILE.replace("or_labels: [Problem]", "or_labels: [Supplier]")
+    (tmp_path / "bad.yaml").write_text(bad)
+    with pytest.raises(InputError, match=r"does not allow \(Incident\)-\[:RELATED_TO\]->\(Supplier\)"):
+        load_profile(tmp_path / "bad.yaml")

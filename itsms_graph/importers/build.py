@@ -107,9 +107,9 @@ class ImportReport:
         }
 
 
-#: A reference waiting for every source to be read: (rel, source node, target label, target local id,
-#: direction, file, row). A tuple, not an object: BPIC 2014 keeps 1.1M of them until the end.
-_Pending = tuple[str, str, str, str, str, str, int]
+#: A reference waiting for every source to be read: (rel, source node, target labels in order, target local id,
+#: direction, file, row). A tuple, not an object: a large import may keep millions until the end.
+_Pending = tuple[str, str, tuple[str, ...], str, str, str, int]
 _MISSING = object()
 #: A column's conversions are remembered while they pay: exports repeat states, categories and timestamps
 #: (a change's CI rows, an incident's events), but not ids. After this many distinct values a column whose
@@ -276,6 +276,8 @@ class _TablePlan:
             (ref, _Targets(ref, table), _Properties(sch, ref.label, ref.properties, table)) for ref in table.references
         ]
         self.id_memo = _Memo(lambda raw: _record_id(table, raw))
+        #: reference column -> the labels its targets may have, in the order they are tried
+        self.labels = {ref.column: (ref.label, *ref.or_labels) for ref in table.references}
 
 
 def _record_id(table: Table, raw: Any) -> Any:
@@ -426,15 +428,18 @@ class Importer:
             sources = [nid] if ref.source is None else ends.get(ref.source, [])
             for src in sources:
                 for target in targets:
-                    self._link(ref.rel, src, ref.label, target, ref.dir, file, row_no)
+                    self._link(ref.rel, src, plan.labels[ref.column], target, ref.dir, file, row_no)
             report.edges += len(sources) * len(targets)
 
-    def _link(self, rel: str, source: str, label: str, local: str, direction: str, file: str, row: int) -> None:
-        """The relationship now when its target exists; else once every source is read (finish), when the target
-        is a record of a later file or a placeholder. Most references point back (an event to its incident)."""
-        target = f"{label}:{local}"
+    def _link(
+        self, rel: str, source: str, labels: tuple[str, ...], local: str, direction: str, file: str, row: int
+    ) -> None:
+        """The relationship now when its target exists (as the first of its labels); else once every source is
+        read (finish), when the target is a record of a later file or a placeholder. Most references point back
+        (an event to its incident)."""
+        target = f"{labels[0]}:{local}"
         if target not in self.graph:
-            self._pending.append((rel, source, label, local, direction, file, row))
+            self._pending.append((rel, source, labels, local, direction, file, row))
             return
         a, b = (source, target) if direction == "out" else (target, source)
         try:
@@ -491,11 +496,15 @@ class Importer:
         """Resolve references across every source: unknown targets become placeholders flagged unresolved."""
         graph, unresolved = self.graph, self.report.unresolved
         nodes = graph._nodes
-        for rel, source, target_label, target_local, direction, file, row in self._pending:
-            target = f"{target_label}:{target_local}"
-            attrs = nodes.get(target)
-            if attrs is None:
-                graph.add_node(target_label, target_local, {"unresolved": True}, source_file=file, source_row=row)
+        for rel, source, labels, target_local, direction, file, row in self._pending:
+            target = next((t for t in (f"{label}:{target_local}" for label in labels) if t in nodes), "")
+            target_label = labels[0]
+            if target:
+                attrs = nodes[target]
+            else:
+                target = graph.add_node(
+                    target_label, target_local, {"unresolved": True}, source_file=file, source_row=row
+                )
                 attrs = nodes[target]
             a, b = (source, target) if direction == "out" else (target, source)
             if attrs.get("unresolved") and not graph.has_edge(a, b, rel):

@@ -52,6 +52,10 @@ class Reference(_Strict):
     column: str
     rel: str
     label: str
+    #: the target may be a record of these labels too (a Jira link does not say the linked issue's type): the
+    #: id resolves to the first of label, *or_labels that has a record with it; an id none has is a placeholder
+    #: of ``label``
+    or_labels: tuple[str, ...] = ()
     dir: Literal["out", "in"] = "out"  # out: (record)-[rel]->(target)
     separator: str | None = None
     #: the row describes the referenced node itself (e.g. a CI named on a change row): it is not unresolved
@@ -137,9 +141,12 @@ class Profile(_Strict):
             by_column = {r.column: r for r in t.references}
             for ref in t.references:
                 rwhere = f"{where}, reference {ref.column!r}"
-                if ref.label not in sch.labels:
-                    problems.append(f"{rwhere}: label {ref.label!r} is not in the ontology")
+                unknown = [label for label in (ref.label, *ref.or_labels) if label not in sch.labels]
+                if unknown:
+                    problems.append(f"{rwhere}: label {unknown[0]!r} is not in the ontology")
                     continue
+                if ref.or_labels and ref.defines:
+                    problems.append(f"{rwhere}: a reference that defines its targets names one label (no or_labels)")
                 rel = sch.relationships.get(ref.rel)
                 src_label = t.record.label
                 if ref.source is not None:
@@ -150,9 +157,10 @@ class Profile(_Strict):
                 if rel is None:
                     problems.append(f"{rwhere}: relationship type {ref.rel!r} is not in the ontology")
                 else:
-                    a, b = (src_label, ref.label) if ref.dir == "out" else (ref.label, src_label)
-                    if not rel.allows(a, b):
-                        problems.append(f"{rwhere}: the ontology does not allow ({a})-[:{ref.rel}]->({b})")
+                    for label in (ref.label, *ref.or_labels):
+                        a, b = (src_label, label) if ref.dir == "out" else (label, src_label)
+                        if not rel.allows(a, b):
+                            problems.append(f"{rwhere}: the ontology does not allow ({a})-[:{ref.rel}]->({b})")
                 problems += _check_props(sch, ref.label, ref.properties, rwhere)
             for label in t.declares:
                 if label not in sch.labels:
