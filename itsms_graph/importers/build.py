@@ -462,9 +462,21 @@ def _id_text(raw: Any) -> str:
     return " ".join(str(raw).split())  # UCI ids hold double spaces ("Problem ID  2"): one id, one spelling
 
 
+#: File name starts that are never an export: Excel's lock file beside an open workbook (``~$registers.xlsx``),
+#: LibreOffice's (``.~lock.registers.xlsx#``) and hidden files such as macOS's ``._registers.xlsx``. A folder
+#: glob such as ``*.xlsx`` matches them, and reading one fails the whole import.
+_NOT_EXPORTS = ("~$", ".~lock", ".")
+
+
 def _files_for(table: Table, path: Path) -> list[Path]:
+    """The files of a folder that the table's globs match (lock and hidden files left out), or the one file."""
     if path.is_dir():
-        found = {p for pattern in table.files for p in path.glob(pattern) if p.is_file()}
+        found = {
+            p
+            for pattern in table.files
+            for p in path.glob(pattern)
+            if p.is_file() and not p.name.startswith(_NOT_EXPORTS)
+        }
         return sorted(found)
     if any(fnmatch.fnmatch(path.name, pattern) for pattern in table.files):
         return [path]
