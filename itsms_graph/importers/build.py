@@ -57,6 +57,8 @@ class FileReport:
     rejections: list[Rejection] = field(default_factory=list)
     edges: int = 0
     unnamed_references: int = 0
+    #: optional columns of the profile the file does not have: null in every row of the file
+    absent_columns: list[str] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -75,6 +77,7 @@ class FileReport:
             "skipped": self.skipped,
             "edges": self.edges,
             "unnamed_references": self.unnamed_references,
+            "absent_columns": self.absent_columns,
             "rejections": [vars(r) for r in self.rejections],
         }
 
@@ -297,7 +300,8 @@ class Importer:
             records_key=table.records_key,
             sheet=table.sheet,
         )
-        missing = sorted(profile.columns(table) - set(source.columns))
+        present = set(source.columns)
+        missing = sorted(profile.required_columns(table) - present)
         if missing:
             shown = ", ".join(source.columns[:12]) + (" ..." if len(source.columns) > 12 else "")
             hint = " (is the delimiter right?)" if len(source.columns) == 1 else ""
@@ -309,7 +313,11 @@ class Importer:
                 column=missing[0],
             )
         item = InputFile.of(path, profile=f"{profile.id}:{table.name}")
-        report = FileReport(file=path.name, profile=profile.id, table=table.name, sha256=item.sha256)
+        # an absent optional column needs nothing more: a row without the key reads as null, as an empty cell does
+        absent = sorted(profile.optional_columns(table) - present)
+        report = FileReport(
+            file=path.name, profile=profile.id, table=table.name, sha256=item.sha256, absent_columns=absent
+        )
         self.report.files.append(report)
         label = f"{path.name} ({table.name})"
         if self.progress:
