@@ -417,8 +417,8 @@ def profile_check(profile_file: str, sample: Path | None, rows: int) -> None:
         for r in f.rejections[:10]:
             click.echo(f"  {r}")
         bad += f.rejected - sum(1 for r in f.rejections if r.reason == "blank row")
-    for table in report.skipped_tables:
-        click.echo(f"no file for table {table}")
+    for note in report.skip_notes():
+        click.echo(note)
     if bad:
         raise ItsmsError(f"{bad} sample row(s) do not fit the profile")
 

@@ -448,6 +448,93 @@ def test_a_column_is_optional_only_where_every_use_of_it_is(tmp_path: Path):
         load_profile(path)
 
 
+# --- optional tables: a workbook without the table's sheet ----------------------------------------------------------
+
+SHEETS = """
+id: book
+title: changes and incidents as sheets of workbooks
+tables:
+  - name: changes
+    files: ["*.xlsx"]
+    sheet: changes
+    record: {label: Change, id: id}
+    properties:
+      title: {column: title}
+    declares: [Change]
+  - name: incidents
+    files: ["*.xlsx"]
+    sheet: incidents
+    optional: true
+    record: {label: Incident, id: id}
+    properties:
+      title: {column: title}
+    declares: [Incident]
+"""
+
+
+def write_book(path: Path, **sheets: list[tuple[str, str]]) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        sheet.append(["id", "title"])
+        for row in rows:
+            sheet.append(list(row))
+    book.save(path)
+    return path
+
+
+def test_an_optional_table_whose_sheet_a_workbook_lacks_is_skipped_and_reported(tmp_path: Path):
+    (tmp_path / "book.yaml").write_text(SHEETS)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write_book(folder / "2024.xlsx", changes=[("C1", "Patch")], incidents=[("I1", "Outage")])
+    write_book(folder / "2025.xlsx", changes=[("C2", "Upgrade")])
+    graph, report = import_sources([(load_profile(tmp_path / "book.yaml"), folder / "2025.xlsx")])
+    assert [(f.file, f.table) for f in report.files] == [("2025.xlsx", "changes")]
+    assert report.skipped_tables == ["book:incidents"]
+    assert report.to_dict()["absent_sheets"] == [{"table": "book:incidents", "file": "2025.xlsx", "sheet": "incidents"}]
+    assert "Incident" not in graph.declared_labels  # no register is not an empty register
+
+    graph, report = import_sources([(load_profile(tmp_path / "book.yaml"), folder)])  # one workbook has it
+    assert [(f.file, f.table) for f in report.files] == [
+        ("2024.xlsx", "changes"),
+        ("2025.xlsx", "changes"),
+        ("2024.xlsx", "incidents"),
+    ]
+    assert graph.count("Incident") == 1 and graph.count("Change") == 2
+    assert report.absent_sheets == [{"table": "book:incidents", "file": "2025.xlsx", "sheet": "incidents"}]
+
+    result = CliRunner().invoke(
+        cli, ["import", "-p", str(tmp_path / "book.yaml"), str(folder / "2025.xlsx"), "-o", str(tmp_path / "o.itsms")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "no sheet 'incidents' in 2025.xlsx: optional table book:incidents skipped for it" in result.output
+    assert "no file for table" not in result.output
+    checked = CliRunner().invoke(cli, ["profile", "check", str(tmp_path / "book.yaml"), "--sample", str(folder)])
+    assert checked.exit_code == 0, checked.output
+    assert "no sheet 'incidents' in 2025.xlsx: optional table book:incidents skipped for it" in checked.output
+
+
+def test_a_required_table_whose_sheet_a_workbook_lacks_stops_the_import_naming_file_and_sheet(tmp_path: Path):
+    (tmp_path / "book.yaml").write_text(SHEETS.replace("    optional: true\n", ""))
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write_book(folder / "2025.xlsx", changes=[("C2", "Upgrade")], notes=[])
+    result = CliRunner().invoke(
+        cli, ["import", "-p", str(tmp_path / "book.yaml"), str(folder), "-o", str(tmp_path / "out.itsms")]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1] == (
+        "error: file 2025.xlsx: profile book table incidents reads sheet 'incidents', which the workbook does not "
+        "have (its sheets: changes, notes); a table that may be absent says optional: true"
+    )
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out.itsms").exists()
+
+
 # --- row conservation as a property -------------------------------------------------------------------------------
 
 cells = st.one_of(

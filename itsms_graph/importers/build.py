@@ -18,7 +18,7 @@ from typing import Any
 from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build, checked_value
 from itsms_graph.importers.profile import Column, Profile, Reference, Table
-from itsms_graph.importers.readers import open_rows
+from itsms_graph.importers.readers import SheetNotFound, open_rows
 from itsms_graph.importers.values import convert, is_null
 from itsms_graph.ontology import Schema
 
@@ -87,11 +87,25 @@ class ImportReport:
     files: list[FileReport] = field(default_factory=list)
     #: (relationship type, target label) -> number of references to ids no input defines
     unresolved: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: "profile:table" of the tables skipped: no file of a source matched, or (an optional table) a workbook
+    #: lacked its sheet; absent_sheets says which workbook
     skipped_tables: list[str] = field(default_factory=list)
+    #: the workbooks that lacked an optional table's sheet: {"table": "profile:table", "file": ..., "sheet": ...}
+    absent_sheets: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
         return sum(f.rejected for f in self.files)
+
+    def skip_notes(self) -> list[str]:
+        """One line per skipped table, saying why, for the import report and profile check."""
+        notes = [
+            f"no sheet {a['sheet']!r} in {a['file']}: optional table {a['table']} skipped for it"
+            for a in self.absent_sheets
+        ]
+        without_sheet = {a["table"] for a in self.absent_sheets}
+        notes += [f"no file for table {t}" for t in self.skipped_tables if t not in without_sheet]
+        return notes
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +114,7 @@ class ImportReport:
                 {"rel": rel, "label": label, "count": n} for (rel, label), n in sorted(self.unresolved.items())
             ],
             "skipped_tables": self.skipped_tables,
+            "absent_sheets": self.absent_sheets,
             "totals": {
                 "rows_read": sum(f.rows_read for f in self.files),
                 "accepted": sum(f.accepted for f in self.files),
@@ -292,14 +307,27 @@ class Importer:
             raise InputError(f"no file matches profile {profile.id} (it reads {patterns})", file=str(path))
 
     def _import_file(self, profile: Profile, table: Table, path: Path) -> None:
-        source = open_rows(
-            path,
-            fmt=table.format,
-            encoding=table.encoding,
-            delimiter=table.delimiter,
-            records_key=table.records_key,
-            sheet=table.sheet,
-        )
+        try:
+            source = open_rows(
+                path,
+                fmt=table.format,
+                encoding=table.encoding,
+                delimiter=table.delimiter,
+                records_key=table.records_key,
+                sheet=table.sheet,
+            )
+        except SheetNotFound as exc:
+            name = f"{profile.id}:{table.name}"
+            if not table.optional:
+                raise InputError(
+                    f"profile {profile.id} table {table.name} reads sheet {exc.sheet!r}, which the workbook does "
+                    f"not have (its sheets: {', '.join(exc.sheets)}); a table that may be absent says optional: true",
+                    file=path.name,
+                ) from None
+            self.report.absent_sheets.append({"table": name, "file": path.name, "sheet": exc.sheet})
+            if name not in self.report.skipped_tables:
+                self.report.skipped_tables.append(name)
+            return
         present = set(source.columns)
         missing = sorted(profile.required_columns(table) - present)
         if missing:

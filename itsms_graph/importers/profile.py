@@ -6,7 +6,8 @@ properties (with true/false spellings, date formats, value maps, and how duplica
 columns are references to other labels through which relationship type (with multi-value separators and
 markers that are not ids, such as BPIC 2014's ``#MULTIVALUE``). Property types come from the ontology.
 A property or reference marked ``optional`` may be missing from a file (it is then null in every row, and the
-import report says so); any other column missing from a file stops the import.
+import report says so); any other column missing from a file stops the import. Likewise a table marked
+``optional`` may find its sheet missing from a workbook (the table is skipped, and reported).
 """
 
 from __future__ import annotations
@@ -113,6 +114,9 @@ class Table(_Strict):
     references: tuple[Reference, ...] = ()
     #: labels this table covers even when it has no rows (an empty register is evidence of absence)
     declares: tuple[str, ...] = ()
+    #: a workbook may lack the table's sheet: the table is then skipped for that workbook (and declares nothing
+    #: from it), where otherwise the import stops. A table no file matches is skipped either way.
+    optional: bool = False
 
 
 class Profile(_Strict):

@@ -52,7 +52,7 @@ def render_import_text(report: ImportReport, graph: SMSGraph, console: Console, 
             f"unresolved: {n:,} {rel} reference(s) to {label} ids that no input contains "
             "(placeholders flagged unresolved)"
         )
-    for table_name in report.skipped_tables:
-        console.print(f"no file for table {table_name}")
+    for note in report.skip_notes():
+        console.print(escape(note), highlight=False)
     counts = ", ".join(f"{k} {v:,}" for k, v in graph.counts().items())
     console.print(f"graph: {counts}")
