@@ -412,11 +412,13 @@ def profile_check(profile_file: str, sample: Path | None, rows: int) -> None:
             f"{f.file} ({f.table}): {f.rows_read} rows tried, {f.accepted} accepted, {f.merged} merged, "
             f"{f.rejected} rejected, {f.skipped} skipped"
         )
+        if f.absent_columns:
+            click.echo(f"  optional column(s) not in the file, null in every row: {', '.join(f.absent_columns)}")
         for r in f.rejections[:10]:
             click.echo(f"  {r}")
         bad += f.rejected - sum(1 for r in f.rejections if r.reason == "blank row")
-    for table in report.skipped_tables:
-        click.echo(f"no file for table {table}")
+    for note in report.skip_notes():
+        click.echo(note)
     if bad:
         raise ItsmsError(f"{bad} sample row(s) do not fit the profile")
 

@@ -350,6 +350,191 @@ def test_truncated_gzip_names_file_and_row(tmp_path: Path, tiny_file: Path):
     assert "file changes.csv.gz, row" in result.output and "truncated or corrupt" in result.output
 
 
+# --- optional columns: absent, null in every row and reported; any other column missing still stops the import ---
+
+OPTIONAL = PROFILE.replace("title: {column: title}", "title: {column: title, optional: true}").replace(
+    'separator: "|"}', 'separator: "|", optional: true}'
+)
+
+
+@pytest.fixture
+def optional_file(tmp_path: Path) -> Path:
+    path = tmp_path / "optional.yaml"
+    path.write_text(OPTIONAL)
+    return path
+
+
+def without(rows, *columns: str) -> list[dict[str, str]]:
+    return [{k: v for k, v in r.items() if k not in columns} for r in rows]
+
+
+def write_rows(folder: Path, fmt: str, rows) -> Path:
+    folder.mkdir()
+    if fmt == "csv":
+        write_csv(folder / "changes.csv", rows)
+    elif fmt == "jsonl":
+        (folder / "changes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        book.active.append(list(rows[0]))
+        for r in rows:
+            book.active.append(list(r.values()))
+        book.save(folder / "changes.xlsx")
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx"])
+def test_an_absent_optional_column_is_null_in_every_row_and_reported(tmp_path: Path, optional_file: Path, fmt):
+    profile = load_profile(optional_file)
+    folder = write_rows(tmp_path / "export", fmt, without(ROWS, "title", "incident"))
+    graph, report = import_sources([(profile, folder)])
+    [f] = report.files
+    assert f.absent_columns == ["incident", "title"] and f.to_dict()["absent_columns"] == ["incident", "title"]
+    assert (f.rows_read, f.accepted, f.rejected, f.edges) == (2, 2, 0, 0)
+    assert "title" not in graph.node("Change:C1") and graph.node("Change:C1")["emergency"] is True
+    assert graph.neighbours("Change:C1", "CAUSED_BY", "in") == [] and not report.unresolved
+    assert_conserved(report)
+
+
+def test_a_present_optional_column_reads_as_any_other(tmp_path: Path, tiny, optional_file: Path):
+    folder = write_rows(tmp_path / "export", "csv", ROWS)
+    graph, report = import_sources([(load_profile(optional_file), folder)])
+    reference, _ = import_sources([(tiny, folder)])
+    assert graph_state(graph) == graph_state(reference)
+    assert report.files[0].absent_columns == []
+
+
+def test_a_missing_required_column_still_stops_the_import_beside_absent_optional_ones(
+    tmp_path: Path, optional_file: Path
+):
+    folder = write_rows(tmp_path / "export", "csv", without(ROWS, "title", "incident", "opened"))
+    result = run_import(folder, str(optional_file))
+    assert result.exit_code == 2, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith("error: file changes.csv, row 1, column opened: profile tiny table changes needs column")
+    assert "Traceback" not in result.output
+
+
+def test_the_import_report_and_profile_check_name_the_absent_optional_columns(tmp_path: Path, optional_file: Path):
+    folder = write_rows(tmp_path / "export", "csv", without(ROWS, "title"))
+    text = run_import(folder, str(optional_file))
+    assert text.exit_code == 0, text.output
+    assert "absent: changes.csv (changes) lacks the optional column(s) title: null in every row" in text.output
+    as_json = run_import(folder, str(optional_file), "--report", "json")
+    assert json.loads(as_json.output)["files"][0]["absent_columns"] == ["title"]
+    checked = CliRunner().invoke(cli, ["profile", "check", str(optional_file), "--sample", str(folder)])
+    assert checked.exit_code == 0, checked.output
+    assert "optional column(s) not in the file, null in every row: title" in checked.output
+
+
+def test_a_column_is_optional_only_where_every_use_of_it_is(tmp_path: Path):
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        PROFILE.replace("title: {column: title}", "title: {column: incident, optional: true}").replace(
+            'separator: "|"}',
+            'separator: "|"}\n      - {column: ci, rel: AFFECTS, label: ConfigurationItem, optional: true, defines: true,'
+            "\n         properties: {name: {column: ci_name}}}",
+        )
+    )
+    profile = load_profile(path)
+    [table] = profile.tables
+    assert profile.optional_columns(table) == {"ci", "ci_name"}  # a reference's properties go with it
+    assert profile.required_columns(table) == {"id", "emergency", "opened", "updated", "incident"}
+    assert profile.columns(table) == profile.required_columns(table) | profile.optional_columns(table)
+    path.write_text(PROFILE.replace("title: {column: title}", "title: {value: Unnamed, optional: true}"))
+    with pytest.raises(InputError, match="optional is for a column"):
+        load_profile(path)
+
+
+# --- optional tables: a workbook without the table's sheet ----------------------------------------------------------
+
+SHEETS = """
+id: book
+title: changes and incidents as sheets of workbooks
+tables:
+  - name: changes
+    files: ["*.xlsx"]
+    sheet: changes
+    record: {label: Change, id: id}
+    properties:
+      title: {column: title}
+    declares: [Change]
+  - name: incidents
+    files: ["*.xlsx"]
+    sheet: incidents
+    optional: true
+    record: {label: Incident, id: id}
+    properties:
+      title: {column: title}
+    declares: [Incident]
+"""
+
+
+def write_book(path: Path, **sheets: list[tuple[str, str]]) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        sheet.append(["id", "title"])
+        for row in rows:
+            sheet.append(list(row))
+    book.save(path)
+    return path
+
+
+def test_an_optional_table_whose_sheet_a_workbook_lacks_is_skipped_and_reported(tmp_path: Path):
+    (tmp_path / "book.yaml").write_text(SHEETS)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write_book(folder / "2024.xlsx", changes=[("C1", "Patch")], incidents=[("I1", "Outage")])
+    write_book(folder / "2025.xlsx", changes=[("C2", "Upgrade")])
+    graph, report = import_sources([(load_profile(tmp_path / "book.yaml"), folder / "2025.xlsx")])
+    assert [(f.file, f.table) for f in report.files] == [("2025.xlsx", "changes")]
+    assert report.skipped_tables == ["book:incidents"]
+    assert report.to_dict()["absent_sheets"] == [{"table": "book:incidents", "file": "2025.xlsx", "sheet": "incidents"}]
+    assert "Incident" not in graph.declared_labels  # no register is not an empty register
+
+    graph, report = import_sources([(load_profile(tmp_path / "book.yaml"), folder)])  # one workbook has it
+    assert [(f.file, f.table) for f in report.files] == [
+        ("2024.xlsx", "changes"),
+        ("2025.xlsx", "changes"),
+        ("2024.xlsx", "incidents"),
+    ]
+    assert graph.count("Incident") == 1 and graph.count("Change") == 2
+    assert report.absent_sheets == [{"table": "book:incidents", "file": "2025.xlsx", "sheet": "incidents"}]
+
+    result = CliRunner().invoke(
+        cli, ["import", "-p", str(tmp_path / "book.yaml"), str(folder / "2025.xlsx"), "-o", str(tmp_path / "o.itsms")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "no sheet 'incidents' in 2025.xlsx: optional table book:incidents skipped for it" in result.output
+    assert "no file for table" not in result.output
+    checked = CliRunner().invoke(cli, ["profile", "check", str(tmp_path / "book.yaml"), "--sample", str(folder)])
+    assert checked.exit_code == 0, checked.output
+    assert "no sheet 'incidents' in 2025.xlsx: optional table book:incidents skipped for it" in checked.output
+
+
+def test_a_required_table_whose_sheet_a_workbook_lacks_stops_the_import_naming_file_and_sheet(tmp_path: Path):
+    (tmp_path / "book.yaml").write_text(SHEETS.replace("    optional: true\n", ""))
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write_book(folder / "2025.xlsx", changes=[("C2", "Upgrade")], notes=[])
+    result = CliRunner().invoke(
+        cli, ["import", "-p", str(tmp_path / "book.yaml"), str(folder), "-o", str(tmp_path / "out.itsms")]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1] == (
+        "error: file 2025.xlsx: profile book table incidents reads sheet 'incidents', which the workbook does not "
+        "have (its sheets: changes, notes); a table that may be absent says optional: true"
+    )
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out.itsms").exists()
+
+
 # --- row conservation as a property -------------------------------------------------------------------------------
 
 cells = st.one_of(

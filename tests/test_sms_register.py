@@ -181,6 +181,22 @@ def test_the_template_folder_holds_both_forms_and_the_workbook_rows_merge(templa
     assert report.rejected == 0
 
 
+def test_lock_and_hidden_files_beside_the_workbook_are_not_read(templates, from_xlsx, tmp_path: Path):
+    """Excel leaves ~$registers.xlsx beside a workbook while it is open, LibreOffice .~lock.registers.xlsx#, macOS
+    ._registers.xlsx on a shared drive: *.xlsx matches some of them, and none is a workbook."""
+    folder = tmp_path / "registers"
+    folder.mkdir()
+    shutil.copy(templates[0].parent / WORKBOOK, folder / WORKBOOK)
+    (folder / f"~${WORKBOOK}").write_bytes(b"\x0bAna Silva" + b"\x00" * 150)  # what Excel writes: the owner's name
+    (folder / f".~lock.{WORKBOOK}#").write_text(",Ana Silva,laptop,30.06.2025 10:00,file:///home/ana/;")
+    (folder / f"._{WORKBOOK}").write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 60)
+    (folder / ".audits.csv").write_text("id\nnot-an-audit\n")
+    graph, report = import_sources([(PROFILE, folder)])
+    assert {f.file for f in report.files} == {WORKBOOK}
+    assert report.rejected == 0 and not report.skipped_tables
+    assert graph_state(graph) == graph_state(from_xlsx[0])
+
+
 def test_declared_labels_include_every_register_label(from_csv, from_xlsx):
     for table in PROFILE.tables:
         assert table.record.label in table.declares, table.name

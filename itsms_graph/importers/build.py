@@ -18,7 +18,7 @@ from typing import Any
 from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build, checked_value
 from itsms_graph.importers.profile import Column, Profile, Reference, Table
-from itsms_graph.importers.readers import open_rows
+from itsms_graph.importers.readers import SheetNotFound, open_rows
 from itsms_graph.importers.values import TemporalParser, convert, is_null
 from itsms_graph.ontology import Schema
 
@@ -57,6 +57,8 @@ class FileReport:
     rejections: list[Rejection] = field(default_factory=list)
     edges: int = 0
     unnamed_references: int = 0
+    #: optional columns of the profile the file does not have: null in every row of the file
+    absent_columns: list[str] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -75,6 +77,7 @@ class FileReport:
             "skipped": self.skipped,
             "edges": self.edges,
             "unnamed_references": self.unnamed_references,
+            "absent_columns": self.absent_columns,
             "rejections": [vars(r) for r in self.rejections],
         }
 
@@ -84,11 +87,25 @@ class ImportReport:
     files: list[FileReport] = field(default_factory=list)
     #: (relationship type, target label) -> number of references to ids no input defines
     unresolved: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: "profile:table" of the tables skipped: no file of a source matched, or (an optional table) a workbook
+    #: lacked its sheet; absent_sheets says which workbook
     skipped_tables: list[str] = field(default_factory=list)
+    #: the workbooks that lacked an optional table's sheet: {"table": "profile:table", "file": ..., "sheet": ...}
+    absent_sheets: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
         return sum(f.rejected for f in self.files)
+
+    def skip_notes(self) -> list[str]:
+        """One line per skipped table, saying why, for the import report and profile check."""
+        notes = [
+            f"no sheet {a['sheet']!r} in {a['file']}: optional table {a['table']} skipped for it"
+            for a in self.absent_sheets
+        ]
+        without_sheet = {a["table"] for a in self.absent_sheets}
+        notes += [f"no file for table {t}" for t in self.skipped_tables if t not in without_sheet]
+        return notes
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +114,7 @@ class ImportReport:
                 {"rel": rel, "label": label, "count": n} for (rel, label), n in sorted(self.unresolved.items())
             ],
             "skipped_tables": self.skipped_tables,
+            "absent_sheets": self.absent_sheets,
             "totals": {
                 "rows_read": sum(f.rows_read for f in self.files),
                 "accepted": sum(f.accepted for f in self.files),
@@ -323,15 +341,29 @@ class Importer:
             raise InputError(f"no file matches profile {profile.id} (it reads {patterns})", file=str(path))
 
     def _import_file(self, profile: Profile, table: Table, path: Path) -> None:
-        source = open_rows(
-            path,
-            fmt=table.format,
-            encoding=table.encoding,
-            delimiter=table.delimiter,
-            records_key=table.records_key,
-            sheet=table.sheet,
-        )
-        missing = sorted(profile.columns(table) - set(source.columns))
+        try:
+            source = open_rows(
+                path,
+                fmt=table.format,
+                encoding=table.encoding,
+                delimiter=table.delimiter,
+                records_key=table.records_key,
+                sheet=table.sheet,
+            )
+        except SheetNotFound as exc:
+            name = f"{profile.id}:{table.name}"
+            if not table.optional:
+                raise InputError(
+                    f"profile {profile.id} table {table.name} reads sheet {exc.sheet!r}, which the workbook does "
+                    f"not have (its sheets: {', '.join(exc.sheets)}); a table that may be absent says optional: true",
+                    file=path.name,
+                ) from None
+            self.report.absent_sheets.append({"table": name, "file": path.name, "sheet": exc.sheet})
+            if name not in self.report.skipped_tables:
+                self.report.skipped_tables.append(name)
+            return
+        present = set(source.columns)
+        missing = sorted(profile.required_columns(table) - present)
         if missing:
             shown = ", ".join(source.columns[:12]) + (" ..." if len(source.columns) > 12 else "")
             hint = " (is the delimiter right?)" if len(source.columns) == 1 else ""
@@ -343,7 +375,11 @@ class Importer:
                 column=missing[0],
             )
         item = InputFile.of(path, profile=f"{profile.id}:{table.name}")
-        report = FileReport(file=path.name, profile=profile.id, table=table.name, sha256=item.sha256)
+        # an absent optional column needs nothing more: a row without the key reads as null, as an empty cell does
+        absent = sorted(profile.optional_columns(table) - present)
+        report = FileReport(
+            file=path.name, profile=profile.id, table=table.name, sha256=item.sha256, absent_columns=absent
+        )
         self.report.files.append(report)
         label = f"{path.name} ({table.name})"
         if self.progress:
@@ -533,9 +569,21 @@ def _id_text(raw: Any) -> str:
     return " ".join(str(raw).split())  # UCI ids hold double spaces ("Problem ID  2"): one id, one spelling
 
 
+#: File name starts that are never an export: Excel's lock file beside an open workbook (``~$registers.xlsx``),
+#: LibreOffice's (``.~lock.registers.xlsx#``) and hidden files such as macOS's ``._registers.xlsx``. A folder
+#: glob such as ``*.xlsx`` matches them, and reading one fails the whole import.
+_NOT_EXPORTS = ("~$", ".~lock", ".")
+
+
 def _files_for(table: Table, path: Path) -> list[Path]:
+    """The files of a folder that the table's globs match (lock and hidden files left out), or the one file."""
     if path.is_dir():
-        found = {p for pattern in table.files for p in path.glob(pattern) if p.is_file()}
+        found = {
+            p
+            for pattern in table.files
+            for p in path.glob(pattern)
+            if p.is_file() and not p.name.startswith(_NOT_EXPORTS)
+        }
         return sorted(found)
     if any(fnmatch.fnmatch(path.name, pattern) for pattern in table.files):
         return [path]

@@ -5,10 +5,14 @@ spellings), which column is the record's id and which label it becomes, which co
 properties (with true/false spellings, date formats, value maps, and how duplicate rows aggregate), and which
 columns are references to other labels through which relationship type (with multi-value separators and
 markers that are not ids, such as BPIC 2014's ``#MULTIVALUE``). Property types come from the ontology.
+A property or reference marked ``optional`` may be missing from a file (it is then null in every row, and the
+import report says so); any other column missing from a file stops the import. Likewise a table marked
+``optional`` may find its sheet missing from a workbook (the table is skipped, and reported).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,11 +42,16 @@ class Column(_Strict):
     #: how rows that merge into one node combine this property: the later row wins (last), or the extreme
     aggregate: Literal["last", "first", "min", "max"] = "last"
     split: str | None = None  # list properties: separator
+    #: a column some exports leave out (a field not every instance has): absent, the property is null in every
+    #: row and the import report names the column; present, it reads as any other
+    optional: bool = False
 
     @model_validator(mode="after")
     def _source(self) -> Column:
         if (self.column is None) == (self.value is None):
             raise ValueError("a property takes exactly one of column or value")
+        if self.optional and self.column is None:
+            raise ValueError("optional is for a column; a constant value is never absent")
         return self
 
 
@@ -66,6 +75,8 @@ class Reference(_Strict):
     id_prefix: str = ""
     #: cell spelling -> target id, or null for "no reference" (e.g. an in_scope column: {"yes": "SMS", "no": null})
     map: dict[str, str | None] = Field(default_factory=dict)
+    #: the file may lack the column (and the columns of the reference's properties): absent, no row refers
+    optional: bool = False
 
 
 class Record(_Strict):
@@ -107,6 +118,9 @@ class Table(_Strict):
     references: tuple[Reference, ...] = ()
     #: labels this table covers even when it has no rows (an empty register is evidence of absence)
     declares: tuple[str, ...] = ()
+    #: a workbook may lack the table's sheet: the table is then skipped for that workbook (and declares nothing
+    #: from it), where otherwise the import stops. A table no file matches is skipped either way.
+    optional: bool = False
 
 
 class Profile(_Strict):
@@ -117,15 +131,17 @@ class Profile(_Strict):
     tables: tuple[Table, ...] = Field(min_length=1)
 
     def columns(self, table: Table) -> set[str]:
-        """Every column the table's mapping reads."""
-        cols = {table.record.id} - {"@row"}
-        if table.where is not None:
-            cols.add(table.where.column)
-        cols |= {c.column for c in table.properties.values() if c.column}
-        for ref in table.references:
-            cols.add(ref.column)
-            cols |= {c.column for c in ref.properties.values() if c.column}
-        return cols
+        """Every column the table's mapping reads (a template's header), required or optional."""
+        return {column for column, _ in _column_uses(table)}
+
+    def required_columns(self, table: Table) -> set[str]:
+        """The columns a file of the table must have: one missing is an error naming it."""
+        return {column for column, optional in _column_uses(table) if not optional}
+
+    def optional_columns(self, table: Table) -> set[str]:
+        """The columns a file of the table may lack: every use says optional (a column that a required property
+        or reference also reads is required). Absent, they read as null."""
+        return self.columns(table) - self.required_columns(table)
 
     def check_against(self, sch: Schema) -> list[str]:
         """Problems with the ontology (unknown labels, properties, relationship types, endpoints)."""
@@ -166,6 +182,23 @@ class Profile(_Strict):
                 if label not in sch.labels:
                     problems.append(f"{where}: declares {label!r}, which is not in the ontology")
         return problems
+
+
+def _column_uses(table: Table) -> Iterator[tuple[str, bool]]:
+    """(column, optional) for every place the table's mapping reads a column. The id and the row filter are
+    never optional: without them no row can be named or taken."""
+    if table.record.id != "@row":
+        yield table.record.id, False
+    if table.where is not None:
+        yield table.where.column, False
+    for col in table.properties.values():
+        if col.column:
+            yield col.column, col.optional
+    for ref in table.references:
+        yield ref.column, ref.optional
+        for col in ref.properties.values():
+            if col.column:  # without its reference column a reference's properties describe nothing
+                yield col.column, ref.optional or col.optional
 
 
 def _check_props(sch: Schema, label: str, props: dict[str, Column], where: str) -> list[str]:

@@ -25,6 +25,14 @@ csv.field_size_limit(1 << 24)
 _SNIFF_BYTES = 1 << 16
 
 
+class SheetNotFound(InputError):
+    """A workbook without the sheet a table names: the importer skips an optional table, else stops."""
+
+    def __init__(self, path: Path, sheet: str, sheets: list[str]) -> None:
+        super().__init__(f"no sheet {sheet!r} (sheets: {', '.join(sheets)})", file=path.name)
+        self.sheet, self.sheets = sheet, sheets
+
+
 @dataclass
 class RowSource:
     """An opened file: its columns and an iterator of rows."""
@@ -274,7 +282,9 @@ def _xlsx_rows(path: Path, sheet: str | None) -> RowSource:
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise InputError(f"not a readable XLSX workbook: {exc}", file=path.name) from None
     if sheet is not None and sheet not in book.sheetnames:
-        raise InputError(f"no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})", file=path.name)
+        sheets = book.sheetnames
+        book.close()  # a read-only workbook keeps its file open until closed
+        raise SheetNotFound(path, sheet, sheets)
     ws = book[sheet] if sheet else book.worksheets[0]
     it = ws.iter_rows(values_only=True)
     header = next(it, None)

@@ -162,7 +162,7 @@ def table_columns(profile: Profile, table: Table) -> list[str]:
         ordered.append(ref.column)
         ordered += [c.column for c in ref.properties.values() if c.column]
     columns = list(dict.fromkeys(ordered))
-    if set(columns) != profile.columns(table):  # Profile.columns is what the importer demands of a file
+    if set(columns) != profile.columns(table):  # Profile.columns is every column the importer reads
         raise AssertionError(f"table {table.name}: template columns disagree with the profile's columns")
     return columns
 

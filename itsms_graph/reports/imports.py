@@ -8,11 +8,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from itsms_graph.graph.store import SMSGraph
-from itsms_graph.importers.build import ImportReport
+from itsms_graph.importers.build import FileReport, ImportReport
 
 
 def to_import_json(report: ImportReport) -> str:
     return orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+
+
+def absent_text(f: FileReport) -> str:
+    """The optional columns a file lacks, said so that nobody reads the nulls as the data's own."""
+    columns = ", ".join(f.absent_columns)
+    return f"{f.file} ({f.table}) lacks the optional column(s) {columns}: null in every row of the file"
 
 
 def render_import_text(report: ImportReport, graph: SMSGraph, console: Console, *, max_rejections: int = 10) -> None:
@@ -33,6 +39,8 @@ def render_import_text(report: ImportReport, graph: SMSGraph, console: Console, 
         )
     console.print(table)
     for f in report.files:
+        if f.absent_columns:
+            console.print(f"absent: {escape(absent_text(f))}", highlight=False)
         for r in f.rejections[:max_rejections]:
             console.print(f"rejected: {escape(str(r))}", highlight=False)
         if f.rejected > max_rejections:
@@ -44,7 +52,7 @@ def render_import_text(report: ImportReport, graph: SMSGraph, console: Console, 
             f"unresolved: {n:,} {rel} reference(s) to {label} ids that no input contains "
             "(placeholders flagged unresolved)"
         )
-    for table_name in report.skipped_tables:
-        console.print(f"no file for table {table_name}")
+    for note in report.skip_notes():
+        console.print(escape(note), highlight=False)
     counts = ", ".join(f"{k} {v:,}" for k, v in graph.counts().items())
     console.print(f"graph: {counts}")
