@@ -437,11 +437,14 @@ class Importer:
         order_key = None if rec.latest_by is None else props.get(rec.latest_by)
         # references are converted before anything is written, so a rejected row leaves no trace
         refs = [(ref, targets(row), ref_props) for ref, targets, ref_props in plan.references]
-        described = [_described(ref, named, ref_props, row) for ref, named, ref_props in refs]
+        described = [
+            _described(ref, named, ref_props, row) if ref.properties else [{}] * len(named[0])
+            for ref, named, ref_props in refs
+        ]
 
         graph = self.graph
         nid = f"{rec.label}:{local}"
-        if nid in graph:
+        if nid in graph._nodes:
             self._merge(nid, rec.label, props, table, order_key)
             report.merged += 1
         else:
@@ -474,7 +477,7 @@ class Importer:
         read (finish), when the target is a record of a later file or a placeholder. Most references point back
         (an event to its incident)."""
         target = f"{labels[0]}:{local}"
-        if target not in self.graph:
+        if target not in self.graph._nodes:
             self._pending.append((rel, source, labels, local, direction, file, row))
             return
         a, b = (source, target) if direction == "out" else (target, source)
