@@ -770,3 +770,16 @@ def test_or_labels_are_checked_against_the_ontology(tmp_path):
     (tmp_path / "bad.yaml").write_text(bad)
     with pytest.raises(InputError, match=r"does not allow \(Incident\)-\[:RELATED_TO\]->\(Supplier\)"):
         load_profile(tmp_path / "bad.yaml")
+
+
+def test_a_memo_stays_bounded_and_answers_as_without_it(monkeypatch):
+    """Remembered conversions never change an answer, and a column's memo stops growing at its bound."""
+    from itsms_graph.importers import build
+
+    monkeypatch.setattr(build, "MEMO_MAX", 50)
+    calls = []
+    memo = build._Memo(lambda raw: calls.append(raw) or raw.upper())
+    values = [f"v{i % 80}" for i in range(400)]  # 80 distinct values, each five times
+    assert [memo(v) for v in values] == [v.upper() for v in values]
+    assert len(memo.memo) == 50
+    assert len(calls) == 50 + 30 * 4 + 30  # the 50 remembered are computed once, the 30 others every time

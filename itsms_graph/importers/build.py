@@ -133,6 +133,8 @@ _MISSING = object()
 #: (a change's CI rows, an incident's events), but not ids. After this many distinct values a column whose
 #: values repeat less than half the time stops remembering.
 _MEMO_TRIAL = 20_000
+#: ... and no column remembers more than this many distinct values (about 20 MB), however often they repeat.
+MEMO_MAX = 200_000
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,8 @@ class _Memo:
             self.hits += 1
             return value
         value = self.compute(raw)
-        self.memo[raw] = value
+        if len(self.memo) < MEMO_MAX:
+            self.memo[raw] = value
         if len(self.memo) >= _MEMO_TRIAL and self.hits < len(self.memo):
             self.on, self.memo = False, {}  # mostly distinct values: remembering costs more than it saves
         return value
@@ -437,7 +440,7 @@ class Importer:
         order_key = None if rec.latest_by is None else props.get(rec.latest_by)
         # references are converted before anything is written, so a rejected row leaves no trace
         refs = [(ref, targets(row), ref_props) for ref, targets, ref_props in plan.references]
-        described = [
+        described: list[list[dict[str, Any]]] = [
             _described(ref, named, ref_props, row) if ref.properties else [{}] * len(named[0])
             for ref, named, ref_props in refs
         ]

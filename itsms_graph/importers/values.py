@@ -114,6 +114,10 @@ def _split_format(fmt: str) -> tuple[str, str] | None:
     return None
 
 
+#: the most date parts, and time parts, one column's parser remembers
+PART_MEMO_MAX = 200_000
+
+
 class TemporalParser:
     """parse_temporal for one column's formats, reading a timestamp as a date part and a time part, each
     remembered: an export's timestamps are mostly distinct, but their days and their times of day repeat
@@ -134,7 +138,8 @@ class TemporalParser:
                 found = parsed.date().isoformat() if date else parsed.time().replace(microsecond=0).isoformat()
             except ValueError:
                 found = None
-            memo[key] = found
+            if len(memo) < PART_MEMO_MAX:  # times with fractions of a second hardly repeat: a bounded memo
+                memo[key] = found
         return found  # type: ignore[return-value]
 
     def __call__(self, text: str) -> str:
