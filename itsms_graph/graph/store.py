@@ -165,6 +165,7 @@ class SMSGraph:
     _marked: dict[str, dict[str, None]] = field(default_factory=dict, repr=False)
     _nx: nx.MultiDiGraph | None = field(default=None, repr=False)
     _last_provenance: dict[str, Any] = field(default_factory=dict, repr=False)
+    _last_key: tuple[Any, ...] = field(default=(), repr=False)
     _allowed: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
@@ -235,7 +236,10 @@ class SMSGraph:
         if source_path is not None:
             attrs["source_path"] = source_path
         self._nodes[nid] = attrs
-        self._by_label.setdefault(label, {})[nid] = None
+        of_label = self._by_label.get(label)
+        if of_label is None:
+            of_label = self._by_label[label] = {}
+        of_label[nid] = None
         self._nx = None
         return nid
 
@@ -264,18 +268,26 @@ class SMSGraph:
         edges = self._edges.get(rel_type)
         if edges is None:
             edges = self._edges[rel_type] = {}
-        if (source, target) in edges:
+            self._out[rel_type], self._in[rel_type] = {}, {}
+        pair = (source, target)
+        if pair in edges:
             return
-        prov = self._last_provenance
-        if (
-            prov.get("source_file") != source_file
-            or prov.get("source_row") != source_row
-            or prov.get("source_path") != source_path
-        ):
-            prov = self._last_provenance = provenance(source_file, source_row, source_path)
-        edges[source, target] = prov
-        self._out.setdefault(rel_type, {}).setdefault(source, []).append(target)
-        self._in.setdefault(rel_type, {}).setdefault(target, []).append(source)
+        key = (source_file, source_row, source_path)
+        if key != self._last_key:  # the relationships of one row share one provenance dict
+            self._last_key, self._last_provenance = key, provenance(source_file, source_row, source_path)
+        edges[pair] = self._last_provenance
+        # get-then-create, not setdefault: setdefault would build a throwaway list for every relationship
+        out, inn = self._out[rel_type], self._in[rel_type]
+        targets = out.get(source)
+        if targets is None:
+            out[source] = [target]
+        else:
+            targets.append(target)
+        sources = inn.get(target)
+        if sources is None:
+            inn[target] = [source]
+        else:
+            sources.append(source)
         self._nx = None
 
     def _check_endpoints(self, rel_type: str, s_label: str, t_label: str) -> None:
