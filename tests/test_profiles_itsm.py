@@ -6,6 +6,7 @@ tests/data/jira-sm and tests/data/itop (their README.md says what each row is fo
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import shutil
@@ -290,7 +291,7 @@ def test_jira_export_splits_by_issue_type(jira):
     graph, report = jira
     assert content(graph) == (
         {"Incident": 2, "Change": 2, "Problem": 2, "ServiceRequest": 2},
-        {"CAUSED_BY": 1, "RELATED_TO": 2},
+        {"CAUSED_BY": 1, "RELATED_TO": 3},
     )
     # one file of 9 rows read by four tables; each skips the rows of the other issue types (ITSM-107 is a Task,
     # skipped by all four)
@@ -310,6 +311,8 @@ def test_jira_links_dates_and_priorities(jira):
     graph, _ = jira
     assert has_edge(graph, "Incident:ITSM-101", "CAUSED_BY", "Change:ITSM-105")
     assert has_edge(graph, "Incident:ITSM-101", "RELATED_TO", "Problem:ITSM-108")
+    # ITSM-106 (a change) relates to ITSM-102: the key resolves to the incident, drawn from it (or_labels, dir in)
+    assert has_edge(graph, "Incident:ITSM-102", "RELATED_TO", "Change:ITSM-106")
     incident = graph.node("Incident:ITSM-101")
     assert incident["opened_at"] == "2024-03-12T10:15:00"
     assert incident["resolved_at"] == "2024-03-12T13:40:00"
@@ -333,6 +336,20 @@ def test_jira_link_to_an_issue_outside_the_export_is_unresolved(jira):
     assert graph.node("Problem:ITSM-199")["unresolved"] is True
     assert [n for n, a in graph.nx.nodes(data=True) if a.get("unresolved")] == ["Problem:ITSM-199"]
     assert report.to_dict()["unresolved_references"] == [{"rel": "RELATED_TO", "label": "Problem", "count": 1}]
+
+
+def test_jira_export_without_link_columns_imports(tmp_path: Path):
+    """Jira writes a link column only when some issue has such a link: an export without any still imports."""
+    rows = list(csv.reader((JIRA / "Jira.csv").open(encoding="utf-8", newline="")))
+    keep = [i for i, name in enumerate(rows[0]) if "issue link" not in name]
+    with (tmp_path / "Jira.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([[row[i] for i in keep] for row in rows])
+    graph, report = import_folder("jira-sm", tmp_path)
+    assert_conserved(report)
+    assert graph.count("Incident") == 2 and not graph.rel_types_present() - {"PART_OF"}
+    absent = {f.table: f.absent_columns for f in report.files}
+    assert "Inward issue link (Causes)" in absent["incidents"]
+    assert absent["changes"] == ["Outward issue link (Relates)"]
 
 
 def test_jira_repeated_link_columns_keep_every_link(tmp_path: Path):
