@@ -783,3 +783,34 @@ def test_a_memo_stays_bounded_and_answers_as_without_it(monkeypatch):
     assert [memo(v) for v in values] == [v.upper() for v in values]
     assert len(memo.memo) == 50
     assert len(calls) == 50 + 30 * 4 + 30  # the 50 remembered are computed once, the 30 others every time
+
+
+# -- the profile reference (importers/README.md) stays true ---------------------------------------------------------
+
+
+def test_the_profile_reference_documents_every_key_and_its_example_is_valid():
+    """Every key the profile model accepts is in the reference's table for its part of a profile, no table names a
+    key the model does not accept, and the worked example validates against the ontology."""
+    import re
+
+    import yaml
+
+    from itsms_graph.importers.profile import Column, Profile, Record, Reference, RowFilter, Table
+    from itsms_graph.ontology import schema
+
+    text = (Path(__file__).resolve().parent.parent / "importers" / "README.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"^## (.+?)\n(.*?)(?=^## |\Z)", text, re.S | re.M))
+    models = {
+        "Profile": Profile,
+        "Table": Table,
+        "Record": Record,
+        "Row filter (`where`)": RowFilter,
+        "Property (`properties`, and a reference's `properties`)": Column,
+        "Reference (`references`)": Reference,
+    }
+    for title, model in models.items():
+        documented = set(re.findall(r"^\| `([a-z_]+)` \|", sections[title], re.M))
+        accepted = {f.alias or name for name, f in model.model_fields.items()}
+        assert documented == accepted, title
+    example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", text, re.S).group(1))
+    assert Profile.model_validate(example).check_against(schema()) == []
