@@ -217,6 +217,14 @@ def write_format(folder: Path, fmt: str) -> Path:
         for r in ROWS:
             sheet.append(list(r.values()))
         book.save(folder / "changes.xlsx")
+    elif fmt == "txt-utf16-excel":  # Excel's "Unicode text": UTF-16 with a BOM, tab separated
+        text = write_csv(folder / "plain", ROWS, sep="\t").read_text(encoding="utf-8")
+        (folder / "changes.txt").write_bytes(text.encode("utf-16"))
+        (folder / "plain").unlink()
+    elif fmt == "csv-excel-sep-hint":  # Excel's "sep=;" first line, then the header
+        raw = write_csv(folder / "plain", ROWS, sep=";", encoding="cp1252").read_bytes()
+        (folder / "changes.csv").write_bytes(b"sep=;\r\n" + raw)
+        (folder / "plain").unlink()
     elif fmt == "csv-gz":
         raw = write_csv(folder / "plain", ROWS)
         (folder / "changes.csv.gz").write_bytes(gzip.compress(raw.read_bytes()))
@@ -224,7 +232,18 @@ def write_format(folder: Path, fmt: str) -> Path:
     return folder
 
 
-FORMATS = ["csv-utf8-bom", "csv-cp1252-semicolon", "tsv", "json-records", "jsonl", "yaml", "xlsx", "csv-gz"]
+FORMATS = [
+    "csv-utf8-bom",
+    "csv-cp1252-semicolon",
+    "tsv",
+    "txt-utf16-excel",
+    "csv-excel-sep-hint",
+    "json-records",
+    "jsonl",
+    "yaml",
+    "xlsx",
+    "csv-gz",
+]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -814,3 +833,17 @@ def test_the_profile_reference_documents_every_key_and_its_example_is_valid():
         assert documented == accepted, title
     example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", text, re.S).group(1))
     assert Profile.model_validate(example).check_against(schema()) == []
+
+
+def test_rows_after_an_excel_sep_hint_keep_the_numbers_a_person_sees(tmp_path: Path, tiny):
+    """The 'sep=;' line is line 1 and the header line 2, so the first record is row 3."""
+    rows = [dict(r) for r in ROWS]
+    rows[0]["opened"] = "31/02/2025 10:00"
+    raw = write_csv(tmp_path / "plain", rows, sep=";").read_bytes()
+    (tmp_path / "plain").unlink()
+    (tmp_path / "changes.csv").write_bytes(b"sep=;\r\n" + raw)
+    importer = Importer(keep_going=True)
+    importer.add_source(tiny, tmp_path)
+    _, report = importer.finish()
+    [rejection] = report.files[0].rejections
+    assert (rejection.row, rejection.column, rejection.value) == (3, "opened", "31/02/2025 10:00")

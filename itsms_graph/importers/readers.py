@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,9 +79,12 @@ def _head(path: Path) -> bytes:
 
 
 def detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM) when the head decodes as UTF-8, else cp1252 (Windows Latin-1)."""
+    """UTF-8 (with or without BOM) when the head decodes as UTF-8, UTF-16 with a BOM (Excel's "Unicode text"),
+    else cp1252 (Windows Latin-1)."""
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"  # the codec reads the BOM and the byte order from it
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -109,26 +113,30 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
         sample = head.decode(enc, errors="replace")
     except LookupError:
         raise InputError(f"unknown encoding {enc!r}", file=path.name) from None
-    delim = delimiter or _detect_delimiter(sample, fmt)
+    # Excel writes a first line "sep=;" when asked to: it states the separator and is not the header
+    hint = re.match(r"sep=(.)\r?\n", sample.lstrip("\ufeff"))
+    delim = delimiter or (hint.group(1) if hint else _detect_delimiter(sample, fmt))
     stream = _text_stream(path, enc)
+    if hint:
+        stream.readline()
     reader = csv.reader(stream, delimiter=delim)
     try:
         header = next(reader)
     except StopIteration:
         stream.close()
-        raise InputError("the file is empty (no header row)", file=path.name, row=1) from None
+        raise InputError("the file is empty (no header row)", file=path.name, row=2 if hint else 1) from None
     except UnicodeDecodeError as exc:
         stream.close()
         raise _decoding_error(path, enc, delim, [], exc) from None
     except csv.Error as exc:
         stream.close()
-        raise InputError(f"cannot read the header: {exc}", file=path.name, row=1) from None
+        raise InputError(f"cannot read the header: {exc}", file=path.name, row=2 if hint else 1) from None
     columns = [c.strip() for c in header]
     repeated = {c for c in columns if c and columns.count(c) > 1}
     unnamed = "" in columns  # a column without a header (a trailing separator) is not read
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-        row_no = 1
+        row_no = 2 if hint else 1  # the header's line: the first record is on the next
         try:
             for values in reader:
                 row_no += 1
