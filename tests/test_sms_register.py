@@ -338,3 +338,40 @@ def test_the_scope_statement_counts_from_its_approval_date(from_csv):
     for as_of, status in (("2025-01-14", Status.FAIL), ("2025-01-15", Status.PASS)):
         got = results(from_csv[0], as_of, ["scope-statement-approved"])["scope-statement-approved"]
         assert got.status is status, as_of
+
+
+# --- registers beside the ITSM tool's export: references resolve across sources ----------------------------------
+
+
+@pytest.mark.parametrize("servicenow_first", [True, False], ids=["servicenow-first", "registers-first"])
+def test_a_register_record_evidences_a_change_from_the_servicenow_export(templates, tmp_path: Path, servicenow_first):
+    """The issue's own command: `import -p servicenow exports/ -p sms-register registers.xlsx`. A record in the
+    SMS manager's register names change CHG0030001, which only the ServiceNow export holds: in one graph the
+    reference resolves to that change (no placeholder), whichever source comes first."""
+    from click.testing import CliRunner
+
+    from itsms_graph.cli import cli
+    from itsms_graph.graph import open_snapshot
+
+    book = openpyxl.load_workbook(templates[0].parent / WORKBOOK)
+    sheet = book["records"]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(row=2, column=header.index("evidences_change") + 1, value="CHG0030001")
+    registers_file = tmp_path / "registers.xlsx"
+    book.save(registers_file)
+    exports = Path(__file__).resolve().parent / "data" / "servicenow" / "csv"
+    sources = [["-p", "servicenow", str(exports)], ["-p", "sms-register", str(registers_file)]]
+    if not servicenow_first:
+        sources.reverse()
+    snap = tmp_path / "snap.itsms"
+    result = CliRunner().invoke(cli, ["import", *sources[0], *sources[1], "-o", str(snap)])
+    assert result.exit_code == 0, result.output
+    graph = open_snapshot(snap)
+    change = graph.node("Change:CHG0030001")
+    assert "unresolved" not in change and change["source_file"] == "change_request.csv"
+    assert graph.has_edge("Record:REC-2025-042", "Change:CHG0030001", "EVIDENCES")
+    assert {i.path for i in graph.inputs} >= {"registers.xlsx", "change_request.csv", "incident.csv"}
+
+    alone, report = import_sources([(PROFILE, registers_file)])  # without the export: a placeholder, reported
+    assert alone.node("Change:CHG0030001")["unresolved"] is True
+    assert report.unresolved[("EVIDENCES", "Change")] == 1
