@@ -357,6 +357,10 @@ def template(folder: Path) -> None:
 def profile() -> None:
     """List and check import profiles.
 
+    A profile is YAML: which files, which column is the id, which columns become which properties and
+    references. Every key, its default and a worked example: importers/README.md (the profile reference,
+    shipped beside the built-in profiles).
+
     \b
     Example:
       itsms-graph profile list
