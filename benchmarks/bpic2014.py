@@ -52,9 +52,9 @@ def side_floor() -> dict:
     Python's csv module, building the store from the already-converted data, and the checks on the result.
 
     The build is the fastest this data structure allows, not the public API: node attribute dicts made from
-    columns in C (dict(zip)), label indexes and relationship dicts filled with update(), and only the per-edge
-    adjacency lists in a Python loop (a columnar import could do no less). add_node/add_edge take about half as
-    long again; both are timed."""
+    columns in C (dict(zip)), label indexes filled with update(), and each relationship put into the indexes by
+    the store's own _index_edge without add_edge's checks (a columnar import could do no less). add_node and
+    add_edge take about twice as long; both are timed."""
     import csv
     import gzip
 
@@ -95,26 +95,11 @@ def side_floor() -> dict:
             built._by_label[label] = dict.fromkeys(ids)
         for rel, edges in edge_columns.items():
             shared: dict[tuple, dict] = {}
-            pairs, out, inn = (
-                built._edges.setdefault(rel, {}),
-                built._out.setdefault(rel, {}),
-                built._in.setdefault(rel, {}),
-            )
             for s, t, file, row in edges:
                 prov = shared.get((file, row))
                 if prov is None:
                     prov = shared[file, row] = {"source_file": file, "source_row": row}
-                pairs[s, t] = prov
-                targets = out.get(s)
-                if targets is None:
-                    out[s] = [t]
-                else:
-                    targets.append(t)
-                sources = inn.get(t)
-                if sources is None:
-                    inn[t] = [s]
-                else:
-                    sources.append(s)
+                built._index_edge(rel, s, t, prov)  # the store's own indexing, without add_edge's checks
         for key in graph.schema.marker_keys:
             built._marked[key] = {n: None for n in graph._marked.get(key, ())}
     build_s = time.perf_counter() - t1

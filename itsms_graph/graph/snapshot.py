@@ -161,18 +161,13 @@ def _load_edges(graph: SMSGraph, rel_type: str, data: dict[str, Any]) -> None:
     keys = list(columns)
     values = [columns[k] for k in keys]
     nodes = graph._nodes
-    edges = graph._edges.setdefault(rel_type, {})
-    out = graph._out.setdefault(rel_type, {})
-    inn = graph._in.setdefault(rel_type, {})
     shared: dict[tuple[Any, ...], dict[str, Any]] = {}
     for s, t, row in zip(sources, targets, zip(*values, strict=True) if keys else ((),) * len(sources), strict=True):
         if s not in nodes or t not in nodes:
             raise SnapshotError(f"snapshot has a {rel_type} relationship to a missing node ({s} -> {t})")
-        if (s, t) in edges:
+        if graph.has_edge(s, t, rel_type):
             raise SnapshotError(f"snapshot has the {rel_type} relationship {s} -> {t} twice")
         prov = shared.get(row)
         if prov is None:
             prov = shared[row] = {k: v for k, v in zip(keys, row, strict=True) if v is not None}
-        edges[s, t] = prov
-        out.setdefault(s, []).append(t)
-        inn.setdefault(t, []).append(s)
+        graph._index_edge(rel_type, s, t, prov)

@@ -266,16 +266,22 @@ class SMSGraph:
         if (rel_type, s_attrs["label"], t_attrs["label"]) not in self._allowed:
             self._check_endpoints(rel_type, s_attrs["label"], t_attrs["label"])
         edges = self._edges.get(rel_type)
-        if edges is None:
-            edges = self._edges[rel_type] = {}
-            self._out[rel_type], self._in[rel_type] = {}, {}
-        pair = (source, target)
-        if pair in edges:
+        if edges is not None and (source, target) in edges:
             return
         key = (source_file, source_row, source_path)
         if key != self._last_key:  # the relationships of one row share one provenance dict
             self._last_key, self._last_provenance = key, provenance(source_file, source_row, source_path)
-        edges[pair] = self._last_provenance
+        self._index_edge(rel_type, source, target, self._last_provenance)
+        self._nx = None
+
+    def _index_edge(self, rel_type: str, source: str, target: str, prov: dict[str, Any]) -> None:
+        """Put a new, checked relationship into the indexes: its provenance, and adjacency both ways (the one
+        place that knows their shape; add_edge and the snapshot loader both come here)."""
+        edges = self._edges.get(rel_type)
+        if edges is None:
+            edges = self._edges[rel_type] = {}
+            self._out[rel_type], self._in[rel_type] = {}, {}
+        edges[source, target] = prov
         # get-then-create, not setdefault: setdefault would build a throwaway list for every relationship
         out, inn = self._out[rel_type], self._in[rel_type]
         targets = out.get(source)
@@ -288,7 +294,6 @@ class SMSGraph:
             inn[target] = [source]
         else:
             sources.append(source)
-        self._nx = None
 
     def _check_endpoints(self, rel_type: str, s_label: str, t_label: str) -> None:
         """Raise unless the ontology allows (s_label)-[rel_type]->(t_label); remember the triples it allows."""
