@@ -213,8 +213,8 @@ def main() -> None:
         "",
         "The floor of this in-memory graph, measured in the same run: reading the four files with Python's "
         f"csv module and nothing else {floor['read_s']:.2f} s; building the store from the already-converted "
-        f"nodes and relationships as fast as its data structure allows (columns into dicts in C, only the "
-        f"adjacency lists in a Python loop) {floor['build_s']:.2f} s (through add_node/add_edge: "
+        f"nodes and relationships as fast as its data structure allows (columns into dicts in C, each "
+        f"relationship indexed by the store's own _index_edge) {floor['build_s']:.2f} s (through add_node/add_edge: "
         f"{floor['api_build_s']:.2f} s); the checks on it {floor['check_s']:.2f} s; together "
         f"**{floor_s / duck['total_s']:.1f}x** duckdb's whole job (rounds: {', '.join(f'{x:.1f}x' for x in floor_round)}), "
         "before a single cell is converted, checked, merged or accounted for.",
