@@ -861,3 +861,24 @@ def test_the_same_exports_give_a_byte_identical_snapshot_and_reopening_keeps_eve
     assert written[0] == written[1]
     again = save_snapshot(open_snapshot(tmp_path / "a.itsms"), tmp_path / "c.itsms")
     assert again.read_bytes() == written[0]
+
+
+def test_a_column_of_many_repeating_values_keeps_its_memo(monkeypatch):
+    """The trial that switches a memo off counts every repeat: a column whose values repeat keeps remembering
+    past the trial size, one of mostly distinct values stops."""
+    from itsms_graph.importers import build
+    from itsms_graph.importers.profile import Column, Record, Table
+    from itsms_graph.ontology import schema
+
+    monkeypatch.setattr(build, "_MEMO_TRIAL", 100)
+    table = Table(name="t", files=("x.csv",), record=Record(label="Change", id="id"))
+    props = build._Properties(schema(), "Change", {"title": Column(column="title")}, table)
+    memo = props.items[0][4]
+    for i in range(300):  # 60 distinct values, each five times: 240 repeats
+        assert props.convert({"title": f"t{i % 60}"}) == {"title": f"t{i % 60}"}
+    for i in range(60):  # past the trial size (120 remembered), with twice as many repeats: it keeps paying
+        props.convert({"title": f"new {i}"})
+    assert memo.on and len(memo.memo) == 120
+    for i in range(300):  # then mostly distinct values: it stops remembering
+        props.convert({"title": f"distinct {i}"})
+    assert not memo.on

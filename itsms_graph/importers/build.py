@@ -188,9 +188,7 @@ class _Properties:
                 pieces = raw.split(part[0])
                 if len(pieces) == part[1]:
                     raw = pieces[part[2]]
-            value = memo.memo.get(raw, _MISSING) if type(raw) is str else _MISSING  # a remembered cell, inline
-            if value is _MISSING:
-                value = memo(raw)
+            value = memo(raw)
             if value is None:
                 continue
             if type(value) is _Bad:
@@ -440,10 +438,7 @@ class Importer:
         order_key = None if rec.latest_by is None else props.get(rec.latest_by)
         # references are converted before anything is written, so a rejected row leaves no trace
         refs = [(ref, targets(row), ref_props) for ref, targets, ref_props in plan.references]
-        described: list[list[dict[str, Any]]] = [
-            _described(ref, named, ref_props, row) if ref.properties else [{}] * len(named[0])
-            for ref, named, ref_props in refs
-        ]
+        described = [_described(ref, named, ref_props, row) for ref, named, ref_props in refs]
 
         graph = self.graph
         nid = f"{rec.label}:{local}"
