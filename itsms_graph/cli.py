@@ -6,6 +6,7 @@ Exit codes: 0 clean, 1 a finding at or above --fail-on, 2 a usage or input error
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,15 @@ FORMATS = ("table", "json", "csv", "markdown", "junit", "html")
 GRADES = ("major", "minor", "ofi", "data-quality", "none")
 
 
-def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+#: The width of a table written to a file, a pipe or a CI log: Rich's 80 columns would cut file names and query
+#: ids short ("Detai…"), and a log never wraps. A terminal keeps its own width, and COLUMNS is honoured.
+PLAIN_WIDTH = 200
+
+
+def _console(*, stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or "COLUMNS" in os.environ else PLAIN_WIDTH
+    return Console(highlight=False, soft_wrap=True, stderr=stderr, width=width)
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, Any]:
@@ -103,7 +111,7 @@ def _render(report: Any, fmt: str, output: Path | None) -> None:
         if output is None:
             render_terminal(report, _console())
         else:
-            console = Console(record=True, width=160, file=io.StringIO())
+            console = Console(record=True, width=PLAIN_WIDTH, file=io.StringIO())
             render_terminal(report, console)
             _emit(console.export_text(), output)
         return
@@ -301,7 +309,7 @@ def import_(
     from itsms_graph.reports.imports import render_import_text, to_import_json
 
     resolved = [(resolve_profile(name), Path(path)) for name, path in sources]
-    console = Console(stderr=True, highlight=False)
+    console = _console(stderr=True)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     # one bar per file, counting rows as they stream (the total is unknown until the file ends)

@@ -76,6 +76,16 @@ def test_not_assessable_is_never_a_pass_and_never_a_finding(runner, tmp_path):
     assert all(r["missing_data"] for r in report["results"])
 
 
+def test_a_table_in_a_log_is_read_whole(runner, tmp_path, monkeypatch):
+    """CI logs and pipes are no terminal: Rich's 80 columns would cut ids short; a reason is never cut."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    empty = save_snapshot(fixtures.empty(), tmp_path / "empty.itsms")
+    result = runner.invoke(cli, ["check", str(empty), *AS_OF])
+    assert "…" not in result.output
+    assert "not assessable scope-names-services-and-units: no Document records; no Scope records; " in result.output
+    assert "missing no" not in result.output
+
+
 def test_json_report_states_version_period_and_input_hashes(runner, snap):
     result = runner.invoke(cli, ["check", str(snap), *AS_OF, "--format", "json"])
     report = json.loads(result.output)

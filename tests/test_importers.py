@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -290,6 +291,15 @@ def test_duplicates_merge_by_the_latest_timestamp_and_are_reported(tmp_path: Pat
 
 def run_import(folder: Path, profile: str, *extra: str):
     return CliRunner().invoke(cli, ["import", "-p", profile, str(folder), "-o", str(folder / "out.itsms"), *extra])
+
+
+def test_the_import_table_names_each_file_whole_in_a_log(tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    folder = tmp_path / "bpic"
+    shutil.copytree(DATA / "bpic2014", folder)
+    result = run_import(folder, "bpic2014", "--keep-going")
+    assert result.exit_code == 0, result.output
+    assert "Detail_Incident_Activity_JOINED_derived.csv" in result.output and "…" not in result.output
 
 
 @pytest.fixture

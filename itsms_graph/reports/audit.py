@@ -57,7 +57,7 @@ def _apart(console: Console, not_assessable: list[QueryResult], data_quality: li
     if not_assessable:
         console.print("\n[bold]Not assessable[/bold] (never counted as nonconformities)")
         for r in not_assessable:
-            console.print(f"  {r.query.id}: missing {escape('; '.join(r.missing_data))}", highlight=False)
+            console.print(f"  {r.query.id}: {escape('; '.join(r.missing_data))}", highlight=False)
     if data_quality:
         queries = sorted({f.query for f in data_quality})
         console.print(f"\n[bold]Data-quality gaps[/bold]: {len(data_quality)} finding(s) in {', '.join(queries)}")

@@ -27,8 +27,6 @@ def render_terminal(report: CheckReport, console: Console, *, max_findings: int 
         table.add_column(col, justify="right" if col == "findings" else "left")
     for r in report.results:
         status = r.status.value
-        if r.missing_data:
-            status += ": missing " + "; ".join(r.missing_data)
         table.add_row(
             r.query.id,
             " ".join(r.query.clauses),
@@ -38,6 +36,12 @@ def render_terminal(report: CheckReport, console: Console, *, max_findings: int 
             str(len(r.findings)),
         )
     console.print(table)
+    for r in report.results:  # after the table: a reason is too long for a cell, and must be read whole
+        if r.missing_data:
+            console.print(
+                f"[{_STATUS_STYLE[r.status]}]{r.status.value}[/] {escape(r.query.id)}: {escape('; '.join(r.missing_data))}",
+                highlight=False,
+            )
     for r in report.results:
         for f in r.findings[:max_findings]:
             console.print(f"[{_GRADE_STYLE[f.grade]}]{f.grade}[/] {escape(f.id)}  {escape(f.message)}", highlight=False)

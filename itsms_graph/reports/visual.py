@@ -458,9 +458,7 @@ def render_visual(
         na = {r.query.id: r for r in [*stage1.not_assessable, *stage2.not_assessable]}
         parts.append(
             "<h3>Not assessable (never counted as nonconformities)</h3><ul>"
-            + "".join(
-                f"<li><code>{e(q)}</code>: missing {e('; '.join(r.missing_data))}</li>" for q, r in sorted(na.items())
-            )
+            + "".join(f"<li><code>{e(q)}</code>: {e('; '.join(r.missing_data))}</li>" for q, r in sorted(na.items()))
             + "</ul>"
         )
     dq = Counter(f.query for f in stage2.data_quality)
