@@ -105,6 +105,25 @@ def test_data_quality_and_not_assessable_are_listed_apart():
     assert "change-implemented-without-approval" in {r.query.id for r in verdict.not_assessable}
 
 
+def test_stage2_without_assessable_checks_gives_no_basis_for_a_recommendation():
+    graph = fixtures.empty()
+    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
+    assert verdict.graded == [] and "recommendation is possible" not in verdict.summary
+    assert verdict.summary.startswith("No Stage 2 check could be assessed from the records (none of 25)")
+
+
+def test_stage2_without_nonconformities_is_only_as_good_as_the_checks_it_could_answer():
+    graph = fixtures.complete_sms()
+    report = report_of(graph)
+    checks = [r for r in report.results if r.query.stage == 2 and r.query.grade != "data-quality"]
+    answered = sum(r.status.value != "not assessable" for r in checks)
+    assert 0 < answered < len(checks)
+    assert all(r.status.value != "fail" for r in checks)
+    summary = stage2(report, EmbeddedEngine(graph)).summary
+    assert summary.startswith(f"No nonconformity is evident in the {answered} of {len(checks)} Stage 2 checks")
+    assert "only once the evidence for the others has been sampled" in summary
+
+
 def test_corrective_action_plan(tmp_path: Path):
     graph = with_changes(fixtures.complete_sms(), approved=6, unapproved=4)
     verdict = stage2(report_of(graph), EmbeddedEngine(graph))

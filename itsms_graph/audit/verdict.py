@@ -221,6 +221,8 @@ def stage2(
         graded.append(GradedQuery(r, "major" if escalate else r.query.grade, population, rate, escalate))
     na = [r for r in report.results if r.query.stage == 2 and r.status is Status.NOT_ASSESSABLE]
     dq = [f for r in report.results if r.query.grade == "data-quality" for f in r.findings]
+    #: the Stage 2 checks of the run that can give a nonconformity
+    checks = [r for r in report.results if r.query.stage == 2 and r.query.grade != "data-quality"]
     majors = [g for g in graded if g.grade == "major"]
     minors = [g for g in graded if g.grade == "minor"]
     blocking = [
@@ -248,6 +250,19 @@ def stage2(
             f"Certification can be recommended once the certification body accepts a corrective action "
             f"plan for the {n_minor} minor nonconformit{'y' if n_minor == 1 else 'ies'}; their "
             "implementation is verified at the first surveillance audit."
+        )
+    elif checks and all(r.status is Status.NOT_ASSESSABLE for r in checks):
+        summary = (
+            f"No Stage 2 check could be assessed from the records (none of {len(checks)}): they give no basis "
+            "for a certification recommendation. Import the SMS registers (itsms-graph template) or sample the "
+            "evidence directly."
+        )
+    elif any(r.status is Status.NOT_ASSESSABLE for r in checks):
+        answered = sum(r.status is not Status.NOT_ASSESSABLE for r in checks)
+        summary = (
+            f"No nonconformity is evident in the {answered} of {len(checks)} Stage 2 checks the records could "
+            "answer: a certification recommendation is possible only once the evidence for the others has "
+            "been sampled, and subject to what interviews and observation, which records cannot replace, show."
         )
     else:
         summary = (
