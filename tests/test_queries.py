@@ -45,6 +45,17 @@ def test_every_query_is_not_assessable_on_an_empty_graph():
     assert results["change-implemented-without-approval"].missing_data == ["no Change records", "no Approval records"]
 
 
+def test_what_is_missing_is_said_once_and_alternatives_only_for_what_is_left_open():
+    results = results_of(fixtures.empty())
+    # the scope needs a Scope in every alternative: said once, and the "or" names only the remaining choice
+    assert results["scope-names-services-and-units"].missing_data == [
+        "no Document records",
+        "no Scope records",
+        "no Service records",
+        "no Location records or no OrganisationalUnit records",
+    ]
+
+
 def test_absent_approvals_make_the_approval_query_not_assessable_never_a_pass():
     r = results_of(fixtures.missing_approvals())["change-implemented-without-approval"]
     assert r.status is Status.NOT_ASSESSABLE
@@ -187,6 +198,15 @@ expect: none
         ),
         ("match: [{node: a, label: Approval, where: [{prop: decision, op: eq, value: maybe}]}]\n", "no value 'maybe'"),
         ("match: [{node: c, label: Change, where: [{prop: risk, op: in_period}]}]\n", "not a date"),
+        (
+            "match: [{node: c, label: Change, where: [{prop: risk, op: is_null, or_null: true}]}]\n",
+            "or_null with op is_null says nothing",
+        ),
+        (
+            "parameters: {lag: {type: months, default: 1, description: d}}\n"
+            "match: [{node: s, label: SLA}]\neach: {as: month, param: months_in_period, due_after: lag}\n",
+            "each due_after 'lag': a days parameter",
+        ),
     ],
 )
 def test_query_files_are_checked_against_the_ontology(tmp_path: Path, body, message):

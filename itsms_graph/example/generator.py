@@ -336,10 +336,10 @@ def _portfolio(b: _Builder, people: dict[str, str]) -> dict[str, str]:
         )
         b.edge("COVERS", sla, sid, "slas")
         b.edge("AGREED_WITH", sla, customers[i % len(customers)], "slas")
-        # every month to the as-of month: sla-report-missing asks for a report on the as-of month too (it
-        # does not wait for the report to fall due), so June 2025's report is recorded on 2025-07-05
+        # a report five days after each month ends (within sla-report-missing's report_due), up to the last
+        # report recorded by the as-of date: May 2025's, on 2025-06-05; June's is not due yet
         month = dt.date(2022, 7, 1)
-        while month <= AS_OF:
+        while (nxt := (month + dt.timedelta(days=32)).replace(day=1)) + dt.timedelta(days=4) <= AS_OF:
             if name == "Payroll" and month == dt.date(2025, 2, 1):
                 b.plant(
                     "sla-report-missing",
@@ -348,7 +348,6 @@ def _portfolio(b: _Builder, people: dict[str, str]) -> dict[str, str]:
                     "The Payroll SLA has no service report for February 2025.",
                 )
             else:
-                nxt = (month + dt.timedelta(days=32)).replace(day=1)
                 rep = b.node(
                     "Record",
                     f"REP-{i:02}-{month:%Y%m}",
@@ -360,7 +359,7 @@ def _portfolio(b: _Builder, people: dict[str, str]) -> dict[str, str]:
                     recorded_on=(nxt + dt.timedelta(days=4)).isoformat(),
                 )
                 b.edge("EVIDENCES", rep, sla, "records")
-            month = (month + dt.timedelta(days=32)).replace(day=1)
+            month = nxt
     return services
 
 

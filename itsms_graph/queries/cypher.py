@@ -76,6 +76,12 @@ def _operand(var: str, f: BoundFilter) -> str:
 
 
 def _predicate(var: str, f: BoundFilter) -> str:
+    if f.or_null:
+        return "(" + var + "." + _key(f.prop) + " IS NULL OR " + _comparison(var, f) + ")"
+    return _comparison(var, f)
+
+
+def _comparison(var: str, f: BoundFilter) -> str:
     ref = var + "." + _key(f.prop)
     if f.op == "is_null":
         return ref + " IS NULL"

@@ -13,9 +13,12 @@ Filters compare a property with a literal ``value``, a query ``param``, a ``date
 period (``as_of``, ``period_start``, ``as_of - <months parameter>``), ``other`` property of the same node, a
 ``ref`` to a matched node's property (``c.actual_start``; with ``days``/``days_param`` the comparison is in
 whole days: ``recorded_on <= c.actual_end + 10 days``), or the ``var`` of ``each``; ``in_period`` is the audit
-period itself. A condition may also be a ``check`` (filters on a matched node) or ``any`` of several
-conditions. ``each`` repeats the conditions for every value of a list parameter (or every month of the
-audit period, ``months_in_period``), adding the value as a result column.
+period itself. A comparison with a property the node lacks does not hold (Cypher's null), unless the filter says
+``or_null: true`` (``status ne retired, or_null``: a service without a status is not retired). A condition may
+also be a ``check`` (filters on a matched node) or ``any`` of several conditions. ``each`` repeats the
+conditions for every value of a list parameter (or every month of the audit period, ``months_in_period``; with
+``due_after: <days parameter>`` only the months whose end lies that many days before the as-of date, so that a
+monthly report is asked for once it has fallen due), adding the value as a result column.
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ class Filter(_Strict):
     var: str | None = None  # the variable of the query's each
     days: int | None = None  # with ref/other: compare in whole days, the operand shifted by this many days
     days_param: str | None = None  # the same, from a days parameter
+    #: the filter holds for a node without the property too: a service without a status is not retired
+    or_null: bool = False
 
     @model_validator(mode="after")
     def _one_operand(self) -> Filter:
@@ -84,6 +89,8 @@ class Filter(_Strict):
             )
         if not needs_operand and given:
             raise ValueError(f"filter on {self.prop!r} with op {self.op} takes no operand")
+        if self.or_null and self.op in ("is_null", "not_null"):
+            raise ValueError(f"or_null with op {self.op} says nothing: use the op alone")
         if (self.days is not None or self.days_param is not None) and self.ref is None and self.other is None:
             raise ValueError("days and days_param go with ref or other")
         if self.days is not None and self.days_param is not None:
@@ -169,6 +176,9 @@ class Each(_Strict):
 
     as_: Annotated[str, Field(pattern=_VAR, alias="as")]
     param: str
+    #: with months_in_period: a days parameter; only the months whose end lies at least that many days before
+    #: the as-of date, so that what falls due after a month ends (its report) has fallen due
+    due_after: str | None = None
 
 
 class Parameter(_Strict):
@@ -243,6 +253,11 @@ class QueryDefinition(_Strict):
                 self.each.param not in self.parameters or self.parameters[self.each.param].type != "list"
             ):
                 raise ValueError(f"each ranges over {self.each.param!r}: a list parameter or {MONTHS_IN_PERIOD}")
+            due = self.each.due_after
+            if due is not None and (
+                self.each.param != MONTHS_IN_PERIOD or due not in self.parameters or self.parameters[due].type != "days"
+            ):
+                raise ValueError(f"each due_after {due!r}: a days parameter, with {MONTHS_IN_PERIOD} only")
         for i, node in enumerate(self.nodes):
             earlier = {n.node: n.label for n in self.nodes[:i]}
             self._check_filters(sch, node.label, node.where, earlier, allow_var=False)

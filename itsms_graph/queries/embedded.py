@@ -38,7 +38,7 @@ def _holds(graph: SMSGraph, attrs: dict[str, Any], f: BoundFilter, row: Row) -> 
     if f.op == "not_null":
         return value is not None
     if value is None:
-        return False  # Cypher: a comparison with null is null, and WHERE drops it
+        return f.or_null  # Cypher: a comparison with null is null, and WHERE drops it (unless IS NULL OR ...)
     if f.other is not None or f.ref is not None:
         if f.other is not None:
             other = attrs.get(f.other)

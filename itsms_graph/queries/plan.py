@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from itsms_graph.errors import ItsmsError
@@ -87,6 +87,7 @@ class BoundFilter:
     ref: tuple[str, str] | None = None  # compare with (variable, property) of a matched node
     var: str | None = None  # compare with the each variable
     in_days: bool = False  # compare whole days: days(prop) op days(operand) + value (value is the offset)
+    or_null: bool = False  # holds, too, when the node has no value of prop
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,22 @@ class BoundQuery:
         return self.filters[id(obj)]
 
 
-def months_in_period(period: AuditPeriod) -> list[str]:
-    """Every month (YYYY-MM) the audit period touches, in order."""
+def months_in_period(period: AuditPeriod, *, due_after: int | None = None) -> list[str]:
+    """Every month (YYYY-MM) the audit period touches, in order; with *due_after* days, only the months that
+    ended at least that many days before the as-of date (what is due after a month's end has fallen due).
+
+    >>> months_in_period(AuditPeriod.parse("2025-06-30", "3M"))  # the period starts on 2025-03-31
+    ['2025-03', '2025-04', '2025-05', '2025-06']
+    >>> months_in_period(AuditPeriod.parse("2025-06-30", "3M"), due_after=10)
+    ['2025-03', '2025-04', '2025-05']
+    >>> months_in_period(AuditPeriod.parse("2025-06-09", "3M"), due_after=10)  # May's report is due on 06-10
+    ['2025-03', '2025-04']
+    """
     months, day = [], period.start.replace(day=1)
     while day <= period.as_of:
-        months.append(day.strftime("%Y-%m"))
+        month_end = add_months(day, 1) - dt.timedelta(days=1)
+        if due_after is None or month_end + dt.timedelta(days=due_after) <= period.as_of:
+            months.append(day.strftime("%Y-%m"))
         day = add_months(day, 1)
     return months
 
@@ -193,7 +205,7 @@ class _Binder:
         return [BoundFilter(f.prop, f.op, self._name(value), value)]
 
     def bind_all(self, label: str, filters: tuple[Filter, ...]) -> tuple[BoundFilter, ...]:
-        bound = tuple(b for f in filters for b in self.bind(label, f))
+        bound = tuple(replace(b, or_null=True) if f.or_null else b for f in filters for b in self.bind(label, f))
         if any(f.prop == PLACEHOLDER_FLAG for f in filters):
             return bound
         # A placeholder for an unresolved reference is not a record: no pattern matches it unless it asks for it
@@ -240,7 +252,8 @@ def bind(
     each_values = each_param = None
     if query.each is not None:
         if query.each.param == MONTHS_IN_PERIOD:
-            each_values = months_in_period(period)
+            due = None if query.each.due_after is None else int(params[query.each.due_after])
+            each_values = months_in_period(period, due_after=due)
         else:
             each_values = list(params[query.each.param])
         each_param = binder._name(each_values)

@@ -105,18 +105,28 @@ class _Assessor:
         return self._props[(label, prop)]
 
     def missing(self, query: QueryDefinition) -> list[str]:
+        """What the data lacks for *query*, each gap said once: ``no Approval records``, or ``no Location
+        records or no OrganisationalUnit records`` when any one of several would do."""
         out: list[str] = []
+        choices: list[list[list[str]]] = []
         for alternatives in requirements(query):
-            gaps = [[g for g in (self.gap(n) for n in needs) if g] for needs in alternatives]
+            gaps = [list(dict.fromkeys(g for g in (self.gap(n) for n in needs) if g)) for needs in alternatives]
             if not all(gaps):
                 continue
-            fewest = min(len(g) for g in gaps)  # name the alternatives that miss the least
-            options = sorted({"; ".join(dict.fromkeys(g)) for g in gaps if len(g) == fewest})
-            if len(options) == 1:
-                found = list(dict.fromkeys(next(g for g in gaps if len(g) == fewest)))
+            if len(gaps) == 1:
+                out += [g for g in gaps[0] if g not in out]
             else:
-                found = [" or ".join(options)]
-            out += [g for g in found if g not in out]
+                choices.append(gaps)
+        for gaps in choices:  # alternatives, said after the plain gaps, and only for what those leave open
+            left = [[g for g in alt if g not in out] for alt in gaps]
+            if not all(left):
+                continue  # one alternative lacks only what is already said
+            fewest = min(len(alt) for alt in left)  # name the alternatives that miss the least
+            options = sorted({" and ".join(alt) for alt in left if len(alt) == fewest})
+            if len(options) == 1:
+                out += next(alt for alt in left if len(alt) == fewest)
+            elif " or ".join(options) not in out:
+                out.append(" or ".join(options))
         return out
 
 
