@@ -252,10 +252,15 @@ def stage2(
             "implementation is verified at the first surveillance audit."
         )
     elif checks and all(r.status is Status.NOT_ASSESSABLE for r in checks):
-        summary = (
+        return Stage2Verdict(
+            graded,
             f"No Stage 2 check could be assessed from the records (none of {len(checks)}): they give no basis "
             "for a certification recommendation. Import the SMS registers (itsms-graph template) or sample the "
-            "evidence directly."
+            "evidence directly; the checks and what each lacks are listed under Not assessable.",
+            blocking,
+            needs_plan,
+            na,
+            dq,
         )
     elif any(r.status is Status.NOT_ASSESSABLE for r in checks):
         answered = sum(r.status is not Status.NOT_ASSESSABLE for r in checks)
