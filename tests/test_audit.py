@@ -181,6 +181,13 @@ def sample_graph():
     return graph
 
 
+def test_a_placeholder_is_never_in_a_population():
+    graph = sample_graph()
+    graph.add_node("Change", "GHOST", {"unresolved": True}, source_file=SRC)  # an id only an incident names
+    ids = population_of(graph, "Change", load_catalogue(), fixtures.PERIOD, {})
+    assert "Change:GHOST" not in ids and "Change:S000" in ids
+
+
 @pytest.mark.parametrize("method", ["random", "systematic", "stratified"])
 def test_the_same_seed_draws_the_same_sample(method):
     graph = sample_graph()

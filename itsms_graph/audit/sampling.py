@@ -23,7 +23,7 @@ from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.embedded import evaluate
-from itsms_graph.queries.plan import AuditPeriod, bind
+from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
 
 CONFIDENCE = 0.95
 TOLERABLE_RATE = 0.10
@@ -74,13 +74,14 @@ class Sample:
 def population_of(
     graph: SMSGraph, name: str, catalogue: dict[str, QueryDefinition], period: AuditPeriod, filters: dict[str, str]
 ) -> list[str]:
-    """The ids of a population: a label's nodes, or the records a canned query examines (its first variable)."""
+    """The ids of a population: a label's records, or the records a canned query examines (its first variable).
+    A placeholder for a reference no input resolves is no record, so it is never drawn."""
     if name in catalogue:
         query = catalogue[name]
         bare = query.model_copy(update={"conditions": (), "each": None})
         ids = sorted({row[0] for row in evaluate(graph, bind(bare, period))})
     elif name in graph.schema.labels:
-        ids = sorted(graph.nodes(name))
+        ids = sorted(n for n in graph.nodes(name) if not graph.attrs(n).get(PLACEHOLDER_FLAG))
     else:
         raise ItsmsError(f"--population {name!r} is neither a canned query id nor a label")
     for key, value in filters.items():
