@@ -621,13 +621,16 @@ def stage1(
     """
     from itsms_graph.audit.verdict import stage1 as decide
     from itsms_graph.reports.audit import render_stage1
+    from itsms_graph.reports.terminal import render_header
 
     report, _, _, _ = _audit(snapshot, as_of, period, config_path, query_dirs, params)
     verdict = decide(report)
     if fmt == "json":
         click.echo(_verdict_json(report, "stage1", verdict.to_dict()), nl=False)
     else:
-        render_stage1(verdict, _console())
+        console = _console()
+        render_header(report, console, title="itsms-graph stage1")
+        render_stage1(verdict, console)
     if verdict.outcome != "Ready":
         sys.exit(EXIT_FINDINGS)
 
@@ -665,13 +668,16 @@ def stage2(
     from itsms_graph.audit.verdict import stage2 as decide
     from itsms_graph.queries.results import at_or_above
     from itsms_graph.reports.audit import render_stage2
+    from itsms_graph.reports.terminal import render_header
 
     report, engine, _, parameters = _audit(snapshot, as_of, period, config_path, query_dirs, params)
     verdict = decide(report, engine, systemic_rate=systemic_rate, parameters=parameters)
     if fmt == "json":
         click.echo(_verdict_json(report, "stage2", verdict.to_dict()), nl=False)
     else:
-        render_stage2(verdict, _console())
+        console = _console()
+        render_header(report, console, title="itsms-graph stage2")
+        render_stage2(verdict, console)
     if fail_on != "none" and any(at_or_above(g.grade, fail_on) for g in verdict.graded):
         sys.exit(EXIT_FINDINGS)
 

@@ -46,7 +46,7 @@ class Finding:
 
     @property
     def message(self) -> str:
-        return f"{', '.join(self.subjects)}: missing {self.missing}" if self.subjects else self.missing
+        return f"{', '.join(self.subjects)}: missing {self.missing}" if self.subjects else f"missing {self.missing}"
 
 
 @dataclass

@@ -13,14 +13,20 @@ _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE
 _GRADE_STYLE = {"major": "bold red", "minor": "red", "ofi": "cyan", "data-quality": "magenta"}
 
 
-def render_terminal(report: CheckReport, console: Console, *, max_findings: int = 5) -> None:
+def render_header(report: CheckReport, console: Console, *, title: str | None = None) -> None:
+    """What a terminal report is of: the tool version, the engine, the audit period and each input's SHA-256."""
     d = report.to_dict()
     console.print(
-        f"[bold]{escape(report.title)}[/bold]  itsms-graph {report.tool_version} on {report.engine}, "
+        f"[bold]{escape(title or report.title)}[/bold]  itsms-graph {report.tool_version} on {report.engine}, "
         f"audit period {d['audit_period']['start']} to {d['audit_period']['end']}"
     )
     for item in d["inputs"]:
-        console.print(f"  input {escape(item['path'])}  sha256 {item['sha256']}", highlight=False)
+        table = f" ({escape(item['profile'])})" if item.get("profile") not in (None, "", "snapshot") else ""
+        console.print(f"  input {escape(item['path'])}{table}  sha256 {item['sha256']}", highlight=False)
+
+
+def render_terminal(report: CheckReport, console: Console, *, max_findings: int = 5) -> None:
+    render_header(report, console)
     table = Table(show_lines=False)
     table.add_column("query", no_wrap=True)
     for col in ("clause", "stage", "grade", "status", "findings"):
