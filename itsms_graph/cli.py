@@ -714,7 +714,7 @@ def cap(
     report, engine, graph, parameters = _audit(snapshot, as_of, period, config_path, query_dirs, params)
     verdict = decide(report, engine, parameters=parameters)
     rows = plan_rows(verdict, report.period.as_of, graph)
-    write_plan(rows, output)
+    write_plan(rows, output, report.provenance())
     click.echo(f"wrote {output}: {len(rows)} nonconformities")
 
 
@@ -802,17 +802,21 @@ def sample(
     """
     from itsms_graph.audit.sampling import draw, population_of, write_worksheet
     from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.graph.store import InputFile
     from itsms_graph.queries.catalogue import load_catalogue
     from itsms_graph.queries.plan import AuditPeriod
+    from itsms_graph.reports.model import provenance_lines
 
     graph = open_snapshot(snapshot)
-    ids = population_of(graph, population, load_catalogue(), AuditPeriod.parse(as_of, period), _parse_params(filters))
+    audit_period = AuditPeriod.parse(as_of, period)
+    ids = population_of(graph, population, load_catalogue(), audit_period, _parse_params(filters))
     drawn = draw(graph, ids, name=population, method=method, seed=seed, size=size, by=by)
     click.echo(drawn.describe())
     for nid in drawn.drawn:
         click.echo(f"  {nid}" + (f"  [{drawn.strata[nid]}]" if nid in drawn.strata else ""))
     if worksheet is not None:
-        write_worksheet(graph, drawn, worksheet)
+        inputs = [InputFile.of(snapshot, profile="snapshot"), *graph.inputs]
+        write_worksheet(graph, drawn, worksheet, provenance_lines(inputs, audit_period))
         click.echo(f"wrote {worksheet}")
 
 

@@ -4,6 +4,7 @@ cycle diff, and reproducible sampling with a worksheet that round-trips."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
@@ -131,11 +132,17 @@ def test_corrective_action_plan(tmp_path: Path):
     assert len(rows) == 4 and {r["grade"] for r in rows} == {"major"}
     assert {r["due_date"] for r in rows} == {"2025-07-30"}  # majors: 30 days after the audit date
     assert rows[0]["proposed_action"] == load_catalogue()["change-implemented-without-approval"].remediation
+    about = ["itsms-graph 9.9", "input s.itsms (snapshot) sha256 ab12"]
     for suffix in (".csv", ".md", ".xlsx"):
-        write_plan(rows, tmp_path / f"plan{suffix}")
-    assert len(list(csv.DictReader((tmp_path / "plan.csv").open()))) == 4
-    sheet = openpyxl.load_workbook(tmp_path / "plan.xlsx").active
+        write_plan(rows, tmp_path / f"plan{suffix}", about)
+    text = (tmp_path / "plan.csv").read_text()
+    assert text.startswith("# itsms-graph 9.9\n# input s.itsms (snapshot) sha256 ab12\nfinding_id,")
+    assert len(list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))) == 4
+    assert "- input s.itsms (snapshot) sha256 ab12" in (tmp_path / "plan.md").read_text()
+    book = openpyxl.load_workbook(tmp_path / "plan.xlsx")
+    sheet = book.worksheets[0]
     assert [c.value for c in sheet[1]][:3] == ["finding_id", "clause", "grade"] and sheet.max_row == 5
+    assert [r[0] for r in book["about"].iter_rows(values_only=True)] == about
 
 
 def test_cycle_diff_lists_new_resolved_and_persisting():
@@ -214,16 +221,19 @@ def test_the_worksheet_round_trips_into_findings(tmp_path: Path, suffix):
     graph = sample_graph()
     ids = population_of(graph, "Change", load_catalogue(), fixtures.PERIOD, {})
     sample = draw(graph, ids, name="Change", method="random", seed=1, size=3)
-    path = write_worksheet(graph, sample, tmp_path / f"w{suffix}")
+    about = ["itsms-graph 9.9", "input s.itsms (snapshot) sha256 ab12"]
+    path = write_worksheet(graph, sample, tmp_path / f"w{suffix}", about)
     verdicts = ["conforms", "no evidence", "nonconformity"]
     if suffix == ".csv":
         lines = list(csv.reader(path.read_text().splitlines()))
-        for row, verdict in zip(lines[2:], verdicts, strict=True):
+        assert [line[0] for line in lines[:3]] == [f"# {sample.describe()}", *(f"# {a}" for a in about)]
+        for row, verdict in zip(lines[4:], verdicts, strict=True):
             row[WORKSHEET_COLUMNS.index("verdict")] = verdict
         with path.open("w", newline="") as fh:
             csv.writer(fh, lineterminator="\n").writerows(lines)
     else:
         book = openpyxl.load_workbook(path)
+        assert [r[0] for r in book["about"].iter_rows(values_only=True)] == [sample.describe(), *about]
         for r, verdict in enumerate(verdicts, start=2):
             book.active.cell(row=r, column=WORKSHEET_COLUMNS.index("verdict") + 1, value=verdict)
         book.save(path)
@@ -257,6 +267,8 @@ def test_stage_commands(tmp_path: Path):
     assert json.loads(s2.output)["stage2"]["counts"]["major"] == 4
     cap = runner.invoke(cli, ["cap", str(snap), "--as-of", "2025-06-30", "-o", str(tmp_path / "plan.md")])
     assert cap.exit_code == 0 and "4 nonconformities" in cap.output
+    digest = hashlib.sha256(snap.read_bytes()).hexdigest()
+    assert f"- input s.itsms (snapshot) sha256 {digest}" in (tmp_path / "plan.md").read_text()
     sample = runner.invoke(
         cli,
         [
@@ -273,5 +285,7 @@ def test_stage_commands(tmp_path: Path):
         ],
     )
     assert sample.exit_code == 0 and "size 8 from the zero-failure attribute table" in sample.output
+    about = [r[0] for r in openpyxl.load_workbook(tmp_path / "w.xlsx")["about"].iter_rows(values_only=True)]
+    assert about[1].startswith("itsms-graph ") and f"input s.itsms (snapshot) sha256 {digest}" in about
     found = runner.invoke(cli, ["sample-findings", str(tmp_path / "w.xlsx")])
     assert found.exit_code == 0 and "0 finding(s)" in found.output

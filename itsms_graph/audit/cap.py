@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 from itsms_graph.audit.verdict import Stage2Verdict
@@ -65,11 +66,13 @@ def plan_rows(verdict: Stage2Verdict, as_of: dt.date, graph: SMSGraph | None = N
     return rows
 
 
-def write_plan(rows: list[dict[str, str]], path: Path) -> Path:
-    """Write the plan as .csv, .md or .xlsx (by the file's suffix)."""
+def write_plan(rows: list[dict[str, str]], path: Path, about: Sequence[str] = ()) -> Path:
+    """Write the plan as .csv, .md or .xlsx (by the file's suffix); *about* (tool version, audit period, inputs
+    with their SHA-256) goes on "# " lines before a CSV's header, under a Markdown title, on an XLSX sheet."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows([f"# {line}"] for line in about)
         writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
@@ -79,13 +82,14 @@ def write_plan(rows: list[dict[str, str]], path: Path) -> Path:
         def cell(text: str) -> str:
             return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
 
-        lines = ["# Corrective action plan", "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        lines = ["# Corrective action plan", "", *(f"- {cell(line)}" for line in about)]
+        lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
         lines += ["| " + " | ".join(cell(r[c]) for c in COLUMNS) + " |" for r in rows]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     elif suffix == ".xlsx":
         from itsms_graph.reports.xlsx import write_table
 
-        write_table(path, "corrective action plan", COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
+        write_table(path, "corrective action plan", COLUMNS, [[r[c] for c in COLUMNS] for r in rows], about)
     else:
         raise ItsmsError(f"{path}: the plan is written as .csv, .md or .xlsx")
     return path

@@ -15,6 +15,7 @@ import io
 import math
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,17 +196,19 @@ def worksheet_rows(graph: SMSGraph, sample: Sample) -> list[list[str]]:
     return rows
 
 
-def write_worksheet(graph: SMSGraph, sample: Sample, path: Path) -> Path:
+def write_worksheet(graph: SMSGraph, sample: Sample, path: Path, about: Sequence[str] = ()) -> Path:
+    """The worksheet, with how the sample was drawn and *about* (tool version, period, inputs with SHA-256):
+    "# " lines before a CSV's header, or an XLSX sheet "about"."""
     rows = worksheet_rows(graph, sample)
     if path.suffix.lower() == ".xlsx":
         from itsms_graph.reports.xlsx import write_table
 
-        return write_table(path, "sample", WORKSHEET_COLUMNS, rows)
+        return write_table(path, "sample", WORKSHEET_COLUMNS, rows, [sample.describe(), *about])
     if path.suffix.lower() != ".csv":
         raise ItsmsError(f"{path}: the worksheet is written as .csv or .xlsx")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["# " + sample.describe()])
+    writer.writerows([f"# {line}"] for line in [sample.describe(), *about])
     writer.writerow(WORKSHEET_COLUMNS)
     writer.writerows(rows)
     path.write_text(out.getvalue(), encoding="utf-8")
@@ -233,8 +236,8 @@ def read_worksheet(path: Path) -> list[SampleFinding]:
     else:
         raw = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
         offset = 1
-        if raw and raw[0] and raw[0][0].startswith("#"):
-            raw, offset = raw[1:], 2
+        while raw and raw[0] and raw[0][0].startswith("#"):  # how it was drawn, from what
+            raw, offset = raw[1:], offset + 1
     if not raw or raw[0][: len(WORKSHEET_COLUMNS)] != WORKSHEET_COLUMNS:
         raise InputError("not an itsms-graph sample worksheet (header differs)", file=path.name, row=offset)
     header = raw[0]

@@ -18,6 +18,20 @@ from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.results import Finding, QueryResult, Status, at_or_above
 
 
+def provenance_lines(inputs: list[InputFile], period: AuditPeriod, tool_version: str = __version__) -> list[str]:
+    """What every report states, as lines for a file that has no other place for them (a plan, a worksheet):
+    the tool version, the audit period and each input with its SHA-256.
+
+    >>> provenance_lines([InputFile("a.csv", "ab12", "bpic2014:changes")], AuditPeriod.parse("2014-03-31"), "0.1.0")
+    ['itsms-graph 0.1.0', 'audit period 2013-04-01 to 2014-03-31', 'input a.csv (bpic2014:changes) sha256 ab12']
+    """
+    lines = [f"itsms-graph {tool_version}", f"audit period {period.start.isoformat()} to {period.as_of.isoformat()}"]
+    for item in inputs:
+        table = f" ({item.profile})" if item.profile else ""
+        lines.append(f"input {item.path}{table} sha256 {item.sha256}")
+    return lines
+
+
 @dataclass
 class CheckReport:
     period: AuditPeriod
@@ -40,6 +54,9 @@ class CheckReport:
     def status_counts(self) -> dict[str, int]:
         counts = Counter(r.status.value for r in self.results)
         return {s.value: counts.get(s.value, 0) for s in Status}
+
+    def provenance(self) -> list[str]:
+        return provenance_lines([*self.extra_inputs, *self.inputs], self.period, self.tool_version)
 
     def gate_failed(self) -> bool:
         """True when a finding is at or above the --fail-on grade (never for 'none')."""
