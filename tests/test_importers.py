@@ -623,6 +623,14 @@ def test_profile_check_validates_against_ontology_and_sample(tmp_path: Path, tin
     assert "bpic2014" in listed.output and "uci-servicenow" in listed.output
 
 
+def test_a_folder_without_the_profiles_files_is_one_line_naming_each_pattern_once(tmp_path: Path):
+    result = run_import(tmp_path, "uci-servicenow")  # two tables read the same file
+    assert result.exit_code == 2
+    assert result.output.strip().endswith(
+        "no file matches profile uci-servicenow (it reads incident_event_log.csv, incident_event_log.csv.gz)"
+    )
+
+
 def test_unknown_profile_is_a_clear_error(tmp_path: Path):
     result = run_import(tmp_path, "no-such-profile")
     assert result.exit_code == 2 and "no import profile 'no-such-profile'" in result.output

@@ -338,7 +338,7 @@ class Importer:
             for file in files:
                 self._import_file(profile, table, file)
         if not matched_any:
-            patterns = ", ".join(p for t in profile.tables for p in t.files)
+            patterns = ", ".join(dict.fromkeys(p for t in profile.tables for p in t.files))
             raise InputError(f"no file matches profile {profile.id} (it reads {patterns})", file=str(path))
 
     def _import_file(self, profile: Profile, table: Table, path: Path) -> None:
