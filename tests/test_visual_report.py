@@ -98,6 +98,17 @@ def test_hostile_text_is_escaped():
     assert not any("%{" in h for h in hover)  # plotly's template syntax from data stays literal
 
 
+def test_records_without_registers_say_there_is_nothing_to_trace():
+    """Operational exports only (BPIC 2014's shape): no empty table, no empty figure, and the reason said."""
+    graph = fixtures.missing_approvals()
+    assert not graph.count("Document") and not graph.count("Service")
+    html = render(graph)
+    assert "<th>clause</th>" not in html and 'id="traceability"' not in html
+    assert "No nonconformity and no Stage 1 area of concern in the checks the records could answer." in html
+    assert "Nothing to draw: the records hold no document, no service and no finding to trace" in html
+    assert "No finding in the checks the records could answer" in html
+
+
 def test_coverage_counts_documents_checks_and_findings():
     graph = fixtures.complete_sms()
     report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")

@@ -443,17 +443,24 @@ def render_visual(
         f'<p>Stage 1: <span class="verdict {e(verdict_class)}">{e(stage1.outcome)}</span></p><p>{e(stage1.rule)}</p>',
         f'<p>Stage 2: <span class="major">{counts["major"]} major</span>, <span class="minor">'
         f'{counts["minor"]} minor</span>, <span class="ofi">{counts["ofi"]} OFI</span>. {e(stage2.summary)}</p>',
-        "<table><tr><th>clause</th><th>major</th><th>minor</th><th>OFI</th><th>Stage 1 areas of concern</th></tr>",
     ]
     concerns = stage1.concerns_by_clause
-    for number in sorted(set(by_clause) | set(concerns), key=clause_key):
+    found_in = sorted(set(by_clause) | set(concerns), key=clause_key)
+    if found_in:
+        parts.append(
+            "<table><tr><th>clause</th><th>major</th><th>minor</th><th>OFI</th><th>Stage 1 areas of concern</th></tr>"
+        )
+    else:
+        parts.append("<p>No nonconformity and no Stage 1 area of concern in the checks the records could answer.</p>")
+    for number in found_in:
         grades = by_clause.get(number, {})
         parts.append(
             f'<tr><td><a href="#clause-{e(number)}">{e(number)}</a></td>'
             + "".join(f"<td>{len(grades.get(g, []))}</td>" for g in ("major", "minor", "ofi"))
             + f"<td>{len(concerns.get(number, []))}</td></tr>"
         )
-    parts.append("</table>")
+    if found_in:
+        parts.append("</table>")
     if stage2.not_assessable or stage1.not_assessable:
         na = {r.query.id: r for r in [*stage1.not_assessable, *stage2.not_assessable]}
         parts.append(
@@ -477,13 +484,23 @@ def render_visual(
         + "</table>"
     )
     drawn = _drawn(report)
+    graded = sum(f.grade != "data-quality" for f in report.findings)
+    if drawn or graph.count("Document") or graph.count("Service"):
+        traceability = [
+            "<p>Clause -> document -> service -> records; each broken link is a red dashed stub to what is missing. "
+            f"The {len(drawn)} most serious of the {graded} findings with their chains (data-quality findings are "
+            "counted apart, above); hover for each record's facts; the menus filter by grade and zoom to a clause "
+            "or to one finding.</p>",
+            _div(traceability_figure(graph, report), "traceability"),
+        ]
+    else:
+        traceability = [
+            "<p>Nothing to draw: the records hold no document, no service and no finding to trace, so no clause "
+            "-> document -> service chain exists. Import the SMS registers (itsms-graph template) to see one.</p>"
+        ]
     parts += [
         '<h2 id="graph">Traceability graph</h2>',
-        "<p>Clause -> document -> service -> records; each broken link is a red dashed stub to what is missing. "
-        f"The {len(drawn)} most serious findings with their chains (of {len(report.findings)} findings, data "
-        "quality excluded); hover for each record's facts; the menus filter by grade and zoom to a clause or to one "
-        "finding.</p>",
-        _div(traceability_figure(graph, report), "traceability"),
+        *traceability,
         '<h2 id="coverage-section">Clause coverage</h2><p>Click a cell to open the clause\'s findings.</p>',
         _div(coverage_figure(graph, report), "coverage"),
         '<h2 id="volume">Operational volume</h2>',
@@ -525,6 +542,10 @@ def render_visual(
                     + f"<p><b>Rationale.</b> {e(query.rationale)}</p>"
                     f"<p><b>Remediation.</b> {e(query.remediation)}</p></div>"
                 )
+    if not sections:
+        parts.append(
+            "<p>No finding in the checks the records could answer (those they could not are listed above).</p>"
+        )
     for number in sorted({c for c in coverage(graph, report)} - set(sections), key=clause_key):
         parts.append(f'<h3 id="clause-{e(number)}">Clause {e(number)}</h3><p>No nonconformity.</p>')
     if previous is not None:
