@@ -109,6 +109,23 @@ def test_records_without_registers_say_there_is_nothing_to_trace():
     assert "No finding in the checks the records could answer" in html
 
 
+def test_volume_counts_every_operational_record_once_per_service():
+    from itsms_graph.graph.store import SMSGraph
+    from itsms_graph.reports.visual import volume_figure
+
+    graph = SMSGraph()
+    svc = graph.add_node("Service", "S1", {"name": "Payroll"}, source_file=SRC)
+    ci = graph.add_node("ConfigurationItem", "CI1", {"name": "db01"}, source_file=SRC)
+    graph.add_edge("PART_OF", ci, svc, source_file=SRC)
+    for local, day, target in (("I1", "2025-01-03", svc), ("I2", "2025-01-09", ci), ("I3", "2025-02-01", None)):
+        inc = graph.add_node("Incident", local, {"opened_at": f"{day}T10:00:00"}, source_file=SRC)
+        if target:
+            graph.add_edge("AFFECTS", inc, target, source_file=SRC)
+    [heat] = volume_figure(graph).data
+    assert list(heat.y) == ["Payroll", "(no service)"] and list(heat.x) == ["2025-01", "2025-02"]
+    assert [list(row) for row in heat.z] == [[2, 0], [0, 1]]
+
+
 def test_coverage_counts_documents_checks_and_findings():
     graph = fixtures.complete_sms()
     report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from itsms_graph.errors import InputError, ItsmsError
-from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.store import NO_SERVICE, SMSGraph
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.embedded import evaluate
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
@@ -97,16 +97,8 @@ def _stratum(graph: SMSGraph, nid: str, by: str) -> str:
             if isinstance(attrs.get(key), str):
                 return str(attrs[key])[:7]
         return "(no date)"
-    services = sorted(
-        n
-        for rel in ("AFFECTS", "COVERS", "SUPPORTS", "UNDERPINS")
-        for n in graph.neighbours(nid, rel, "out")
-        if graph.label_of(n) == "Service"
-    )
-    if not services:
-        for ci in graph.neighbours(nid, "AFFECTS", "out"):
-            services += [n for n in graph.neighbours(ci, "PART_OF", "out") if graph.label_of(n) == "Service"]
-    return sorted(services)[0] if services else "(no service)"
+    services = graph.services_of(nid)
+    return services[0] if services else NO_SERVICE
 
 
 def draw(

@@ -32,6 +32,8 @@ from itsms_graph.ontology import PROVENANCE_KEYS, Schema, clauses, schema
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 CLAUSE_SOURCE = "itsms-graph:ontology/clauses.ttl"
+#: What stands for the service of a record that concerns none (a sample's stratum, a volume row).
+NO_SERVICE = "(no service)"
 
 
 @dataclass(frozen=True)
@@ -366,6 +368,24 @@ class SMSGraph:
         """Nodes reached from *nid* over *rel_type*, following it ``out`` (as drawn) or ``in`` (against)."""
         index = self._out if direction == "out" else self._in
         return index.get(rel_type, {}).get(nid, [])
+
+    def services_of(self, nid: str) -> list[str]:
+        """The services a record concerns, sorted: those it names (AFFECTS, COVERS, SUPPORTS, UNDERPINS), else
+        those of the configuration items it affects (PART_OF)."""
+        found = {
+            n
+            for rel in ("AFFECTS", "COVERS", "SUPPORTS", "UNDERPINS")
+            for n in self.neighbours(nid, rel, "out")
+            if self._nodes[n]["label"] == "Service"
+        }
+        if not found:
+            found = {
+                n
+                for ci in self.neighbours(nid, "AFFECTS", "out")
+                for n in self.neighbours(ci, "PART_OF", "out")
+                if self._nodes[n]["label"] == "Service"
+            }
+        return sorted(found)
 
     def neighbours_any(self, nid: str, direction: str) -> Iterator[tuple[str, str]]:
         """(relationship type, node) for every relationship of any type at *nid*, ``out`` or ``in``."""

@@ -20,7 +20,7 @@ from plotly.offline import get_plotlyjs
 from itsms_graph import __version__
 from itsms_graph.audit.verdict import Stage1Verdict, Stage2Verdict
 from itsms_graph.exports.browser import label_colours
-from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.store import NO_SERVICE, SMSGraph
 from itsms_graph.ontology import clause_key, clauses
 from itsms_graph.queries.results import Finding, Status
 from itsms_graph.reports.model import CheckReport
@@ -318,19 +318,19 @@ def coverage_figure(graph: SMSGraph, report: CheckReport) -> go.Figure:
 
 
 def volume_figure(graph: SMSGraph) -> go.Figure:
-    """Operational records per service per month: aggregated, so a million records cost one heatmap."""
+    """Operational records per service per month: aggregated, so a million records cost one heatmap. A record
+    linked to no service (directly or through its CIs) is counted on a row of its own, never left out."""
     counts: Counter[tuple[str, str]] = Counter()
     for label, key in (("Incident", "opened_at"), ("Change", "actual_start"), ("ServiceRequest", "opened_at")):
         for nid in graph.nodes(label):
             day = graph.attrs(nid).get(key)
             if not isinstance(day, str):
                 continue
-            for target in graph.neighbours(nid, "AFFECTS", "out"):
-                if graph.label_of(target) == "Service":
-                    counts[(target, day[:7])] += 1
-    services = sorted({s for s, _ in counts})
+            for service in graph.services_of(nid) or [NO_SERVICE]:
+                counts[(service, day[:7])] += 1
+    services = sorted({s for s, _ in counts}, key=lambda s: (s == NO_SERVICE, s))
     months = sorted({m for _, m in counts})
-    names = [str(graph.attrs(s).get("name", s)) for s in services]
+    names = [s if s == NO_SERVICE else str(graph.attrs(s).get("name", s)) for s in services]
     fig = go.Figure(
         go.Heatmap(
             z=[[counts.get((s, m), 0) for m in months] for s in services],
