@@ -741,8 +741,11 @@ def diff(old: Path, new: Path, as_of: str | None, period: str, old_as_of: str | 
       itsms-graph diff cycle1.json cycle2.json --fail-on new-major
       itsms-graph diff 2024.itsms 2025.itsms --old-as-of 2024-06-30 --as-of 2025-06-30
     """
+    from rich.markup import escape
+
     from itsms_graph.audit.diff import diff_findings, findings_of_report, load_report
     from itsms_graph.check import check as run_check
+    from itsms_graph.graph.store import InputFile
     from itsms_graph.queries.plan import AuditPeriod
     from itsms_graph.reports.audit import render_diff
 
@@ -753,10 +756,16 @@ def diff(old: Path, new: Path, as_of: str | None, period: str, old_as_of: str | 
         return findings_of_report(load_report(path))
 
     result = diff_findings(findings(old, old_as_of or as_of), findings(new, as_of))
+    inputs = [InputFile.of(old, profile="old"), InputFile.of(new, profile="new")]
     if fmt == "json":
-        click.echo(_dump(result.to_dict()), nl=False)
+        tool = {"name": "itsms-graph", "version": __version__}
+        click.echo(_dump({"tool": tool, "inputs": [vars(i) for i in inputs], **result.to_dict()}), nl=False)
     else:
-        render_diff(result, _console())
+        console = _console()
+        console.print(f"[bold]itsms-graph diff[/bold]  itsms-graph {__version__}")
+        for item in inputs:
+            console.print(f"  {item.profile} {escape(item.path)}  sha256 {item.sha256}", highlight=False)
+        render_diff(result, console)
     if result.gate(fail_on):
         sys.exit(EXIT_FINDINGS)
 

@@ -168,8 +168,13 @@ def test_diff_command_gates_on_new_majors(tmp_path: Path):
     # the audit of 2023 is outside both the 12-month interval and the programme cycle: a major, then the clauses
     assert data["new"][0]["query"] == "internal-audit-completed"
     assert {f["query"] for f in data["new"]} == {"internal-audit-completed", "audit-programme-not-covering-clauses"}
+    assert [(i["profile"], i["sha256"]) for i in data["inputs"]] == [
+        ("old", hashlib.sha256(a.read_bytes()).hexdigest()),
+        ("new", hashlib.sha256(b.read_bytes()).hexdigest()),
+    ]
+    assert data["tool"]["name"] == "itsms-graph"
     again = runner.invoke(cli, ["diff", str(a), str(a), "--as-of", "2025-06-30"])
-    assert again.exit_code == 0
+    assert again.exit_code == 0 and f"new a.itsms  sha256 {hashlib.sha256(a.read_bytes()).hexdigest()}" in again.output
 
 
 def test_sample_size_table():
