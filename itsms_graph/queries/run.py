@@ -74,8 +74,10 @@ def _filter_sites(query: QueryDefinition) -> list[tuple[str, tuple[Filter, ...]]
 class _Assessor:
     engine: Engine
     declared: frozenset[str]
+    period: AuditPeriod
     _counts: dict[str, int] = field(default_factory=dict)
     _props: dict[tuple[str, str], bool] = field(default_factory=dict)
+    _dated: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     def count(self, label: str) -> int:
         if label not in self._counts:
@@ -103,6 +105,24 @@ class _Assessor:
         if (label, prop) not in self._props:
             self._props[(label, prop)] = self.engine.property_present(label, prop)
         return self._props[(label, prop)]
+
+    def undated(self, query: QueryDefinition) -> list[str]:
+        """The records a query examines in the audit period, when the data has none dated in it at all: a
+        period that misses the data (last year's export checked as of today) answers nothing, so it passes
+        nothing. Records dated in the period of which none matches the query's other filters are an answer."""
+        out = []
+        for node in query.nodes:
+            for f in node.where:
+                if f.op != "in_period" or node.label == ANY:
+                    continue
+                key = (node.label, f.prop)
+                if key not in self._dated:
+                    probe = MatchNode(node=node.node, label=node.label, where=(f,))
+                    bare = query.model_copy(update={"match": (probe,), "conditions": (), "each": None})
+                    self._dated[key] = bool(self.engine.rows(bind(bare, self.period)))
+                if not self._dated[key]:
+                    out.append(f"no {node.label} record has {f.prop} in the audit period ({self.period.label()})")
+        return out
 
     def missing(self, query: QueryDefinition) -> list[str]:
         """What the data lacks for *query*, each gap said once: ``no Approval records``, or ``no Location
@@ -138,10 +158,10 @@ def run_queries(
     declared_labels: Iterable[str] = (),
 ) -> list[QueryResult]:
     """Run every query on *engine* for the audit *period*; results in the order given."""
-    assessor = _Assessor(engine, frozenset(declared_labels))
+    assessor = _Assessor(engine, frozenset(declared_labels), period)
     results = []
     for query in queries:
-        missing = assessor.missing(query)
+        missing = assessor.missing(query) or assessor.undated(query)
         if missing:
             results.append(QueryResult(query, Status.NOT_ASSESSABLE, missing_data=missing))
             continue
