@@ -77,6 +77,7 @@ def shipped_statements() -> list[Statement]:
     from itsms_graph.queries.catalogue import load_catalogue
     from itsms_graph.queries.cypher import compile_query, label_count_statement, property_present_statement
     from itsms_graph.queries.plan import AuditPeriod, bind
+    from itsms_graph.queries.run import period_probes
 
     sch = schema()
     period = AuditPeriod.parse("2025-06-30", "12M")
@@ -85,6 +86,11 @@ def shipped_statements() -> list[Statement]:
     for query in catalogue.values():
         bound = bind(query, period)
         out.append(Statement(f"query {query.id}", compile_query(bound), bound.cypher_params))
+        for label, prop, probe in period_probes(query):
+            probed = bind(probe, period)
+            out.append(
+                Statement(f"period probe {query.id} {label}.{prop}", compile_query(probed), probed.cypher_params)
+            )
     for label in sorted(sch.labels):
         out.append(Statement(f"count {label}", label_count_statement(label), {}))
         for key in sorted(sch.properties_of(label)):

@@ -70,6 +70,19 @@ def _filter_sites(query: QueryDefinition) -> list[tuple[str, tuple[Filter, ...]]
     return sites
 
 
+def period_probes(query: QueryDefinition) -> list[tuple[str, str, QueryDefinition]]:
+    """(label, property, probe) for each record the query examines by an ``in_period`` date: the probe matches
+    the label's records dated in the period, whatever the query's other filters and conditions."""
+    probes = []
+    for node in query.nodes:
+        for f in node.where:
+            if f.op == "in_period" and node.label != ANY:
+                probe = MatchNode(node=node.node, label=node.label, where=(f,))
+                bare = query.model_copy(update={"match": (probe,), "conditions": (), "each": None})
+                probes.append((node.label, f.prop, bare))
+    return probes
+
+
 @dataclass
 class _Assessor:
     engine: Engine
@@ -111,17 +124,11 @@ class _Assessor:
         period that misses the data (last year's export checked as of today) answers nothing, so it passes
         nothing. Records dated in the period of which none matches the query's other filters are an answer."""
         out = []
-        for node in query.nodes:
-            for f in node.where:
-                if f.op != "in_period" or node.label == ANY:
-                    continue
-                key = (node.label, f.prop)
-                if key not in self._dated:
-                    probe = MatchNode(node=node.node, label=node.label, where=(f,))
-                    bare = query.model_copy(update={"match": (probe,), "conditions": (), "each": None})
-                    self._dated[key] = bool(self.engine.rows(bind(bare, self.period)))
-                if not self._dated[key]:
-                    out.append(f"no {node.label} record has {f.prop} in the audit period ({self.period.label()})")
+        for label, prop, probe in period_probes(query):
+            if (label, prop) not in self._dated:
+                self._dated[(label, prop)] = bool(self.engine.rows(bind(probe, self.period)))
+            if not self._dated[(label, prop)]:
+                out.append(f"no {label} record has {prop} in the audit period ({self.period.label()})")
         return out
 
     def missing(self, query: QueryDefinition) -> list[str]:
