@@ -52,7 +52,7 @@ def test_what_is_missing_is_said_once_and_alternatives_only_for_what_is_left_ope
         "no Document records",
         "no Scope records",
         "no Service records",
-        "no Location records or no OrganisationalUnit records",
+        "no Location or OrganisationalUnit records",
     ]
 
 

@@ -7,6 +7,7 @@ or when an imported source declared it (an empty audit register is evidence of n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +69,26 @@ def _filter_sites(query: QueryDefinition) -> list[tuple[str, tuple[Filter, ...]]
         else:
             sites += [(step.label, step.where) for path in cond.spec.alternatives for step in path]
     return sites
+
+
+_NO_RECORDS = re.compile(r"^no (\w+) records$")
+
+
+def _either(options: list[str]) -> str:
+    """Alternatives the data lacks, any one of which would do: ``no Person or Role records`` when each is a
+    whole label, else ``no Scope records and no Service records or no Location records``.
+
+    >>> _either(["no Person records", "no Role records"])
+    'no Person or Role records'
+    >>> _either(["no ConfigurationItem records", "no Service records", "no ServiceComponent records"])
+    'no ConfigurationItem, Service or ServiceComponent records'
+    >>> _either(["no Location records", "no Site record has name"])
+    'no Location records or no Site record has name'
+    """
+    labels = [m.group(1) for m in map(_NO_RECORDS.match, options) if m]
+    if len(labels) < len(options):
+        return " or ".join(options)
+    return f"no {', '.join(labels[:-1])} or {labels[-1]} records"
 
 
 def period_probes(query: QueryDefinition) -> list[tuple[str, str, QueryDefinition]]:
@@ -152,8 +173,8 @@ class _Assessor:
             options = sorted({" and ".join(alt) for alt in left if len(alt) == fewest})
             if len(options) == 1:
                 out += next(alt for alt in left if len(alt) == fewest)
-            elif " or ".join(options) not in out:
-                out.append(" or ".join(options))
+            elif _either(options) not in out:
+                out.append(_either(options))
         return out
 
 
