@@ -252,6 +252,36 @@ def test_servicenow_jsonl_gzip_and_table_api_shapes_give_the_same_graph(tmp_path
     assert graph_state(graph) == graph_state(sn_csv[0])
 
 
+# The Table API (GET /api/now/table/{tableName}) returns {"result": [...]}; with sysparm_display_value=true every
+# field holds its display value, and a reference field, unless sysparm_exclude_reference_link=true, is an object of
+# the display value and a "link" to the record; with sysparm_display_value=all every field is an object of
+# "display_value" and "value" (the sys_id for a reference, the stored choice value, the UTC date).
+# https://www.servicenow.com/docs/r/api-reference/rest-apis/c_TableAPI.html
+# (sysparm_display_value, sysparm_exclude_reference_link; example responses with {"link", "value"} objects)
+
+
+def test_servicenow_table_api_reference_objects_read_as_display_values(sn_csv):
+    """tests/data/servicenow/table-api: sysparm_display_value=true, reference links included (the default)."""
+    graph, report = import_folder("servicenow", SN / "table-api")
+    assert accounting(report) == SN_ROWS
+    assert graph_state(graph) == graph_state(sn_csv[0])
+
+
+def test_servicenow_table_api_display_value_all_reads_the_display_values(tmp_path: Path, sn_csv):
+    """sysparm_display_value=all: each field is {"display_value": ..., "value": ...}; the profile's ids are display
+    values (numbers and names), so the display value is read, not the sys_id."""
+    for path in (SN / "json").glob("*.json"):
+        records = json.loads(path.read_text(encoding="utf-8"))["records"]
+        both = [
+            {k: {"display_value": v, "value": f"raw-{k}-{i}" if v else ""} for k, v in r.items()}
+            for i, r in enumerate(records)
+        ]
+        (tmp_path / path.name).write_text(json.dumps({"result": both}), encoding="utf-8")
+    graph, report = import_folder("servicenow", tmp_path)
+    assert accounting(report) == SN_ROWS
+    assert graph_state(graph) == graph_state(sn_csv[0])
+
+
 def test_servicenow_maps_every_documented_approval_state():
     table = next(t for t in resolve_profile("servicenow").tables if t.name == "sysapproval_approver")
     decision = table.properties["decision"]

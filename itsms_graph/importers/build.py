@@ -350,6 +350,7 @@ class Importer:
                 delimiter=table.delimiter,
                 records_key=table.records_key,
                 sheet=table.sheet,
+                member=table.member,
             )
         except SheetNotFound as exc:
             name = f"{profile.id}:{table.name}"

@@ -109,6 +109,9 @@ class Table(_Strict):
     delimiter: str | None = None
     encoding: str | None = None
     records_key: str | None = None  # JSON: the key of the list of records ("records" for ServiceNow)
+    #: JSON, YAML: a cell that is an object is read as this member of it (else "value", else "display_value"):
+    #: ServiceNow's Table API gives {"display_value", "link"} or {"display_value", "value"} objects
+    member: str = "value"
     sheet: str | None = None  # XLSX sheet name (default: the first)
     nulls: tuple[str, ...] = ("", "NULL", "null", "?", "-", "N/A")
     not_ids: tuple[str, ...] = ()  # markers meaning "several references, not named"

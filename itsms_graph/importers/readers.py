@@ -219,7 +219,7 @@ def _locate_bad_bytes(path: Path, encoding: str, delimiter: str, columns: list[s
     return None, None
 
 
-def _records_rows(path: Path, fmt: str, records: list[Any]) -> RowSource:
+def _records_rows(path: Path, fmt: str, records: list[Any], member: str = "value") -> RowSource:
     columns: list[str] = []
     seen: set[str] = set()
     for rec in records:
@@ -234,19 +234,27 @@ def _records_rows(path: Path, fmt: str, records: list[Any]) -> RowSource:
             if not isinstance(rec, dict):
                 yield i, {"__error__": f"record {i} is not an object"}
                 continue
-            yield i, {str(k): _flatten(v) for k, v in rec.items()}
+            yield i, {str(k): _flatten(v, member) for k, v in rec.items()}
 
     return RowSource(path, fmt, columns, rows())
 
 
-def _flatten(value: Any) -> Any:
-    """ServiceNow exports references as {"value": sys_id, "display_value": ...} when asked for both."""
-    if isinstance(value, dict) and "value" in value:
-        return value["value"]
+#: the members of a cell object that hold its value, tried after the table's ``member``: ServiceNow's Table API
+#: gives {"value", "link"} (raw values), {"display_value", "link"} (display values) or both (display value all)
+_MEMBERS = ("value", "display_value")
+
+
+def _flatten(value: Any, member: str = "value") -> Any:
+    """A cell that is an object read as one of its members: *member* (a table's ``member``), else value, else
+    display_value; an object with none of them is left as it is."""
+    if isinstance(value, dict):
+        for key in (member, *_MEMBERS):
+            if key in value:
+                return value[key]
     return value
 
 
-def _load_structured(path: Path, fmt: str, records_key: str | None) -> RowSource:
+def _load_structured(path: Path, fmt: str, records_key: str | None, member: str = "value") -> RowSource:
     try:
         with _open_binary(path) as fh:
             raw = fh.read()
@@ -277,7 +285,7 @@ def _load_structured(path: Path, fmt: str, records_key: str | None) -> RowSource
         data = data[key]
     if not isinstance(data, list):
         raise InputError("expected a list of records", file=path.name)
-    return _records_rows(path, fmt, data)
+    return _records_rows(path, fmt, data, member)
 
 
 def _xlsx_rows(path: Path, sheet: str | None) -> RowSource:
@@ -318,6 +326,7 @@ def open_rows(
     delimiter: str | None = None,
     records_key: str | None = None,
     sheet: str | None = None,
+    member: str = "value",
 ) -> RowSource:
     """Open *path* and return its columns and a lazy iterator of its rows."""
     if not path.is_file():
@@ -327,4 +336,4 @@ def open_rows(
         return _csv_rows(path, fmt, encoding, delimiter)
     if fmt == "xlsx":
         return _xlsx_rows(path, sheet)
-    return _load_structured(path, fmt, records_key)
+    return _load_structured(path, fmt, records_key, member)
