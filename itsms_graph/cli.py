@@ -1105,7 +1105,10 @@ def export_neo4j_admin(snapshot: Path, folder: Path, database: str) -> None:
     from itsms_graph.graph.snapshot import open_snapshot
 
     files, command = write_import_files(open_snapshot(snapshot), folder, database)
-    click.echo(f"wrote {len(files)} files in {folder}; load them (database stopped) from that folder with:")
+    click.echo(
+        f"wrote {len(files)} CSV files and import-command.txt in {folder}; load them (database stopped) from that "
+        "folder with:"
+    )
     click.echo(command)
 
 

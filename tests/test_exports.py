@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shlex
 from pathlib import Path
 
 import pytest
@@ -57,8 +58,10 @@ def test_the_cypher_script_loads_the_same_graph_hostile_values_inert():
 
 def test_neo4j_admin_files_have_typed_headers_and_every_row(tmp_path: Path):
     graph = fixtures.features()
-    _files, command = write_import_files(graph, tmp_path)
-    assert command.startswith("neo4j-admin database import full --array-delimiter=|")
+    _files, command = write_import_files(graph, tmp_path, database="my db")
+    # a shell reads it back as the arguments meant: "|" is no pipe, a database name with a space one argument
+    args = shlex.split(command)
+    assert args[:5] == ["neo4j-admin", "database", "import", "full", "--array-delimiter=|"] and args[-1] == "my db"
     assert "--nodes=nodes_Change.csv" in command and "--relationships=relationships_APPROVES.csv" in command
     rows = list(csv.reader((tmp_path / "nodes_ManagementReview.csv").open()))
     assert rows[0][:2] == ["id:ID", ":LABEL"] and "inputs:string[]" in rows[0]

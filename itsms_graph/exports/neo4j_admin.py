@@ -8,6 +8,7 @@ command line to load them. Temporal values stay strings: the canned queries comp
 from __future__ import annotations
 
 import csv
+import shlex
 from pathlib import Path
 
 from itsms_graph.graph.store import SMSGraph
@@ -75,7 +76,7 @@ def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -
         written.append(path)
         args.append(f"--relationships={path.name}")
     args.append(database)
-    command = " ".join(args)
+    command = shlex.join(args)  # pasted into a shell: "|" (the array delimiter) must not become a pipe
     (folder / "import-command.txt").write_text(
         f"# run from this folder, with the database stopped (Neo4j 5 / 2025.x)\n{command}\n", encoding="utf-8"
     )
