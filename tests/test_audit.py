@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from itsms_graph.audit.cap import plan_rows, write_plan
+from itsms_graph.audit.cap import COLUMNS, plan_rows, write_plan
 from itsms_graph.audit.diff import diff_findings, findings_of_report
 from itsms_graph.audit.sampling import (
     WORKSHEET_COLUMNS,
@@ -143,6 +144,14 @@ def test_corrective_action_plan(tmp_path: Path):
     sheet = book.worksheets[0]
     assert [c.value for c in sheet[1]][:3] == ["finding_id", "clause", "grade"] and sheet.max_row == 5
     assert [r[0] for r in book["about"].iter_rows(values_only=True)] == about
+
+
+def test_xlsx_outputs_are_byte_identical_across_seconds(tmp_path: Path):
+    """openpyxl stamps the save time into the document and its ZIP members; ours are fixed."""
+    rows = [{c: f"{c}-{i}" for c in COLUMNS} for i in range(3)]
+    first = write_plan(rows, tmp_path / "a.xlsx", ["itsms-graph 9.9"]).read_bytes()
+    time.sleep(2.1)  # ZIP times have a resolution of two seconds
+    assert write_plan(rows, tmp_path / "b.xlsx", ["itsms-graph 9.9"]).read_bytes() == first
 
 
 def test_cycle_diff_lists_new_resolved_and_persisting():

@@ -1,8 +1,14 @@
-"""Writing a table as a deterministic XLSX workbook (fixed document timestamps, so equal inputs give equal bytes)."""
+"""Writing a table as a deterministic XLSX workbook: equal inputs give equal bytes.
+
+openpyxl's ``save`` stamps the document's modified time with the clock and each ZIP member with the local time;
+here both are fixed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +16,7 @@ from typing import Any
 from itsms_graph.errors import ItsmsError
 
 _FIXED = dt.datetime(2000, 1, 1)
+_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 
 def write_table(path: Path, sheet: str, columns: list[str], rows: list[list[Any]], about: Sequence[str] = ()) -> Path:
@@ -17,6 +24,7 @@ def write_table(path: Path, sheet: str, columns: list[str], rows: list[list[Any]
     try:
         import openpyxl
         from openpyxl.styles import Font
+        from openpyxl.writer.excel import ExcelWriter
     except ImportError:
         raise ItsmsError("writing XLSX needs openpyxl (pip install openpyxl)") from None
     book = openpyxl.Workbook()
@@ -34,5 +42,11 @@ def write_table(path: Path, sheet: str, columns: list[str], rows: list[list[Any]
             notes.append([line])
     book.properties.created = _FIXED
     book.properties.modified = _FIXED
-    book.save(path)
+    drafted = io.BytesIO()
+    ExcelWriter(book, zipfile.ZipFile(drafted, "w", zipfile.ZIP_DEFLATED)).save()  # save() would re-stamp modified
+    with zipfile.ZipFile(drafted) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            member = zipfile.ZipInfo(item.filename, date_time=_ZIP_TIME)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(member, src.read(item))
     return path
