@@ -477,6 +477,113 @@ def test_a_column_is_optional_only_where_every_use_of_it_is(tmp_path: Path):
         load_profile(path)
 
 
+# --- aliases: other headers for a column (a display label), resolved once per file --------------------------------
+
+ALIASED = (
+    PROFILE
+    + """    aliases:
+      id: [ID, Change ID]
+      title: [Title]
+      opened: [Opened]
+      incident: [Incident]
+"""
+)
+LABELS = {"id": "Change ID", "title": "Title", "opened": "Opened", "incident": "Incident"}
+
+
+@pytest.fixture
+def aliased(tmp_path: Path):
+    path = tmp_path / "aliased.yaml"
+    path.write_text(ALIASED)
+    return load_profile(path)
+
+
+def relabelled(rows, labels: dict[str, str]) -> list[dict[str, str]]:
+    return [{labels.get(k, k): v for k, v in r.items()} for r in rows]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx"])
+def test_a_column_is_read_under_an_alias_the_file_has(tmp_path: Path, tiny, aliased, fmt):
+    reference, _ = import_sources([(tiny, write_rows(tmp_path / "names", "csv", ROWS))])
+    graph, report = import_sources([(aliased, write_rows(tmp_path / "labels", fmt, relabelled(ROWS, LABELS)))])
+    assert graph_state(graph) == graph_state(reference)
+    assert report.files[0].absent_columns == []
+    same, _ = import_sources([(aliased, write_rows(tmp_path / "same", fmt, ROWS))])  # the column's own name too
+    assert graph_state(same) == graph_state(reference)
+
+
+def test_the_first_alias_the_file_has_wins_whatever_the_order_of_its_columns(tmp_path: Path, aliased):
+    def ids(rows) -> list[str]:
+        graph, _ = import_sources([(aliased, write_rows(tmp_path / rows[0]["ID"], "csv", rows))])
+        return sorted(n for n, a in graph.nx.nodes(data=True) if a["label"] == "Change")
+
+    rest = without(ROWS, "id")
+    # the file has two aliases of id, the later one first: the one the profile lists first is read
+    assert ids([{"Change ID": f"X{r['id']}", "ID": r["id"], **o} for r, o in zip(ROWS, rest, strict=True)]) == [
+        "Change:C1",
+        "Change:C2",
+    ]
+    # the column's own name comes before any alias
+    assert ids([{"ID": f"Y{r['id']}", **o, "id": r["id"]} for r, o in zip(ROWS, rest, strict=True)]) == [
+        "Change:C1",
+        "Change:C2",
+    ]
+
+
+def test_a_rejection_names_the_header_the_file_has(tmp_path: Path, aliased):
+    rows = relabelled(ROWS, LABELS)
+    rows[1]["Opened"] = "31/02/2025 10:00"
+    importer = Importer(keep_going=True)
+    importer.add_source(aliased, write_rows(tmp_path / "labels", "csv", rows))
+    _, report = importer.finish()
+    [rejection] = report.files[0].rejections
+    assert (rejection.row, rejection.column, rejection.value) == (3, "Opened", "31/02/2025 10:00")
+
+
+def test_a_missing_aliased_column_names_every_spelling_looked_for(tmp_path: Path):
+    path = tmp_path / "aliased.yaml"
+    path.write_text(ALIASED)
+    folder = write_rows(tmp_path / "export", "csv", without(relabelled(ROWS, LABELS), "Change ID"))
+    result = run_import(folder, str(path))
+    assert result.exit_code == 2, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith(
+        "error: file changes.csv, row 1, column id: profile tiny table changes needs column 'id' (or 'ID', "
+        "'Change ID'), which the file does not have"
+    )
+
+
+def test_an_absent_optional_aliased_column_is_null_and_reported(tmp_path: Path, tiny):
+    path = tmp_path / "optional.yaml"
+    path.write_text(OPTIONAL + "    aliases: {title: [Title], incident: [Incident]}\n")
+    labels = {"title": "Title", "incident": "Incident"}
+    folder = write_rows(tmp_path / "export", "xlsx", without(relabelled(ROWS, labels), "Title", "Incident"))
+    graph, report = import_sources([(load_profile(path), folder)])
+    [f] = report.files
+    assert f.absent_columns == ["incident", "title"] and f.rejected == 0
+    assert "title" not in graph.node("Change:C1") and graph.neighbours("Change:C1", "CAUSED_BY", "in") == []
+    present, _ = import_sources(
+        [(load_profile(path), write_rows(tmp_path / "present", "csv", relabelled(ROWS, labels)))]
+    )
+    reference, _ = import_sources([(tiny, write_rows(tmp_path / "names", "csv", ROWS))])
+    assert graph_state(present) == graph_state(reference)
+
+
+@pytest.mark.parametrize(
+    ("aliases", "problem"),
+    [
+        ("{nothing: [Nothing]}", "aliases name column 'nothing', which the table does not read"),
+        ("{title: [Title], opened: [Title]}", "header 'Title' would name both column 'title' and 'opened'"),
+        ("{opened: [title]}", "header 'title' would name both column 'title' and 'opened'"),
+    ],
+)
+def test_aliases_are_checked(tmp_path: Path, aliases: str, problem: str):
+    path = tmp_path / "bad.yaml"
+    path.write_text(PROFILE + f"    aliases: {aliases}\n")
+    with pytest.raises(InputError, match=problem):
+        load_profile(path)
+
+
 # --- optional tables: a workbook without the table's sheet ----------------------------------------------------------
 
 SHEETS = """

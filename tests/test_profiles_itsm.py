@@ -282,6 +282,44 @@ def test_servicenow_table_api_display_value_all_reads_the_display_values(tmp_pat
     assert graph_state(graph) == graph_state(sn_csv[0])
 
 
+# An Excel (XLSX) export heads each column with the field's label ("Default values for column headers and column
+# values": XLSX "Use field label"). tests/data/servicenow/xlsx/incident.xlsx holds the incident rows of csv/ under
+# the documented labels (sources in tests/data/servicenow/README.md).
+
+
+def test_servicenow_xlsx_export_with_label_headers_gives_the_same_graph(tmp_path: Path, sn_csv):
+    for path in (SN / "csv").glob("*.csv"):
+        if path.stem != "incident":
+            shutil.copy(path, tmp_path / path.name)
+    shutil.copy(SN / "xlsx" / "incident.xlsx", tmp_path / "incident.xlsx")
+    header = open_rows(tmp_path / "incident.xlsx").columns
+    assert "Caused by Change" in header and "caused_by" not in header  # labels, not field names
+    graph, report = import_folder("servicenow", tmp_path)
+    assert accounting(report) == SN_ROWS
+    assert [f.file for f in report.files if f.table == "incident"] == ["incident.xlsx"]
+    assert graph_state(graph) == graph_state(sn_csv[0])
+
+
+def test_servicenow_label_headers_a_profile_does_not_know_name_every_spelling(tmp_path: Path):
+    """change_request's date fields have no documented label in the profile: a label-header file stops the import
+    naming the field, and the spellings looked for, at row 1."""
+    rows = list(csv.reader((SN / "csv" / "change_request.csv").read_text(encoding="utf-8").splitlines()))
+    labels = {"number": "Number", "short_description": "Short description", "type": "Type", "risk": "Risk"}
+    rows[0] = [labels.get(c, c) for c in rows[0]]
+    rows[0][rows[0].index("start_date")] = "Planned start date"
+    with (tmp_path / "change_request.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    with pytest.raises(InputError) as err:
+        import_folder("servicenow", tmp_path)
+    assert (err.value.file, err.value.row, err.value.column) == ("change_request.csv", 1, "start_date")
+    rows[0][rows[0].index("Planned start date")] = "start_date"
+    rows[0][rows[0].index("cab_required")] = "Cab"
+    with (tmp_path / "change_request.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    with pytest.raises(InputError, match="needs column 'cab_required' \\(or 'CAB required'\\)"):
+        import_folder("servicenow", tmp_path)
+
+
 def test_servicenow_maps_every_documented_approval_state():
     table = next(t for t in resolve_profile("servicenow").tables if t.name == "sysapproval_approver")
     decision = table.properties["decision"]

@@ -170,13 +170,17 @@ class _Memo:
 
 
 class _Properties:
-    """One mapping of columns to the properties of a label, compiled: each column converts through a memo."""
+    """One mapping of columns to the properties of a label, compiled: each column converts through a memo, and is
+    read under the header that names it in the file (*headers*: column -> header, from the table's aliases)."""
 
-    def __init__(self, sch: Schema, label: str, columns: dict[str, Column], table: Table) -> None:
-        self.items = [
-            (key, col.column or key, col.column, col.value, _Memo(_converter(sch, label, key, col, table)))
-            for key, col in columns.items()
-        ]
+    def __init__(
+        self, sch: Schema, label: str, columns: dict[str, Column], table: Table, headers: dict[str, str] | None = None
+    ) -> None:
+        named = headers or {}
+        self.items = []
+        for key, col in columns.items():
+            header = named.get(col.column, col.column) if col.column else None
+            self.items.append((key, header or key, header, col.value, _Memo(_converter(sch, label, key, col, table))))
 
     def convert(self, row: dict[str, Any], part: tuple[str, int, int] | None = None) -> dict[str, Any]:
         """The properties of *row*; with *part* = (separator, parts, place), of one target of a separated
@@ -251,12 +255,12 @@ _Named = tuple[tuple[str, ...], bool, tuple[int, ...], int]
 class _Targets:
     """One reference column compiled: cell -> what it names (_Named), remembered per distinct cell."""
 
-    def __init__(self, ref: Reference, table: Table) -> None:
-        self.ref = ref
+    def __init__(self, ref: Reference, table: Table, header: str) -> None:
+        self.ref, self.header = ref, header
         self.memo = _Memo(lambda raw: _reference_targets(ref, raw, table))
 
     def __call__(self, row: dict[str, Any]) -> _Named:
-        result: _Named = self.memo(row.get(self.ref.column))
+        result: _Named = self.memo(row.get(self.header))
         return result
 
 
@@ -284,15 +288,25 @@ def _reference_targets(ref: Reference, raw: Any, table: Table) -> _Named:
 
 
 class _TablePlan:
-    """A table of a profile compiled once per file: its converters and reference readers."""
+    """A table of a profile compiled once per file: its converters and reference readers, each reading its column
+    under the header that names it in this file (*headers*: column -> header, the table's aliases resolved)."""
 
-    def __init__(self, sch: Schema, table: Table, file: str) -> None:
+    def __init__(self, sch: Schema, table: Table, file: str, headers: dict[str, str] | None = None) -> None:
+        named = headers or {}
         self.table = table
         #: a table without ids names its records by file and row: ``Detail_Incident_Activity#2``
         self.row_id_stem = table.record.id_prefix + _id_text(Path(file).name.split(".")[0]) + "#"
-        self.properties = _Properties(sch, table.record.label, table.properties, table)
+        #: the headers of the id column and of the row filter's column in this file
+        self.id_column = named.get(table.record.id, table.record.id)
+        self.where_column = "" if table.where is None else named.get(table.where.column, table.where.column)
+        self.properties = _Properties(sch, table.record.label, table.properties, table, named)
         self.references = [
-            (ref, _Targets(ref, table), _Properties(sch, ref.label, ref.properties, table)) for ref in table.references
+            (
+                ref,
+                _Targets(ref, table, named.get(ref.column, ref.column)),
+                _Properties(sch, ref.label, ref.properties, table, named),
+            )
+            for ref in table.references
         ]
         self.id_memo = _Memo(lambda raw: _record_id(table, raw))
         #: reference column -> the labels its targets may have, in the order they are tried
@@ -364,13 +378,16 @@ class Importer:
             if name not in self.report.skipped_tables:
                 self.report.skipped_tables.append(name)
             return
-        present = set(source.columns)
-        missing = sorted(profile.required_columns(table) - present)
+        # each column the table reads is looked up once per file, under the first of its spellings the file has
+        headers = profile.headers(table, source.columns)
+        missing = sorted(profile.required_columns(table) - headers.keys())
         if missing:
             shown = ", ".join(source.columns[:12]) + (" ..." if len(source.columns) > 12 else "")
             hint = " (is the delimiter right?)" if len(source.columns) == 1 else ""
+            others = table.spellings(missing[0])[1:]
+            also = f" (or {', '.join(repr(o) for o in others)})" if others else ""
             raise InputError(
-                f"profile {profile.id} table {table.name} needs column {missing[0]!r}, which the "
+                f"profile {profile.id} table {table.name} needs column {missing[0]!r}{also}, which the "
                 f"file does not have{hint}; its columns: {shown}",
                 file=path.name,
                 row=1,
@@ -378,7 +395,7 @@ class Importer:
             )
         item = InputFile.of(path, profile=f"{profile.id}:{table.name}")
         # an absent optional column needs nothing more: a row without the key reads as null, as an empty cell does
-        absent = sorted(profile.optional_columns(table) - present)
+        absent = sorted(profile.optional_columns(table) - headers.keys())
         report = FileReport(
             file=path.name, profile=profile.id, table=table.name, sha256=item.sha256, absent_columns=absent
         )
@@ -387,7 +404,7 @@ class Importer:
         if self.progress:
             self.progress(label, 0)
         self.graph.declared_labels.update((table.record.label, *table.declares))
-        plan = _TablePlan(self.graph.schema, table, path.name)
+        plan = _TablePlan(self.graph.schema, table, path.name, headers)
         for row_no, row in source.rows:
             if self.sample_rows is not None and report.rows_read >= self.sample_rows:
                 break
@@ -395,7 +412,7 @@ class Importer:
             if (
                 table.where is not None
                 and "__error__" not in row
-                and not table.where.accepts(row.get(table.where.column))
+                and not table.where.accepts(row.get(plan.where_column))
             ):
                 report.skipped += 1
                 continue
@@ -429,12 +446,12 @@ class Importer:
                 raise _RowRejected("", None, "blank row")
             local = f"{plan.row_id_stem}{row_no}"
         else:
-            raw_id = row.get(rec.id)
+            raw_id = row.get(plan.id_column)
             local = plan.id_memo(raw_id)
             if type(local) is _Bad:
                 if all(is_null(v, table.nulls) for v in row.values()):
                     raise _RowRejected("", None, "blank row")
-                raise _RowRejected(rec.id, raw_id, local.reason)
+                raise _RowRejected(plan.id_column, raw_id, local.reason)
         props = plan.properties.convert(row)
         order_key = None if rec.latest_by is None else props.get(rec.latest_by)
         # references are converted before anything is written, so a rejected row leaves no trace

@@ -7,12 +7,14 @@ columns are references to other labels through which relationship type (with mul
 markers that are not ids, such as BPIC 2014's ``#MULTIVALUE``). Property types come from the ontology.
 A property or reference marked ``optional`` may be missing from a file (it is then null in every row, and the
 import report says so); any other column missing from a file stops the import. Likewise a table marked
-``optional`` may find its sheet missing from a workbook (the table is skipped, and reported).
+``optional`` may find its sheet missing from a workbook (the table is skipped, and reported). A table's
+``aliases`` give a column other headers (ServiceNow's XLSX export heads each column with the field's label, not its
+name): each file reads the first of the column and its aliases that it has.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -124,6 +126,14 @@ class Table(_Strict):
     #: a workbook may lack the table's sheet: the table is then skipped for that workbook (and declares nothing
     #: from it), where otherwise the import stops. A table no file matches is skipped either way.
     optional: bool = False
+    #: column -> other headers that name it (a display label where the profile reads the field name): a file is
+    #: read through the first of the column and its aliases that it has, decided once per file. Every use of the
+    #: column (id, row filter, property, reference) goes with it; the profile keeps naming it by ``column``.
+    aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    def spellings(self, column: str) -> tuple[str, ...]:
+        """The headers that may name *column* in a file, in the order they are tried."""
+        return (column, *self.aliases.get(column, ()))
 
 
 class Profile(_Strict):
@@ -145,6 +155,17 @@ class Profile(_Strict):
         """The columns a file of the table may lack: every use says optional (a column that a required property
         or reference also reads is required). Absent, they read as null."""
         return self.columns(table) - self.required_columns(table)
+
+    def headers(self, table: Table, present: Iterable[str]) -> dict[str, str]:
+        """column -> the header that names it in a file with the *present* headers: the first of the column and
+        its aliases that the file has. A column that none names is left out (missing, or absent if optional)."""
+        have = set(present)
+        found: dict[str, str] = {}
+        for column in self.columns(table):
+            header = next((h for h in table.spellings(column) if h in have), None)
+            if header is not None:
+                found[column] = header
+        return found
 
     def check_against(self, sch: Schema) -> list[str]:
         """Problems with the ontology (unknown labels, properties, relationship types, endpoints)."""
@@ -184,6 +205,7 @@ class Profile(_Strict):
             for label in t.declares:
                 if label not in sch.labels:
                     problems.append(f"{where}: declares {label!r}, which is not in the ontology")
+            problems += _check_aliases(t, self.columns(t), where)
         return problems
 
 
@@ -202,6 +224,20 @@ def _column_uses(table: Table) -> Iterator[tuple[str, bool]]:
         for col in ref.properties.values():
             if col.column:  # without its reference column a reference's properties describe nothing
                 yield col.column, ref.optional or col.optional
+
+
+def _check_aliases(table: Table, columns: set[str], where: str) -> list[str]:
+    """Aliases name columns the table reads, and no header names two of them (which would the file mean?)."""
+    problems: list[str] = []
+    named: dict[str, str] = {column: column for column in columns}
+    for column, others in table.aliases.items():
+        if column not in columns:
+            problems.append(f"{where}: aliases name column {column!r}, which the table does not read")
+            continue
+        for header in others:
+            if named.setdefault(header, column) != column:
+                problems.append(f"{where}: header {header!r} would name both column {named[header]!r} and {column!r}")
+    return problems
 
 
 def _check_props(sch: Schema, label: str, props: dict[str, Column], where: str) -> list[str]:
