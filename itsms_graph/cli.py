@@ -89,9 +89,19 @@ def _resolve(
 ) -> tuple[list[Path], dict[str, Any]]:
     from itsms_graph.config import load_config
 
+    from itsms_graph.queries.catalogue import load_catalogue
+
     config = load_config(config_path)
     merged = {**config.parameters, **_parse_params(params)}
-    return [*config.queries, *query_dirs], merged
+    dirs = [*config.queries, *query_dirs]
+    known = {name for q in load_catalogue(dirs).values() for name in q.parameters}
+    unknown = sorted(set(merged) - known)
+    if unknown:  # a misspelt parameter would otherwise leave its default in force without a word
+        raise ItsmsError(
+            f"no query has a parameter {unknown[0]!r} (from --param or the config's [parameters]); "
+            f"the parameters are: {', '.join(sorted(known))}"
+        )
+    return dirs, merged
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -807,7 +817,7 @@ def sample(
 
     \b
     Example:
-      itsms-graph sample out/example.itsms --population change-implemented-without-approval --method stratified --by month --seed 7 -o sample.xlsx
+      itsms-graph sample out/example.itsms --as-of 2025-06-30 --population change-implemented-without-approval --method stratified --by month --seed 7 -o sample.xlsx
     """
     from itsms_graph.audit.sampling import draw, population_of, write_worksheet
     from itsms_graph.graph.snapshot import open_snapshot

@@ -143,6 +143,7 @@ def test_query_run(runner, snap):
         (["check", "{plain}"], "not an itsms-graph snapshot"),
         (["query", "show", "no-such-query"], "no canned query with id 'no-such-query'"),
         (["check", "{snap}", "--queries", "{missing}"], "not a folder of query files"),
+        (["check", "{snap}", "--param", "reveiw_interval=6"], "no query has a parameter 'reveiw_interval'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(runner, snap, tmp_path, args, message):
