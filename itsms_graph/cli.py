@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,6 @@ def _resolve(
     config_path: Path | None, query_dirs: tuple[Path, ...], params: tuple[str, ...]
 ) -> tuple[list[Path], dict[str, Any]]:
     from itsms_graph.config import load_config
-
     from itsms_graph.queries.catalogue import load_catalogue
 
     config = load_config(config_path)
@@ -136,7 +136,32 @@ def _render(report: Any, fmt: str, output: Path | None) -> None:
 
 
 class _Cli(click.Group):
-    """The root group: turns ItsmsError into one line on stderr and its exit code (also under CliRunner)."""
+    """The root group: turns ItsmsError into one line on stderr and its exit code (also under CliRunner), and
+    click's own usage errors too (click prints usage, a hint and the error on four lines)."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "itsms-graph"
+            click.echo(f"error: {exc.format_message()} (see {where} --help)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(2)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -944,6 +969,8 @@ def _neo4j_engine(uri: str, user: str, database: str | None) -> Any:
 
     password = os.environ.get("NEO4J_PASSWORD")
     if password is None:
+        if not sys.stdin.isatty():  # a CI job: no one to ask, and getpass would echo what a pipe gives it
+            raise ItsmsError("set NEO4J_PASSWORD: there is no terminal to ask for the Neo4j password")
         password = click.prompt("Neo4j password", hide_input=True, err=True)
     return Neo4jEngine(uri, user, password, database)
 

@@ -144,13 +144,17 @@ def test_query_run(runner, snap):
         (["query", "show", "no-such-query"], "no canned query with id 'no-such-query'"),
         (["check", "{snap}", "--queries", "{missing}"], "not a folder of query files"),
         (["check", "{snap}", "--param", "reveiw_interval=6"], "no query has a parameter 'reveiw_interval'"),
+        (["check", "{snap}", "--fail-on", "bogus"], "Invalid value for '--fail-on': 'bogus' is not one of"),
+        (["check"], "Missing argument 'SNAPSHOT'. (see itsms-graph check --help)"),
+        (["check", "{snap}", "--param", "noequals"], "'noequals' is not KEY=VALUE"),
+        (["neo4j", "push", "{snap}", "--uri", "bolt://localhost:1"], "set NEO4J_PASSWORD: there is no terminal"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(runner, snap, tmp_path, args, message):
     plain = tmp_path / "plain.txt"
     plain.write_text("not a snapshot")
     args = [a.format(snap=snap, plain=plain, missing=tmp_path / "nowhere") for a in args]
-    result = runner.invoke(cli, args)
+    result = runner.invoke(cli, args, env={"NEO4J_PASSWORD": None})
     assert result.exit_code == 2, result.output
     assert message in result.output
-    assert "Traceback" not in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output

@@ -23,7 +23,8 @@ class Neo4jEngine(CypherEngine):
             self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
             self._driver.verify_connectivity()
         except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, ValueError) as exc:
-            raise EngineUnavailable(f"cannot reach Neo4j at {uri}: {type(exc).__name__}: {exc}") from None
+            said = " ".join(str(exc).split())  # the driver's messages span lines; an error here is one line
+            raise EngineUnavailable(f"cannot reach Neo4j at {uri}: {type(exc).__name__}: {said}") from None
         self._database = database
 
     def run(self, statement: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
