@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -104,12 +103,21 @@ def test_reports_are_byte_identical_for_the_same_inputs(runner, snap, tmp_path, 
     assert a.read_bytes() == b.read_bytes() and a.stat().st_size > 0
 
 
-def test_csv_and_junit_are_well_formed(runner, snap):
-    rows = list(csv.DictReader(io.StringIO(runner.invoke(cli, ["check", str(snap), *AS_OF, "--format", "csv"]).output)))
+def test_csv_and_junit_are_well_formed_and_state_version_period_and_inputs(runner, snap):
+    digest = hashlib.sha256(snap.read_bytes()).hexdigest()
+    text = runner.invoke(cli, ["check", str(snap), *AS_OF, "--format", "csv"]).output
+    head = [line for line in text.splitlines() if line.startswith("# ")]
+    assert head[:2] == [f"# itsms-graph {__version__}", "# audit period 2024-07-01 to 2025-06-30"]
+    assert f"# input {snap.name} (snapshot) sha256 {digest}" in head
+    rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
     assert {"query", "status", "finding_id", "chain"} <= set(rows[0])
     assert sum(1 for r in rows if r["query"] == "change-implemented-without-approval") == 3
     suite = ET.fromstring(runner.invoke(cli, ["check", str(snap), *AS_OF, "--format", "junit"]).output)
-    assert suite.get("failures") == str(sum(1 for c in suite if c.find("failure") is not None))
+    cases = suite.findall("testcase")
+    assert suite.get("failures") == str(sum(1 for c in cases if c.find("failure") is not None))
+    props = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert props["itsms-graph.version"] == __version__ and props[f"input {snap.name}"] == f"sha256 {digest}"
+    assert props["audit-period"] == "2024-07-01 to 2025-06-30"
 
 
 def test_user_queries_come_from_a_folder_or_the_config_file(runner, snap, tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 from itsms_graph.audit.verdict import Stage2Verdict
 from itsms_graph.errors import ItsmsError
 from itsms_graph.graph.store import SMSGraph
+from itsms_graph.reports.model import comment_lines
 
 #: Days after the audit date by which a correction is due, by grade (CB practice: majors fast, minors ~90 days).
 DUE_DAYS = {"major": 30, "minor": 90, "ofi": 180}
@@ -71,8 +72,8 @@ def write_plan(rows: list[dict[str, str]], path: Path, about: Sequence[str] = ()
     with their SHA-256) goes on "# " lines before a CSV's header, under a Markdown title, on an XLSX sheet."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows([f"# {line}"] for line in about)
+        out = io.StringIO(comment_lines(list(about)))
+        out.seek(0, io.SEEK_END)
         writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)

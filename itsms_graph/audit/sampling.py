@@ -25,6 +25,7 @@ from itsms_graph.graph.store import NO_SERVICE, SMSGraph
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.embedded import evaluate
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
+from itsms_graph.reports.model import comment_lines
 
 CONFIDENCE = 0.95
 TOLERABLE_RATE = 0.10
@@ -198,9 +199,9 @@ def write_worksheet(graph: SMSGraph, sample: Sample, path: Path, about: Sequence
         return write_table(path, "sample", WORKSHEET_COLUMNS, rows, [sample.describe(), *about])
     if path.suffix.lower() != ".csv":
         raise ItsmsError(f"{path}: the worksheet is written as .csv or .xlsx")
-    out = io.StringIO()
+    out = io.StringIO(comment_lines([sample.describe(), *about]))
+    out.seek(0, io.SEEK_END)
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerows([f"# {line}"] for line in [sample.describe(), *about])
     writer.writerow(WORKSHEET_COLUMNS)
     writer.writerows(rows)
     path.write_text(out.getvalue(), encoding="utf-8")
@@ -226,10 +227,10 @@ def read_worksheet(path: Path) -> list[SampleFinding]:
         book.close()
         offset = 1
     else:
-        raw = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
-        offset = 1
-        while raw and raw[0] and raw[0][0].startswith("#"):  # how it was drawn, from what
-            raw, offset = raw[1:], offset + 1
+        lines = path.read_text(encoding="utf-8").splitlines()
+        skip = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+        raw = list(csv.reader(lines[skip:]))  # the # lines (how it was drawn, from what) are text, not CSV
+        offset = skip + 1
     if not raw or raw[0][: len(WORKSHEET_COLUMNS)] != WORKSHEET_COLUMNS:
         raise InputError("not an itsms-graph sample worksheet (header differs)", file=path.name, row=offset)
     header = raw[0]

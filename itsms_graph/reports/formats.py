@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape, quoteattr
 import orjson
 
 from itsms_graph.queries.results import Status
-from itsms_graph.reports.model import CheckReport
+from itsms_graph.reports.model import CheckReport, comment_lines
 
 
 def to_json(report: CheckReport) -> str:
@@ -21,7 +21,8 @@ CSV_COLUMNS = ["query", "status", "stage", "grade", "clauses", "finding_id", "su
 
 def to_csv(report: CheckReport) -> str:
     """One row per finding; a query without findings gets one row with its status (pass / not assessable)."""
-    out = io.StringIO()
+    out = io.StringIO(comment_lines(report.provenance()))  # the tool version, period and input hashes on # lines
+    out.seek(0, io.SEEK_END)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in report.results:
@@ -93,6 +94,14 @@ def to_junit(report: CheckReport) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<testsuite name="itsms-graph" tests="{len(report.results)}" failures="{failures}" '
         f'errors="0" skipped="{skipped}">',
+        "  <properties>",
+        f'    <property name="itsms-graph.version" value={quoteattr(report.tool_version)}/>',
+        f'    <property name="audit-period" value={quoteattr(report.period.label())}/>',
+        *(
+            f"    <property name={quoteattr('input ' + i.path)} value={quoteattr('sha256 ' + i.sha256)}/>"
+            for i in [*report.extra_inputs, *report.inputs]
+        ),
+        "  </properties>",
     ]
     for r in report.results:
         name = quoteattr(r.query.id)

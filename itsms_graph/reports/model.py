@@ -32,6 +32,16 @@ def provenance_lines(inputs: list[InputFile], period: AuditPeriod, tool_version:
     return lines
 
 
+def comment_lines(lines: list[str]) -> str:
+    """*lines* as the ``# `` lines that head a CSV file: written as they are (a CSV writer would quote a line with
+    a comma, and ``comment='#'`` readers would no longer skip it), each on one line.
+
+    >>> comment_lines(["itsms-graph 0.1.0", "population Change: 3 records, seed 1"])
+    '# itsms-graph 0.1.0\\n# population Change: 3 records, seed 1\\n'
+    """
+    return "".join(f"# {' '.join(line.split())}\n" for line in lines)
+
+
 @dataclass
 class CheckReport:
     period: AuditPeriod
