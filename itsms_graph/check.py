@@ -91,6 +91,7 @@ def visual_report(
     from itsms_graph.reports.visual import render_visual
 
     graph = open_snapshot(snapshot)
+    compared = [] if previous is None else [InputFile.of(previous, profile="previous snapshot")]
     report = check_graph(
         graph,
         period=period,
@@ -98,7 +99,7 @@ def visual_report(
         query_dirs=query_dirs,
         fail_on="none",
         title=title,
-        extra_inputs=[InputFile.of(snapshot, profile="snapshot")],
+        extra_inputs=[InputFile.of(snapshot, profile="snapshot"), *compared],
     )
     engine = EmbeddedEngine(graph)
     old = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -152,6 +153,8 @@ def test_report_and_viz_commands(tmp_path: Path):
     assert result.exit_code == 0, result.output
     html = (tmp_path / "r.html").read_text()
     assert 'id="diff"' in html and "internal-audit-completed:" in html
+    digest = hashlib.sha256(old.read_bytes()).hexdigest()
+    assert f"<td>old.itsms</td><td>previous snapshot</td><td><code>{digest}</code></td>" in html
     viz = runner.invoke(cli, ["viz", str(new), "--focus", "Service:MAIL", "-o", str(tmp_path / "v.html")])
     assert viz.exit_code == 0 and (tmp_path / "v.html").stat().st_size > 1_000_000
     bad = runner.invoke(cli, ["viz", str(new), "--focus", "Service:NOPE", "-o", str(tmp_path / "x.html")])
