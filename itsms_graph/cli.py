@@ -851,6 +851,8 @@ def sample(
     from itsms_graph.queries.plan import AuditPeriod
     from itsms_graph.reports.model import provenance_lines
 
+    if worksheet is not None and worksheet.suffix.lower() not in (".csv", ".xlsx"):
+        raise ItsmsError(f"{worksheet}: the worksheet is written as .csv or .xlsx")
     graph = open_snapshot(snapshot)
     audit_period = AuditPeriod.parse(as_of, period)
     ids = population_of(graph, population, load_catalogue(), audit_period, _parse_params(filters))
@@ -943,7 +945,15 @@ def sample_findings(worksheet: Path, fmt: str) -> None:
     """
     from itsms_graph.audit.sampling import read_worksheet
 
-    found = read_worksheet(worksheet)
+    judged = read_worksheet(worksheet)
+    found = judged.findings
+    if judged.unjudged:  # a worksheet handed back half done must not read as a clean sample
+        click.echo(
+            f"warning: {len(judged.unjudged)} sampled record(s) have no verdict yet: "
+            + ", ".join(judged.unjudged[:5])
+            + (" ..." if len(judged.unjudged) > 5 else ""),
+            err=True,
+        )
     if fmt == "json":
         click.echo(_dump([vars(f) for f in found]), nl=False)
     else:

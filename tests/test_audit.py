@@ -27,7 +27,7 @@ from itsms_graph.audit.verdict import stage1, stage2
 from itsms_graph.check import check_graph
 from itsms_graph.cli import cli
 from itsms_graph.engines import EmbeddedEngine
-from itsms_graph.errors import InputError
+from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.graph import save_snapshot
 from itsms_graph.queries.catalogue import load_catalogue
 from tests import fixtures
@@ -252,12 +252,34 @@ def test_the_worksheet_round_trips_into_findings(tmp_path: Path, suffix):
         for r, verdict in enumerate(verdicts, start=2):
             book.active.cell(row=r, column=WORKSHEET_COLUMNS.index("verdict") + 1, value=verdict)
         book.save(path)
-    found = read_worksheet(path)
+    found = read_worksheet(path).findings
     assert [(f.record, f.verdict) for f in found] == [
         (sample.drawn[1], "no evidence"),
         (sample.drawn[2], "nonconformity"),
     ]
-    assert read_worksheet(path)[0].id == found[0].id  # stable ids
+    assert read_worksheet(path).findings[0].id == found[0].id  # stable ids
+
+
+def test_a_worksheet_handed_back_without_verdicts_is_not_a_clean_sample(tmp_path: Path):
+    graph = sample_graph()
+    sample = draw(graph, sorted(graph.nodes("Change"))[:3], name="Change", method="random", seed=1)
+    path = write_worksheet(graph, sample, tmp_path / "w.csv")
+    judged = read_worksheet(path)
+    assert judged.findings == [] and judged.unjudged == sample.drawn
+    result = CliRunner().invoke(cli, ["sample-findings", str(path)])
+    assert result.exit_code == 0 and "warning: 3 sampled record(s) have no verdict yet" in result.output
+
+
+def test_sample_options_are_checked_before_anything_is_drawn(tmp_path: Path):
+    graph = sample_graph()
+    graph.add_node("Change", "E1", {"emergency": True}, source_file=SRC)
+    assert population_of(graph, "Change", load_catalogue(), fixtures.PERIOD, {"emergency": "true"}) == ["Change:E1"]
+    with pytest.raises(ItsmsError, match="--by month goes with --method stratified"):
+        draw(graph, sorted(graph.nodes("Change")), name="Change", method="random", seed=1, by="month")
+    snap = save_snapshot(graph, tmp_path / "s.itsms")
+    args = ["sample", str(snap), "--population", "Change", "--method", "random", "--seed", "1", "-o", "s.txt"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and result.output.strip() == "error: s.txt: the worksheet is written as .csv or .xlsx"
 
 
 def test_a_bad_verdict_is_located(tmp_path: Path):

@@ -87,8 +87,15 @@ def population_of(
     else:
         raise ItsmsError(f"--population {name!r} is neither a canned query id nor a label")
     for key, value in filters.items():
-        ids = [i for i in ids if str(graph.attrs(i).get(key)) == value]
+        ids = [i for i in ids if _equals(graph.attrs(i).get(key), value)]
     return ids
+
+
+def _equals(value: Any, wanted: str) -> bool:
+    """A --filter value against a property: booleans in any case (``true``, ``True``), the rest as text."""
+    if isinstance(value, bool):
+        return wanted.strip().lower() == str(value).lower()
+    return str(value) == wanted
 
 
 def _stratum(graph: SMSGraph, nid: str, by: str) -> str:
@@ -123,6 +130,8 @@ def draw(
     else:
         n = min(size, len(ids))
         rule = f"size {n} as requested"
+    if by is not None and method != "stratified":
+        raise ItsmsError(f"--by {by} goes with --method stratified, not {method}")
     rng = random.Random(seed)
     strata: dict[str, str] = {}
     if method == "random":
@@ -147,6 +156,8 @@ def draw(
             drawn += chosen
             strata.update(dict.fromkeys(chosen, key))
         rule += f"; allocated proportionally over {len(groups)} {by} strata, at least one each"
+        if len(drawn) > n:
+            rule += f" (so {len(drawn)}, not {n})"
     else:
         raise ItsmsError(f"--method {method!r}: random, systematic or stratified")
     return Sample(name, ids, drawn, method, seed, rule, strata)
@@ -217,7 +228,15 @@ class SampleFinding:
     row: int
 
 
-def read_worksheet(path: Path) -> list[SampleFinding]:
+@dataclass(frozen=True)
+class Judged:
+    """A worksheet read back: the findings its verdicts give, and the records still without a verdict."""
+
+    findings: list[SampleFinding]
+    unjudged: list[str]
+
+
+def read_worksheet(path: Path) -> Judged:
     """Read a filled worksheet; every 'nonconformity' or 'no evidence' verdict becomes a finding."""
     if path.suffix.lower() == ".xlsx":
         import openpyxl
@@ -234,11 +253,12 @@ def read_worksheet(path: Path) -> list[SampleFinding]:
     if not raw or raw[0][: len(WORKSHEET_COLUMNS)] != WORKSHEET_COLUMNS:
         raise InputError("not an itsms-graph sample worksheet (header differs)", file=path.name, row=offset)
     header = raw[0]
-    out = []
+    out, unjudged = [], []
     for n, values in enumerate(raw[1:], start=offset + 1):
         row = dict(zip(header, values, strict=False))
         verdict = row.get("verdict", "").strip().lower()
         if not verdict:
+            unjudged.append(row.get("record", ""))
             continue
         if verdict not in VERDICTS:
             raise InputError(
@@ -247,4 +267,4 @@ def read_worksheet(path: Path) -> list[SampleFinding]:
         if verdict != "conforms":
             digest = hashlib.sha256(f"{row['record']}\x1f{verdict}".encode()).hexdigest()[:12]
             out.append(SampleFinding(f"sample:{digest}", row["record"], verdict, row.get("auditor_note", ""), n))
-    return out
+    return Judged(out, unjudged)
