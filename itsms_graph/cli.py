@@ -20,6 +20,8 @@ from itsms_graph.errors import EXIT_FINDINGS, ItsmsError
 
 FORMATS = ("table", "json", "csv", "markdown", "junit", "html")
 GRADES = ("major", "minor", "ofi", "data-quality", "none")
+#: diff's gates: new findings, or any (new and persisting), at or above a grade
+DIFF_GATES = ("none", *(f"{scope}-{grade}" for scope in ("new", "any") for grade in GRADES if grade != "none"))
 
 
 #: The width of a table written to a file, a pipe or a CI log: Rich's 80 columns would cut file names and query
@@ -281,6 +283,8 @@ def check(
     from itsms_graph.queries.plan import AuditPeriod
 
     dirs, parameters = _resolve(config_path, query_dirs, params)
+    if uri and backend != "neo4j":  # else the checks would run on another engine than the user thinks
+        raise ItsmsError(f"--uri goes with --backend neo4j (the backend is {backend})")
     server = _neo4j_engine(uri, user, database) if backend == "neo4j" and uri else None
     report = run_check(
         snapshot,
@@ -762,6 +766,7 @@ def cap(
     "--fail-on",
     default="new-major",
     show_default=True,
+    type=click.Choice(DIFF_GATES),  # checked before two reports are read and compared
     help="Gate: new-<grade> (new findings at or above), any-<grade>, or none.",
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)

@@ -153,6 +153,11 @@ def test_query_run(runner, snap):
         (["check", "{snap}", "--queries", "{missing}"], "not a folder of query files"),
         (["check", "{snap}", "--param", "reveiw_interval=6"], "no query has a parameter 'reveiw_interval'"),
         (["check", "{snap}", "--fail-on", "bogus"], "Invalid value for '--fail-on': 'bogus' is not one of"),
+        (
+            ["check", "{snap}", "--uri", "bolt://localhost:1"],
+            "--uri goes with --backend neo4j (the backend is networkx)",
+        ),
+        (["diff", "{snap}", "{snap}", "--fail-on", "new-big"], "Invalid value for '--fail-on': 'new-big'"),
         (["check"], "Missing argument 'SNAPSHOT'. (see "),
         (["check", "{snap}", "--param", "noequals"], "'noequals' is not KEY=VALUE"),
         (["neo4j", "push", "{snap}", "--uri", "bolt://localhost:1"], "set NEO4J_PASSWORD: there is no terminal"),
