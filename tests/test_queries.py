@@ -8,6 +8,7 @@ import pytest
 
 from itsms_graph.engines import EmbeddedEngine
 from itsms_graph.errors import QueryDefinitionError
+from itsms_graph.graph.store import SMSGraph
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.definition import load_query_file
 from itsms_graph.queries.plan import AuditPeriod, add_months
@@ -266,3 +267,14 @@ def test_every_missing_text_names_what_is_missing():
     for query in load_catalogue().values():
         text = query.missing
         assert not text.startswith(("no ", "not ")) and " does not " not in text, (query.id, text)
+
+
+def test_one_source_naming_a_missing_record_over_two_types_gives_two_findings_with_two_ids():
+    graph = SMSGraph()
+    incident = graph.add_node("Incident", "I1", {}, source_file="x.csv")
+    change = graph.add_node("Change", "C9", {"unresolved": True}, source_file="x.csv")
+    graph.add_edge("CAUSED_BY", incident, change, source_file="x.csv")
+    graph.add_edge("RELATED_TO", incident, change, source_file="x.csv")
+    [result] = run_queries(EmbeddedEngine(graph), [load_catalogue()["unresolved-reference"]], fixtures.PERIOD)
+    assert len({f.id for f in result.findings}) == len(result.findings) == 2
+    assert sorted(h.rel for f in result.findings for h in f.chain) == ["CAUSED_BY", "RELATED_TO"]

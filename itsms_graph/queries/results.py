@@ -83,9 +83,9 @@ def chain_of(query: QueryDefinition, row: tuple[str, ...]) -> tuple[Hop, ...]:
 
 
 def findings_for(query: QueryDefinition, rows: list[tuple[str, ...]]) -> list[Finding]:
-    def make(subjects: tuple[str, ...], chain: tuple[Hop, ...]) -> Finding:
+    def make(subjects: tuple[str, ...], chain: tuple[Hop, ...], key: tuple[str, ...] = ()) -> Finding:
         return Finding(
-            id=finding_id(query.id, subjects),
+            id=finding_id(query.id, (*subjects, *key)),
             query=query.id,
             title=query.title,
             grade=query.grade,
@@ -105,7 +105,12 @@ def findings_for(query: QueryDefinition, rows: list[tuple[str, ...]]) -> list[Fi
         ids = tuple(row[i] for i in nodes)
         return ids if each is None else (*ids, f"{query.each.as_}={row[each]}")  # type: ignore[union-attr]
 
-    return [make(subjects(row), chain_of(query, row)) for row in rows]
+    # a relationship of any type is part of what a row is: one source may name the same missing record twice,
+    # over CAUSED_BY and over RELATED_TO, and each is a finding of its own, with an id of its own
+    any_types = [
+        query.columns.index(f"rel{i}") for i, m in enumerate(query.match) if isinstance(m, MatchRel) and m.rel == ANY
+    ]
+    return [make(subjects(row), chain_of(query, row), tuple(row[i] for i in any_types)) for row in rows]
 
 
 def at_or_above(grade: str, threshold: str) -> bool:
