@@ -106,6 +106,18 @@ def test_snapshot_round_trips_and_is_deterministic(tmp_path: Path):
     assert b.read_bytes() != a.read_bytes()
 
 
+def test_a_snapshot_re_zipped_with_folder_entries_still_opens(tmp_path: Path):
+    a = save_snapshot(fixtures.boundaries(), tmp_path / "a.itsms")
+    with zipfile.ZipFile(a) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    with zipfile.ZipFile(tmp_path / "b.itsms", "w") as zf:  # as zip -r writes it: a folder entry first
+        zf.writestr("edges/", b"")
+        zf.writestr("nodes/", b"")
+        for name, data in members.items():
+            zf.writestr(name, data)
+    assert graph_state(open_snapshot(tmp_path / "b.itsms")) == graph_state(open_snapshot(a))
+
+
 def _rewrite(path: Path, member: str, payload) -> None:
     with zipfile.ZipFile(path) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}

@@ -101,7 +101,8 @@ def _open(path: Path, graph_schema: Schema | None) -> SMSGraph:
     graph.declared_labels = set(manifest["declared_labels"])
     try:
         with zipfile.ZipFile(path) as zf:
-            names = sorted(zf.namelist())
+            # a snapshot re-zipped by hand (zip -r) carries folder entries such as "nodes/": they hold nothing
+            names = sorted(n for n in zf.namelist() if not n.endswith("/"))
             for name in names:
                 if name.startswith("nodes/"):
                     label = name[len("nodes/") : -len(".json")]
