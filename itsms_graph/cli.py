@@ -213,8 +213,10 @@ def demo(out_dir: Path, size: int, seed: int, backend: str) -> None:
     """Generate the example SMS (with planted defects), check it and write the reports.
 
     \b
-    Writes OUT/example.itsms (snapshot), OUT/report.html, OUT/report.json and OUT/report.md,
-    and prints the summary. Exit code 0: the findings are the demo's point.
+    Writes OUT/example.itsms (snapshot), OUT/report.html (the visual report), OUT/report-plain.html,
+    OUT/report.json and OUT/report.md, and prints the summary. Exit code 0: the findings are the demo's point.
+
+    \b
     Example:
       itsms-graph demo --out out
     """
@@ -587,6 +589,7 @@ def query_run(
         parameters=parameters,
         backend=backend,
         fail_on="none",
+        title="itsms-graph query run",
     )
     _render(report, fmt, None)
 

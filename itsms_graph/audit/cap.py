@@ -81,7 +81,8 @@ def write_plan(rows: list[dict[str, str]], path: Path, about: Sequence[str] = ()
     elif suffix == ".md":
 
         def cell(text: str) -> str:
-            return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+            # "<" would open HTML in a Markdown viewer; ">" cannot, and the chains' arrows keep it: "-[:A]->"
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|").replace("\n", " ")
 
         lines = ["# Corrective action plan", "", *(f"- {cell(line)}" for line in about)]
         lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]

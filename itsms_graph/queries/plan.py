@@ -224,7 +224,8 @@ def _coerce_param(query: QueryDefinition, name: str, raw: Any) -> Any:
             return list(raw) if isinstance(raw, (list, tuple)) else [s.strip() for s in str(raw).split(",")]
         return str(raw)
     except (TypeError, ValueError):
-        raise ItsmsError(f"query {query.id}: parameter {name}={raw!r} is not a {spec.type}") from None
+        kind = {"months": "number of months", "days": "number of days"}.get(spec.type, spec.type)
+        raise ItsmsError(f"query {query.id}: parameter {name}={raw!r} is not a {kind}") from None
 
 
 def bind(

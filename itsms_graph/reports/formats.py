@@ -39,8 +39,8 @@ def _md(text: str) -> str:
     return (
         text.replace("\\", "\\\\")
         .replace("|", "\\|")
+        .replace("&", "&amp;")
         .replace("<", "&lt;")
-        .replace(">", "&gt;")
         .replace("*", "\\*")
         .replace("_", "\\_")
         .replace("`", "\\`")
