@@ -819,7 +819,8 @@ def diff(old: Path, new: Path, as_of: str | None, period: str, old_as_of: str | 
     "--population",
     required=True,
     metavar="QUERY_OR_LABEL",
-    help="A label (Change) or a canned query id (the records it examines).",
+    help="A label (Change: its records, whatever their dates) or a canned query id (the records it examines in "
+    "the audit period).",
 )
 @click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE", help="Keep records whose property equals.")
 @click.option("--size", type=click.IntRange(min=1), default=None, help="Sample size (default: from the table).")
@@ -865,6 +866,10 @@ def sample(
     audit_period = AuditPeriod.parse(as_of, period)
     ids = population_of(graph, population, load_catalogue(), audit_period, _parse_params(filters))
     drawn = draw(graph, ids, name=population, method=method, seed=seed, size=size, by=by)
+    if not ids:
+        click.echo(
+            f"warning: the population is empty (audit period {audit_period.label()}; is --as-of right?)", err=True
+        )
     click.echo(drawn.describe())
     for nid in drawn.drawn:
         click.echo(f"  {nid}" + (f"  [{drawn.strata[nid]}]" if nid in drawn.strata else ""))
