@@ -278,3 +278,13 @@ def test_one_source_naming_a_missing_record_over_two_types_gives_two_findings_wi
     [result] = run_queries(EmbeddedEngine(graph), [load_catalogue()["unresolved-reference"]], fixtures.PERIOD)
     assert len({f.id for f in result.findings}) == len(result.findings) == 2
     assert sorted(h.rel for f in result.findings for h in f.chain) == ["CAUSED_BY", "RELATED_TO"]
+
+
+def test_has_row_answers_as_evaluate_does():
+    from itsms_graph.queries.embedded import evaluate, has_row
+    from itsms_graph.queries.plan import bind
+
+    graph = fixtures.boundaries()
+    for query in load_catalogue().values():
+        bound = bind(query, fixtures.PERIOD)
+        assert has_row(graph, bound) == bool(evaluate(graph, bound)), query.id

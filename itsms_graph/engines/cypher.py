@@ -8,7 +8,12 @@ from typing import Any
 
 from itsms_graph.engines.cypher_load import load_batches
 from itsms_graph.graph.store import SMSGraph
-from itsms_graph.queries.cypher import compile_query, label_count_statement, property_present_statement
+from itsms_graph.queries.cypher import (
+    compile_query,
+    exists_statement,
+    label_count_statement,
+    property_present_statement,
+)
 from itsms_graph.queries.plan import BoundQuery
 
 
@@ -41,6 +46,9 @@ class CypherEngine(ABC):
 
     def property_present(self, label: str, key: str) -> bool:
         return bool(self.run(property_present_statement(label, key))[0][0])
+
+    def exists(self, bound: BoundQuery) -> bool:
+        return bool(self.run(exists_statement(bound), bound.cypher_params))
 
     def rows(self, bound: BoundQuery) -> list[tuple[str, ...]]:
         result = self.run(compile_query(bound), bound.cypher_params)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from itsms_graph.graph.store import SMSGraph
-from itsms_graph.queries.embedded import evaluate
+from itsms_graph.queries.embedded import evaluate, has_row
 from itsms_graph.queries.plan import BoundQuery
 
 
@@ -24,3 +24,6 @@ class EmbeddedEngine:
 
     def rows(self, bound: BoundQuery) -> list[tuple[str, ...]]:
         return evaluate(self.graph, bound)
+
+    def exists(self, bound: BoundQuery) -> bool:
+        return has_row(self.graph, bound)

@@ -75,7 +75,12 @@ def shipped_statements() -> list[Statement]:
     from itsms_graph.exports.cypher_script import script_lines
     from itsms_graph.graph.store import SMSGraph
     from itsms_graph.queries.catalogue import load_catalogue
-    from itsms_graph.queries.cypher import compile_query, label_count_statement, property_present_statement
+    from itsms_graph.queries.cypher import (
+        compile_query,
+        exists_statement,
+        label_count_statement,
+        property_present_statement,
+    )
     from itsms_graph.queries.plan import AuditPeriod, bind
     from itsms_graph.queries.run import period_probes
 
@@ -89,7 +94,7 @@ def shipped_statements() -> list[Statement]:
         for label, prop, probe in period_probes(query):
             probed = bind(probe, period)
             out.append(
-                Statement(f"period probe {query.id} {label}.{prop}", compile_query(probed), probed.cypher_params)
+                Statement(f"period probe {query.id} {label}.{prop}", exists_statement(probed), probed.cypher_params)
             )
     for label in sorted(sch.labels):
         out.append(Statement(f"count {label}", label_count_statement(label), {}))

@@ -208,6 +208,11 @@ def compile_query(bound: BoundQuery) -> str:
     return _Compiler(bound).compile()
 
 
+def exists_statement(bound: BoundQuery) -> str:
+    """The query's statement stopped at its first row: whether it has any (the period probe asks only that)."""
+    return compile_query(bound) + " LIMIT 1"
+
+
 def label_count_statement(label: str) -> str:
     """Records of a label, placeholders for unresolved references not counted (they are not records)."""
     return "MATCH (n:" + _name("label", label) + ") WHERE n.unresolved IS NULL RETURN count(n) AS n"

@@ -154,11 +154,10 @@ def _any_anchors(graph: SMSGraph, filters: tuple[BoundFilter, ...]) -> Iterator[
     return graph.all_nodes()
 
 
-def evaluate(graph: SMSGraph, bound: BoundQuery) -> list[tuple[str, ...]]:
-    """Distinct rows (the query's columns) meeting every condition, sorted."""
+def _rows(graph: SMSGraph, bound: BoundQuery) -> Iterator[tuple[str, ...]]:
+    """Rows (the query's columns) meeting every condition, as they are found (repeats included)."""
     query = bound.query
     columns = query.columns
-    rows: set[tuple[str, ...]] = set()
     for matched in _matches(graph, bound):
         expanded = (
             [matched]
@@ -167,5 +166,14 @@ def evaluate(graph: SMSGraph, bound: BoundQuery) -> list[tuple[str, ...]]:
         )
         for row in expanded:
             if all(_holds_condition(graph, bound, cond, row) for cond in query.conditions):
-                rows.add(tuple(str(row[c]) for c in columns))
-    return sorted(rows)
+                yield tuple(str(row[c]) for c in columns)
+
+
+def evaluate(graph: SMSGraph, bound: BoundQuery) -> list[tuple[str, ...]]:
+    """Distinct rows (the query's columns) meeting every condition, sorted."""
+    return sorted(set(_rows(graph, bound)))
+
+
+def has_row(graph: SMSGraph, bound: BoundQuery) -> bool:
+    """Whether any row meets every condition: evaluation stops at the first."""
+    return next(_rows(graph, bound), None) is not None

@@ -147,7 +147,7 @@ class _Assessor:
         out = []
         for label, prop, probe in period_probes(query):
             if (label, prop) not in self._dated:
-                self._dated[(label, prop)] = bool(self.engine.rows(bind(probe, self.period)))
+                self._dated[(label, prop)] = self.engine.exists(bind(probe, self.period))
             if not self._dated[(label, prop)]:
                 out.append(f"no {label} record has {prop} in the audit period ({self.period.label()})")
         return out
