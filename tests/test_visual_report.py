@@ -108,6 +108,9 @@ def test_records_without_registers_say_there_is_nothing_to_trace():
     assert "No nonconformity and no Stage 1 area of concern in the checks the records could answer." in html
     assert "Nothing to draw: the records hold no document, no service and no finding to trace" in html
     assert "No finding in the checks the records could answer" in html
+    # a clause none of whose checks could be answered is "not assessed", never "no nonconformity"
+    assert '<h3 id="clause-4.3">Clause 4.3</h3><p>Not assessed: none of its ' in html
+    assert "<p>No nonconformity.</p>" not in html
 
 
 def test_volume_counts_every_operational_record_once_per_service():

@@ -343,7 +343,7 @@ def volume_figure(graph: SMSGraph) -> go.Figure:
     fig.update_layout(
         title="Incidents, changes and requests per service and month",
         template="plotly_white",
-        height=120 + 20 * max(len(services), 1),
+        height=max(220, 120 + 20 * len(services)),  # one row still leaves the colour bar room for its labels
         margin={"l": 200, "r": 20, "t": 60, "b": 40},
     )
     return fig
@@ -546,8 +546,20 @@ def render_visual(
         parts.append(
             "<p>No finding in the checks the records could answer (those they could not are listed above).</p>"
         )
-    for number in sorted({c for c in coverage(graph, report)} - set(sections), key=clause_key):
-        parts.append(f'<h3 id="clause-{e(number)}">Clause {e(number)}</h3><p>No nonconformity.</p>')
+    table = coverage(graph, report)
+    for number in sorted(set(table) - set(sections), key=clause_key):
+        passed, unknown = table[number]["operating"], table[number]["not assessable"]
+        if passed and unknown:
+            said = (
+                f"No nonconformity in the {passed} check(s) the records could answer; {unknown} could not be assessed."
+            )
+        elif passed:
+            said = f"No nonconformity: {passed} check(s) passed."
+        elif unknown:
+            said = f"Not assessed: none of its {unknown} check(s) could be answered from the records."
+        else:
+            said = "No canned check covers this clause."
+        parts.append(f'<h3 id="clause-{e(number)}">Clause {e(number)}</h3><p>{e(said)}</p>')
     if previous is not None:
         old = {f.id: f for f in previous.findings}
         new = {f.id: f for f in report.findings}
