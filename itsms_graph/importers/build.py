@@ -339,6 +339,9 @@ class Importer:
     sample_rows: int | None = None
     _pending: list[_Pending] = field(default_factory=list)
     _latest: dict[str, Any] = field(default_factory=dict)
+    #: a relationship's target id -> the one string every relationship to it holds (466k BPIC events name 47k
+    #: incidents: without it, each event's relationship kept its own copy of its incident's id)
+    _ids: dict[str, str] = field(default_factory=dict)
 
     def add_source(self, profile: Profile, path: Path) -> None:
         """Import every table of *profile* found at *path* (a folder or one file)."""
@@ -493,6 +496,7 @@ class Importer:
         read (finish), when the target is a record of a later file or a placeholder. Most references point back
         (an event to its incident)."""
         target = f"{labels[0]}:{local}"
+        target = self._ids.setdefault(target, target)
         if target not in self.graph._nodes:
             self._pending.append((rel, source, labels, local, direction, file, row))
             return
@@ -569,6 +573,7 @@ class Importer:
             except SchemaViolation as exc:
                 raise InputError(str(exc), file=file, row=row) from None
         self._pending.clear()
+        self._ids.clear()
         return graph, self.report
 
 
