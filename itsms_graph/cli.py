@@ -386,20 +386,24 @@ def import_(
 @cli.command()
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 def template(folder: Path) -> None:
-    """Write blank SMS-register templates (one CSV per register and registers.xlsx), one example row each.
+    """Write blank SMS-register templates: FOLDER/registers.xlsx (a sheet per register) and FOLDER/csv/ (a CSV
+    per register), each register with one example row.
 
-    Fill in either the CSV files or the workbook (not both: import one of them), then import with the
-    sms-register profile.
+    Fill in the workbook or the CSV files, replacing each example row, and import the one you filled:
+    FOLDER reads the workbook, FOLDER/csv the CSV files.
 
     \b
     Example:
       itsms-graph template registers/
-      itsms-graph import -p sms-register registers/registers.xlsx -o sms.itsms
+      itsms-graph import -p sms-register registers/ -o sms.itsms
     """
-    from itsms_graph.importers.templates import write_templates
+    from itsms_graph.importers.templates import CSV_FOLDER, WORKBOOK, write_templates
 
     written = write_templates(folder)
-    click.echo(f"wrote {len(written)} files in {folder}")
+    click.echo(
+        f"wrote {folder / WORKBOOK} and {len(written) - 1} CSV files in {folder / CSV_FOLDER}: fill in one of them "
+        "(replacing each example row) and import it"
+    )
 
 
 @cli.group()

@@ -19,6 +19,7 @@ from itsms_graph.check import check_graph
 from itsms_graph.errors import InputError
 from itsms_graph.importers import import_sources, resolve_profile
 from itsms_graph.importers.templates import (
+    CSV_FOLDER,
     EXAMPLE_ROWS,
     WORKBOOK,
     register_columns,
@@ -88,7 +89,7 @@ def from_csv(templates, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def from_xlsx(templates):
-    return import_sources([(PROFILE, templates[0].parent / WORKBOOK)])
+    return import_sources([(PROFILE, templates[-1])])
 
 
 # --- the templates ---------------------------------------------------------------------------------------------
@@ -172,13 +173,15 @@ def test_every_row_of_every_file_is_accounted_for(from_csv, from_xlsx):
     assert csv_files["catalogue"] == csv_files["services"] == "services.csv"
 
 
-def test_the_template_folder_holds_both_forms_and_the_workbook_rows_merge(templates, from_csv):
-    graph, report = import_sources([(PROFILE, templates[0].parent)])
-    assert graph_state(graph) == graph_state(from_csv[0])
-    for f in report.files:
-        assert f.rows_read == f.accepted + f.merged + f.rejected + f.skipped
-    assert sum(f.accepted for f in report.files) == sum(f.merged for f in report.files) == len(PROFILE.tables)
-    assert report.rejected == 0
+def test_the_template_folder_reads_each_register_once_from_the_workbook_and_its_csv_folder_from_the_csvs(templates):
+    """Side by side, a folder import read both forms: the example rows of the form left unfilled became records."""
+    folder = templates[-1].parent
+    assert {p.parent for p in templates[:-1]} == {folder / CSV_FOLDER}
+    for source, names in ((folder, {WORKBOOK}), (folder / CSV_FOLDER, {f"{r}.csv" for r in REGISTERS})):
+        graph, report = import_sources([(PROFILE, source)])
+        assert {f.file for f in report.files} == names
+        assert all((f.rows_read, f.merged, f.rejected) == (1, 0, 0) for f in report.files)
+    assert graph_state(import_sources([(PROFILE, folder)])[0]) == graph_state(graph)
 
 
 def test_lock_and_hidden_files_beside_the_workbook_are_not_read(templates, from_xlsx, tmp_path: Path):
@@ -186,7 +189,7 @@ def test_lock_and_hidden_files_beside_the_workbook_are_not_read(templates, from_
     ._registers.xlsx on a shared drive: *.xlsx matches some of them, and none is a workbook."""
     folder = tmp_path / "registers"
     folder.mkdir()
-    shutil.copy(templates[0].parent / WORKBOOK, folder / WORKBOOK)
+    shutil.copy(templates[-1], folder / WORKBOOK)
     (folder / f"~${WORKBOOK}").write_bytes(b"\x0bAna Silva" + b"\x00" * 150)  # what Excel writes: the owner's name
     (folder / f".~lock.{WORKBOOK}#").write_text(",Ana Silva,laptop,30.06.2025 10:00,file:///home/ana/;")
     (folder / f"._{WORKBOOK}").write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 60)
@@ -354,7 +357,7 @@ def test_a_register_record_evidences_a_change_from_the_servicenow_export(templat
     from itsms_graph.cli import cli
     from itsms_graph.graph import open_snapshot
 
-    book = openpyxl.load_workbook(templates[0].parent / WORKBOOK)
+    book = openpyxl.load_workbook(templates[-1])
     sheet = book["records"]
     header = [c.value for c in sheet[1]]
     sheet.cell(row=2, column=header.index("evidences_change") + 1, value="CHG0030001")

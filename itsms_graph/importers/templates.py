@@ -15,10 +15,20 @@ from itsms_graph.importers import resolve_profile
 from itsms_graph.importers.profile import Profile, Table
 from itsms_graph.ontology import schema
 
-__all__ = ["EXAMPLE_ROWS", "WORKBOOK", "register_columns", "registers", "table_columns", "write_templates"]
+__all__ = [
+    "CSV_FOLDER",
+    "EXAMPLE_ROWS",
+    "WORKBOOK",
+    "register_columns",
+    "registers",
+    "table_columns",
+    "write_templates",
+]
 
 #: The workbook that holds every register as a sheet.
 WORKBOOK = "registers.xlsx"
+#: The subfolder of the CSV registers, beside the workbook.
+CSV_FOLDER = "csv"
 #: The workbook's created/modified stamp and every ZIP entry's date: the same templates give the same bytes.
 _STAMP = dt.datetime(2025, 1, 1)
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -293,7 +303,9 @@ def write_templates(
     *,
     examples: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Path]:
-    """Write ``<register>.csv`` for every register of the profile and the workbook ``registers.xlsx``.
+    """Write the workbook ``registers.xlsx`` (a sheet per register) into *folder*, and ``<register>.csv`` for every
+    register into ``folder/csv``: apart, so that importing either folder reads each register once (side by side,
+    a folder import read both, and the example rows of the form left unfilled became records).
 
     Headers come from the profile (every column its tables read); each register has its example row from
     *examples* (by table name; default: :data:`EXAMPLE_ROWS` for sms-register, none for other profiles) or
@@ -304,9 +316,10 @@ def write_templates(
         examples = EXAMPLE_ROWS if profile.id == "sms-register" else {}
     sheets = _example_rows(profile, examples)
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / CSV_FOLDER).mkdir(exist_ok=True)
     written = []
     for register, (header, row) in sheets.items():
-        path = folder / f"{register}.csv"
+        path = folder / CSV_FOLDER / f"{register}.csv"
         _write_csv(path, header, row)
         written.append(path)
     book = folder / WORKBOOK
