@@ -916,6 +916,18 @@ def test_or_labels_are_checked_against_the_ontology(tmp_path):
         load_profile(tmp_path / "bad.yaml")
 
 
+def test_a_profile_error_suggests_the_property_or_relationship_meant(tmp_path):
+    bad = OR_LABELS_PROFILE.replace("or_labels: [Problem]", "or_labels: [Supplier]")
+    (tmp_path / "bad.yaml").write_text(bad)
+    with pytest.raises(InputError, match=r"from Incident to Supplier it allows INVOLVES_SUPPLIER"):
+        load_profile(tmp_path / "bad.yaml")
+    typo = PROFILE.replace("opened_at:", "opened_at_time:", 1)
+    assert typo != PROFILE
+    (tmp_path / "typo.yaml").write_text(typo)
+    with pytest.raises(InputError, match=r"no property 'opened_at_time' \(did you mean 'opened_at'\?\)"):
+        load_profile(tmp_path / "typo.yaml")
+
+
 def test_a_memo_stays_bounded_and_answers_as_without_it(monkeypatch):
     """Remembered conversions never change an answer, and a column's memo stops growing at its bound."""
     from itsms_graph.importers import build

@@ -14,6 +14,7 @@ name): each file reads the first of the column and its aliases that it has.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -22,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from itsms_graph.errors import InputError
-from itsms_graph.ontology import Schema, schema
+from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
 
 Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "yaml"]
 
@@ -200,7 +201,9 @@ class Profile(_Strict):
                     for label in (ref.label, *ref.or_labels):
                         a, b = (src_label, label) if ref.dir == "out" else (label, src_label)
                         if not rel.allows(a, b):
-                            problems.append(f"{rwhere}: the ontology does not allow ({a})-[:{ref.rel}]->({b})")
+                            problems.append(
+                                f"{rwhere}: the ontology does not allow ({a})-[:{ref.rel}]->({b})" + _between(sch, a, b)
+                            )
                 problems += _check_props(sch, ref.label, ref.properties, rwhere)
             for label in t.declares:
                 if label not in sch.labels:
@@ -240,12 +243,28 @@ def _check_aliases(table: Table, columns: set[str], where: str) -> list[str]:
     return problems
 
 
+def _between(sch: Schema, a: str, b: str) -> str:
+    """The relationship types the ontology allows from *a* to *b*, said as a hint (or that none does)."""
+    types = sorted(r.type for r in sch.relationships.values() if r.allows(a, b))
+    if not types:
+        return (
+            f"; no relationship type goes from {a} to {b} (is dir: in meant?)"
+            if any(r.allows(b, a) for r in sch.relationships.values())
+            else f"; no relationship type links {a} and {b}"
+        )
+    return f"; from {a} to {b} it allows {', '.join(types)}"
+
+
 def _check_props(sch: Schema, label: str, props: dict[str, Column], where: str) -> list[str]:
     allowed = sch.properties_of(label)
     out = []
     for key, col in props.items():
         if key not in allowed or key in ("id", "source_file", "source_row", "source_path"):
-            out.append(f"{where}: the ontology gives {label} no property {key!r}")
+            keys = sorted(k for k in allowed if k not in PROVENANCE_KEYS)
+            near = [k for k in keys if key.startswith(k) or k.startswith(key)]  # risk_level -> risk
+            near += [k for k in difflib.get_close_matches(key, keys, n=3, cutoff=0.6) if k not in near]
+            hint = f" (did you mean {' or '.join(repr(k) for k in near)}?)" if near else ""
+            out.append(f"{where}: the ontology gives {label} no property {key!r}{hint}")
             continue
         enum = sch.enumerations.get((label, key))
         if enum is not None:
