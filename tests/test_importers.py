@@ -347,6 +347,8 @@ def test_malformed_input_is_located(tmp_path: Path, tiny_file: Path, case, row, 
     assert line.startswith("error: file changes.csv")
     assert f"row {row}" in line and f"column {column}" in line and reason in line
     assert "Traceback" not in result.output
+    if case == "bad-date":  # the value is said once, not again after the reason that quotes it
+        assert line.count("2025-02-31 10:00") == 1
 
 
 def test_keep_going_loads_the_good_rows_and_reports_the_bad(tmp_path: Path, tiny_file: Path):

@@ -28,6 +28,11 @@ ROW_ID = "@row"
 KEEP_REJECTIONS = 1000
 
 
+def _value_note(reason: str, value: str) -> str:
+    """`` (value '...')`` after a reason, unless the reason already quotes the value."""
+    return f" (value {value!r})" if value and repr(value) not in reason else ""
+
+
 @dataclass(frozen=True)
 class Rejection:
     file: str
@@ -38,7 +43,7 @@ class Rejection:
 
     def __str__(self) -> str:
         where = f"file {self.file}, row {self.row}" + (f", column {self.column}" if self.column else "")
-        shown = f" (value {self.value!r})" if self.value else ""
+        shown = _value_note(self.reason, self.value)
         return f"{where}: {self.reason}{shown}"
 
 
@@ -425,7 +430,7 @@ class Importer:
                 rejection = Rejection(path.name, row_no, rej.column, rej.value, rej.reason)
                 if not self.keep_going and rej.reason != "blank row":
                     raise InputError(
-                        f"{rej.reason}" + (f" (value {rej.value!r})" if rej.value else ""),
+                        rej.reason + _value_note(rej.reason, rej.value),
                         file=path.name,
                         row=row_no,
                         column=rej.column or None,
