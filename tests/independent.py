@@ -85,3 +85,23 @@ def bpic_expected(folder: Path) -> dict[str, set[tuple[str, ...]]]:
     }
     out["_change_ids"] = rows('SELECT count(DISTINCT "Change ID") FROM ch')
     return out
+
+
+def uci_incidents_naming_no_ci(folder: Path, start: str, end: str) -> set[str]:
+    """The UCI log's incidents first opened in [start, end) whose every event leaves cmdb_ci empty ('?')."""
+    path = next(p for p in folder.iterdir() if p.name.startswith("incident_event_log.csv"))
+    rows = (
+        duckdb.connect()
+        .execute(
+            """
+        WITH t AS (SELECT number, strptime(opened_at, '%d/%m/%Y %H:%M') AS opened, cmdb_ci
+                   FROM read_csv(?, all_varchar = true, header = true))
+        SELECT number FROM t GROUP BY number
+        HAVING bool_and(cmdb_ci = '?' OR cmdb_ci IS NULL) AND min(opened) >= CAST(? AS TIMESTAMP)
+           AND min(opened) < CAST(? AS TIMESTAMP)
+        """,
+            [str(path), start, end],
+        )
+        .fetchall()
+    )
+    return {"Incident:" + " ".join(number.split()) for (number,) in rows}

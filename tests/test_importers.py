@@ -23,7 +23,7 @@ from itsms_graph.importers import Importer, import_sources, resolve_profile
 from itsms_graph.importers.profile import load_profile
 from itsms_graph.queries.plan import AuditPeriod
 from tests.conftest import SHARED_DATA
-from tests.independent import bpic_expected
+from tests.independent import bpic_expected, uci_incidents_naming_no_ci
 
 DATA = Path(__file__).resolve().parent / "data"
 DQ_QUERIES = [
@@ -132,6 +132,11 @@ def test_full_uci_log_imports():
     graph, report = import_sources([(resolve_profile("uci-servicenow"), folder)])
     assert_conserved(report)
     assert graph.count("Incident") == 24_918 and graph.count("TicketEvent") == 141_712  # SOURCE.md
+    # every CI the log names is outside it; incidents naming none are still found, as a second computation finds them
+    period = AuditPeriod.parse("2017-03-31")
+    [result] = check_graph(graph, period=period, query_ids=["incident-without-service-or-ci"]).results
+    expected = uci_incidents_naming_no_ci(folder, period.start.isoformat(), period.end_exclusive.isoformat())
+    assert {f.subjects[0] for f in result.findings} == expected and len(expected) > 10_000
 
 
 # --- formats ---------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 from itsms_graph.engines.base import Engine
 from itsms_graph.ontology import schema
 from itsms_graph.queries.definition import ANY, Filter, MatchNode, QueryDefinition
-from itsms_graph.queries.plan import AuditPeriod, bind
+from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
 from itsms_graph.queries.results import QueryResult, Status, findings_for
 
 Need = tuple[str, str | None]  # (label, property or None)
@@ -27,14 +27,17 @@ BUILT_IN_LABELS = frozenset({"Clause"}) | schema().tool_labels
 def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
     """What the data must hold: a list of requirements, each a list of alternatives, each a list of needs.
 
-    Marker properties (flags such as ``unresolved``, whose absence means false) are never needs.
+    Marker properties (flags such as ``unresolved``, whose absence means false) are never needs. A step that asks
+    for placeholders (a filter on ``unresolved``) needs the label's records or placeholders: an incident export
+    that names CIs no input holds does record which incident has a CI.
     """
     props = schema().properties
 
     def needs_of(label: str, filters: tuple[Filter, ...]) -> list[Need]:
         if label == ANY:  # a pattern over every label needs some imported record, not one label
             return [(ANY, None)] + [(ANY, f.prop) for f in filters if not props[f.prop].marker]
-        needs: list[Need] = [(label, None)]
+        placeholders = any(f.prop == PLACEHOLDER_FLAG for f in filters)
+        needs: list[Need] = [(label, PLACEHOLDER_FLAG if placeholders else None)]
         for f in filters:
             for key in (f.prop, f.other):
                 if key is not None and not props[key].marker:
@@ -131,6 +134,9 @@ class _Assessor:
         n = self.count(label)
         if prop is None:
             return None if n or label in self.declared else f"no {label} records"
+        if prop == PLACEHOLDER_FLAG:  # records, or placeholders for the ids that records name
+            named = bool(n) or label in self.declared or self._present(label, PLACEHOLDER_FLAG)
+            return None if named else f"no {label} records"
         if n == 0:
             return None  # the label's own need reports it
         return None if self._present(label, prop) else f"no {label} record has {prop}"
