@@ -366,6 +366,11 @@ def test_keep_going_loads_the_good_rows_and_reports_the_bad(tmp_path: Path, tiny
     report = json.loads(result.output)
     [f] = report["files"]
     assert (f["rows_read"], f["accepted"], f["rejected"]) == (3, 2, 1)
+    assert report["tool"]["name"] == "itsms-graph" and len(f["sha256"]) == 64  # what every report states
+    text = run_import(folder, str(tiny_file), "--keep-going").output
+    assert (
+        f"input changes.csv (tiny:changes)  sha256 {f['sha256']}" in text and "itsms-graph import  itsms-graph" in text
+    )
     assert f["rejections"][0] | {"reason": ""} == {
         "file": "changes.csv",
         "row": 4,

@@ -7,12 +7,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from itsms_graph import __version__
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.importers.build import FileReport, ImportReport
 
 
 def to_import_json(report: ImportReport) -> str:
-    return orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    """The import report as JSON, with the tool version (each file carries its SHA-256)."""
+    data = {"tool": {"name": "itsms-graph", "version": __version__}, **report.to_dict()}
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
 
 
 def absent_text(f: FileReport) -> str:
@@ -22,6 +25,11 @@ def absent_text(f: FileReport) -> str:
 
 
 def render_import_text(report: ImportReport, graph: SMSGraph, console: Console, *, max_rejections: int = 10) -> None:
+    console.print(f"[bold]itsms-graph import[/bold]  itsms-graph {__version__}")
+    for f in report.files:
+        console.print(
+            f"  input {escape(f.file)} ({escape(f.profile)}:{escape(f.table)})  sha256 {f.sha256}", highlight=False
+        )
     table = Table(title="import")
     for col in ("file", "table", "rows read", "accepted", "merged", "rejected", "skipped", "edges", "balanced"):
         table.add_column(col, justify="left" if col in ("file", "table") else "right")
