@@ -89,21 +89,23 @@ def _query_options(f: Any) -> Any:
 
 def _resolve(
     config_path: Path | None, query_dirs: tuple[Path, ...], params: tuple[str, ...]
-) -> tuple[list[Path], dict[str, Any]]:
+) -> tuple[list[Path], dict[str, Any], dict[str, Any]]:
+    """The query folders, the parameter values (each checked to be some query's) and the catalogue they give."""
     from itsms_graph.config import load_config
     from itsms_graph.queries.catalogue import load_catalogue
 
     config = load_config(config_path)
     merged = {**config.parameters, **_parse_params(params)}
     dirs = [*config.queries, *query_dirs]
-    known = {name for q in load_catalogue(dirs).values() for name in q.parameters}
+    catalogue = load_catalogue(dirs)
+    known = {name for q in catalogue.values() for name in q.parameters}
     unknown = sorted(set(merged) - known)
     if unknown:  # a misspelt parameter would otherwise leave its default in force without a word
         raise ItsmsError(
             f"no query has a parameter {unknown[0]!r} (from --param or the config's [parameters]); "
             f"the parameters are: {', '.join(sorted(known))}"
         )
-    return dirs, merged
+    return dirs, merged, catalogue
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -284,7 +286,7 @@ def check(
     from itsms_graph.check import check as run_check
     from itsms_graph.queries.plan import AuditPeriod
 
-    dirs, parameters = _resolve(config_path, query_dirs, params)
+    dirs, parameters, _catalogue = _resolve(config_path, query_dirs, params)
     if uri and backend != "neo4j":  # else the checks would run on another engine than the user thinks
         raise ItsmsError(f"--uri goes with --backend neo4j (the backend is {backend})")
     server = _neo4j_engine(uri, user, database) if backend == "neo4j" and uri else None
@@ -502,14 +504,12 @@ def query_list(config_path: Path | None, query_dirs: tuple[Path, ...], params: t
     """
     from rich.table import Table
 
-    from itsms_graph.queries.catalogue import load_catalogue
-
-    dirs, _ = _resolve(config_path, query_dirs, params)
+    _dirs, _, catalogue = _resolve(config_path, query_dirs, params)
     table = Table()
     for col in ("id", "clauses", "stage", "grade"):
         table.add_column(col, no_wrap=True)
     table.add_column("title")
-    for q in load_catalogue(dirs).values():
+    for q in catalogue.values():
         table.add_row(q.id, " ".join(q.clauses), str(q.stage), q.grade, q.title)
     _console().print(table)
 
@@ -537,12 +537,11 @@ def query_show(
     import json
 
     from itsms_graph.check import select_queries
-    from itsms_graph.queries.catalogue import load_catalogue
     from itsms_graph.queries.cypher import compile_query
     from itsms_graph.queries.plan import AuditPeriod, bind
 
-    dirs, parameters = _resolve(config_path, query_dirs, params)
-    q = select_queries(load_catalogue(dirs), [query_id])[0]
+    _dirs, parameters, catalogue = _resolve(config_path, query_dirs, params)
+    q = select_queries(catalogue, [query_id])[0]
     click.echo(f"{q.id}: {q.title}")
     click.echo(f"clauses {' '.join(q.clauses)}, stage {q.stage}, grade when it fails: {q.grade}")
     click.echo(f"rationale: {q.rationale}")
@@ -584,7 +583,7 @@ def query_run(
     from itsms_graph.check import check as run_check
     from itsms_graph.queries.plan import AuditPeriod
 
-    dirs, parameters = _resolve(config_path, query_dirs, params)
+    dirs, parameters, _catalogue = _resolve(config_path, query_dirs, params)
     report = run_check(
         snapshot,
         period=AuditPeriod.parse(as_of, period),
@@ -611,16 +610,15 @@ def _audit(
     from itsms_graph.check import engine_for
     from itsms_graph.graph.snapshot import open_snapshot
     from itsms_graph.graph.store import InputFile
-    from itsms_graph.queries.catalogue import load_catalogue
     from itsms_graph.queries.plan import AuditPeriod
     from itsms_graph.queries.run import run_queries
     from itsms_graph.reports.model import build_report
 
-    dirs, parameters = _resolve(config_path, query_dirs, params)
+    _dirs, parameters, catalogue = _resolve(config_path, query_dirs, params)
     graph = open_snapshot(snapshot)
     engine = engine_for(graph, backend)
     audit_period = AuditPeriod.parse(as_of, period)
-    results = run_queries(engine, load_catalogue(dirs).values(), audit_period, parameters, graph.declared_labels)
+    results = run_queries(engine, catalogue.values(), audit_period, parameters, graph.declared_labels)
     report = build_report(
         results,
         period=audit_period,
@@ -811,7 +809,7 @@ def diff(old: Path, new: Path, as_of: str | None, period: str, old_as_of: str | 
         console = _console()
         console.print(f"[bold]itsms-graph diff[/bold]  itsms-graph {__version__}")
         for item in inputs:
-            console.print(f"  {item.profile} {escape(item.path)}  sha256 {item.sha256}", highlight=False)
+            console.print("  " + escape(item.line()), highlight=False)
         render_diff(result, console)
     if result.gate(fail_on):
         sys.exit(EXIT_FINDINGS)
@@ -916,7 +914,7 @@ def report(
     from itsms_graph.check import visual_report
     from itsms_graph.queries.plan import AuditPeriod
 
-    dirs, parameters = _resolve(config_path, query_dirs, params)
+    dirs, parameters, _catalogue = _resolve(config_path, query_dirs, params)
     html = visual_report(
         snapshot,
         period=AuditPeriod.parse(as_of, period),
@@ -1114,11 +1112,9 @@ def neo4j_guide(
       python -m http.server 8001 --directory guide   # then in Browser: :play http://localhost:8001/itsms-graph.html
     """
     from itsms_graph.exports.browser import write_guide, write_query_files
-    from itsms_graph.queries.catalogue import load_catalogue
     from itsms_graph.queries.plan import AuditPeriod
 
-    dirs, _ = _resolve(config_path, query_dirs, params)
-    catalogue = load_catalogue(dirs)
+    _, _, catalogue = _resolve(config_path, query_dirs, params)
     audit_period = AuditPeriod.parse(as_of, period)
     path = write_guide(catalogue, folder, audit_period)
     files = write_query_files(catalogue, folder / "queries", audit_period)

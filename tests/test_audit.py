@@ -183,7 +183,10 @@ def test_diff_command_gates_on_new_majors(tmp_path: Path):
     ]
     assert data["tool"]["name"] == "itsms-graph"
     again = runner.invoke(cli, ["diff", str(a), str(a), "--as-of", "2025-06-30"])
-    assert again.exit_code == 0 and f"new a.itsms  sha256 {hashlib.sha256(a.read_bytes()).hexdigest()}" in again.output
+    assert (
+        again.exit_code == 0
+        and f"input a.itsms (new) sha256 {hashlib.sha256(a.read_bytes()).hexdigest()}" in again.output
+    )
 
 
 def test_sample_size_table():

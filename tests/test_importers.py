@@ -369,7 +369,7 @@ def test_keep_going_loads_the_good_rows_and_reports_the_bad(tmp_path: Path, tiny
     assert report["tool"]["name"] == "itsms-graph" and len(f["sha256"]) == 64  # what every report states
     text = run_import(folder, str(tiny_file), "--keep-going").output
     assert (
-        f"input changes.csv (tiny:changes)  sha256 {f['sha256']}" in text and "itsms-graph import  itsms-graph" in text
+        f"input changes.csv (tiny:changes) sha256 {f['sha256']}" in text and "itsms-graph import  itsms-graph" in text
     )
     assert f["rejections"][0] | {"reason": ""} == {
         "file": "changes.csv",

@@ -45,6 +45,11 @@ class InputFile:
     profile: str = ""
     rows: int = 0
 
+    def line(self) -> str:
+        """How a report names the input: ``input changes.csv (bpic2014:changes) sha256 ...``."""
+        table = f" ({self.profile})" if self.profile else ""
+        return f"input {self.path}{table} sha256 {self.sha256}"
+
     @classmethod
     def of(cls, path: Path, *, profile: str = "", rows: int = 0) -> InputFile:
         digest = hashlib.sha256()

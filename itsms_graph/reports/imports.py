@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from itsms_graph import __version__
-from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.store import InputFile, SMSGraph
 from itsms_graph.importers.build import FileReport, ImportReport
 
 
@@ -27,9 +27,7 @@ def absent_text(f: FileReport) -> str:
 def render_import_text(report: ImportReport, graph: SMSGraph, console: Console, *, max_rejections: int = 10) -> None:
     console.print(f"[bold]itsms-graph import[/bold]  itsms-graph {__version__}")
     for f in report.files:
-        console.print(
-            f"  input {escape(f.file)} ({escape(f.profile)}:{escape(f.table)})  sha256 {f.sha256}", highlight=False
-        )
+        console.print("  " + escape(InputFile(f.file, f.sha256, f"{f.profile}:{f.table}").line()), highlight=False)
     table = Table(title="import")
     for col in ("file", "table", "rows read", "accepted", "merged", "rejected", "skipped", "edges", "balanced"):
         table.add_column(col, justify="left" if col in ("file", "table") else "right")

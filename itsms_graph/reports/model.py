@@ -26,10 +26,7 @@ def provenance_lines(inputs: list[InputFile], period: AuditPeriod, tool_version:
     ['itsms-graph 0.1.0', 'audit period 2013-04-01 to 2014-03-31', 'input a.csv (bpic2014:changes) sha256 ab12']
     """
     lines = [f"itsms-graph {tool_version}", f"audit period {period.start.isoformat()} to {period.as_of.isoformat()}"]
-    for item in inputs:
-        table = f" ({item.profile})" if item.profile else ""
-        lines.append(f"input {item.path}{table} sha256 {item.sha256}")
-    return lines
+    return [*lines, *(item.line() for item in inputs)]
 
 
 def comment_lines(lines: list[str]) -> str:

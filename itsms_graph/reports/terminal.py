@@ -20,9 +20,8 @@ def render_header(report: CheckReport, console: Console, *, title: str | None = 
         f"[bold]{escape(title or report.title)}[/bold]  itsms-graph {report.tool_version} on {report.engine}, "
         f"audit period {d['audit_period']['start']} to {d['audit_period']['end']}"
     )
-    for item in d["inputs"]:
-        table = f" ({escape(item['profile'])})" if item.get("profile") not in (None, "", "snapshot") else ""
-        console.print(f"  input {escape(item['path'])}{table}  sha256 {item['sha256']}", highlight=False)
+    for item in [*report.extra_inputs, *report.inputs]:
+        console.print("  " + escape(item.line()), highlight=False)
 
 
 def render_terminal(report: CheckReport, console: Console, *, max_findings: int = 5) -> None:
