@@ -263,7 +263,7 @@ def _check_props(sch: Schema, label: str, props: dict[str, Column], where: str) 
             keys = sorted(k for k in allowed if k not in PROVENANCE_KEYS)
             near = [k for k in keys if key.startswith(k) or k.startswith(key)]  # risk_level -> risk
             near += [k for k in difflib.get_close_matches(key, keys, n=3, cutoff=0.6) if k not in near]
-            hint = f" (did you mean {' or '.join(repr(k) for k in near)}?)" if near else ""
+            hint = f" (did you mean {' or '.join(repr(k) for k in near[:3])}?)" if near else ""
             out.append(f"{where}: the ontology gives {label} no property {key!r}{hint}")
             continue
         enum = sch.enumerations.get((label, key))
