@@ -18,7 +18,7 @@ from typing import Any
 from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build, checked_value
 from itsms_graph.importers.profile import Column, Profile, Reference, Table
-from itsms_graph.importers.readers import SheetNotFound, open_rows
+from itsms_graph.importers.readers import RowSource, SheetNotFound, open_rows
 from itsms_graph.importers.values import TemporalParser, convert, is_null
 from itsms_graph.ontology import Schema
 
@@ -364,50 +364,10 @@ class Importer:
             raise InputError(f"no file matches profile {profile.id} (it reads {patterns})", file=str(path))
 
     def _import_file(self, profile: Profile, table: Table, path: Path) -> None:
-        try:
-            source = open_rows(
-                path,
-                fmt=table.format,
-                encoding=table.encoding,
-                delimiter=table.delimiter,
-                records_key=table.records_key,
-                sheet=table.sheet,
-                member=table.member,
-            )
-        except SheetNotFound as exc:
-            name = f"{profile.id}:{table.name}"
-            if not table.optional:
-                raise InputError(
-                    f"profile {profile.id} table {table.name} reads sheet {exc.sheet!r}, which the workbook does "
-                    f"not have (its sheets: {', '.join(exc.sheets)}); a table that may be absent says optional: true",
-                    file=path.name,
-                ) from None
-            self.report.absent_sheets.append({"table": name, "file": path.name, "sheet": exc.sheet})
-            if name not in self.report.skipped_tables:
-                self.report.skipped_tables.append(name)
+        opened = open_table_file(profile, table, path, self.report)
+        if opened is None:
             return
-        # each column the table reads is looked up once per file, under the first of its spellings the file has
-        headers = profile.headers(table, source.columns)
-        missing = sorted(profile.required_columns(table) - headers.keys())
-        if missing:
-            shown = ", ".join(source.columns[:12]) + (" ..." if len(source.columns) > 12 else "")
-            hint = " (is the delimiter right?)" if len(source.columns) == 1 else ""
-            others = table.spellings(missing[0])[1:]
-            also = f" (or {', '.join(repr(o) for o in others)})" if others else ""
-            raise InputError(
-                f"profile {profile.id} table {table.name} needs column {missing[0]!r}{also}, which the "
-                f"file does not have{hint}; its columns: {shown}",
-                file=path.name,
-                row=1,
-                column=missing[0],
-            )
-        item = InputFile.of(path, profile=f"{profile.id}:{table.name}")
-        # an absent optional column needs nothing more: a row without the key reads as null, as an empty cell does
-        absent = sorted(profile.optional_columns(table) - headers.keys())
-        report = FileReport(
-            file=path.name, profile=profile.id, table=table.name, sha256=item.sha256, absent_columns=absent
-        )
-        self.report.files.append(report)
+        source, headers, report, item = opened
         label = f"{path.name} ({table.name})"
         if self.progress:
             self.progress(label, 0)
@@ -580,6 +540,59 @@ class Importer:
         self._pending.clear()
         self._ids.clear()
         return graph, self.report
+
+
+def open_table_file(
+    profile: Profile, table: Table, path: Path, report_all: ImportReport
+) -> tuple[RowSource, dict[str, str], FileReport, InputFile] | None:
+    """Open one file of a table: its rows, the header naming each column the table reads, and its FileReport
+    (added to *report_all*); None when an optional table's sheet is absent (reported). A required column the
+    file lacks is an error naming it."""
+    try:
+        source = open_rows(
+            path,
+            fmt=table.format,
+            encoding=table.encoding,
+            delimiter=table.delimiter,
+            records_key=table.records_key,
+            sheet=table.sheet,
+            member=table.member,
+        )
+    except SheetNotFound as exc:
+        name = f"{profile.id}:{table.name}"
+        if not table.optional:
+            raise InputError(
+                f"profile {profile.id} table {table.name} reads sheet {exc.sheet!r}, which the workbook does "
+                f"not have (its sheets: {', '.join(exc.sheets)}); a table that may be absent says optional: true",
+                file=path.name,
+            ) from None
+        report_all.absent_sheets.append({"table": name, "file": path.name, "sheet": exc.sheet})
+        if name not in report_all.skipped_tables:
+            report_all.skipped_tables.append(name)
+        return None
+    # each column the table reads is looked up once per file, under the first of its spellings the file has
+    headers = profile.headers(table, source.columns)
+    missing = sorted(profile.required_columns(table) - headers.keys())
+    if missing:
+        shown = ", ".join(source.columns[:12]) + (" ..." if len(source.columns) > 12 else "")
+        hint = " (is the delimiter right?)" if len(source.columns) == 1 else ""
+        others = table.spellings(missing[0])[1:]
+        also = f" (or {', '.join(repr(o) for o in others)})" if others else ""
+        raise InputError(
+            f"profile {profile.id} table {table.name} needs column {missing[0]!r}{also}, which the "
+            f"file does not have{hint}; its columns: {shown}",
+            file=path.name,
+            row=1,
+            column=missing[0],
+        )
+    item = InputFile.of(path, profile=f"{profile.id}:{table.name}")
+    # an absent optional column needs nothing more: a row without the key reads as null, as an empty cell does
+    absent = sorted(profile.optional_columns(table) - headers.keys())
+    report = FileReport(
+        file=path.name, profile=profile.id, table=table.name, sha256=item.sha256, absent_columns=absent
+    )
+    report_all.files.append(report)
+    return source, headers, report, item
 
 
 def _described(ref: Reference, named: _Named, ref_props: _Properties, row: dict[str, Any]) -> list[dict[str, Any]]:
