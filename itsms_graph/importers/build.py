@@ -231,7 +231,7 @@ def _converter(sch: Schema, label: str, key: str, col: Column, table: Table) -> 
         except SchemaViolation as exc:
             return _Bad(str(exc))
 
-    if prop.type not in ("date", "datetime") or prop.multi_valued or col.map or (label, key) in sch.enumerations:
+    if not plain_temporal(sch, label, key, col):
         return compute
     parse = TemporalParser(col.formats, prop.type)
 
@@ -250,6 +250,17 @@ def _converter(sch: Schema, label: str, key: str, col: Column, table: Table) -> 
             return _Bad(str(exc))
 
     return temporal
+
+
+def plain_temporal(sch: Schema, label: str, key: str, col: Column) -> bool:
+    """Whether a cell of *col* converts as a date or timestamp alone (TemporalParser): no list, map or enumeration."""
+    prop = sch.properties[key]
+    return (
+        prop.type in ("date", "datetime")
+        and not prop.multi_valued
+        and not col.map
+        and (label, key) not in sch.enumerations
+    )
 
 
 #: What a reference cell names: the target ids, whether it said "several, unnamed", the position of each target
@@ -639,6 +650,10 @@ def import_sources(
     progress: Callable[[str, int], None] | None = None,
 ) -> tuple[SMSGraph, ImportReport]:
     """Import every (profile, path) into one graph; return it with the import report."""
+    import os
+    if os.environ.get("COLUMNAR"):
+        from itsms_graph.importers.columnar import import_sources_columnar
+        return import_sources_columnar(sources, keep_going=keep_going, progress=progress)
     importer = Importer(keep_going=keep_going, progress=progress)
     with bulk_build():
         for profile, path in sources:

@@ -29,8 +29,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from itsms_graph.errors import InputError
-from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build, provenance
+from itsms_graph.errors import InputError, SchemaViolation
+from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build
+from itsms_graph.graph.tables import load_graph, to_graph
 from itsms_graph.importers.build import (
     KEEP_REJECTIONS,
     ROW_ID,
@@ -44,10 +45,11 @@ from itsms_graph.importers.build import (
     _TablePlan,
     _value_note,
     open_table_file,
+    plain_temporal,
 )
-from itsms_graph.importers.profile import Profile, Table
+from itsms_graph.importers.profile import Column, Profile, Table
 from itsms_graph.importers.readers import RowSource, _head, _open_binary
-from itsms_graph.importers.values import is_null
+from itsms_graph.importers.values import TemporalParser, is_null
 
 #: A row's events are ordered by (row, sub): the record is sub 0, then each defined target, reference by
 #: reference; a relationship's place in its row likewise (reference, source, target).
@@ -67,6 +69,8 @@ class _Column:
 
     uniques: list[Any]
     index: np.ndarray  # int64, one per row
+    #: the distinct cells as an Arrow array, when the column was read by Arrow (all strings)
+    arrow: pa.Array | None = None
 
     @classmethod
     def constant(cls, value: Any, n: int) -> _Column:
@@ -149,7 +153,9 @@ def _read_rows(
     )
 
 
-def _read_arrow(source: RowSource, nulls: tuple[str, ...], at_row: bool, limit: int | None) -> _FileColumns | None:
+def _read_arrow(
+    source: RowSource, needed: list[str], nulls: tuple[str, ...], at_row: bool, limit: int | None
+) -> _FileColumns | None:
     """A plain CSV read by pyarrow's reader (in C, on every core), or None when the file needs the row reader: an
     encoding other than UTF-8, Excel's ``sep=`` line, a header that repeats or leaves out a column name, a row
     whose fields do not match the header, bytes that are not UTF-8. The row reader then reads it, with its own
@@ -194,19 +200,18 @@ def _read_arrow(source: RowSource, nulls: tuple[str, ...], at_row: bool, limit: 
         table = table.slice(0, limit)
     n = table.num_rows
     # a column without a header (trailing separators) is not read, as the row reader leaves it out
-    columns = {h: _column_of_arrow(table.column(c)) for h, c in zip(header, names, strict=True) if h}
-
-    def null_mask(col: _Column) -> np.ndarray:
-        return col.mask([is_null(u, nulls) for u in col.uniques])
-
+    named_columns = {h: table.column(c) for h, c in zip(header, names, strict=True) if h}
+    columns = {h: _column_of_arrow(named_columns[h]) for h in needed if h in named_columns}
     blank = np.zeros(n, dtype=bool)
     if at_row:  # a log without ids: every row's blankness decides (the other tables ask for the rows without an id)
+        value_set = pa.array(list(nulls), pa.string())
         blank = np.ones(n, dtype=bool)
-        for col in columns.values():
-            blank &= null_mask(col)
+        for cells in named_columns.values():
+            trimmed = pc.utf8_trim(cells, characters=_WHITESPACE)
+            blank &= pc.is_in(trimmed, value_set=value_set).to_numpy(zero_copy_only=False)
 
     def row(i: int) -> dict[str, Any]:
-        return {h: c.uniques[c.index[i]] for h, c in columns.items()}
+        return {h: cells[i].as_py() for h, cells in named_columns.items()}
 
     return _FileColumns(
         np.arange(2, n + 2, dtype=np.int64), [None] * n, [""] * n, blank, columns, row, all_cells=True
@@ -215,7 +220,55 @@ def _read_arrow(source: RowSource, nulls: tuple[str, ...], at_row: bool, limit: 
 
 def _column_of_arrow(arr: pa.ChunkedArray) -> _Column:
     encoded = pc.dictionary_encode(arr.combine_chunks())
-    return _Column(encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64))
+    index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return _Column(encoded.dictionary.to_pylist(), index, encoded.dictionary)
+
+
+#: Every character str.strip() removes, so that Arrow trims a cell exactly as Python does.
+_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+#: A timestamp cell a date part and a time part make, printable ASCII around one space: split as str.split() does.
+_TWO_PARTS = r"^[\x21-\x7e]+ [\x21-\x7e]+$"
+
+
+def _temporal_uniques(
+    cells: pa.Array, parser: TemporalParser, nulls: tuple[str, ...], compute: Callable[[Any], Any]
+) -> list[Any]:
+    """compute (a plain date or datetime column's conversion, build.py's) of every distinct cell, the cells of
+    the usual shape read a part at a time: their distinct date parts and time parts go through the parser's own
+    part readers (a few thousand days and times where there are hundreds of thousands of timestamps), the same
+    formats tried in the same order. Every other cell, and every cell no split format takes, goes to compute."""
+    n = len(cells)
+    result: pa.Array = pa.nulls(n, pa.string())
+    simple = pc.fill_null(pc.match_substring_regex(cells, _TWO_PARTS), False)
+    if pc.any(simple).as_py():
+        parts = pc.split_pattern(pc.if_else(simple, cells, pa.scalar(None, pa.string())), " ", max_splits=1)
+        days, times = pc.list_element(parts, 0), pc.list_element(parts, 1)
+        candidates = []
+        for i, split in enumerate(parser.splits):
+            if split is None:
+                break  # the parser reads this format and the later ones whole
+            day = _part_of(days, lambda t, i=i, f=split[0]: parser._part(parser.dates, i, t, f, True))  # type: ignore[misc]
+            time = _part_of(times, lambda t, i=i, f=split[1]: parser._part(parser.times, i, t, f, False))  # type: ignore[misc]
+            if parser.kind == "date":
+                candidates.append(pc.if_else(pc.is_valid(time), day, pa.scalar(None, pa.string())))
+            else:
+                candidates.append(pc.binary_join_element_wise(day, time, "T"))
+        if candidates:
+            result = pc.coalesce(*candidates) if len(candidates) > 1 else candidates[0]
+        null_cells = pc.is_in(cells, value_set=pa.array(list(nulls), pa.string()))
+        result = pc.if_else(null_cells, pa.scalar(None, pa.string()), result)
+    values: list[Any] = result.to_pylist()
+    done = pc.or_(pc.is_valid(result), pc.fill_null(pc.is_in(cells, value_set=pa.array(list(nulls), pa.string())), False))
+    for i in np.flatnonzero(~done.to_numpy(zero_copy_only=False)).tolist():
+        values[i] = compute(cells[i].as_py())
+    return values
+
+
+def _part_of(parts: pa.Array, read: Callable[[str], str | None]) -> pa.Array:
+    """read of every distinct part, per cell."""
+    encoded = pc.dictionary_encode(parts)
+    read_parts = pa.array([None if t is None else read(t) for t in encoded.dictionary.to_pylist()], pa.string())
+    return read_parts.take(encoded.indices)
 
 
 def _explode(index: np.ndarray, rows: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -274,9 +327,10 @@ class ColumnarImporter:
             self.progress(label, 0)
         self.graph.declared_labels.update((table.record.label, *table.declares))
         plan = _TablePlan(self.graph.schema, table, path.name, headers)
-        cols = _read_arrow(source, table.nulls, table.record.id == ROW_ID, self.sample_rows)
+        needed = sorted(set(headers.values()))
+        cols = _read_arrow(source, needed, table.nulls, table.record.id == ROW_ID, self.sample_rows)
         if cols is None:
-            cols = _read_rows(source.rows, sorted(set(headers.values())), table.nulls, self.sample_rows)
+            cols = _read_rows(source.rows, needed, table.nulls, self.sample_rows)
         self._file(plan, path.name, cols, report)
         if self.progress:
             self.progress(label, report.rows_read)
@@ -319,9 +373,15 @@ class ColumnarImporter:
                 reason[i], bad_column[i], bad_value[i] = why(i), col, "" if value is None else str(value)
             rejected |= new
 
-        def converted(col: _Column, compute: Callable[[Any], Any], where_name: str) -> list[Any]:
+        def converted(
+            col: _Column, compute: Callable[[Any], Any], where_name: str, label: str, key: str, spec: Column | None
+        ) -> list[Any]:
             """compute of every distinct cell; a row whose cell does not convert is rejected."""
-            values = [compute(u) for u in col.uniques]
+            if col.arrow is not None and spec is not None and plain_temporal(sch, label, key, spec):
+                kind = sch.properties[key].type
+                values = _temporal_uniques(col.arrow, TemporalParser(spec.formats, kind), table.nulls, compute)
+            else:
+                values = [compute(u) for u in col.uniques]
             bad = [type(v) is _Bad for v in values]
             if any(bad):
                 reject(
@@ -351,7 +411,7 @@ class ColumnarImporter:
         props: dict[str, pa.Array] = {}
         for key, where_name, header, constant, memo in plan.properties.items:
             col = column(header, constant)
-            values = converted(col, memo.compute, where_name)
+            values = converted(col, memo.compute, where_name, rec.label, key, table.properties[key])
             prop = sch.properties[key]
             props[key] = pa.array(values, type=_arrow_type(prop.type, prop.multi_valued)).take(pa.array(col.index))
 
@@ -505,9 +565,21 @@ class ColumnarImporter:
     # -- every source read: nodes, merges, relationships, placeholders --------------------------------------------
 
     def finish(self) -> tuple[SMSGraph, ImportReport]:
-        """Resolve every record, merge and reference across the sources, and build the graph."""
+        """Resolve every record, merge and reference across the sources into the graph tables (on ``self.con``),
+        and build the graph from them."""
+        con = self.tables()
+        graph = to_graph(con, self.graph.schema)
+        graph.declared_labels = set(self.graph.declared_labels)
+        for item in self.graph.inputs:
+            graph.add_input(item)
+        return graph, self.report
+
+    def tables(self) -> duckdb.DuckDBPyConnection:
+        """Resolve every record, merge and reference across the sources; return a duckdb connection holding the
+        graph tables (``itsms_graph.graph.tables``): what the DuckDB engine checks without building the graph."""
         graph, sch = self.graph, self.graph.schema
         con = duckdb.connect()
+        load_graph(con, graph)  # what the graph held before the import: the clauses
         nodes = graph._nodes
         keys = sorted({k for t in (*self._records, *self._defines) for k in t.column_names if k in sch.properties})
         # how a label's records merge each property: one rule per (label, property), the same in every table
@@ -517,135 +589,105 @@ class ColumnarImporter:
                 modes.setdefault((table.record.label, key), set()).add(col.aggregate)
         mixed = sorted(k for k, m in modes.items() if len(m) > 1)
         if mixed:
-            raise NotImplementedError(f"tables merge {mixed[0]} by different rules")
+            label, key = mixed[0]
+            raise InputError(f"the tables that import {label} merge {key} by different rules ({sorted(modes[label, key])})")
         latest = {tno: t.record.latest_by for tno, t in enumerate(self._tables) if t.record.latest_by}
         okey = (
             "CASE tno " + " ".join(f"WHEN {tno} THEN {_q(key)}" for tno, key in latest.items()) + " END"
             if latest
             else "NULL"
         )
-        records = _concat(self._records, {"gseq": pa.int64(), "fno": pa.int32(), "rn": pa.int64(), "tno": pa.int32(),
-                                          "nid": pa.string(), "label": pa.string()})
-        defines = _concat(self._defines, {"gseq": pa.int64(), "fno": pa.int32(), "rn": pa.int64(), "sub": pa.int64(),
-                                          "nid": pa.string(), "label": pa.string()})
+        head = {"gseq": pa.int64(), "fno": pa.int32(), "rn": pa.int64(), "nid": pa.string(), "label": pa.string()}
+        records = _concat(self._records, {**head, "tno": pa.int32()})
+        defines = _concat(self._defines, {**head, "sub": pa.int64()})
         con.register("records_in", records)
         con.register("defines_in", defines)
-        touched = [
-            nid
-            for nid in dict.fromkeys(
-                [*records.column("nid").to_pylist(), *defines.column("nid").to_pylist()]
-            ) if nid in nodes
-        ] if nodes else []
-        pre = pa.table(
-            {
-                "nid": pa.array(touched, pa.string()),
-                **{
-                    k: pa.array(
-                        [nodes[n].get(k) for n in touched],
-                        _arrow_type(sch.properties[k].type, sch.properties[k].multi_valued),
-                    )
-                    for k in keys
-                },
-            }
-        )
-        con.register("pre_in", pre)
+        con.register("files_in", pa.table({"fno": pa.array(range(len(self._files)), pa.int32()),
+                                           "file": pa.array(self._files, pa.string())}))
+        touched = [n for n in dict.fromkeys(con.execute(
+            "SELECT nid FROM records_in UNION ALL SELECT nid FROM defines_in").fetchnumpy()["nid"].tolist())
+            if n in nodes] if nodes else []
+        con.register("pre_in", pa.table({
+            "nid": pa.array(touched, pa.string()),
+            "label": pa.array([nodes[n]["label"] for n in touched], pa.string()),
+            **{k: pa.array([nodes[n].get(k) for n in touched], _arrow_type(sch.properties[k].type,
+                                                                          sch.properties[k].multi_valued))
+               for k in keys}}))
         cols = ", ".join(_q(k) for k in keys)
         rec_cols = ", ".join(_q(k) if k in records.column_names else f"NULL AS {_q(k)}" for k in keys)
         def_cols = ", ".join(_q(k) if k in defines.column_names else f"NULL AS {_q(k)}" for k in keys)
         sep = ", " if keys else ""
         # every event that writes a node, in order: records (sub 0), defined targets, and the nodes the graph had
         con.execute(f"""
-            CREATE TABLE ev AS
+            CREATE TEMP TABLE ev AS
             SELECT nid, label, (gseq << {_SUB_BITS}) AS ord, fno, rn, true AS is_rec, {okey} AS okey{sep}{rec_cols}
               FROM records_in
             UNION ALL
             SELECT nid, label, (gseq << {_SUB_BITS}) + sub, fno, rn, false, NULL{sep}{def_cols} FROM defines_in
             UNION ALL
-            SELECT nid, NULL, -1, NULL, NULL, false, NULL{sep}{cols} FROM pre_in
+            SELECT nid, label, -1, NULL, NULL, false, NULL{sep}{cols} FROM pre_in
         """)
-        con.execute("CREATE TABLE many AS SELECT nid FROM ev GROUP BY nid HAVING count(*) > 1")
-        finals = []
-        for k in keys:
-            qk = _q(k)
-            first = f"arg_min({qk}, ord) FILTER (WHERE {qk} IS NOT NULL)"
-            newer = f"is_rec AND newer AND {qk} IS NOT NULL"
-            exprs = {
-                "last": f"CASE WHEN max(ord) FILTER (WHERE {newer}) > min(ord) FILTER (WHERE {qk} IS NOT NULL) "
-                f"THEN arg_max({qk}, ord) FILTER (WHERE {newer}) ELSE {first} END",
-                "first": first,
-                "min": f"least({first}, min({qk}) FILTER (WHERE is_rec))",
-                "max": f"greatest({first}, max({qk}) FILTER (WHERE is_rec))",
-            }
-            by_label = {label: next(iter(m)) for (label, key), m in modes.items() if key == k and next(iter(m)) != "last"}
-            expr = exprs["last"]
-            if by_label:
-                whens = " ".join(f"WHEN {_literal(label)} THEN {exprs[mode]}" for label, mode in sorted(by_label.items()))
-                expr = f"CASE any_value(label) {whens} ELSE {expr} END"
-            finals.append(f"{expr} AS {qk}")
-        # a node one event writes is that event; the others fold their events by the merge rules
+        con.execute("CREATE TEMP TABLE many AS SELECT nid FROM ev GROUP BY nid HAVING count(*) > 1")
+        # a node one event writes is that event; the others fold their events by the merge rules, label by label
+        # over the properties the label's events write
         con.execute(f"""
-            CREATE TABLE nodes AS
+            CREATE TEMP TABLE merged AS
             SELECT nid, label, ord AS first_ord, fno, rn, is_rec AS by_record{sep}{cols} FROM ev ANTI JOIN many USING (nid)
-            UNION ALL
-            SELECT nid, any_value(label) FILTER (WHERE ord >= 0), min(ord), arg_min(fno, ord) FILTER (WHERE ord >= 0),
-                arg_min(rn, ord) FILTER (WHERE ord >= 0), arg_min(is_rec, ord){sep}{", ".join(finals)}
-            FROM (
-                SELECT *, (okey IS NULL OR prev IS NULL OR okey >= prev) AS newer FROM (
-                    SELECT *, max(okey) OVER (PARTITION BY nid ORDER BY ord
-                                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
-                    FROM ev SEMI JOIN many USING (nid)))
-            GROUP BY nid
         """)
+        con.execute("""
+            CREATE TEMP TABLE multi AS SELECT *, (okey IS NULL OR prev IS NULL OR okey >= prev) AS newer FROM (
+                SELECT *, max(okey) OVER (PARTITION BY nid ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                    AS prev FROM ev SEMI JOIN many USING (nid))
+        """)
+        written = ", ".join(f"count({_q(k)})" for k in keys)
+        for label, *counts in con.execute(f"SELECT label{sep}{written} FROM multi GROUP BY label ORDER BY label").fetchall():
+            finals = [
+                f"{_merge_rule(k, next(iter(modes.get((label, k), {'last'}))))} AS {_q(k)}"
+                for k, n in zip(keys, counts, strict=True)
+                if n
+            ]
+            con.execute(
+                f"""
+                INSERT INTO merged BY NAME
+                SELECT nid, any_value(label) AS label, min(ord) AS first_ord,
+                    arg_min(fno, ord) FILTER (WHERE ord >= 0) AS fno, arg_min(rn, ord) FILTER (WHERE ord >= 0) AS rn,
+                    arg_min(is_rec, ord) AS by_record{''.join(", " + f for f in finals)}
+                FROM multi WHERE label = ? GROUP BY nid
+                """,
+                [label],
+            )
         # accepted: a record that made its node; merged: every other record
         made = dict(con.execute(
-            "SELECT fno, count(*) FROM nodes WHERE by_record AND first_ord >= 0 GROUP BY fno").fetchall())
+            "SELECT fno, count(*) FROM merged WHERE by_record AND first_ord >= 0 GROUP BY fno").fetchall())
         read = dict(con.execute("SELECT fno, count(*) FROM records_in GROUP BY fno").fetchall())
         for fno, report in enumerate(self.report.files):
             report.accepted = made.get(fno, 0)
             report.merged = read.get(fno, 0) - report.accepted
 
-        unnamed = {
-            nid: sorted(set(markers))
-            for nid, markers in (
-                con.execute("SELECT nid, list(marker) FROM unnamed_in GROUP BY nid").fetchall()
-                if self._unnamed and con.register("unnamed_in", pa.concat_tables(self._unnamed))
-                else []
-            )
-        }
-        self._build_nodes(con, keys, unnamed)
-        self._build_edges(con)
-        return graph, self.report
+        con.register("unnamed_in", _concat(self._unnamed, {"nid": pa.string(), "marker": pa.string()}))
+        con.execute("CREATE TEMP TABLE unnamed AS SELECT nid, list_sort(list_distinct(list(marker))) AS markers "
+                    "FROM unnamed_in GROUP BY nid")
+        marker = _q("unnamed_references")
+        con.execute(f"""
+            INSERT INTO nodes BY NAME
+            SELECT {", ".join(["m.nid AS id", "m.label", "f.file AS source_file", "m.rn AS source_row",
+                               *(f"m.{_q(k)}" for k in keys), f"u.markers AS {marker}"])}
+            FROM merged m LEFT JOIN files_in f USING (fno) LEFT JOIN unnamed u USING (nid)
+            WHERE m.first_ord >= 0 ORDER BY m.first_ord
+        """)
+        if touched:
+            sets = ", ".join([*(f"{_q(k)} = m.{_q(k)}" for k in keys), f"{marker} = coalesce(u.markers, nodes.{marker})"])
+            con.execute(f"""
+                UPDATE nodes SET {sets} FROM merged m LEFT JOIN unnamed u USING (nid)
+                WHERE nodes.id = m.nid AND m.first_ord < 0
+            """)
+        self._resolve_links(con)
+        return con
 
-    def _build_nodes(self, con: duckdb.DuckDBPyConnection, keys: list[str], unnamed: dict[str, list[str]]) -> None:
-        graph = self.graph
-        nodes, by_label, marked = graph._nodes, graph._by_label, graph._marked
-        table = con.execute(f"SELECT nid, label, first_ord, fno, rn{''.join(', ' + _q(k) for k in keys)} FROM nodes "
-                            "ORDER BY first_ord").to_arrow_table()
-        ids = table.column("nid").to_pylist()
-        labels = table.column("label").to_pylist()
-        firsts = table.column("first_ord").to_pylist()
-        files = [None if f is None else self._files[f] for f in table.column("fno").to_pylist()]
-        rns = table.column("rn").to_pylist()
-        values = [table.column(k).to_pylist() for k in keys]
-        markers = graph.schema.marker_keys
-        for i, nid in enumerate(ids):
-            attrs = {k: v[i] for k, v in zip(keys, values, strict=True) if v[i] is not None}
-            if nid in unnamed:
-                attrs["unnamed_references"] = unnamed[nid]
-            if firsts[i] < 0:  # a node the graph had before the import (a clause): updated
-                nodes[nid].update(attrs)
-            else:
-                attrs["label"] = labels[i]
-                attrs["source_file"] = files[i]
-                attrs["source_row"] = rns[i]
-                nodes[nid] = attrs
-                by_label.setdefault(labels[i], {})[nid] = None
-            for key in markers:
-                if key in attrs:
-                    marked.setdefault(key, {})[nid] = None
-
-    def _build_edges(self, con: duckdb.DuckDBPyConnection) -> None:
-        graph, unresolved = self.graph, self.report.unresolved
+    def _resolve_links(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Every reference as a relationship: to the record of the first of its labels that one input holds, else
+        to a placeholder flagged unresolved; each relationship with the provenance of the row that made it first."""
+        unresolved = self.report.unresolved
         lists = sorted(self._label_lists.items(), key=lambda kv: kv[1])
         con.register(
             "lbl",
@@ -660,14 +702,15 @@ class ColumnarImporter:
         con.register("links_in", _concat(self._links, {
             "gseq": pa.int64(), "fno": pa.int32(), "rn": pa.int64(), "lsub": pa.int64(), "rel": pa.string(),
             "src": pa.string(), "tlocal": pa.string(), "lid": pa.int32(), "out": pa.bool_()}))
+        # when each node came to be: a relationship to a node that existed when its row was read is made then
         con.execute(f"""
-            CREATE TABLE known AS SELECT nid, first_ord >> {_SUB_BITS} AS born FROM nodes
-            UNION ALL SELECT nid, -1 FROM (SELECT unnest(?::VARCHAR[]) AS nid) WHERE nid NOT IN (SELECT nid FROM nodes)
-        """, [list(graph._nodes)])
+            CREATE TEMP TABLE known AS
+            SELECT id AS nid, coalesce(m.first_ord >> {_SUB_BITS}, -1) AS born FROM nodes LEFT JOIN merged m ON m.nid = id
+        """)
         con.execute("""
-            CREATE TABLE resolved AS SELECT l.*, lbl.lab || ':' || l.tlocal AS target, k.born <= l.gseq AS immediate
-            FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0
-            JOIN known k ON k.nid = lbl.lab || ':' || l.tlocal
+            CREATE TEMP TABLE resolved AS
+            SELECT l.*, lbl.lab || ':' || l.tlocal AS target, k.born <= l.gseq AS immediate
+            FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0 JOIN known k ON k.nid = lbl.lab || ':' || l.tlocal
         """)
         # references whose first label has no record: another label's record, else a placeholder, in order
         rest = con.execute("""
@@ -678,7 +721,7 @@ class ColumnarImporter:
             ORDER BY l.gseq, l.lsub
         """).fetchall()
         label_lists = [labels for labels, _ in lists]
-        placeholders: dict[str, None] = {}
+        placeholders: dict[str, tuple[str, int, int]] = {}  # id -> label, fno, row
         late: list[tuple[Any, ...]] = []
         seen: set[tuple[str, str, str]] = set()
         for gseq, lsub, fno, rn, rel, src, tlocal, lid, out, real_pos in rest:
@@ -692,36 +735,45 @@ class ColumnarImporter:
                 "",
             )
             if not target:
-                target = graph.add_node(
-                    labels[0], tlocal, {"unresolved": True}, source_file=self._files[fno], source_row=rn
-                )
-                placeholders[target] = None
+                if not tlocal:
+                    raise SchemaViolation(f"a {labels[0]} node needs a non-empty id")
+                target = f"{labels[0]}:{tlocal}"
+                placeholders[target] = (labels[0], fno, rn)
             a, b = (src, target) if out else (target, src)
             if target in placeholders and (rel, a, b) not in seen:
                 seen.add((rel, a, b))
                 unresolved[(rel, labels[0])] += 1
             late.append((gseq, lsub, fno, rn, rel, a, b))
+        con.register("placeholders_in", pa.table({
+            "id": pa.array(list(placeholders), pa.string()),
+            "label": pa.array([p[0] for p in placeholders.values()], pa.string()),
+            "fno": pa.array([p[1] for p in placeholders.values()], pa.int32()),
+            "source_row": pa.array([p[2] for p in placeholders.values()], pa.int64())}))
+        con.execute("""
+            INSERT INTO nodes BY NAME SELECT id, label, f.file AS source_file, source_row, true AS unresolved
+            FROM placeholders_in LEFT JOIN files_in f USING (fno)
+        """)
+        columns = list(zip(*late, strict=True)) if late else [[]] * 7
         con.register("late_in", pa.table({
-            "gseq": pa.array([r[0] for r in late], pa.int64()), "lsub": pa.array([r[1] for r in late], pa.int64()),
-            "fno": pa.array([r[2] for r in late], pa.int32()), "rn": pa.array([r[3] for r in late], pa.int64()),
-            "rel": pa.array([r[4] for r in late], pa.string()), "a": pa.array([r[5] for r in late], pa.string()),
-            "b": pa.array([r[6] for r in late], pa.string())}))
-        edges = con.execute("""
-            SELECT rel, a, b, fno, rn FROM (
+            name: pa.array(list(values), kind)
+            for name, kind, values in zip(
+                ("gseq", "lsub", "fno", "rn", "rel", "a", "b"),
+                (pa.int64(), pa.int64(), pa.int32(), pa.int64(), pa.string(), pa.string(), pa.string()),
+                columns,
+                strict=True,
+            )
+        }))
+        con.execute("""
+            INSERT INTO edges BY NAME
+            SELECT rel AS type, a AS src, b AS dst, f.file AS source_file, rn AS source_row FROM (
               SELECT *, row_number() OVER (PARTITION BY rel, a, b ORDER BY immediate DESC, gseq, lsub) AS k FROM (
                 SELECT rel, CASE WHEN out THEN src ELSE target END AS a, CASE WHEN out THEN target ELSE src END AS b,
                        fno, rn, gseq, lsub, immediate FROM resolved
-                UNION ALL SELECT rel, a, b, fno, rn, gseq, lsub, false FROM late_in))
-            WHERE k = 1 ORDER BY immediate DESC, gseq, lsub
-        """).to_arrow_table()
-        shared: dict[tuple[int, int], dict[str, Any]] = {}
-        index = graph._index_edge
-        for rel, a, b, fno, rn in zip(*(edges.column(c).to_pylist() for c in ("rel", "a", "b", "fno", "rn")),
-                                      strict=True):
-            prov = shared.get((fno, rn))
-            if prov is None:
-                prov = shared[fno, rn] = provenance(self._files[fno], rn)
-            index(rel, a, b, prov)
+                UNION ALL SELECT rel, a, b, fno, rn, gseq, lsub, false FROM late_in)) e
+            LEFT JOIN files_in f USING (fno)
+            WHERE k = 1 AND NOT EXISTS (SELECT 1 FROM edges x WHERE x.type = e.rel AND x.src = e.a AND x.dst = e.b)
+            ORDER BY immediate DESC, gseq, lsub
+        """)
 
 
 def _q(name: str) -> str:
@@ -729,9 +781,22 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _literal(text: str) -> str:
-    """An ontology label as a SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
+def _merge_rule(key: str, mode: str) -> str:
+    """The value a node ends with for *key*, over its events (ord: their order; is_rec: a record, not a row that
+    only names the node; newer: a record at least as late as every earlier one by the table's latest_by). As the
+    row importer folds them: the first value set stays unless a newer record (last), a smaller or larger one (min,
+    max) replaces it; a row that only names the node fills a property the node lacks, never more."""
+    qk = _q(key)
+    first = f"arg_min({qk}, ord) FILTER (WHERE {qk} IS NOT NULL)"
+    if mode == "first":
+        return first
+    if mode in ("min", "max"):
+        return f"{'least' if mode == 'min' else 'greatest'}({first}, {mode}({qk}) FILTER (WHERE is_rec))"
+    newer = f"is_rec AND newer AND {qk} IS NOT NULL"
+    return (
+        f"CASE WHEN max(ord) FILTER (WHERE {newer}) > min(ord) FILTER (WHERE {qk} IS NOT NULL) "
+        f"THEN arg_max({qk}, ord) FILTER (WHERE {newer}) ELSE {first} END"
+    )
 
 
 def _concat(tables: list[pa.Table], base: dict[str, pa.DataType]) -> pa.Table:
