@@ -940,22 +940,6 @@ def test_a_profile_error_suggests_the_property_or_relationship_meant(tmp_path):
         load_profile(tmp_path / "typo.yaml")
 
 
-def test_a_memo_stays_bounded_and_answers_as_without_it(monkeypatch):
-    """Remembered conversions never change an answer, and a column's memo stops growing at its bound."""
-    from itsms_graph.importers import build
-
-    monkeypatch.setattr(build, "MEMO_MAX", 50)
-    calls = []
-    memo = build._Memo(lambda raw: calls.append(raw) or raw.upper())
-    values = [f"v{i % 80}" for i in range(400)]  # 80 distinct values, each five times
-    assert [memo(v) for v in values] == [v.upper() for v in values]
-    assert len(memo.memo) == 50
-    assert len(calls) == 50 + 30 * 4 + 30  # the 50 remembered are computed once, the 30 others every time
-
-
-# -- the profile reference (importers/README.md) stays true ---------------------------------------------------------
-
-
 def test_the_profile_reference_documents_every_key_and_its_example_is_valid():
     """Every key the profile model accepts is in the reference's table for its part of a profile, no table names a
     key the model does not accept, and the worked example validates against the ontology."""
@@ -1010,24 +994,3 @@ def test_the_same_exports_give_a_byte_identical_snapshot_and_reopening_keeps_eve
     assert written[0] == written[1]
     again = save_snapshot(open_snapshot(tmp_path / "a.itsms"), tmp_path / "c.itsms")
     assert again.read_bytes() == written[0]
-
-
-def test_a_column_of_many_repeating_values_keeps_its_memo(monkeypatch):
-    """The trial that switches a memo off counts every repeat: a column whose values repeat keeps remembering
-    past the trial size, one of mostly distinct values stops."""
-    from itsms_graph.importers import build
-    from itsms_graph.importers.profile import Column, Record, Table
-    from itsms_graph.ontology import schema
-
-    monkeypatch.setattr(build, "_MEMO_TRIAL", 100)
-    table = Table(name="t", files=("x.csv",), record=Record(label="Change", id="id"))
-    props = build._Properties(schema(), "Change", {"title": Column(column="title")}, table)
-    memo = props.items[0][4]
-    for i in range(300):  # 60 distinct values, each five times: 240 repeats
-        assert props.convert({"title": f"t{i % 60}"}) == {"title": f"t{i % 60}"}
-    for i in range(60):  # past the trial size (120 remembered), with twice as many repeats: it keeps paying
-        props.convert({"title": f"new {i}"})
-    assert memo.on and len(memo.memo) == 120
-    for i in range(300):  # then mostly distinct values: it stops remembering
-        props.convert({"title": f"distinct {i}"})
-    assert not memo.on

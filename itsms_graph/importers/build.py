@@ -1,369 +1,115 @@
-"""Where an export row becomes nodes and edges: profile-driven import with nothing lost and every problem located.
+"""Where export rows become the graph: profile-driven import with nothing lost and every problem located.
 
 Every row read ends as an accepted record (a new node), a merged duplicate (an existing node updated by the
-stated rule), or a rejection with file, row, column, value and reason; per file, rows read = accepted + merged
-+ rejected. References to ids that no input defines become placeholder nodes flagged ``unresolved`` (never a
-silent drop); markers such as ``#MULTIVALUE`` are recorded on the node as unnamed references, never as ids.
+stated rule), a skipped row (another table of the profile takes it) or a rejection with file, row, column, value
+and reason; per file, rows read = accepted + merged + rejected + skipped. References to ids that no input defines
+become placeholder nodes flagged ``unresolved`` (never a silent drop); markers such as ``#MULTIVALUE`` are
+recorded on the node as unnamed references, never as ids.
+
+The import runs a column at a time. A file is read into columns (``columns.py``); each distinct cell is converted
+once by the table's compiled conversions (``cells.py``); what each row makes of its cells (its rejection, record,
+the targets it names and defines, its relationships) is decided for all rows at once with numpy and pyarrow;
+and what rows make together across files (merges, relationships to records read later, placeholders) with SQL in
+an in-memory duckdb, which ends holding the graph tables (``itsms_graph.graph.tables``): what the DuckDB engine
+checks as they are, and what the graph is built from.
+
+The result is what reading the rows one by one, in order, gives (``tests/row_importer.py`` does that, and the
+tests compare the two): a node's provenance is its first row; a merge follows the table's rule (latest by a
+timestamp, else the later row; min, max, first), and a row that only names a node fills what it lacks; a
+relationship keeps the provenance of the row that made it first, where a relationship to a record read later is
+made once every source is read; placeholders are made in that same order.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from itsms_graph.errors import InputError, SchemaViolation
-from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build, checked_value
-from itsms_graph.importers.profile import Column, Profile, Reference, Table
+from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build
+from itsms_graph.graph.tables import load_graph, to_graph
+from itsms_graph.importers.cells import ROW_ID, Bad, RowRejected, TablePlan, described, plain_temporal
+from itsms_graph.importers.columns import CellColumn, FileColumns, read_csv_columns, read_rows, temporal_cells
+from itsms_graph.importers.profile import Column, Profile, Table
 from itsms_graph.importers.readers import RowSource, SheetNotFound, open_rows
-from itsms_graph.importers.values import TemporalParser, convert, is_null
-from itsms_graph.ontology import Schema
+from itsms_graph.importers.report import KEEP_REJECTIONS, FileReport, ImportReport, Rejection, value_note
+from itsms_graph.importers.values import TemporalParser
 
-#: A record id that a table without an id column uses: the file's name and the row number.
-ROW_ID = "@row"
-#: How many rejections a file report keeps in full (all are counted).
-KEEP_REJECTIONS = 1000
+__all__ = ["FileReport", "ImportReport", "Importer", "Rejection", "import_sources", "open_table_file"]
 
-
-def _value_note(reason: str, value: str) -> str:
-    """`` (value '...')`` after a reason, unless the reason already quotes the value."""
-    return f" (value {value!r})" if value and repr(value) not in reason else ""
+#: A row's events are ordered by (row, sub): the record is sub 0, then each defined target, reference by
+#: reference; a relationship's place in its row likewise (reference, source, target).
+_SUB_BITS = 20
+_PART_BITS = 8
+_MAX_PARTS = 1 << _PART_BITS
 
 
-@dataclass(frozen=True)
-class Rejection:
-    file: str
-    row: int
-    column: str
-    value: str
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"file {self.file}, row {self.row}" + (f", column {self.column}" if self.column else "")
-        shown = _value_note(self.reason, self.value)
-        return f"{where}: {self.reason}{shown}"
+def _arrow_type(kind: str, multi: bool) -> pa.DataType:
+    base = {"integer": pa.int64(), "boolean": pa.bool_(), "float": pa.float64()}.get(kind, pa.string())
+    return pa.list_(base) if multi else base
 
 
-@dataclass
-class FileReport:
-    file: str
-    profile: str
-    table: str
-    sha256: str
-    rows_read: int = 0
-    accepted: int = 0
-    merged: int = 0
-    rejected: int = 0
-    #: rows another table of the profile takes (the table's row filter does not match them)
-    skipped: int = 0
-    rejections: list[Rejection] = field(default_factory=list)
-    edges: int = 0
-    unnamed_references: int = 0
-    #: optional columns of the profile the file does not have: null in every row of the file
-    absent_columns: list[str] = field(default_factory=list)
-
-    @property
-    def balanced(self) -> bool:
-        return self.rows_read == self.accepted + self.merged + self.rejected + self.skipped
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "profile": self.profile,
-            "table": self.table,
-            "sha256": self.sha256,
-            "rows_read": self.rows_read,
-            "accepted": self.accepted,
-            "merged": self.merged,
-            "rejected": self.rejected,
-            "skipped": self.skipped,
-            "edges": self.edges,
-            "unnamed_references": self.unnamed_references,
-            "absent_columns": self.absent_columns,
-            "rejections": [vars(r) for r in self.rejections],
-        }
+def _prefixed(label: str, local: pa.Array) -> pa.Array:
+    """Node ids ``label:local`` (null where local is)."""
+    return pc.binary_join_element_wise(label, local, ":")
 
 
-@dataclass
-class ImportReport:
-    files: list[FileReport] = field(default_factory=list)
-    #: (relationship type, target label) -> number of references to ids no input defines
-    unresolved: Counter[tuple[str, str]] = field(default_factory=Counter)
-    #: "profile:table" of the tables skipped: no file of a source matched, or (an optional table) a workbook
-    #: lacked its sheet; absent_sheets says which workbook
-    skipped_tables: list[str] = field(default_factory=list)
-    #: the workbooks that lacked an optional table's sheet: {"table": "profile:table", "file": ..., "sheet": ...}
-    absent_sheets: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        return sum(f.rejected for f in self.files)
-
-    def skip_notes(self) -> list[str]:
-        """One line per skipped table, saying why, for the import report and profile check."""
-        notes = [
-            f"no sheet {a['sheet']!r} in {a['file']}: optional table {a['table']} skipped for it"
-            for a in self.absent_sheets
-        ]
-        without_sheet = {a["table"] for a in self.absent_sheets}
-        notes += [f"no file for table {t}" for t in self.skipped_tables if t not in without_sheet]
-        return notes
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "files": [f.to_dict() for f in self.files],
-            "unresolved_references": [
-                {"rel": rel, "label": label, "count": n} for (rel, label), n in sorted(self.unresolved.items())
-            ],
-            "skipped_tables": self.skipped_tables,
-            "absent_sheets": self.absent_sheets,
-            "totals": {
-                "rows_read": sum(f.rows_read for f in self.files),
-                "accepted": sum(f.accepted for f in self.files),
-                "merged": sum(f.merged for f in self.files),
-                "rejected": self.rejected,
-                "skipped": sum(f.skipped for f in self.files),
-            },
-        }
+def _pairs(s_parent: np.ndarray, t_parent: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (source, target) of the same row, by row, then source, then target: positions in the two exploded
+    arrays (both ordered by row)."""
+    cs, ct = np.bincount(s_parent, minlength=n), np.bincount(t_parent, minlength=n)
+    s_start, t_start = np.cumsum(cs) - cs, np.cumsum(ct) - ct
+    both = np.flatnonzero(cs * ct)
+    pairs = (cs * ct)[both]
+    row = np.repeat(both, pairs)
+    k = np.arange(int(pairs.sum()), dtype=np.int64) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+    return s_start[row] + k // ct[row], t_start[row] + k % ct[row]
 
 
-#: A reference waiting for every source to be read: (rel, source node, target labels in order, target local id,
-#: direction, file, row). A tuple, not an object: a large import may keep millions until the end.
-_Pending = tuple[str, str, tuple[str, ...], str, str, str, int]
-_MISSING = object()
-#: A column's conversions are remembered while they pay: exports repeat states, categories and timestamps
-#: (a change's CI rows, an incident's events), but not ids. After this many distinct values a column whose
-#: values repeat less than half the time stops remembering.
-_MEMO_TRIAL = 20_000
-#: ... and no column remembers more than this many distinct values (about 20 MB), however often they repeat.
-MEMO_MAX = 200_000
-
-
-@dataclass(frozen=True)
-class _Bad:
-    """A cell that does not convert, remembered like a good one: the reason."""
-
-    reason: str
-
-
-class _Memo:
-    """raw cell -> converted value (or _Bad), for the cells that repeat."""
-
-    __slots__ = ("compute", "hits", "memo", "on")
-
-    def __init__(self, compute: Callable[[Any], Any]) -> None:
-        self.compute = compute
-        self.memo: dict[str, Any] = {}
-        self.hits, self.on = 0, True
-
-    def __call__(self, raw: Any) -> Any:
-        if not self.on or type(raw) is not str:
-            return self.compute(raw)
-        value = self.memo.get(raw, _MISSING)
-        if value is not _MISSING:
-            self.hits += 1
-            return value
-        value = self.compute(raw)
-        if len(self.memo) < MEMO_MAX:
-            self.memo[raw] = value
-        if len(self.memo) >= _MEMO_TRIAL and self.hits < len(self.memo):
-            self.on, self.memo = False, {}  # mostly distinct values: remembering costs more than it saves
-        return value
-
-
-class _Properties:
-    """One mapping of columns to the properties of a label, compiled: each column converts through a memo, and is
-    read under the header that names it in the file (*headers*: column -> header, from the table's aliases)."""
-
-    def __init__(
-        self, sch: Schema, label: str, columns: dict[str, Column], table: Table, headers: dict[str, str] | None = None
-    ) -> None:
-        named = headers or {}
-        self.items = []
-        for key, col in columns.items():
-            header = named.get(col.column, col.column) if col.column else None
-            self.items.append((key, header or key, header, col.value, _Memo(_converter(sch, label, key, col, table))))
-
-    def convert(self, row: dict[str, Any], part: tuple[str, int, int] | None = None) -> dict[str, Any]:
-        """The properties of *row*; with *part* = (separator, parts, place), of one target of a separated
-        reference: a cell split into as many parts as the reference's cell gives that target its own part."""
-        props: dict[str, Any] = {}
-        for key, where, column, constant, memo in self.items:
-            raw = row.get(column) if column else constant
-            if part is not None and type(raw) is str:
-                pieces = raw.split(part[0])
-                if len(pieces) == part[1]:
-                    raw = pieces[part[2]]
-            value = memo(raw)
-            if value is None:
-                continue
-            if type(value) is _Bad:
-                raise _RowRejected(where, raw, value.reason)
-            props[key] = list(value) if type(value) is list else value  # a node never shares a list
-        return props
-
-
-def _converter(sch: Schema, label: str, key: str, col: Column, table: Table) -> Callable[[Any], Any]:
-    """The conversion of one cell for one property: the ontology value, None for a null, or _Bad(reason)."""
-    prop = sch.properties[key]
-    nulls = table.nulls
-
-    def compute(raw: Any) -> Any:
-        try:
-            if prop.multi_valued:
-                parts = [] if is_null(raw, nulls) else str(raw).split(col.split or ",")
-                values = [convert(part, prop.type, col, nulls) for part in parts]
-                value: Any = [v for v in values if v is not None] or None
-            else:
-                value = convert(raw, prop.type, col, nulls)
-        except ValueError as exc:
-            return _Bad(str(exc))
-        if value is None:
-            return None
-        enum = sch.enumerations.get((label, key))
-        if enum is not None and value not in enum:
-            return _Bad(f"{value!r} is not one of {', '.join(enum)} (map it in the profile)")
-        try:
-            return checked_value(sch, label, key, value, f"{label}.{key}")
-        except SchemaViolation as exc:
-            return _Bad(str(exc))
-
-    if not plain_temporal(sch, label, key, col):
-        return compute
-    parse = TemporalParser(col.formats, prop.type)
-
-    def temporal(raw: Any) -> Any:
-        """A date or timestamp cell: the same answer as compute, without its general steps (the ISO text
-        that parse_temporal returns is what the store keeps). Most timestamps are distinct, so this is the
-        conversion that runs most."""
-        if type(raw) is not str:
-            return compute(raw)
-        text = raw.strip()
-        if text in nulls:
-            return None
-        try:
-            return parse(text)
-        except ValueError as exc:
-            return _Bad(str(exc))
-
-    return temporal
-
-
-def plain_temporal(sch: Schema, label: str, key: str, col: Column) -> bool:
-    """Whether a cell of *col* converts as a date or timestamp alone (TemporalParser): no list, map or enumeration."""
-    prop = sch.properties[key]
-    return (
-        prop.type in ("date", "datetime")
-        and not prop.multi_valued
-        and not col.map
-        and (label, key) not in sch.enumerations
-    )
-
-
-#: What a reference cell names: the target ids, whether it said "several, unnamed", the position of each target
-#: among the cell's separated parts, and how many parts the cell had.
-_Named = tuple[tuple[str, ...], bool, tuple[int, ...], int]
-
-
-class _Targets:
-    """One reference column compiled: cell -> what it names (_Named), remembered per distinct cell."""
-
-    def __init__(self, ref: Reference, table: Table, header: str) -> None:
-        self.ref, self.header = ref, header
-        self.memo = _Memo(lambda raw: _reference_targets(ref, raw, table))
-
-    def __call__(self, row: dict[str, Any]) -> _Named:
-        result: _Named = self.memo(row.get(self.header))
-        return result
-
-
-def _reference_targets(ref: Reference, raw: Any, table: Table) -> _Named:
-    if is_null(raw, table.nulls):
-        return (), False, (), 0
-    cells = raw if isinstance(raw, list) else [raw]  # a repeated column: every repetition's value
-    parts = [p for cell in cells for p in (str(cell).split(ref.separator) if ref.separator else [str(cell)])]
-    targets, places, unnamed = [], [], False
-    for place, part in enumerate(parts):
-        text = part.strip()
-        if ref.map and text in ref.map:
-            mapped = ref.map[text]
-            if mapped is None:
-                continue
-            text = mapped
-        if not text or text in table.nulls:
-            continue
-        if text in table.not_ids:
-            unnamed = True
-            continue
-        targets.append(ref.id_prefix + _id_text(text))
-        places.append(place)
-    return tuple(targets), unnamed, tuple(places), len(parts)
-
-
-class _TablePlan:
-    """A table of a profile compiled once per file: its converters and reference readers, each reading its column
-    under the header that names it in this file (*headers*: column -> header, the table's aliases resolved)."""
-
-    def __init__(self, sch: Schema, table: Table, file: str, headers: dict[str, str] | None = None) -> None:
-        named = headers or {}
-        self.table = table
-        #: a table without ids names its records by file and row: ``Detail_Incident_Activity#2``
-        self.row_id_stem = table.record.id_prefix + _id_text(Path(file).name.split(".")[0]) + "#"
-        #: the headers of the id column and of the row filter's column in this file
-        self.id_column = named.get(table.record.id, table.record.id)
-        self.where_column = "" if table.where is None else named.get(table.where.column, table.where.column)
-        self.properties = _Properties(sch, table.record.label, table.properties, table, named)
-        self.references = [
-            (
-                ref,
-                _Targets(ref, table, named.get(ref.column, ref.column)),
-                _Properties(sch, ref.label, ref.properties, table, named),
-            )
-            for ref in table.references
-        ]
-        self.id_memo = _Memo(lambda raw: _record_id(table, raw))
-        #: reference column -> the labels its targets may have, in the order they are tried
-        self.labels = {ref.column: (ref.label, *ref.or_labels) for ref in table.references}
-
-
-def _record_id(table: Table, raw: Any) -> Any:
-    if is_null(raw, table.nulls):
-        return _Bad("no id")
-    if str(raw).strip() in table.not_ids:
-        return _Bad("the id column holds a marker, not an id")
-    return table.record.id_prefix + _id_text(raw)
-
-
-class _RowRejected(Exception):
-    def __init__(self, column: str, value: Any, reason: str) -> None:
-        super().__init__(reason)
-        self.column, self.value, self.reason = column, "" if value is None else str(value), reason
+def _explode(index: np.ndarray, rows: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the *rows* (each holding distinct cell index[row] with lengths[cell] parts): per part, its row, its
+    place among its cell's parts, and its position in the cells' concatenated parts."""
+    cells = index[rows]
+    per_row = lengths[cells]
+    total = int(per_row.sum())
+    parent = np.repeat(rows, per_row)
+    starts = np.cumsum(per_row) - per_row
+    place = np.arange(total, dtype=np.int64) - np.repeat(starts, per_row)
+    offsets = np.cumsum(lengths) - lengths
+    return parent, place, np.repeat(offsets[cells], per_row) + place
 
 
 @dataclass
 class Importer:
-    """Imports any number of (profile, path) sources into one graph; references resolve across them."""
+    """Imports any number of (profile, path) sources into one graph, a column at a time (see the module)."""
 
     graph: SMSGraph = field(default_factory=SMSGraph)
     keep_going: bool = False
     report: ImportReport = field(default_factory=ImportReport)
     progress: Callable[[str, int], None] | None = None
-    #: read at most this many rows of each file (profile check on a sample)
     sample_rows: int | None = None
-    _pending: list[_Pending] = field(default_factory=list)
-    _latest: dict[str, Any] = field(default_factory=dict)
-    #: a relationship's target id -> the one string every relationship to it holds (466k BPIC events name 47k
-    #: incidents: without it, each event's relationship kept its own copy of its incident's id)
-    _ids: dict[str, str] = field(default_factory=dict)
+    _records: list[pa.Table] = field(default_factory=list)
+    _defines: list[pa.Table] = field(default_factory=list)
+    _links: list[pa.Table] = field(default_factory=list)
+    _unnamed: list[pa.Table] = field(default_factory=list)
+    _rows_before: int = 0  # global number of the next file's first row
+    _tables: list[Table] = field(default_factory=list)  # tno -> table
+    _files: list[str] = field(default_factory=list)  # fno -> file name
+    _label_lists: dict[tuple[str, ...], int] = field(default_factory=dict)  # a reference's target labels -> lid
 
     def add_source(self, profile: Profile, path: Path) -> None:
         """Import every table of *profile* found at *path* (a folder or one file)."""
         matched_any = False
         for table in profile.tables:
-            files = _files_for(table, path)
+            files = files_for(table, path)
             if not files:
                 self.report.skipped_tables.append(f"{profile.id}:{table.name}")
                 continue
@@ -383,174 +129,550 @@ class Importer:
         if self.progress:
             self.progress(label, 0)
         self.graph.declared_labels.update((table.record.label, *table.declares))
-        plan = _TablePlan(self.graph.schema, table, path.name, headers)
-        for row_no, row in source.rows:
-            if self.sample_rows is not None and report.rows_read >= self.sample_rows:
-                break
-            report.rows_read += 1
-            if (
-                table.where is not None
-                and "__error__" not in row
-                and not table.where.accepts(row.get(plan.where_column))
-            ):
-                report.skipped += 1
-                continue
-            try:
-                self._import_row(plan, path.name, row_no, row, report)
-            except _RowRejected as rej:
-                rejection = Rejection(path.name, row_no, rej.column, rej.value, rej.reason)
-                if not self.keep_going and rej.reason != "blank row":
-                    raise InputError(
-                        rej.reason + _value_note(rej.reason, rej.value),
-                        file=path.name,
-                        row=row_no,
-                        column=rej.column or None,
-                    ) from None
-                report.rejected += 1
-                if len(report.rejections) < KEEP_REJECTIONS:
-                    report.rejections.append(rejection)
-            if self.progress and report.rows_read % 10_000 == 0:
-                self.progress(label, report.rows_read)
+        plan = TablePlan(self.graph.schema, table, path.name, headers)
+        needed = sorted(set(headers.values()))
+        cols = read_csv_columns(source, needed, table.nulls, table.record.id == ROW_ID, self.sample_rows)
+        if cols is None:
+            cols = read_rows(source.rows, needed, table.nulls, self.sample_rows)
+        self._file(plan, path.name, cols, report)
         if self.progress:
             self.progress(label, report.rows_read)
         self.graph.add_input(InputFile(item.path, item.sha256, item.profile, report.rows_read))
 
-    def _import_row(self, plan: _TablePlan, file: str, row_no: int, row: dict[str, Any], report: FileReport) -> None:
-        table = plan.table
-        if "__error__" in row:
-            raise _RowRejected(row.get("__column__", ""), None, row["__error__"])
-        rec = table.record
-        if rec.id == ROW_ID:
-            if all(is_null(v, table.nulls) for v in row.values()):
-                raise _RowRejected("", None, "blank row")
-            local = f"{plan.row_id_stem}{row_no}"
-        else:
-            raw_id = row.get(plan.id_column)
-            local = plan.id_memo(raw_id)
-            if type(local) is _Bad:
-                if all(is_null(v, table.nulls) for v in row.values()):
-                    raise _RowRejected("", None, "blank row")
-                raise _RowRejected(plan.id_column, raw_id, local.reason)
-        props = plan.properties.convert(row)
-        order_key = None if rec.latest_by is None else props.get(rec.latest_by)
-        # references are converted before anything is written, so a rejected row leaves no trace
-        refs = [(ref, targets(row), ref_props) for ref, targets, ref_props in plan.references]
-        described = [_described(ref, named, ref_props, row) for ref, named, ref_props in refs]
+    # -- one file: what each row makes -------------------------------------------------------------------------
 
-        graph = self.graph
-        nid = f"{rec.label}:{local}"
-        if nid in graph._nodes:
-            self._merge(nid, rec.label, props, table, order_key)
-            report.merged += 1
-        else:
-            graph.add_node(rec.label, local, props, source_file=file, source_row=row_no, checked=True)
-            if order_key is not None:
-                self._latest[nid] = order_key
-            report.accepted += 1
-        ends: dict[str, list[str]] = {}
-        for (ref, (targets, unnamed, _, _), _), props_of in zip(refs, described, strict=True):
-            if unnamed:
-                self._mark_unnamed(nid, ref)
-                report.unnamed_references += 1
-            if ref.defines:
-                ends[ref.column] = [
-                    self._define(ref.label, t, p, file, row_no) for t, p in zip(targets, props_of, strict=True)
-                ]
+    def _file(self, plan: TablePlan, file: str, cols: FileColumns, report: FileReport) -> None:
+        table, sch = plan.table, self.graph.schema
+        n = len(cols.rn)
+        report.rows_read = n
+        tno, fno = len(self._tables), len(self._files)
+        self._tables.append(table)
+        self._files.append(file)
+        gseq = np.arange(self._rows_before, self._rows_before + n, dtype=np.int64)
+        self._rows_before += n
+
+        def column(header: str | None, constant: Any = None) -> CellColumn:
+            if header is None:
+                return CellColumn.constant(constant, n)
+            return cols.columns.get(header) or CellColumn.constant(None, n)
+
+        readable = np.array([e is None for e in cols.error], dtype=bool)
+        take = np.ones(n, dtype=bool)
+        if table.where is not None:
+            where = column(plan.where_column)
+            take = where.mask([table.where.accepts(u) for u in where.uniques]) | ~readable
+
+        # why a row is rejected: the first reason in the row importer's order (reader, id, properties, references)
+        reason: list[str | None] = list(cols.error)
+        bad_column = list(cols.error_column)
+        bad_value = [""] * n
+        rejected = ~readable & take
+
+        def reject(mask: np.ndarray, why: Callable[[int], str], col: str, raw: Callable[[int], Any]) -> None:
+            nonlocal rejected
+            new = mask & take & ~rejected
+            for i in np.flatnonzero(new).tolist():
+                value = raw(i)
+                reason[i], bad_column[i], bad_value[i] = why(i), col, "" if value is None else str(value)
+            rejected |= new
+
+        def converted(
+            col: CellColumn, compute: Callable[[Any], Any], where_name: str, label: str, key: str, spec: Column | None
+        ) -> list[Any]:
+            """compute of every distinct cell; a row whose cell does not convert is rejected."""
+            if col.arrow is not None and spec is not None and plain_temporal(sch, label, key, spec):
+                kind = sch.properties[key].type
+                values = temporal_cells(col.arrow, TemporalParser(spec.formats, kind), table.nulls, compute)
             else:
-                ends[ref.column] = [f"{ref.label}:{t}" for t in targets]
-        for ref, (targets, _, _, _), _ in refs:
-            sources = [nid] if ref.source is None else ends.get(ref.source, [])
-            for src in sources:
-                for target in targets:
-                    self._link(ref.rel, src, plan.labels[ref.column], target, ref.dir, file, row_no)
-            report.edges += len(sources) * len(targets)
+                values = [compute(u) for u in col.uniques]
+            bad = [type(v) is Bad for v in values]
+            if any(bad):
+                reject(
+                    col.mask(bad) & readable,
+                    lambda i: values[col.index[i]].reason,
+                    where_name,
+                    lambda i: col.uniques[col.index[i]],
+                )
+            return [None if type(v) is Bad else v for v in values]
 
-    def _link(
-        self, rel: str, source: str, labels: tuple[str, ...], local: str, direction: str, file: str, row: int
-    ) -> None:
-        """The relationship now when its target exists (as the first of its labels); else once every source is
-        read (finish), when the target is a record of a later file or a placeholder. Most references point back
-        (an event to its incident)."""
-        target = f"{labels[0]}:{local}"
-        target = self._ids.setdefault(target, target)
-        if target not in self.graph._nodes:
-            self._pending.append((rel, source, labels, local, direction, file, row))
-            return
-        a, b = (source, target) if direction == "out" else (target, source)
-        try:
-            self.graph.add_edge(rel, a, b, source_file=file, source_row=row)
-        except SchemaViolation as exc:
-            raise InputError(str(exc), file=file, row=row) from None
-
-    def _define(self, label: str, local: str, props: dict[str, Any], file: str, row_no: int) -> str:
-        """The node a row describes besides its record (a CI named on a change row): created, or its missing
-        properties filled."""
-        tid = f"{label}:{local}"
-        attrs = self.graph._nodes.get(tid)
-        if attrs is None:
-            self.graph.add_node(label, local, props, source_file=file, source_row=row_no, checked=True)
+        rec = table.record
+        blank_row = lambda i: "blank row"  # noqa: E731
+        if rec.id == ROW_ID:
+            reject(cols.blank & readable, blank_row, "", lambda i: None)
+            local = pc.binary_join_element_wise(plan.row_id_stem, pc.cast(pa.array(cols.rn), pa.string()), "")
         else:
-            missing = {k: v for k, v in props.items() if attrs.get(k) is None}
-            if missing:
-                self.graph.add_node(label, local, missing, source_file=file, checked=True)
-        return tid
+            ids = column(plan.id_column)
+            id_values = [plan.id_compute(u) for u in ids.uniques]
+            bad_id = ids.mask([type(v) is Bad for v in id_values]) & readable
+            blank = cols.is_blank(bad_id, table.nulls)
+            reject(blank, blank_row, "", lambda i: None)
+            reject(
+                bad_id & ~blank,
+                lambda i: id_values[ids.index[i]].reason,
+                plan.id_column,
+                lambda i: ids.uniques[ids.index[i]],
+            )
+            local = pa.array([None if type(v) is Bad else v for v in id_values], pa.string()).take(pa.array(ids.index))
 
-    def _merge(self, nid: str, label: str, props: dict[str, Any], table: Table, order_key: Any) -> None:
-        """Merge a duplicate row: the latest row (by latest_by, else the later row) wins, aggregates apply."""
-        attrs = self.graph.attrs(nid)
-        current = self._latest.get(nid)
-        newer = order_key is None or current is None or order_key >= current
-        if order_key is not None and newer:
-            self._latest[nid] = order_key
-        update: dict[str, Any] = {}
-        for key, value in props.items():
-            if value is None:
+        props: dict[str, pa.Array] = {}
+        for key, where_name, header, constant, compute in plan.properties.items:
+            col = column(header, constant)
+            values = converted(col, compute, where_name, rec.label, key, table.properties[key])
+            prop = sch.properties[key]
+            props[key] = pa.array(values, type=_arrow_type(prop.type, prop.multi_valued)).take(pa.array(col.index))
+
+        # references: what each cell names, and the properties of what it names
+        refs = []
+        for ref_no, (ref, targets, ref_props) in enumerate(plan.references):
+            col = column(targets.header)
+            named = [targets.compute(u) for u in col.uniques]
+            counts = np.array([len(t[0]) for t in named], dtype=np.int64)
+            has_targets = counts[col.index] > 0
+            whole_props: dict[str, tuple[CellColumn, list[Any]]] = {}
+            split: dict[int, list[dict[str, Any]]] = {}
+            if ref.properties:
+                split_rows = np.zeros(n, dtype=bool)
+                if ref.separator is not None:
+                    split_rows = col.mask([t[3] >= 2 for t in named]) & has_targets
+                for key, where_name, header, constant, compute in ref_props.items:
+                    pcol = column(header, constant)
+                    values = [compute(u) for u in pcol.uniques]
+                    bad = pcol.mask([type(v) is Bad for v in values]) & readable & has_targets & ~split_rows
+                    if bad.any():
+                        reject(
+                            bad,
+                            lambda i, p=pcol, v=values: v[p.index[i]].reason,  # type: ignore[misc]
+                            where_name,
+                            lambda i, p=pcol: p.uniques[p.index[i]],  # type: ignore[misc]
+                        )
+                    whole_props[key] = (pcol, [None if type(v) is Bad else v for v in values])
+                for i in np.flatnonzero(split_rows & readable & take & ~rejected).tolist():
+                    try:
+                        split[i] = described(ref, named[col.index[i]], ref_props, cols.row(i))
+                    except RowRejected as exc:
+                        reject(np.arange(n) == i, lambda _i, e=exc: e.reason, exc.column, lambda _i, e=exc: e.value)  # type: ignore[misc]
+            refs.append((ref_no, ref, col, named, counts, whole_props, split))
+
+        ok = readable & take & ~rejected
+        report.skipped = int((~take).sum())
+        report.rejected = int(rejected.sum())
+        bad_rows = np.flatnonzero(rejected).tolist()
+        if not self.keep_going:
+            first = next((i for i in bad_rows if reason[i] != "blank row"), None)
+            if first is not None:
+                why = reason[first] or ""
+                raise InputError(
+                    why + value_note(why, bad_value[first]),
+                    file=file,
+                    row=int(cols.rn[first]),
+                    column=bad_column[first] or None,
+                )
+        report.rejections = [
+            Rejection(file, int(cols.rn[i]), bad_column[i], bad_value[i], reason[i] or "")
+            for i in bad_rows[:KEEP_REJECTIONS]
+        ]
+
+        rows = np.flatnonzero(ok)
+        sel = pa.array(rows)
+        nid = _prefixed(rec.label, local)
+        count = len(rows)
+        self._records.append(
+            pa.table(
+                {
+                    "gseq": pa.array(gseq[rows]),
+                    "fno": pa.array(np.full(count, fno, np.int32)),
+                    "rn": pa.array(cols.rn[rows]),
+                    "tno": pa.array(np.full(count, tno, np.int32)),
+                    "nid": nid.take(sel),
+                    "label": pa.array(np.full(count, rec.label, dtype=object), pa.string()),
+                    **{k: v.take(sel) for k, v in props.items()},
+                }
+            )
+        )
+        # each reference's targets, one per (row, place): the row, the place, and the target's id
+        ends: dict[str, tuple[np.ndarray, np.ndarray, pa.Array, pa.Array]] = {}
+        for ref_no, ref, col, named, counts, whole_props, split in refs:
+            unnamed = col.mask([t[1] for t in named]) & ok
+            if unnamed.any():
+                marked = int(unnamed.sum())
+                marker = pa.array(np.full(marked, f"{ref.rel}:{ref.label}", dtype=object), pa.string())
+                self._unnamed.append(pa.table({"nid": nid.filter(pa.array(unnamed)), "marker": marker}))
+                report.unnamed_references += marked
+            flat = pa.array([t for cell in named for t in cell[0]], pa.string())
+            parent, place, at = _explode(col.index, rows, counts)
+            if len(place) and int(place.max()) >= _MAX_PARTS:
+                raise InputError(f"a cell names more than {_MAX_PARTS - 1} ids", file=file, column=ref.column)
+            target_local = flat.take(pa.array(at))
+            target_nid = _prefixed(ref.label, target_local)
+            ends[ref.column] = (parent, place, target_local, target_nid)
+            if not ref.defines:
                 continue
-            old = attrs.get(key)
-            how = table.properties[key].aggregate
-            if old is None:
-                update[key] = value
-            elif how == "min":
-                update[key] = min(old, value)
-            elif how == "max":
-                update[key] = max(old, value)
-            elif how == "last" and newer:
-                update[key] = value
-        if update:
-            self.graph.add_node(label, nid.split(":", 1)[1], update, source_file=attrs["source_file"], checked=True)
+            target_props: dict[str, pa.Array] = {}
+            for key, (pcol, values) in whole_props.items():
+                prop = sch.properties[key]
+                kind = _arrow_type(prop.type, prop.multi_valued)
+                per_target = pa.array(values, kind).take(pa.array(pcol.index[parent]))
+                if split:  # the targets of a separated cell, each with its own part of the property's cell
+                    patched = per_target.to_pylist()
+                    for k, (p, j) in enumerate(zip(parent.tolist(), place.tolist(), strict=True)):
+                        if p in split:
+                            patched[k] = split[p][j].get(key)
+                    per_target = pa.array(patched, kind)
+                target_props[key] = per_target
+            self._defines.append(
+                pa.table(
+                    {
+                        "gseq": pa.array(gseq[parent]),
+                        "fno": pa.array(np.full(len(parent), fno, np.int32)),
+                        "rn": pa.array(cols.rn[parent]),
+                        "sub": pa.array(1 + (ref_no << _PART_BITS) + place),
+                        "nid": target_nid,
+                        "label": pa.array(np.full(len(parent), ref.label, dtype=object), pa.string()),
+                        **target_props,
+                    }
+                )
+            )
+        for ref_no, ref, *_ in refs:
+            t_parent, t_place, t_local, _ = ends[ref.column]
+            if ref.source is None:
+                src, s_place = nid.take(pa.array(t_parent)), np.zeros(len(t_parent), dtype=np.int64)
+                l_parent, l_place, l_local = t_parent, t_place, t_local
+            else:  # every source of the row with every target of the row, source by source
+                s_parent, s_places, _, s_nid = ends[ref.source]
+                ps, pt = _pairs(s_parent, t_parent, n)
+                src, s_place = s_nid.take(pa.array(ps)), s_places[ps]
+                l_parent, l_place, l_local = t_parent[pt], t_place[pt], t_local.take(pa.array(pt))
+            links = len(l_parent)
+            report.edges += links
+            labels = (ref.label, *ref.or_labels)
+            lid = self._label_lists.setdefault(labels, len(self._label_lists))
+            self._links.append(
+                pa.table(
+                    {
+                        "gseq": pa.array(gseq[l_parent]),
+                        "fno": pa.array(np.full(links, fno, np.int32)),
+                        "rn": pa.array(cols.rn[l_parent]),
+                        "lsub": pa.array((ref_no << (2 * _PART_BITS)) + (s_place << _PART_BITS) + l_place),
+                        "rel": pa.array(np.full(links, ref.rel, dtype=object), pa.string()),
+                        "src": src,
+                        "tlocal": l_local,
+                        "lid": pa.array(np.full(links, lid, np.int32)),
+                        "out": pa.array(np.full(links, ref.dir == "out", bool)),
+                    }
+                )
+            )
 
-    def _mark_unnamed(self, nid: str, ref: Reference) -> None:
-        marker = f"{ref.rel}:{ref.label}"
-        existing = self.graph.attrs(nid).get("unnamed_references", [])
-        if marker not in existing:
-            label, local = nid.split(":", 1)
-            update = {"unnamed_references": sorted([*existing, marker])}
-            self.graph.add_node(label, local, update, source_file="", checked=True)
+    # -- every source read: nodes, merges, relationships, placeholders --------------------------------------------
 
     def finish(self) -> tuple[SMSGraph, ImportReport]:
-        """Resolve references across every source: unknown targets become placeholders flagged unresolved."""
-        graph, unresolved = self.graph, self.report.unresolved
-        nodes = graph._nodes
-        for rel, source, labels, target_local, direction, file, row in self._pending:
-            target = next((t for t in (f"{label}:{target_local}" for label in labels) if t in nodes), "")
-            target_label = labels[0]
-            if target:
-                attrs = nodes[target]
-            else:
-                target = graph.add_node(
-                    target_label, target_local, {"unresolved": True}, source_file=file, source_row=row
-                )
-                attrs = nodes[target]
-            a, b = (source, target) if direction == "out" else (target, source)
-            if attrs.get("unresolved") and not graph.has_edge(a, b, rel):
-                unresolved[(rel, target_label)] += 1
-            try:
-                graph.add_edge(rel, a, b, source_file=file, source_row=row)
-            except SchemaViolation as exc:
-                raise InputError(str(exc), file=file, row=row) from None
-        self._pending.clear()
-        self._ids.clear()
+        """Resolve every record, merge and reference across the sources into the graph tables (on ``self.con``),
+        and build the graph from them."""
+        con = self.tables()
+        graph = to_graph(con, self.graph.schema)
+        graph.declared_labels = set(self.graph.declared_labels)
+        for item in self.graph.inputs:
+            graph.add_input(item)
         return graph, self.report
+
+    def tables(self) -> duckdb.DuckDBPyConnection:
+        """Resolve every record, merge and reference across the sources; return a duckdb connection holding the
+        graph tables (``itsms_graph.graph.tables``): what the DuckDB engine checks without building the graph."""
+        graph, sch = self.graph, self.graph.schema
+        con = duckdb.connect()
+        load_graph(con, graph)  # what the graph held before the import: the clauses
+        nodes = graph._nodes
+        keys = sorted({k for t in (*self._records, *self._defines) for k in t.column_names if k in sch.properties})
+        # how a label's records merge each property: one rule per (label, property), the same in every table
+        modes: dict[tuple[str, str], set[str]] = {}
+        for table in self._tables:
+            for key, col in table.properties.items():
+                modes.setdefault((table.record.label, key), set()).add(col.aggregate)
+        mixed = sorted(k for k, m in modes.items() if len(m) > 1)
+        if mixed:
+            label, key = mixed[0]
+            raise InputError(
+                f"the tables that import {label} merge {key} by different rules ({sorted(modes[label, key])})"
+            )
+        latest = {tno: t.record.latest_by for tno, t in enumerate(self._tables) if t.record.latest_by}
+        okey = (
+            "CASE tno " + " ".join(f"WHEN {tno} THEN {_q(key)}" for tno, key in latest.items()) + " END"
+            if latest
+            else "NULL"
+        )
+        head = {"gseq": pa.int64(), "fno": pa.int32(), "rn": pa.int64(), "nid": pa.string(), "label": pa.string()}
+        records = _concat(self._records, {**head, "tno": pa.int32()})
+        defines = _concat(self._defines, {**head, "sub": pa.int64()})
+        con.register("records_in", records)
+        con.register("defines_in", defines)
+        con.register(
+            "files_in",
+            pa.table(
+                {"fno": pa.array(range(len(self._files)), pa.int32()), "file": pa.array(self._files, pa.string())}
+            ),
+        )
+        touched = (
+            [
+                n
+                for n in dict.fromkeys(
+                    con.execute("SELECT nid FROM records_in UNION ALL SELECT nid FROM defines_in")
+                    .fetchnumpy()["nid"]
+                    .tolist()
+                )
+                if n in nodes
+            ]
+            if nodes
+            else []
+        )
+        con.register(
+            "pre_in",
+            pa.table(
+                {
+                    "nid": pa.array(touched, pa.string()),
+                    "label": pa.array([nodes[n]["label"] for n in touched], pa.string()),
+                    **{
+                        k: pa.array(
+                            [nodes[n].get(k) for n in touched],
+                            _arrow_type(sch.properties[k].type, sch.properties[k].multi_valued),
+                        )
+                        for k in keys
+                    },
+                }
+            ),
+        )
+        cols = ", ".join(_q(k) for k in keys)
+        rec_cols = ", ".join(_q(k) if k in records.column_names else f"NULL AS {_q(k)}" for k in keys)
+        def_cols = ", ".join(_q(k) if k in defines.column_names else f"NULL AS {_q(k)}" for k in keys)
+        sep = ", " if keys else ""
+        # every event that writes a node, in order: records (sub 0), defined targets, and the nodes the graph had
+        con.execute(f"""
+            CREATE TEMP TABLE ev AS
+            SELECT nid, label, (gseq << {_SUB_BITS}) AS ord, fno, rn, true AS is_rec, {okey} AS okey{sep}{rec_cols}
+              FROM records_in
+            UNION ALL
+            SELECT nid, label, (gseq << {_SUB_BITS}) + sub, fno, rn, false, NULL{sep}{def_cols} FROM defines_in
+            UNION ALL
+            SELECT nid, label, -1, NULL, NULL, false, NULL{sep}{cols} FROM pre_in
+        """)
+        con.execute("CREATE TEMP TABLE many AS SELECT nid FROM ev GROUP BY nid HAVING count(*) > 1")
+        # a node one event writes is that event; the others fold their events by the merge rules, label by label
+        # over the properties the label's events write
+        con.execute(f"""
+            CREATE TEMP TABLE merged AS
+            SELECT nid, label, ord AS first_ord, fno, rn, is_rec AS by_record{sep}{cols} FROM ev ANTI JOIN many USING (nid)
+        """)
+        con.execute("""
+            CREATE TEMP TABLE multi AS SELECT *, (okey IS NULL OR prev IS NULL OR okey >= prev) AS newer FROM (
+                SELECT *, max(okey) OVER (PARTITION BY nid ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                    AS prev FROM ev SEMI JOIN many USING (nid))
+        """)
+        written = ", ".join(f"count({_q(k)})" for k in keys)
+        for label, *counts in con.execute(
+            f"SELECT label{sep}{written} FROM multi GROUP BY label ORDER BY label"
+        ).fetchall():
+            finals = [
+                f"{_merge_rule(k, next(iter(modes.get((label, k), {'last'}))))} AS {_q(k)}"
+                for k, n in zip(keys, counts, strict=True)
+                if n
+            ]
+            con.execute(
+                f"""
+                INSERT INTO merged BY NAME
+                SELECT nid, any_value(label) AS label, min(ord) AS first_ord,
+                    arg_min(fno, ord) FILTER (WHERE ord >= 0) AS fno, arg_min(rn, ord) FILTER (WHERE ord >= 0) AS rn,
+                    arg_min(is_rec, ord) AS by_record{"".join(", " + f for f in finals)}
+                FROM multi WHERE label = ? GROUP BY nid
+                """,
+                [label],
+            )
+        # accepted: a record that made its node; merged: every other record
+        made = dict(
+            con.execute("SELECT fno, count(*) FROM merged WHERE by_record AND first_ord >= 0 GROUP BY fno").fetchall()
+        )
+        read = dict(con.execute("SELECT fno, count(*) FROM records_in GROUP BY fno").fetchall())
+        for fno, report in enumerate(self.report.files):
+            report.accepted = made.get(fno, 0)
+            report.merged = read.get(fno, 0) - report.accepted
+
+        con.register("unnamed_in", _concat(self._unnamed, {"nid": pa.string(), "marker": pa.string()}))
+        con.execute(
+            "CREATE TEMP TABLE unnamed AS SELECT nid, list_sort(list_distinct(list(marker))) AS markers "
+            "FROM unnamed_in GROUP BY nid"
+        )
+        marker = _q("unnamed_references")
+        con.execute(f"""
+            INSERT INTO nodes BY NAME
+            SELECT {
+            ", ".join(
+                [
+                    "m.nid AS id",
+                    "m.label",
+                    "f.file AS source_file",
+                    "m.rn AS source_row",
+                    *(f"m.{_q(k)}" for k in keys),
+                    f"u.markers AS {marker}",
+                ]
+            )
+        }
+            FROM merged m LEFT JOIN files_in f USING (fno) LEFT JOIN unnamed u USING (nid)
+            WHERE m.first_ord >= 0 ORDER BY m.first_ord
+        """)
+        if touched:
+            sets = ", ".join(
+                [*(f"{_q(k)} = m.{_q(k)}" for k in keys), f"{marker} = coalesce(u.markers, nodes.{marker})"]
+            )
+            con.execute(f"""
+                UPDATE nodes SET {sets} FROM merged m LEFT JOIN unnamed u USING (nid)
+                WHERE nodes.id = m.nid AND m.first_ord < 0
+            """)
+        self._resolve_links(con)
+        return con
+
+    def _resolve_links(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Every reference as a relationship: to the record of the first of its labels that one input holds, else
+        to a placeholder flagged unresolved; each relationship with the provenance of the row that made it first."""
+        unresolved = self.report.unresolved
+        lists = sorted(self._label_lists.items(), key=lambda kv: kv[1])
+        con.register(
+            "lbl",
+            pa.table(
+                {
+                    "lid": pa.array([lid for labels, lid in lists for _ in labels], pa.int32()),
+                    "pos": pa.array([p for labels, _ in lists for p in range(len(labels))], pa.int32()),
+                    "lab": pa.array([lab for labels, _ in lists for lab in labels], pa.string()),
+                }
+            ),
+        )
+        con.register(
+            "links_in",
+            _concat(
+                self._links,
+                {
+                    "gseq": pa.int64(),
+                    "fno": pa.int32(),
+                    "rn": pa.int64(),
+                    "lsub": pa.int64(),
+                    "rel": pa.string(),
+                    "src": pa.string(),
+                    "tlocal": pa.string(),
+                    "lid": pa.int32(),
+                    "out": pa.bool_(),
+                },
+            ),
+        )
+        # when each node came to be: a relationship to a node that existed when its row was read is made then
+        con.execute(f"""
+            CREATE TEMP TABLE known AS
+            SELECT id AS nid, coalesce(m.first_ord >> {_SUB_BITS}, -1) AS born FROM nodes LEFT JOIN merged m ON m.nid = id
+        """)
+        con.execute("""
+            CREATE TEMP TABLE resolved AS
+            SELECT l.*, lbl.lab || ':' || l.tlocal AS target, k.born <= l.gseq AS immediate
+            FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0 JOIN known k ON k.nid = lbl.lab || ':' || l.tlocal
+        """)
+        # references whose first label has no record: another label's record, else a placeholder, in order
+        rest = con.execute("""
+            SELECT l.gseq, l.lsub, l.fno, l.rn, l.rel, l.src, l.tlocal, l.lid, l.out,
+                (SELECT min(b.pos) FROM lbl b JOIN known k ON k.nid = b.lab || ':' || l.tlocal WHERE b.lid = l.lid)
+            FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0
+            WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.nid = lbl.lab || ':' || l.tlocal)
+            ORDER BY l.gseq, l.lsub
+        """).fetchall()
+        label_lists = [labels for labels, _ in lists]
+        placeholders: dict[str, tuple[str, int, int]] = {}  # id -> label, fno, row
+        late: list[tuple[Any, ...]] = []
+        seen: set[tuple[str, str, str]] = set()
+        for gseq, lsub, fno, rn, rel, src, tlocal, lid, out, real_pos in rest:
+            labels = label_lists[lid]
+            target = next(
+                (
+                    f"{lab}:{tlocal}"
+                    for pos, lab in enumerate(labels)
+                    if pos == real_pos or f"{lab}:{tlocal}" in placeholders
+                ),
+                "",
+            )
+            if not target:
+                if not tlocal:
+                    raise SchemaViolation(f"a {labels[0]} node needs a non-empty id")
+                target = f"{labels[0]}:{tlocal}"
+                placeholders[target] = (labels[0], fno, rn)
+            a, b = (src, target) if out else (target, src)
+            if target in placeholders and (rel, a, b) not in seen:
+                seen.add((rel, a, b))
+                unresolved[(rel, labels[0])] += 1
+            late.append((gseq, lsub, fno, rn, rel, a, b))
+        con.register(
+            "placeholders_in",
+            pa.table(
+                {
+                    "id": pa.array(list(placeholders), pa.string()),
+                    "label": pa.array([p[0] for p in placeholders.values()], pa.string()),
+                    "fno": pa.array([p[1] for p in placeholders.values()], pa.int32()),
+                    "source_row": pa.array([p[2] for p in placeholders.values()], pa.int64()),
+                    "seq": pa.array(range(len(placeholders)), pa.int64()),
+                }
+            ),
+        )
+        con.execute("""
+            INSERT INTO nodes BY NAME SELECT id, label, f.file AS source_file, source_row, true AS unresolved
+            FROM placeholders_in LEFT JOIN files_in f USING (fno) ORDER BY seq
+        """)
+        columns = list(zip(*late, strict=True)) if late else [[]] * 7
+        con.register(
+            "late_in",
+            pa.table(
+                {
+                    name: pa.array(list(values), kind)
+                    for name, kind, values in zip(
+                        ("gseq", "lsub", "fno", "rn", "rel", "a", "b"),
+                        (pa.int64(), pa.int64(), pa.int32(), pa.int64(), pa.string(), pa.string(), pa.string()),
+                        columns,
+                        strict=True,
+                    )
+                }
+            ),
+        )
+        con.execute("""
+            INSERT INTO edges BY NAME
+            SELECT rel AS type, a AS src, b AS dst, f.file AS source_file, rn AS source_row FROM (
+              SELECT *, row_number() OVER (PARTITION BY rel, a, b ORDER BY immediate DESC, gseq, lsub) AS k FROM (
+                SELECT rel, CASE WHEN out THEN src ELSE target END AS a, CASE WHEN out THEN target ELSE src END AS b,
+                       fno, rn, gseq, lsub, immediate FROM resolved
+                UNION ALL SELECT rel, a, b, fno, rn, gseq, lsub, false FROM late_in)) e
+            LEFT JOIN files_in f USING (fno)
+            WHERE k = 1 AND NOT EXISTS (SELECT 1 FROM edges x WHERE x.type = e.rel AND x.src = e.a AND x.dst = e.b)
+            ORDER BY immediate DESC, gseq, lsub
+        """)
+
+
+def _q(name: str) -> str:
+    """A property key as a SQL identifier (keys are the ontology's snake_case names)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _merge_rule(key: str, mode: str) -> str:
+    """The value a node ends with for *key*, over its events (ord: their order; is_rec: a record, not a row that
+    only names the node; newer: a record at least as late as every earlier one by the table's latest_by). As the
+    row importer folds them: the first value set stays unless a newer record (last), a smaller or larger one (min,
+    max) replaces it; a row that only names the node fills a property the node lacks, never more."""
+    qk = _q(key)
+    first = f"arg_min({qk}, ord) FILTER (WHERE {qk} IS NOT NULL)"
+    if mode == "first":
+        return first
+    if mode in ("min", "max"):
+        return f"{'least' if mode == 'min' else 'greatest'}({first}, {mode}({qk}) FILTER (WHERE is_rec))"
+    newer = f"is_rec AND newer AND {qk} IS NOT NULL"
+    return (
+        f"CASE WHEN max(ord) FILTER (WHERE {newer}) > min(ord) FILTER (WHERE {qk} IS NOT NULL) "
+        f"THEN arg_max({qk}, ord) FILTER (WHERE {newer}) ELSE {first} END"
+    )
+
+
+def _concat(tables: list[pa.Table], base: dict[str, pa.DataType]) -> pa.Table:
+    """The tables as one, columns a table lacks null; an empty table with the *base* columns when none."""
+    if not tables:
+        return pa.table({k: pa.array([], t) for k, t in base.items()})
+    return pa.concat_tables(tables, promote_options="default")
 
 
 def open_table_file(
@@ -599,27 +721,9 @@ def open_table_file(
     item = InputFile.of(path, profile=f"{profile.id}:{table.name}")
     # an absent optional column needs nothing more: a row without the key reads as null, as an empty cell does
     absent = sorted(profile.optional_columns(table) - headers.keys())
-    report = FileReport(
-        file=path.name, profile=profile.id, table=table.name, sha256=item.sha256, absent_columns=absent
-    )
+    report = FileReport(file=path.name, profile=profile.id, table=table.name, sha256=item.sha256, absent_columns=absent)
     report_all.files.append(report)
     return source, headers, report, item
-
-
-def _described(ref: Reference, named: _Named, ref_props: _Properties, row: dict[str, Any]) -> list[dict[str, Any]]:
-    """The properties of each target a reference names (converted before the row writes anything)."""
-    targets, _, places, parts = named
-    if not ref.properties or not targets:
-        return [{}] * len(targets)
-    if ref.separator is None or parts < 2:
-        return [ref_props.convert(row)] * len(targets)
-    return [ref_props.convert(row, (ref.separator, parts, place)) for place in places]
-
-
-def _id_text(raw: Any) -> str:
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
-    return " ".join(str(raw).split())  # UCI ids hold double spaces ("Problem ID  2"): one id, one spelling
 
 
 #: File name starts that are never an export: Excel's lock file beside an open workbook (``~$registers.xlsx``),
@@ -628,7 +732,7 @@ def _id_text(raw: Any) -> str:
 _NOT_EXPORTS = ("~$", ".~lock", ".")
 
 
-def _files_for(table: Table, path: Path) -> list[Path]:
+def files_for(table: Table, path: Path) -> list[Path]:
     """The files of a folder that the table's globs match (lock and hidden files left out), or the one file."""
     if path.is_dir():
         found = {
@@ -650,10 +754,6 @@ def import_sources(
     progress: Callable[[str, int], None] | None = None,
 ) -> tuple[SMSGraph, ImportReport]:
     """Import every (profile, path) into one graph; return it with the import report."""
-    import os
-    if os.environ.get("COLUMNAR"):
-        from itsms_graph.importers.columnar import import_sources_columnar
-        return import_sources_columnar(sources, keep_going=keep_going, progress=progress)
     importer = Importer(keep_going=keep_going, progress=progress)
     with bulk_build():
         for profile, path in sources:

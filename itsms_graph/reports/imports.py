@@ -9,7 +9,7 @@ from rich.table import Table
 
 from itsms_graph import __version__
 from itsms_graph.graph.store import InputFile, SMSGraph
-from itsms_graph.importers.build import FileReport, ImportReport
+from itsms_graph.importers.report import FileReport, ImportReport
 
 
 def to_import_json(report: ImportReport) -> str:

@@ -1,0 +1,231 @@
+"""Reading an export file into columns of distinct cells: the shape the importer converts and decides on.
+
+A plain UTF-8 CSV is read by pyarrow's CSV reader (in C, on every core); any other file (XLSX, JSON, YAML, another
+encoding, a malformed row) by the row readers of ``readers.py``, transposed. Both give the same cells and the same
+row numbers for a file both can read. Each column is held as its distinct cells and, per row, the index of its
+cell, so that a conversion runs once per distinct cell, however many rows repeat it.
+"""
+
+from __future__ import annotations
+
+import csv
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from itsms_graph.importers.readers import RowSource, _head, _open_binary
+from itsms_graph.importers.values import TemporalParser, is_null
+
+
+@dataclass
+class CellColumn:
+    """One column of a file: its distinct cells and, per row, which one it holds."""
+
+    uniques: list[Any]
+    index: np.ndarray  # int64, one per row
+    #: the distinct cells as an Arrow array, when the column was read by Arrow (all strings)
+    arrow: pa.Array | None = None
+
+    @classmethod
+    def constant(cls, value: Any, n: int) -> CellColumn:
+        return cls([value], np.zeros(n, dtype=np.int64))
+
+    def per_row(self, per_unique: list[Any]) -> list[Any]:
+        return [per_unique[i] for i in self.index.tolist()]
+
+    def mask(self, per_unique: list[bool]) -> np.ndarray:
+        return np.array(per_unique, dtype=bool)[self.index] if per_unique else np.zeros(len(self.index), bool)
+
+
+def _column_of(values: list[Any]) -> CellColumn:
+    """A column as distinct cells: a cell that is a list (a repeated column, a JSON list) stays one cell."""
+    seen: dict[Any, int] = {}
+    uniques: list[Any] = []
+    index = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values):
+        key = (type(v), tuple(v)) if isinstance(v, list) else (type(v), v)
+        j = seen.get(key)
+        if j is None:
+            j = seen[key] = len(uniques)
+            uniques.append(v)
+        index[i] = j
+    return CellColumn(uniques, index)
+
+
+@dataclass
+class FileColumns:
+    """A file read into columns: row numbers, the reader's own rejections, whether each row is blank, and the
+    columns the table reads (by header)."""
+
+    rn: np.ndarray
+    error: list[str | None]  # why the reader could not read the row (a malformed row), else None
+    error_column: list[str]
+    blank: np.ndarray  # bool: every cell of the row is null
+    columns: dict[str, CellColumn]
+    #: row index -> {header: cell} for the rows a conversion needs whole (separated reference properties)
+    row: Callable[[int], dict[str, Any]]
+    #: columns holds every column of the file (blank is then known only for a log without ids: see is_blank)
+    all_cells: bool = False
+
+    def is_blank(self, mask: np.ndarray, nulls: tuple[str, ...]) -> np.ndarray:
+        """Whether each row of *mask* is blank (every cell null)."""
+        if not self.all_cells:
+            return self.blank & mask
+        out = np.zeros(len(mask), dtype=bool)
+        for i in np.flatnonzero(mask).tolist():
+            out[i] = all(is_null(v, nulls) for v in self.row(i).values())
+        return out
+
+
+def read_rows(
+    rows: Iterable[tuple[int, dict[str, Any]]], headers: list[str], nulls: tuple[str, ...], limit: int | None
+) -> FileColumns:
+    """The row readers' rows, transposed into columns."""
+    rns: list[int] = []
+    errors: list[str | None] = []
+    error_columns: list[str] = []
+    blank: list[bool] = []
+    cells: dict[str, list[Any]] = {h: [] for h in headers}
+    for row_no, row in rows:
+        if limit is not None and len(rns) >= limit:
+            break
+        rns.append(row_no)
+        error = row.get("__error__")
+        errors.append(error)
+        error_columns.append(row.get("__column__", "") if error else "")
+        blank.append(error is None and all(is_null(v, nulls) for v in row.values()))
+        for h in headers:
+            cells[h].append(None if error else row.get(h))
+    columns = {h: _column_of(v) for h, v in cells.items()}
+    return FileColumns(
+        np.array(rns, dtype=np.int64),
+        errors,
+        error_columns,
+        np.array(blank, dtype=bool),
+        columns,
+        lambda i: {h: c.uniques[c.index[i]] for h, c in columns.items()},
+    )
+
+
+def read_csv_columns(
+    source: RowSource, needed: list[str], nulls: tuple[str, ...], at_row: bool, limit: int | None
+) -> FileColumns | None:
+    """A plain CSV read by pyarrow's reader (in C, on every core), or None when the file needs the row reader: an
+    encoding other than UTF-8, Excel's ``sep=`` line, a header that repeats or leaves out a column name, a row
+    whose fields do not match the header, bytes that are not UTF-8. The row reader then reads it, with its own
+    located errors; both give the same cells for a file this one takes."""
+    if source.format not in ("csv", "tsv") or source.encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    head = _head(source.path)
+    first = head.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
+    if first.startswith("sep=") or first.count('"') % 2:
+        return None
+    header = [c.strip() for c in next(csv.reader([first.rstrip("\r")], delimiter=source.delimiter), [])]
+    named = [h for h in header if h]
+    if len(header) < 2 or len(set(named)) != len(named):
+        return None
+    invalid: list[Any] = []
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        with _open_binary(source.path) as fh:
+            table = pa_csv.read_csv(
+                fh,
+                read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+                parse_options=pa_csv.ParseOptions(
+                    delimiter=source.delimiter,
+                    quote_char='"',
+                    double_quote=True,
+                    escape_char=False,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,
+                    invalid_row_handler=lambda row: invalid.append(row) or "skip",
+                ),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+    except (pa.ArrowInvalid, OSError, EOFError, zlib.error):
+        return None
+    if invalid:
+        return None
+    if limit is not None:
+        table = table.slice(0, limit)
+    n = table.num_rows
+    # a column without a header (trailing separators) is not read, as the row reader leaves it out
+    named_columns = {h: table.column(c) for h, c in zip(header, names, strict=True) if h}
+    columns = {h: _column_of_arrow(named_columns[h]) for h in needed if h in named_columns}
+    blank = np.zeros(n, dtype=bool)
+    if at_row:  # a log without ids: every row's blankness decides (the other tables ask for the rows without an id)
+        value_set = pa.array(list(nulls), pa.string())
+        blank = np.ones(n, dtype=bool)
+        for cells in named_columns.values():
+            trimmed = pc.utf8_trim(cells, characters=_WHITESPACE)
+            blank &= pc.is_in(trimmed, value_set=value_set).to_numpy(zero_copy_only=False)
+
+    def row(i: int) -> dict[str, Any]:
+        return {h: cells[i].as_py() for h, cells in named_columns.items()}
+
+    return FileColumns(np.arange(2, n + 2, dtype=np.int64), [None] * n, [""] * n, blank, columns, row, all_cells=True)
+
+
+def _column_of_arrow(arr: pa.ChunkedArray) -> CellColumn:
+    encoded = pc.dictionary_encode(arr.combine_chunks())
+    index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return CellColumn(encoded.dictionary.to_pylist(), index, encoded.dictionary)
+
+
+#: Every character str.strip() removes, so that Arrow trims a cell exactly as Python does.
+_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+#: A timestamp cell a date part and a time part make, printable ASCII around one space: split as str.split() does.
+_TWO_PARTS = r"^[\x21-\x7e]+ [\x21-\x7e]+$"
+
+
+def temporal_cells(
+    cells: pa.Array, parser: TemporalParser, nulls: tuple[str, ...], compute: Callable[[Any], Any]
+) -> list[Any]:
+    """compute (a plain date or datetime column's conversion, build.py's) of every distinct cell, the cells of
+    the usual shape read a part at a time: their distinct date parts and time parts go through the parser's own
+    part readers (a few thousand days and times where there are hundreds of thousands of timestamps), the same
+    formats tried in the same order. Every other cell, and every cell no split format takes, goes to compute."""
+    n = len(cells)
+    result: pa.Array = pa.nulls(n, pa.string())
+    simple = pc.fill_null(pc.match_substring_regex(cells, _TWO_PARTS), False)
+    if pc.any(simple).as_py():
+        parts = pc.split_pattern(pc.if_else(simple, cells, pa.scalar(None, pa.string())), " ", max_splits=1)
+        days, times = pc.list_element(parts, 0), pc.list_element(parts, 1)
+        candidates = []
+        for i, split in enumerate(parser.splits):
+            if split is None:
+                break  # the parser reads this format and the later ones whole
+            day = _part_of(days, lambda t, i=i, f=split[0]: parser._part(parser.dates, i, t, f, True))  # type: ignore[misc]
+            time = _part_of(times, lambda t, i=i, f=split[1]: parser._part(parser.times, i, t, f, False))  # type: ignore[misc]
+            if parser.kind == "date":
+                candidates.append(pc.if_else(pc.is_valid(time), day, pa.scalar(None, pa.string())))
+            else:
+                candidates.append(pc.binary_join_element_wise(day, time, "T"))
+        if candidates:
+            result = pc.coalesce(*candidates) if len(candidates) > 1 else candidates[0]
+        null_cells = pc.is_in(cells, value_set=pa.array(list(nulls), pa.string()))
+        result = pc.if_else(null_cells, pa.scalar(None, pa.string()), result)
+    values: list[Any] = result.to_pylist()
+    done = pc.or_(
+        pc.is_valid(result), pc.fill_null(pc.is_in(cells, value_set=pa.array(list(nulls), pa.string())), False)
+    )
+    for i in np.flatnonzero(~done.to_numpy(zero_copy_only=False)).tolist():
+        values[i] = compute(cells[i].as_py())
+    return values
+
+
+def _part_of(parts: pa.Array, read: Callable[[str], str | None]) -> pa.Array:
+    """read of every distinct part, per cell."""
+    encoded = pc.dictionary_encode(parts)
+    read_parts = pa.array([None if t is None else read(t) for t in encoded.dictionary.to_pylist()], pa.string())
+    return read_parts.take(encoded.indices)
