@@ -111,14 +111,15 @@ def _open(path: Path, graph_schema: Schema | None) -> SMSGraph:
                     if label not in sch.labels:
                         raise SnapshotError(f"{path}: label {label!r} is not in the ontology")
                     data = orjson.loads(zf.read(name))
-                    _load_nodes(graph, label, data)
+                    load_node_columns(graph, label, data["ids"], data["columns"])
                     canonical.update(zip(data["ids"], data["ids"], strict=True))
             for name in names:
                 if name.startswith("edges/"):
                     rel_type = name[len("edges/") : -len(".json")]
                     if rel_type not in sch.relationships:
                         raise SnapshotError(f"{path}: relationship type {rel_type!r} is not in the ontology")
-                    _load_edges(graph, rel_type, orjson.loads(zf.read(name)), canonical)
+                    data = orjson.loads(zf.read(name))
+                    load_edge_columns(graph, rel_type, data["source"], data["target"], data["columns"], canonical)
     except (zipfile.BadZipFile, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"{path}: corrupt snapshot ({exc})") from None
     if graph.counts() != manifest["counts"]:
@@ -126,17 +127,20 @@ def _open(path: Path, graph_schema: Schema | None) -> SMSGraph:
     return graph
 
 
-def _load_nodes(graph: SMSGraph, label: str, data: dict[str, Any]) -> None:
-    ids: list[str] = data["ids"]
-    columns: dict[str, list[Any]] = data["columns"]
+def load_node_columns(
+    graph: SMSGraph, label: str, ids: list[str], columns: dict[str, list[Any]], *, what: str = "snapshot"
+) -> None:
+    """Bulk-load the nodes of one label from columns (property or provenance key -> one value or None per id)
+    straight into the graph's indexes: the one way a columnar form becomes nodes (a snapshot, the graph tables).
+    *what* names the source in errors."""
     allowed = set(graph.schema.properties_of(label))
     unknown = set(columns) - allowed
     if unknown:
-        raise SnapshotError(f"snapshot gives {label} properties the ontology does not: {sorted(unknown)}")
+        raise SnapshotError(f"{what} gives {label} properties the ontology does not: {sorted(unknown)}")
     keys = list(columns)
     for k in keys:  # in place: the parsed column, with a string object per cell, goes before the next is made
         columns[k] = _shared(columns[k])
-    attrs = _rows(keys, [columns[k] for k in keys], len(ids))
+    attrs = _rows(keys, [columns[k] for k in keys], len(ids), what)
     for row in attrs:
         row["label"] = label
     graph._nodes.update(zip(ids, attrs, strict=True))
@@ -159,10 +163,10 @@ def _shared(column: list[Any]) -> list[Any]:
     return [seen.setdefault(v, v) if type(v) is str else v for v in column]
 
 
-def _rows(keys: list[str], values: list[list[Any]], n: int) -> list[dict[str, Any]]:
+def _rows(keys: list[str], values: list[list[Any]], n: int, what: str) -> list[dict[str, Any]]:
     """Columns back into one dict per row, nulls dropped (in C where no column has a null)."""
     if any(len(col) != n for col in values):
-        raise SnapshotError("snapshot columns of unequal length")
+        raise SnapshotError(f"{what} columns of unequal length")
     if all(None not in col for col in values):
         return (
             [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)] if keys else [{} for _ in range(n)]
@@ -170,13 +174,19 @@ def _rows(keys: list[str], values: list[list[Any]], n: int) -> list[dict[str, An
     return [{k: v for k, v in zip(keys, row, strict=True) if v is not None} for row in zip(*values, strict=True)]
 
 
-def _load_edges(graph: SMSGraph, rel_type: str, data: dict[str, Any], canonical: dict[str, str]) -> None:
+def load_edge_columns(
+    graph: SMSGraph,
+    rel_type: str,
+    sources: list[str],
+    targets: list[str],
+    columns: dict[str, list[Any]],
+    canonical: dict[str, str],
+    *,
+    what: str = "snapshot",
+) -> None:
     """Bulk-load one relationship type straight into the graph's typed adjacency; one provenance dict per
     source row, shared by that row's relationships, as the importer builds them; each end the node's own id
-    string (*canonical*)."""
-    sources: list[str] = data["source"]
-    targets: list[str] = data["target"]
-    columns: dict[str, list[Any]] = data["columns"]
+    string (*canonical*). *what* names the source in errors."""
     keys = list(columns)
     for k in keys:
         columns[k] = _shared(columns[k])
@@ -187,9 +197,9 @@ def _load_edges(graph: SMSGraph, rel_type: str, data: dict[str, Any], canonical:
     ):
         s, t = canonical.get(src), canonical.get(tgt)
         if s is None or t is None:
-            raise SnapshotError(f"snapshot has a {rel_type} relationship to a missing node ({src} -> {tgt})")
+            raise SnapshotError(f"{what} has a {rel_type} relationship to a missing node ({src} -> {tgt})")
         if graph.has_edge(s, t, rel_type):
-            raise SnapshotError(f"snapshot has the {rel_type} relationship {s} -> {t} twice")
+            raise SnapshotError(f"{what} has the {rel_type} relationship {s} -> {t} twice")
         prov = shared.get(row)
         if prov is None:
             prov = shared[row] = {k: v for k, v in zip(keys, row, strict=True) if v is not None}
