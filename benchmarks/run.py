@@ -40,6 +40,9 @@ SQL_TYPES |= {"float": "DOUBLE", "boolean": "BOOLEAN"}
 PROVENANCE_TYPES = {"source_file": "VARCHAR", "source_row": "BIGINT", "source_path": "VARCHAR"}
 MB = 1024 * 1024
 FALKORDB_LOAD = "FalkorDB: load (FalkorDBEngine.load: UNWIND ... MERGE, 10k rows a batch)"
+DUCKDB_LOAD = "DuckDBEngine: load the graph tables (DuckDBEngine.from_graph)"
+DUCKDB_RUN = "DuckDBEngine: all canned queries (run_queries: assessment and SQL compiled from each query)"
+DUCKDB_EVAL = "evaluate each canned query alone (DuckDBEngine)"
 
 
 # -- memory -----------------------------------------------------------------------------------------------------
@@ -336,8 +339,8 @@ def worker(size: int, result_path: Path, falkordb: bool, falkordb_budget: float)
         assert all(nx_rows[q] == all_rows[q] for q in CORE), "check_graph gave different rows for one query"
         engine = EmbeddedEngine(graph)
 
-        def evaluate_each(engine: EmbeddedEngine) -> dict[str, float]:
-            """Each query's evaluation alone (bind + EmbeddedEngine.rows), without assessment or report."""
+        def evaluate_each(engine: Any) -> dict[str, float]:
+            """Each query's evaluation alone (bind + the engine's rows), without assessment or report."""
             seconds = {}
             for qid, query in catalogue.items():
                 t0 = time.perf_counter()
@@ -351,7 +354,31 @@ def worker(size: int, result_path: Path, falkordb: bool, falkordb_budget: float)
         for item in out["all_queries"]:
             item["eval_s"] = eval_all[item["id"]]
 
-        # duckdb, in this process, on the same graph
+        # the DuckDB engine, in this process, on the same graph: every canned query compiled to SQL from its definition
+        from itsms_graph.engines.duckdb import DuckDBEngine
+        from itsms_graph.queries.run import run_queries
+
+        duck_engine = phases.run(DUCKDB_LOAD, DuckDBEngine.from_graph, graph)
+        duck_results = phases.run(
+            DUCKDB_RUN, run_queries, duck_engine, catalogue.values(), period, None, graph.declared_labels
+        )
+        nx_by_id = {r.query.id: r for r in report.results}
+        duck_eval_all = phases.run(DUCKDB_EVAL, evaluate_each, duck_engine)
+        for item in out["all_queries"]:
+            item["duckdb_eval_s"] = duck_eval_all[item["id"]]
+        out["duckdb_engine"] = {
+            "queries": len(duck_results),
+            "differ": [
+                r.query.id
+                for r in duck_results
+                if (r.status, r.rows, r.missing_data)
+                != (nx_by_id[r.query.id].status, nx_by_id[r.query.id].rows, nx_by_id[r.query.id].missing_data)
+            ],
+        }
+        duck_engine.close()
+        del duck_engine, duck_results
+
+        # the duckdb peer, in this process, on the same graph
         import duckdb
 
         tables = phases.run("duckdb peer: export to NDJSON tables", export_tables, graph, folder / "tables")
@@ -528,7 +555,8 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], started: str, wa
         "measured here (see RESULTS-bpic2014.md).",
         "",
         "Each size runs in its own fresh process (`--worker`), one step after the other: generate, snapshot save, "
-        "check (all canned queries, then the nine core ones, networkx), the duckdb peer, FalkorDB where asked, "
+        "check (all canned queries, then the nine core ones, networkx), the DuckDB engine, the duckdb peer, "
+        "FalkorDB where asked, "
         "then the generated graph is freed and the snapshot re-opened and checked again. Peak RSS is the "
         "process's `ru_maxrss`; per step, RSS before and after and the step's own peak (sampled every 10 ms). "
         "Freed Python memory is not all returned to the OS, so later steps' RSS includes earlier steps' leftovers.",
@@ -540,6 +568,11 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], started: str, wa
         "as `itsms_graph/queries/plan.py` does, and the script checks that each SQL statement's parameter values "
         "equal the bound query's Cypher parameters. The result rows (subject-id tuples; for `expect: some` the "
         "satisfying rows) must equal the networkx engine's `QueryResult.rows`.",
+        "",
+        "The DuckDB engine (`--backend duckdb`) is not hand-written: `DuckDBEngine.from_graph` loads the graph "
+        "into the two graph tables (`nodes`, `edges`; `itsms_graph/graph/tables.py`, through Arrow), and every "
+        "canned query runs through `run_queries` (the same assessment as networkx) as SQL compiled from its "
+        "definition (`itsms_graph/queries/sql.py`); status, rows and missing data must equal networkx's.",
         "",
     ]
     rate = 0.0  # FalkorDB's load rate where it ran, to estimate the sizes where it did not
@@ -629,6 +662,20 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], started: str, wa
             )
         else:
             ratios.append("- FalkorDB: not run at this size (`--falkordb-sizes`)")
+        de = r.get("duckdb_engine")
+        if de:
+            dl, dr = s(DUCKDB_LOAD), s(DUCKDB_RUN)
+            d_eval = sum(q["duckdb_eval_s"] for q in r["all_queries"])
+            n_eval = sum(q["eval_s"] for q in r["all_queries"])
+            ratios.append(
+                f"- DuckDBEngine (`--backend duckdb`: the graph tables, every query compiled to SQL from its "
+                f"definition), all {de['queries']} canned queries: networkx's `check_graph` / DuckDB's `run_queries` "
+                f"(assessment included): **{_ratio(nxall, dr)}** ({nxall:.2f} s against {dr:.2f} s); counting "
+                f"DuckDB's load from the graph ({dl:.2f} s, {_ratio(dl, gen)} generate): **{_ratio(nxall, dl + dr)}**; "
+                f"evaluation alone: {_ratio(n_eval, d_eval)} ({n_eval:.2f} s against {d_eval:.2f} s); status, rows "
+                "and missing data equal to networkx for every query: "
+                f"**{'yes' if not de['differ'] else 'NO: ' + ', '.join(de['differ'])}**"
+            )
         evals = sorted(r["all_queries"], key=lambda q: -q["eval_s"])
         eval_sum = sum(q["eval_s"] for q in evals)
         ratios.append(
@@ -659,7 +706,7 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], started: str, wa
         "## Findings per canned query (networkx)",
         "",
         "Per query and size: status, findings (result rows), and the evaluation time alone (bind + "
-        "`EmbeddedEngine.rows`). `expect: some` queries return the satisfying rows and fail with one finding when "
+        "`EmbeddedEngine.rows`; in brackets bind + `DuckDBEngine.rows`). `expect: some` queries return the satisfying rows and fail with one finding when "
         "there are none. The example plants its defects at fixed places, so the findings do not grow with size.",
         "",
         "| query | grade | expect | " + " | ".join(f"size {r['size']}" for r in results) + " |",
@@ -670,7 +717,8 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], started: str, wa
         cells = []
         for table in by_size:
             item = table[q["id"]]
-            cells.append(f"{item['status']} {item['findings']} ({item['rows']}), {item['eval_s']:.3f} s")
+            duck = f" (duckdb {item['duckdb_eval_s']:.3f} s)" if "duckdb_eval_s" in item else ""
+            cells.append(f"{item['status']} {item['findings']} ({item['rows']}), {item['eval_s']:.3f} s{duck}")
         lines.append(f"| {q['id']} | {q['grade']} | {q['expect']} | " + " | ".join(cells) + " |")
     lines.append("")
     return "\n".join(lines)
@@ -718,6 +766,7 @@ def main() -> None:
     ns.out.write_text(text)
     print(text)
     failed = [c["id"] for r in results for c in r["core"] if not (c["same_rows"] and c["same_bounds"])]
+    failed += [f"{q} (DuckDBEngine)" for r in results for q in r.get("duckdb_engine", {}).get("differ", [])]
     if failed:
         print(f"MISMATCH between networkx and duckdb: {', '.join(failed)}", file=sys.stderr)
         sys.exit(1)

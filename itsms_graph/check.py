@@ -17,12 +17,12 @@ from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
 from itsms_graph.reports.model import CheckReport, build_report
 
-BACKENDS = ("networkx", "falkordb", "neo4j")
+BACKENDS = ("networkx", "falkordb", "neo4j", "duckdb")
 
 
 def engine_for(graph: SMSGraph, backend: str, server: Engine | None = None) -> Engine:
-    """The engine that runs queries on *graph*: networkx, an embedded FalkorDB loaded with it, or *server*
-    (a Neo4j the snapshot was pushed to: the queries run there, on what the server holds)."""
+    """The engine that runs queries on *graph*: networkx, an embedded FalkorDB or an in-memory DuckDB loaded
+    with it, or *server* (a Neo4j the snapshot was pushed to: the queries run there, on what the server holds)."""
     if backend == "networkx":
         return EmbeddedEngine(graph)
     if backend == "neo4j":
@@ -35,6 +35,10 @@ def engine_for(graph: SMSGraph, backend: str, server: Engine | None = None) -> E
         engine = FalkorDBEngine()
         engine.load(graph)
         return engine
+    if backend == "duckdb":
+        from itsms_graph.engines.duckdb import DuckDBEngine
+
+        return DuckDBEngine.from_graph(graph)
     raise ItsmsError(f"unknown backend {backend!r} (one of {', '.join(BACKENDS)})")
 
 

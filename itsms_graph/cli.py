@@ -206,10 +206,10 @@ def cli() -> None:
 @click.option("--seed", type=int, default=20250630, show_default=True, help="Random seed of the generator.")
 @click.option(
     "--backend",
-    type=click.Choice(["networkx", "falkordb"]),
+    type=click.Choice(["networkx", "falkordb", "duckdb"]),
     default="networkx",
     show_default=True,
-    help="Engine that runs the queries.",
+    help="Engine that runs the queries (duckdb: SQL over the graph as columnar tables, in process).",
 )
 def demo(out_dir: Path, size: int, seed: int, backend: str) -> None:
     """Generate the example SMS (with planted defects), check it and write the reports.
@@ -253,10 +253,11 @@ def demo(out_dir: Path, size: int, seed: int, backend: str) -> None:
 )
 @click.option(
     "--backend",
-    type=click.Choice(["networkx", "falkordb", "neo4j"]),
+    type=click.Choice(["networkx", "falkordb", "neo4j", "duckdb"]),
     default="networkx",
     show_default=True,
-    help="Engine that runs the queries (neo4j: on the server the snapshot was pushed to).",
+    help="Engine that runs the queries (neo4j: on the server the snapshot was pushed to; duckdb: SQL over the "
+    "graph as columnar tables, in process).",
 )
 @click.option("--uri", default=None, help="With --backend neo4j: the server (password from NEO4J_PASSWORD).")
 @click.option("--user", default="neo4j", show_default=True, help="With --backend neo4j: the user.")
@@ -562,7 +563,13 @@ def query_show(
 @_period_options
 @_query_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--backend", type=click.Choice(["networkx", "falkordb"]), default="networkx", show_default=True)
+@click.option(
+    "--backend",
+    type=click.Choice(["networkx", "falkordb", "duckdb"]),
+    default="networkx",
+    show_default=True,
+    help="Engine that runs the query (duckdb: SQL over the graph as columnar tables, in process).",
+)
 def query_run(
     query_id: str,
     snapshot: Path,

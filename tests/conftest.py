@@ -44,3 +44,29 @@ def falkor_db():
     db = falkordb_engine.open_database()
     yield db
     db.close()
+
+
+#: The engines checked against networkx (the reference) wherever parity is tested: ``load_engine`` parameters.
+OTHER_ENGINES = [pytest.param("falkordb", marks=pytest.mark.falkordb), "duckdb"]
+
+
+@pytest.fixture
+def load_engine(request):
+    """``load(graph, name)``: the engine the test is parametrized with (``OTHER_ENGINES``, indirect), loaded with
+    *graph*; FalkorDB keeps one embedded server per module and a graph per *name*."""
+    if request.param == "falkordb":
+        from itsms_graph.engines import falkordb as falkordb_engine
+
+        db = request.getfixturevalue("falkor_db")
+
+        def load(graph, name):
+            engine = falkordb_engine.FalkorDBEngine(graph_name=name, db=db)
+            engine.load(graph)
+            return engine
+
+        return load
+    if request.param == "duckdb":
+        from itsms_graph.engines.duckdb import DuckDBEngine
+
+        return lambda graph, name: DuckDBEngine.from_graph(graph)
+    raise ValueError(f"no engine {request.param!r}")

@@ -1,4 +1,5 @@
-"""The example SMS: deterministic, and the catalogue finds exactly its planted defects, on networkx and FalkorDB."""
+"""The example SMS: deterministic, and the catalogue finds exactly its planted defects (the other engines give the
+same results: tests/test_parity.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,9 @@ from collections import defaultdict
 import pytest
 
 from itsms_graph.check import check_graph
-from itsms_graph.engines import EmbeddedEngine
-from itsms_graph.engines import falkordb as falkordb_engine
 from itsms_graph.example import generate
-from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.results import Status
-from itsms_graph.queries.run import run_queries
-from tests.conftest import require_tier
 
 
 @pytest.fixture(scope="module")
@@ -91,17 +87,3 @@ def test_scale_keeps_the_planted_defects_exact():
         r.query.id: planted.get(r.query.id, set()) for r in rep.results
     }
     assert bigger.graph.count("Change") > 2 * 2000
-
-
-@pytest.mark.falkordb
-def test_falkordb_equals_networkx_on_the_example(example):
-    require_tier(falkordb_engine.available(), "FalkorDB (falkordblite)", "pip install falkordblite")
-    graph = example.graph
-    period = AuditPeriod.parse(example.as_of, example.period)
-    catalogue = load_catalogue()
-    engine = falkordb_engine.FalkorDBEngine()
-    engine.load(graph)
-    actual = run_queries(engine, catalogue.values(), period, declared_labels=graph.declared_labels)
-    expected = run_queries(EmbeddedEngine(graph), catalogue.values(), period, declared_labels=graph.declared_labels)
-    assert [(r.query.id, r.status, r.rows) for r in actual] == [(r.query.id, r.status, r.rows) for r in expected]
-    engine.close()

@@ -1,7 +1,8 @@
-"""Three-engine parity: every canned query returns the same result on FalkorDB as on networkx.
+"""Engine parity: every canned query returns the same result on FalkorDB and DuckDB as on networkx.
 
 FalkorDB is loaded through the same UNWIND ... MERGE statements the Neo4j path uses, and runs each query's
-compiled Cypher. Status, result rows and missing data must be identical on every fixture.
+compiled Cypher; DuckDB holds the graph tables and runs each query's compiled SQL. Status, result rows, missing
+data and findings must be identical on every fixture and on the example SMS.
 """
 
 from __future__ import annotations
@@ -11,33 +12,43 @@ import pytest
 from itsms_graph.engines import EmbeddedEngine
 from itsms_graph.engines import falkordb as falkordb_engine
 from itsms_graph.queries.catalogue import load_catalogue
+from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
 from tests import fixtures
-from tests.conftest import TEST_QUERIES
-
-pytestmark = pytest.mark.falkordb
+from tests.conftest import OTHER_ENGINES, TEST_QUERIES
 
 
 def outcome(results):
     return {r.query.id: (r.status.value, r.rows, r.missing_data, [f.id for f in r.findings]) for r in results}
 
 
-def assert_parity(graph, db, name):
-    catalogue = load_catalogue([TEST_QUERIES])
+def assert_parity(graph, engine, period=fixtures.PERIOD, catalogue=None):
+    catalogue = catalogue or load_catalogue([TEST_QUERIES])
     expected = outcome(
-        run_queries(EmbeddedEngine(graph), catalogue.values(), fixtures.PERIOD, declared_labels=graph.declared_labels)
+        run_queries(EmbeddedEngine(graph), catalogue.values(), period, declared_labels=graph.declared_labels)
     )
-    engine = falkordb_engine.FalkorDBEngine(graph_name=name, db=db)
-    engine.load(graph)
-    actual = outcome(run_queries(engine, catalogue.values(), fixtures.PERIOD, declared_labels=graph.declared_labels))
+    actual = outcome(run_queries(engine, catalogue.values(), period, declared_labels=graph.declared_labels))
     assert actual == expected
     return expected
 
 
+@pytest.mark.parametrize("load_engine", OTHER_ENGINES, indirect=True)
 @pytest.mark.parametrize("name", sorted(fixtures.FIXTURES))
-def test_falkordb_equals_networkx_on_fixture(falkor_db, name):
-    expected = assert_parity(fixtures.FIXTURES[name](), falkor_db, f"fixture-{name}")
+def test_engine_equals_networkx_on_fixture(load_engine, name):
+    graph = fixtures.FIXTURES[name]()
+    expected = assert_parity(graph, load_engine(graph, f"fixture-{name}"))
     assert expected  # every query ran
+
+
+@pytest.mark.parametrize("load_engine", OTHER_ENGINES, indirect=True)
+def test_engine_equals_networkx_on_the_example(load_engine):
+    """The demo's graph: every shipped query, planted defects and all."""
+    from itsms_graph.example import generate
+
+    example = generate()
+    period = AuditPeriod.parse(example.as_of, example.period)
+    expected = assert_parity(example.graph, load_engine(example.graph, "example"), period, load_catalogue())
+    assert any(status == "fail" for status, *_ in expected.values())  # the planted defects are found
 
 
 def test_falkordb_holds_what_networkx_holds(falkor_db):
@@ -54,6 +65,7 @@ def test_falkordb_holds_what_networkx_holds(falkor_db):
     assert props == {"id": "Change:C-first", **{k: v for k, v in graph.node("Change:C-first").items() if k != "label"}}
 
 
+@pytest.mark.falkordb
 def test_cypher_day_numbers_equal_python_across_calendar_edges(falkor_db):
     """The integer days_from_civil expression FalkorDB evaluates equals Python's date arithmetic."""
     import datetime as dt
@@ -78,6 +90,7 @@ def test_cypher_day_numbers_equal_python_across_calendar_edges(falkor_db):
     assert {s: n for s, n in rows} == {s: days_since_epoch(s) for s in values}
 
 
+@pytest.mark.falkordb
 def test_push_is_idempotent_replace_removes_only_its_own_and_findings_do_not_change_results(falkor_db):
     from itsms_graph.check import check_graph
     from itsms_graph.exports.push import declared_labels_in, push
@@ -105,6 +118,7 @@ def test_push_is_idempotent_replace_removes_only_its_own_and_findings_do_not_cha
     )
 
 
+@pytest.mark.falkordb
 @pytest.mark.realdata
 def test_bpic2014_pushed_into_falkordb_gives_the_embedded_results(falkor_db, bpic2014_full):
     """The Neo4j push path (same statements) on a real export: BPIC 2014 in full, when ../shared/data has it."""
@@ -125,3 +139,14 @@ def test_bpic2014_pushed_into_falkordb_gives_the_embedded_results(falkor_db, bpi
             EmbeddedEngine(graph), load_catalogue().values(), period, declared_labels=graph.declared_labels
         )
     ]
+
+
+@pytest.mark.realdata
+def test_bpic2014_on_duckdb_gives_the_embedded_results(bpic2014_full):
+    """The SQL compiled from every shipped query, on a real export: BPIC 2014 in full, when ../shared/data has it."""
+    from itsms_graph.engines.duckdb import DuckDBEngine
+
+    _, graph, _ = bpic2014_full
+    period = AuditPeriod.parse("2014-03-31")
+    expected = assert_parity(graph, DuckDBEngine.from_graph(graph), period, load_catalogue())
+    assert sum(len(rows) for _, rows, *_ in expected.values()) > 1000  # a real workload, not an empty answer

@@ -3,7 +3,7 @@
 One YAML file per query in tests/query_cases/ (adding a case is adding a list item). Each case lists nodes
 ``[Label, local-id, {props}]`` and edges ``[TYPE, source-id, target-id]``, the expected status, and for a
 failure the expected rows, for not assessable the expected missing data. The runner checks networkx against
-the expectation and FalkorDB against networkx.
+the expectation, and FalkorDB and DuckDB against networkx.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import pytest
 import yaml
 
 from itsms_graph.engines import EmbeddedEngine
-from itsms_graph.engines import falkordb as falkordb_engine
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
+from tests.conftest import OTHER_ENGINES
 
 CASES = Path(__file__).resolve().parent / "query_cases"
 CATALOGUE = load_catalogue()
@@ -70,15 +70,13 @@ def test_query_case(query_id, doc, case):
         assert result.missing_data == case["missing"]
 
 
-@pytest.mark.falkordb
+@pytest.mark.parametrize("load_engine", OTHER_ENGINES, indirect=True)
 @pytest.mark.parametrize("query_id", sorted({q for q, _, _ in ALL_CASES}))
-def test_query_cases_on_falkordb_equal_networkx(falkor_db, query_id):
+def test_query_cases_on_other_engines_equal_networkx(load_engine, query_id):
     for n, (qid, doc, case) in enumerate(c for c in ALL_CASES if c[0] == query_id):
         graph = build(case)
         expected = run_case(EmbeddedEngine(graph), graph, qid, doc, case)
-        engine = falkordb_engine.FalkorDBEngine(graph_name=f"{qid}-{n}", db=falkor_db)
-        engine.load(graph)
-        actual = run_case(engine, graph, qid, doc, case)
+        actual = run_case(load_engine(graph, f"{qid}-{n}"), graph, qid, doc, case)
         assert (actual.status, actual.rows, actual.missing_data) == (
             expected.status,
             expected.rows,

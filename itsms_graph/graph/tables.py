@@ -170,10 +170,11 @@ def load_graph(con: Any, graph: SMSGraph) -> None:
 
 
 def _fetch_columns(con: Any, sql: str, params: list[Any]) -> dict[str, list[Any]]:
-    """A query's result as Python lists per column, through Arrow's stream interface: no tuple per row."""
-    import pyarrow as pa
-
-    table = pa.table(con.sql(sql, params=params))
+    """A query's result as Python lists per column, through Arrow: no tuple per row."""
+    relation = con.sql(sql, params=params)
+    # duckdb 2 names it to_arrow_table (fetch_arrow_table is deprecated there, and the only name before)
+    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+    table = fetch()
     return {name: table.column(name).to_pylist() for name in table.column_names}
 
 
