@@ -11,6 +11,7 @@ from itsms_graph.engines.embedded import EmbeddedEngine
 from itsms_graph.errors import ItsmsError
 from itsms_graph.graph.snapshot import open_snapshot
 from itsms_graph.graph.store import InputFile, SMSGraph
+from itsms_graph.importers.build import ImportedTables
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.plan import AuditPeriod
@@ -20,9 +21,16 @@ from itsms_graph.reports.model import CheckReport, build_report
 BACKENDS = ("networkx", "falkordb", "neo4j", "duckdb")
 
 
-def engine_for(graph: SMSGraph, backend: str, server: Engine | None = None) -> Engine:
+def engine_for(graph: SMSGraph | ImportedTables, backend: str, server: Engine | None = None) -> Engine:
     """The engine that runs queries on *graph*: networkx, an embedded FalkorDB or an in-memory DuckDB loaded
-    with it, or *server* (a Neo4j the snapshot was pushed to: the queries run there, on what the server holds)."""
+    with it, or *server* (a Neo4j the snapshot was pushed to: the queries run there, on what the server holds).
+    An import still held as graph tables is checked there by DuckDB, and built into a graph for the others."""
+    if isinstance(graph, ImportedTables):
+        if backend == "duckdb":
+            from itsms_graph.engines.duckdb import DuckDBEngine
+
+            return DuckDBEngine(graph.con, graph.schema)
+        graph = graph.graph()
     if backend == "networkx":
         return EmbeddedEngine(graph)
     if backend == "neo4j":
@@ -52,7 +60,7 @@ def select_queries(catalogue: dict[str, QueryDefinition], ids: Iterable[str] | N
 
 
 def check_graph(
-    graph: SMSGraph,
+    graph: SMSGraph | ImportedTables,
     *,
     period: AuditPeriod,
     query_dirs: Iterable[Path] = (),

@@ -9,11 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from itsms_graph.errors import InputError
-from itsms_graph.importers.build import Importer, ImportReport, Rejection, import_sources
+from itsms_graph.importers.build import ImportedTables, Importer, ImportReport, Rejection, import_sources, import_tables
 from itsms_graph.importers.profile import Profile, load_profile
 from itsms_graph.resources import data_dir
 
-__all__ = ["ImportReport", "Importer", "Profile", "Rejection", "builtin_profiles", "import_sources", "resolve_profile"]
+__all__ = [
+    "ImportReport",
+    "ImportedTables",
+    "Importer",
+    "Profile",
+    "Rejection",
+    "builtin_profiles",
+    "import_sources",
+    "import_tables",
+    "resolve_profile",
+]
 
 
 def builtin_profiles() -> dict[str, Path]:

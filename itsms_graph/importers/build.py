@@ -23,6 +23,7 @@ made once every source is read; placeholders are made in that same order.
 from __future__ import annotations
 
 import fnmatch
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,9 +43,22 @@ from itsms_graph.importers.profile import Column, Profile, Table
 from itsms_graph.importers.readers import RowSource, SheetNotFound, open_rows
 from itsms_graph.importers.report import KEEP_REJECTIONS, FileReport, ImportReport, Rejection, value_note
 from itsms_graph.importers.values import TemporalParser
+from itsms_graph.ontology import Schema
 
-__all__ = ["FileReport", "ImportReport", "Importer", "Rejection", "import_sources", "open_table_file"]
+__all__ = [
+    "FileReport",
+    "ImportReport",
+    "ImportedTables",
+    "Importer",
+    "Rejection",
+    "import_sources",
+    "import_tables",
+    "open_table_file",
+]
 
+#: What duckdb may hold in memory while it resolves an import; beyond it, it spills to a temporary folder. The
+#: BPIC 2014 import's peak stays under 1 GiB with it (benchmarks/RESULTS-bpic2014.md), for about a tenth more time.
+RESOLVE_MEMORY = "400MB"
 #: A row's events are ordered by (row, sub): the record is sub 0, then each defined target, reference by
 #: reference; a relationship's place in its row likewise (reference, source, target).
 _SUB_BITS = 20
@@ -85,6 +99,32 @@ def _explode(index: np.ndarray, rows: np.ndarray, lengths: np.ndarray) -> tuple[
     place = np.arange(total, dtype=np.int64) - np.repeat(starts, per_row)
     offsets = np.cumsum(lengths) - lengths
     return parent, place, np.repeat(offsets[cells], per_row) + place
+
+
+@dataclass
+class ImportedTables:
+    """An import held as the graph tables in an in-memory duckdb: the DuckDB engine checks them as they are
+    (``check_graph(imported, backend="duckdb")``); the graph is built from them when a report walks one."""
+
+    con: duckdb.DuckDBPyConnection
+    schema: Schema
+    declared_labels: set[str]
+    inputs: list[InputFile]
+    #: where duckdb spills what does not fit its memory limit; removed on close
+    spill: tempfile.TemporaryDirectory[str] | None = None
+
+    def graph(self) -> SMSGraph:
+        """The SMSGraph the tables hold, with the labels the sources declared and the inputs read."""
+        graph = to_graph(self.con, self.schema)
+        graph.declared_labels = set(self.declared_labels)
+        for item in self.inputs:
+            graph.add_input(item)
+        return graph
+
+    def close(self) -> None:
+        self.con.close()
+        if self.spill is not None:
+            self.spill.cleanup()
 
 
 @dataclass
@@ -131,10 +171,12 @@ class Importer:
         self.graph.declared_labels.update((table.record.label, *table.declares))
         plan = TablePlan(self.graph.schema, table, path.name, headers)
         needed = sorted(set(headers.values()))
-        cols = read_csv_columns(source, needed, table.nulls, table.record.id == ROW_ID, self.sample_rows)
+        cols = read_csv_columns(source, needed, table.nulls, self.sample_rows)
         if cols is None:
             cols = read_rows(source.rows, needed, table.nulls, self.sample_rows)
         self._file(plan, path.name, cols, report)
+        del cols
+        pa.default_memory_pool().release_unused()  # the file's columns: Arrow keeps freed memory otherwise
         if self.progress:
             self.progress(label, report.rows_read)
         self.graph.add_input(InputFile(item.path, item.sha256, item.profile, report.rows_read))
@@ -178,22 +220,29 @@ class Importer:
 
         def converted(
             col: CellColumn, compute: Callable[[Any], Any], where_name: str, label: str, key: str, spec: Column | None
-        ) -> list[Any]:
-            """compute of every distinct cell; a row whose cell does not convert is rejected."""
+        ) -> pa.Array:
+            """compute of every distinct cell (null where it does not convert); a row whose cell does not convert
+            is rejected."""
+            prop = sch.properties[key]
             if col.arrow is not None and spec is not None and plain_temporal(sch, label, key, spec):
-                kind = sch.properties[key].type
-                values = temporal_cells(col.arrow, TemporalParser(spec.formats, kind), table.nulls, compute)
+                result, said = temporal_cells(col.arrow, TemporalParser(spec.formats, prop.type), table.nulls, compute)
+                bad = {i: v for i, v in said.items() if type(v) is Bad}
             else:
                 values = [compute(u) for u in col.uniques]
-            bad = [type(v) is Bad for v in values]
-            if any(bad):
+                bad = {i: v for i, v in enumerate(values) if type(v) is Bad}
+                result = pa.array(
+                    [None if type(v) is Bad else v for v in values], _arrow_type(prop.type, prop.multi_valued)
+                )
+            if bad:
+                flags = np.zeros(len(result), dtype=bool)
+                flags[list(bad)] = True
                 reject(
-                    col.mask(bad) & readable,
-                    lambda i: values[col.index[i]].reason,
+                    flags[col.index] & readable,
+                    lambda i: bad[col.index[i]].reason,
                     where_name,
                     lambda i: col.uniques[col.index[i]],
                 )
-            return [None if type(v) is Bad else v for v in values]
+            return result
 
         rec = table.record
         blank_row = lambda i: "blank row"  # noqa: E731
@@ -204,7 +253,7 @@ class Importer:
             ids = column(plan.id_column)
             id_values = [plan.id_compute(u) for u in ids.uniques]
             bad_id = ids.mask([type(v) is Bad for v in id_values]) & readable
-            blank = cols.is_blank(bad_id, table.nulls)
+            blank = cols.blank & bad_id
             reject(blank, blank_row, "", lambda i: None)
             reject(
                 bad_id & ~blank,
@@ -217,9 +266,9 @@ class Importer:
         props: dict[str, pa.Array] = {}
         for key, where_name, header, constant, compute in plan.properties.items:
             col = column(header, constant)
-            values = converted(col, compute, where_name, rec.label, key, table.properties[key])
-            prop = sch.properties[key]
-            props[key] = pa.array(values, type=_arrow_type(prop.type, prop.multi_valued)).take(pa.array(col.index))
+            props[key] = converted(col, compute, where_name, rec.label, key, table.properties[key]).take(
+                pa.array(col.index)
+            )
 
         # references: what each cell names, and the properties of what it names
         refs = []
@@ -365,20 +414,23 @@ class Importer:
     # -- every source read: nodes, merges, relationships, placeholders --------------------------------------------
 
     def finish(self) -> tuple[SMSGraph, ImportReport]:
-        """Resolve every record, merge and reference across the sources into the graph tables (on ``self.con``),
-        and build the graph from them."""
-        con = self.tables()
-        graph = to_graph(con, self.graph.schema)
-        graph.declared_labels = set(self.graph.declared_labels)
-        for item in self.graph.inputs:
-            graph.add_input(item)
-        return graph, self.report
+        """Resolve every record, merge and reference across the sources, and build the graph."""
+        imported = self.imported()
+        try:
+            return imported.graph(), self.report
+        finally:
+            imported.close()
 
-    def tables(self) -> duckdb.DuckDBPyConnection:
-        """Resolve every record, merge and reference across the sources; return a duckdb connection holding the
-        graph tables (``itsms_graph.graph.tables``): what the DuckDB engine checks without building the graph."""
+    def imported(self) -> ImportedTables:
+        """Resolve every record, merge and reference across the sources into the graph tables."""
+        spill = tempfile.TemporaryDirectory(prefix="itsms-import-")
+        con = self._resolve(spill.name)
+        return ImportedTables(con, self.graph.schema, set(self.graph.declared_labels), list(self.graph.inputs), spill)
+
+    def _resolve(self, spill: str) -> duckdb.DuckDBPyConnection:
+        """A duckdb connection holding the graph tables of everything read (``itsms_graph.graph.tables``)."""
         graph, sch = self.graph, self.graph.schema
-        con = duckdb.connect()
+        con = duckdb.connect(config={"memory_limit": RESOLVE_MEMORY, "temp_directory": spill})
         load_graph(con, graph)  # what the graph held before the import: the clauses
         nodes = graph._nodes
         keys = sorted({k for t in (*self._records, *self._defines) for k in t.column_names if k in sch.properties})
@@ -453,6 +505,13 @@ class Importer:
             UNION ALL
             SELECT nid, label, -1, NULL, NULL, false, NULL{sep}{cols} FROM pre_in
         """)
+        read = dict(con.execute("SELECT fno, count(*) FROM records_in GROUP BY fno").fetchall())
+        # the events are in duckdb now: the files' Arrow tables go
+        for name in ("records_in", "defines_in", "pre_in"):
+            con.unregister(name)
+        del records, defines
+        self._records, self._defines = [], []
+        pa.default_memory_pool().release_unused()
         con.execute("CREATE TEMP TABLE many AS SELECT nid FROM ev GROUP BY nid HAVING count(*) > 1")
         # a node one event writes is that event; the others fold their events by the merge rules, label by label
         # over the properties the label's events write
@@ -488,7 +547,6 @@ class Importer:
         made = dict(
             con.execute("SELECT fno, count(*) FROM merged WHERE by_record AND first_ord >= 0 GROUP BY fno").fetchall()
         )
-        read = dict(con.execute("SELECT fno, count(*) FROM records_in GROUP BY fno").fetchall())
         for fno, report in enumerate(self.report.files):
             report.accepted = made.get(fno, 0)
             report.merged = read.get(fno, 0) - report.accepted
@@ -524,7 +582,22 @@ class Importer:
                 UPDATE nodes SET {sets} FROM merged m LEFT JOIN unnamed u USING (nid)
                 WHERE nodes.id = m.nid AND m.first_ord < 0
             """)
+        # when each node came to be: a relationship to a node that existed when its row was read is made then
+        con.execute(f"""
+            CREATE TEMP TABLE known AS
+            SELECT id AS nid, coalesce(m.first_ord >> {_SUB_BITS}, -1) AS born FROM nodes LEFT JOIN merged m ON m.nid = id
+        """)
+        for name in ("ev", "many", "multi", "merged", "unnamed"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.unregister("unnamed_in")
+        self._unnamed = []
         self._resolve_links(con)
+        for name in ("known", "resolved"):
+            con.execute(f"DROP TABLE {name}")
+        for name in ("lbl", "links_in", "late_in", "placeholders_in", "files_in"):
+            con.unregister(name)
+        self._links = []
+        pa.default_memory_pool().release_unused()
         return con
 
     def _resolve_links(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -559,11 +632,6 @@ class Importer:
                 },
             ),
         )
-        # when each node came to be: a relationship to a node that existed when its row was read is made then
-        con.execute(f"""
-            CREATE TEMP TABLE known AS
-            SELECT id AS nid, coalesce(m.first_ord >> {_SUB_BITS}, -1) AS born FROM nodes LEFT JOIN merged m ON m.nid = id
-        """)
         con.execute("""
             CREATE TEMP TABLE resolved AS
             SELECT l.*, lbl.lab || ':' || l.tlocal AS target, k.born <= l.gseq AS immediate
@@ -745,6 +813,19 @@ def files_for(table: Table, path: Path) -> list[Path]:
     if any(fnmatch.fnmatch(path.name, pattern) for pattern in table.files):
         return [path]
     return []
+
+
+def import_tables(
+    sources: Iterable[tuple[Profile, Path]],
+    *,
+    keep_going: bool = False,
+    progress: Callable[[str, int], None] | None = None,
+) -> tuple[ImportedTables, ImportReport]:
+    """Import every (profile, path) into graph tables, without building the graph; return them with the report."""
+    importer = Importer(keep_going=keep_going, progress=progress)
+    for profile, path in sources:
+        importer.add_source(profile, path)
+    return importer.imported(), importer.report
 
 
 def import_sources(

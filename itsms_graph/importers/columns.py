@@ -23,14 +23,21 @@ from itsms_graph.importers.readers import RowSource, _head, _open_binary
 from itsms_graph.importers.values import TemporalParser, is_null
 
 
-@dataclass
 class CellColumn:
-    """One column of a file: its distinct cells and, per row, which one it holds."""
+    """One column of a file: its distinct cells and, per row, which one it holds. A column Arrow read keeps its
+    distinct cells as an Arrow array, made Python strings only if a conversion asks for them."""
 
-    uniques: list[Any]
-    index: np.ndarray  # int64, one per row
-    #: the distinct cells as an Arrow array, when the column was read by Arrow (all strings)
-    arrow: pa.Array | None = None
+    def __init__(self, uniques: list[Any] | None, index: np.ndarray, arrow: pa.Array | None = None) -> None:
+        self._uniques = uniques
+        self.index = index  # one per row
+        self.arrow = arrow
+
+    @property
+    def uniques(self) -> list[Any]:
+        if self._uniques is None:
+            assert self.arrow is not None
+            self._uniques = self.arrow.to_pylist()
+        return self._uniques
 
     @classmethod
     def constant(cls, value: Any, n: int) -> CellColumn:
@@ -70,17 +77,6 @@ class FileColumns:
     columns: dict[str, CellColumn]
     #: row index -> {header: cell} for the rows a conversion needs whole (separated reference properties)
     row: Callable[[int], dict[str, Any]]
-    #: columns holds every column of the file (blank is then known only for a log without ids: see is_blank)
-    all_cells: bool = False
-
-    def is_blank(self, mask: np.ndarray, nulls: tuple[str, ...]) -> np.ndarray:
-        """Whether each row of *mask* is blank (every cell null)."""
-        if not self.all_cells:
-            return self.blank & mask
-        out = np.zeros(len(mask), dtype=bool)
-        for i in np.flatnonzero(mask).tolist():
-            out[i] = all(is_null(v, nulls) for v in self.row(i).values())
-        return out
 
 
 def read_rows(
@@ -114,7 +110,7 @@ def read_rows(
 
 
 def read_csv_columns(
-    source: RowSource, needed: list[str], nulls: tuple[str, ...], at_row: bool, limit: int | None
+    source: RowSource, needed: list[str], nulls: tuple[str, ...], limit: int | None
 ) -> FileColumns | None:
     """A plain CSV read by pyarrow's reader (in C, on every core), or None when the file needs the row reader: an
     encoding other than UTF-8, Excel's ``sep=`` line, a header that repeats or leaves out a column name, a row
@@ -159,27 +155,29 @@ def read_csv_columns(
     if limit is not None:
         table = table.slice(0, limit)
     n = table.num_rows
-    # a column without a header (trailing separators) is not read, as the row reader leaves it out
-    named_columns = {h: table.column(c) for h, c in zip(header, names, strict=True) if h}
-    columns = {h: _column_of_arrow(named_columns[h]) for h in needed if h in named_columns}
-    blank = np.zeros(n, dtype=bool)
-    if at_row:  # a log without ids: every row's blankness decides (the other tables ask for the rows without an id)
-        value_set = pa.array(list(nulls), pa.string())
-        blank = np.ones(n, dtype=bool)
-        for cells in named_columns.values():
-            trimmed = pc.utf8_trim(cells, characters=_WHITESPACE)
-            blank &= pc.is_in(trimmed, value_set=value_set).to_numpy(zero_copy_only=False)
+    # a column without a header (trailing separators) is not read, as the row reader leaves it out; a row is
+    # blank when every cell the file names is null; then only the columns the table reads are kept
+    value_set = pa.array(list(nulls), pa.string())
+    blank = np.ones(n, dtype=bool)
+    for h, c in zip(header, names, strict=True):
+        if h:
+            blank &= pc.is_in(pc.utf8_trim(table.column(c), characters=_WHITESPACE), value_set=value_set).to_numpy(
+                zero_copy_only=False
+            )
+    kept = {h: table.column(c) for h, c in zip(header, names, strict=True) if h in set(needed)}
+    del table
+    columns = {h: _column_of_arrow(cells) for h, cells in kept.items()}
 
     def row(i: int) -> dict[str, Any]:
-        return {h: cells[i].as_py() for h, cells in named_columns.items()}
+        return {h: cells[i].as_py() for h, cells in kept.items()}
 
-    return FileColumns(np.arange(2, n + 2, dtype=np.int64), [None] * n, [""] * n, blank, columns, row, all_cells=True)
+    return FileColumns(np.arange(2, n + 2, dtype=np.int64), [None] * n, [""] * n, blank, columns, row)
 
 
 def _column_of_arrow(arr: pa.ChunkedArray) -> CellColumn:
     encoded = pc.dictionary_encode(arr.combine_chunks())
     index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    return CellColumn(encoded.dictionary.to_pylist(), index, encoded.dictionary)
+    return CellColumn(None, index, encoded.dictionary)
 
 
 #: Every character str.strip() removes, so that Arrow trims a cell exactly as Python does.
@@ -190,11 +188,13 @@ _TWO_PARTS = r"^[\x21-\x7e]+ [\x21-\x7e]+$"
 
 def temporal_cells(
     cells: pa.Array, parser: TemporalParser, nulls: tuple[str, ...], compute: Callable[[Any], Any]
-) -> list[Any]:
+) -> tuple[pa.Array, dict[int, Any]]:
     """compute (a plain date or datetime column's conversion, build.py's) of every distinct cell, the cells of
     the usual shape read a part at a time: their distinct date parts and time parts go through the parser's own
     part readers (a few thousand days and times where there are hundreds of thousands of timestamps), the same
-    formats tried in the same order. Every other cell, and every cell no split format takes, goes to compute."""
+    formats tried in the same order. Every other cell, and every cell no split format takes, goes to compute.
+    Returns the ISO texts (null for a null cell and for one that does not convert) and, by position, what
+    compute said of the cells it was asked about."""
     n = len(cells)
     result: pa.Array = pa.nulls(n, pa.string())
     simple = pc.fill_null(pc.match_substring_regex(cells, _TWO_PARTS), False)
@@ -215,13 +215,17 @@ def temporal_cells(
             result = pc.coalesce(*candidates) if len(candidates) > 1 else candidates[0]
         null_cells = pc.is_in(cells, value_set=pa.array(list(nulls), pa.string()))
         result = pc.if_else(null_cells, pa.scalar(None, pa.string()), result)
-    values: list[Any] = result.to_pylist()
     done = pc.or_(
         pc.is_valid(result), pc.fill_null(pc.is_in(cells, value_set=pa.array(list(nulls), pa.string())), False)
     )
-    for i in np.flatnonzero(~done.to_numpy(zero_copy_only=False)).tolist():
-        values[i] = compute(cells[i].as_py())
-    return values
+    others = {i: compute(cells[i].as_py()) for i in np.flatnonzero(~done.to_numpy(zero_copy_only=False)).tolist()}
+    if others:
+        at = pa.array(list(others), pa.int64())
+        good = pa.array([v if isinstance(v, str) else None for v in others.values()], pa.string())
+        mask = np.zeros(n, dtype=bool)
+        mask[list(others)] = True
+        result = pc.replace_with_mask(result, pa.array(mask), good.take(pc.sort_indices(at)))
+    return result, others
 
 
 def _part_of(parts: pa.Array, read: Callable[[str], str | None]) -> pa.Array:
