@@ -348,8 +348,8 @@ def import_(
       itsms-graph import -p bpic2014 data/bpic2014/ -o bpic.itsms
       itsms-graph import -p servicenow exports/ -p sms-register registers.xlsx -o snap.itsms --keep-going
     """
-    from itsms_graph.graph.snapshot import save_snapshot
-    from itsms_graph.importers import import_sources, resolve_profile
+    from itsms_graph.graph.snapshot import save_tables_snapshot
+    from itsms_graph.importers import import_tables, resolve_profile
     from itsms_graph.reports.imports import render_import_text, to_import_json
 
     resolved = [(resolve_profile(name), Path(path)) for name, path in sources]
@@ -371,18 +371,21 @@ def import_(
                 tasks[file] = bars.add_task(file, total=None)
             bars.update(tasks[file], completed=rows)
 
-        graph, report = import_sources(resolved, keep_going=keep_going, progress=progress)
+        imported, report = import_tables(resolved, keep_going=keep_going, progress=progress)
         for f in report.files:  # every file is read to its end: its bar is complete
             task = tasks.get(f"{f.file} ({f.table})")
             if task is not None:
                 bars.update(task, completed=f.rows_read, total=f.rows_read)
-    save_snapshot(graph, output)
+    # the snapshot is written from the graph tables: the graph itself is never built (the same bytes)
+    save_tables_snapshot(imported.con, output, inputs=imported.inputs, declared=imported.declared_labels)
+    counts = imported.counts()
+    imported.close()
     if report_file is not None:
         report_file.write_text(to_import_json(report), encoding="utf-8")
     if report_format == "json":
         click.echo(to_import_json(report), nl=False)
     else:
-        render_import_text(report, graph, _console())
+        render_import_text(report, counts, _console())
         click.echo(f"wrote {output}")
 
 

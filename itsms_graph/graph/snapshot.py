@@ -22,7 +22,7 @@ import orjson
 from itsms_graph import __version__
 from itsms_graph.errors import SnapshotError
 from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build
-from itsms_graph.ontology import Schema, schema
+from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
 
 FORMAT = "itsms-graph-snapshot"
 FORMAT_VERSION = 1
@@ -36,18 +36,21 @@ def _write(zf: zipfile.ZipFile, name: str, payload: Any) -> None:
     zf.writestr(info, orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), compresslevel=6)
 
 
-def save_snapshot(graph: SMSGraph, path: Path) -> Path:
-    """Write *graph* to *path*; the same graph always gives the same bytes."""
-    manifest = {
+def _manifest(inputs: list[InputFile], declared: set[str], counts: dict[str, int]) -> dict[str, Any]:
+    return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "tool_version": __version__,
-        "inputs": [vars(i) for i in graph.inputs],
-        "declared_labels": sorted(graph.declared_labels),
-        "counts": graph.counts(),
+        "inputs": [vars(i) for i in inputs],
+        "declared_labels": sorted(declared),
+        "counts": counts,
     }
+
+
+def save_snapshot(graph: SMSGraph, path: Path) -> Path:
+    """Write *graph* to *path*; the same graph always gives the same bytes."""
     with zipfile.ZipFile(path, "w") as zf:
-        _write(zf, "manifest.json", manifest)
+        _write(zf, "manifest.json", _manifest(graph.inputs, graph.declared_labels, graph.counts()))
         for label in sorted(graph.labels_present()):
             ids = list(graph.nodes(label))
             attrs = [graph.attrs(n) for n in ids]
@@ -67,6 +70,42 @@ def save_snapshot(graph: SMSGraph, path: Path) -> Path:
                     "target": [t for _, t in pairs],
                     "columns": {k: [a.get(k) for a in attrs] for k in keys},
                 },
+            )
+    return path
+
+
+def save_tables_snapshot(con: Any, path: Path, *, inputs: list[InputFile], declared: set[str]) -> Path:
+    """Write the graph the graph tables on *con* hold (``itsms_graph.graph.tables``) to *path*, without building
+    it: the same bytes as :func:`save_snapshot` of the graph they hold, a label and a relationship type at a time
+    (an import writes its snapshot this way)."""
+    from itsms_graph.graph.tables import EDGES, NODES, fetch_columns, fetch_sql, present_node_keys
+
+    counts = dict(con.execute(f"SELECT label, count(*) FROM {NODES} GROUP BY label").fetchall())
+    counts.update(con.execute(f"SELECT type, count(*) FROM {EDGES} GROUP BY type").fetchall())
+    with zipfile.ZipFile(path, "w") as zf:
+        _write(zf, "manifest.json", _manifest(inputs, declared, dict(sorted(counts.items()))))
+        for label, keys in present_node_keys(con):
+            columns = fetch_columns(con, ["id", *keys], NODES, "label", label)
+            ids = columns.pop("id")
+            _write(zf, f"nodes/{label}.json", {"ids": ids, "columns": dict(sorted(columns.items()))})
+        for (rel_type,) in con.execute(f"SELECT DISTINCT type FROM {EDGES} ORDER BY type").fetchall():
+            counted = con.execute(
+                f"SELECT {', '.join(f'count({k})' for k in PROVENANCE_KEYS)} FROM {EDGES} WHERE type = ?", [rel_type]
+            ).fetchall()[0]
+            keys = [k for k, n in zip(PROVENANCE_KEYS, counted, strict=True) if n]
+            # the store's order: by source, in the order sources first appear, then by target as added
+            selected = ", ".join(["src", "dst", *keys])
+            columns = fetch_sql(
+                con,
+                f"SELECT {selected} FROM (SELECT *, rowid AS r, min(rowid) OVER (PARTITION BY src) AS g FROM {EDGES} "
+                "WHERE type = ?) ORDER BY g, r",
+                [rel_type],
+            )
+            source, target = columns.pop("src"), columns.pop("dst")
+            _write(
+                zf,
+                f"edges/{rel_type}.json",
+                {"source": source, "target": target, "columns": dict(sorted(columns.items()))},
             )
     return path
 

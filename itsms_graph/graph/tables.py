@@ -169,7 +169,23 @@ def load_graph(con: Any, graph: SMSGraph) -> None:
         _insert(con, EDGES, list(EDGE_COLUMNS), edge_parts())
 
 
-def _fetch_columns(con: Any, sql: str, params: list[Any]) -> dict[str, list[Any]]:
+def fetch_columns(con: Any, keys: list[str], table: str, by: str, value: str) -> dict[str, list[Any]]:
+    """The columns *keys* of *table*'s rows whose *by* column is *value*, in table order, as Python lists."""
+    selected = ", ".join(quote(k) for k in keys)
+    return fetch_sql(con, f"SELECT {selected} FROM {table} WHERE {quote(by)} = ?", [value])
+
+
+def present_node_keys(con: Any, sch: Schema | None = None) -> list[tuple[str, list[str]]]:
+    """Per label (sorted), the provenance and property keys some node of it has: what a node of it carries."""
+    sch = sch or schema()
+    head = ["source_file", "source_row", "source_path"]
+    keys = [*head, *property_columns(sch)]
+    counted = ", ".join(f"count({quote(k)})" for k in keys)
+    present = con.execute(f"SELECT label, {counted} FROM {NODES} GROUP BY label ORDER BY label").fetchall()
+    return [(label, [k for k, n in zip(keys, counts, strict=True) if n]) for label, *counts in present]
+
+
+def fetch_sql(con: Any, sql: str, params: list[Any]) -> dict[str, list[Any]]:
     """A query's result as Python lists per column, through Arrow: no tuple per row."""
     relation = con.sql(sql, params=params)
     # duckdb 2 names it to_arrow_table (fetch_arrow_table is deprecated there, and the only name before)
@@ -187,18 +203,12 @@ def to_graph(con: Any, sch: Schema | None = None) -> SMSGraph:
     """
     sch = sch or schema()
     graph = SMSGraph(schema=sch, seed_clauses=False)
-    head = ["source_file", "source_row", "source_path"]
-    props = property_columns(sch)
-    counted = ", ".join(f"count({quote(k)})" for k in [*head, *props])
-    present = con.execute(f"SELECT label, {counted} FROM {NODES} GROUP BY label ORDER BY label").fetchall()
     canonical: dict[str, str] = {}
     with bulk_build():
-        for label, *counts in present:
+        for label, keys in present_node_keys(con, sch):
             if label not in sch.labels:
                 raise SchemaViolation(f"graph tables: label {label!r} is not in the ontology")
-            keys = [k for k, n in zip([*head, *props], counts, strict=True) if n]
-            selected = ", ".join(quote(k) for k in ["id", *keys])
-            columns = _fetch_columns(con, f"SELECT {selected} FROM {NODES} WHERE label = ?", [label])
+            columns = fetch_columns(con, ["id", *keys], NODES, "label", label)
             ids = columns.pop("id")
             load_node_columns(graph, label, ids, columns, what="graph tables")
             canonical.update(zip(ids, ids, strict=True))
@@ -207,7 +217,7 @@ def to_graph(con: Any, sch: Schema | None = None) -> SMSGraph:
             if rel_type not in sch.relationships:
                 raise SchemaViolation(f"graph tables: relationship type {rel_type!r} is not in the ontology")
             selected = ", ".join(quote(k) for k in ("src", "dst", *PROVENANCE_KEYS))
-            columns = _fetch_columns(con, f"SELECT {selected} FROM {EDGES} WHERE type = ?", [rel_type])
+            columns = fetch_sql(con, f"SELECT {selected} FROM {EDGES} WHERE type = ?", [rel_type])
             sources, targets = columns.pop("src"), columns.pop("dst")
             load_edge_columns(graph, rel_type, sources, targets, columns, canonical, what="graph tables")
     return graph

@@ -121,6 +121,12 @@ class ImportedTables:
             graph.add_input(item)
         return graph
 
+    def counts(self) -> dict[str, int]:
+        """Nodes per label and relationships per type, sorted: as SMSGraph.counts says of the graph."""
+        labels = sorted(self.con.execute("SELECT label, count(*) FROM nodes GROUP BY label").fetchall())
+        types = sorted(self.con.execute("SELECT type, count(*) FROM edges GROUP BY type").fetchall())
+        return dict(labels + types)
+
     def close(self) -> None:
         self.con.close()
         if self.spill is not None:

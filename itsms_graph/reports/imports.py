@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from itsms_graph import __version__
-from itsms_graph.graph.store import InputFile, SMSGraph
+from itsms_graph.graph.store import InputFile
 from itsms_graph.importers.report import FileReport, ImportReport
 
 
@@ -24,7 +24,9 @@ def absent_text(f: FileReport) -> str:
     return f"{f.file} ({f.table}) lacks the optional column(s) {columns}: null in every row of the file"
 
 
-def render_import_text(report: ImportReport, graph: SMSGraph, console: Console, *, max_rejections: int = 10) -> None:
+def render_import_text(
+    report: ImportReport, counts: dict[str, int], console: Console, *, max_rejections: int = 10
+) -> None:
     console.print(f"[bold]itsms-graph import[/bold]  itsms-graph {__version__}")
     for f in report.files:
         console.print("  " + escape(InputFile(f.file, f.sha256, f"{f.profile}:{f.table}").line()), highlight=False)
@@ -60,5 +62,4 @@ def render_import_text(report: ImportReport, graph: SMSGraph, console: Console, 
         )
     for note in report.skip_notes():
         console.print(escape(note), highlight=False)
-    counts = ", ".join(f"{k} {v:,}" for k, v in graph.counts().items())
-    console.print(f"graph: {counts}")
+    console.print("graph: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
