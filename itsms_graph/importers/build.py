@@ -525,11 +525,15 @@ class Importer:
             CREATE TEMP TABLE merged AS
             SELECT nid, label, ord AS first_ord, fno, rn, is_rec AS by_record{sep}{cols} FROM ev ANTI JOIN many USING (nid)
         """)
-        con.execute("""
-            CREATE TEMP TABLE multi AS SELECT *, (okey IS NULL OR prev IS NULL OR okey >= prev) AS newer FROM (
-                SELECT *, max(okey) OVER (PARTITION BY nid ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-                    AS prev FROM ev SEMI JOIN many USING (nid))
-        """)
+        if latest:  # a record is newer when its latest_by value is at least every earlier record's
+            con.execute("""
+                CREATE TEMP TABLE multi AS SELECT *, (okey IS NULL OR prev IS NULL OR okey >= prev) AS newer FROM (
+                    SELECT *, max(okey) OVER (PARTITION BY nid ORDER BY ord
+                                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
+                    FROM ev SEMI JOIN many USING (nid))
+            """)
+        else:  # without latest_by, the later record always wins
+            con.execute("CREATE TEMP TABLE multi AS SELECT *, true AS newer FROM ev SEMI JOIN many USING (nid)")
         written = ", ".join(f"count({_q(k)})" for k in keys)
         for label, *counts in con.execute(
             f"SELECT label{sep}{written} FROM multi GROUP BY label ORDER BY label"
