@@ -1,5 +1,7 @@
 """Benchmark: the full BPIC 2014 import (about 690k rows, four files) and its checks, against duckdb reading the
-same CSVs and computing the same data-quality checks in the same run. Writes benchmarks/RESULTS-bpic2014.md.
+same CSVs and computing the same data-quality checks in the same run. Two ways: the import held as graph tables
+and checked there on DuckDB (import_tables; `check -p ... --backend duckdb`), and the Python graph built from
+it and checked on networkx (import_sources). Writes benchmarks/RESULTS-bpic2014.md.
 
 Run: python benchmarks/bpic2014.py  (needs ../shared/data/bpic2014; each side runs in its own process so that
 peak memory is measured per side).

@@ -11,7 +11,8 @@ from itsms_graph.engines.embedded import EmbeddedEngine
 from itsms_graph.errors import ItsmsError
 from itsms_graph.graph.snapshot import open_snapshot
 from itsms_graph.graph.store import InputFile, SMSGraph
-from itsms_graph.importers.build import ImportedTables
+from itsms_graph.importers.build import ImportedTables, ImportReport, import_tables
+from itsms_graph.importers.profile import Profile
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.plan import AuditPeriod
@@ -118,6 +119,18 @@ def visual_report(
     if previous is not None:
         old = check(previous, period=previous_period or period, parameters=parameters, query_dirs=query_dirs)
     return render_visual(graph, report, stage1(report), stage2(report, engine, parameters=parameters), previous=old)
+
+
+def check_sources(
+    sources: Iterable[tuple[Profile, Path]], *, keep_going: bool = False, **kwargs: Any
+) -> tuple[CheckReport, ImportReport]:
+    """Import *sources* as graph tables and run :func:`check_graph` on them (on DuckDB as they are, with
+    ``backend="duckdb"``; the other engines get the graph built from them); also return the import report."""
+    imported, report = import_tables(sources, keep_going=keep_going)
+    try:
+        return check_graph(imported, **kwargs), report
+    finally:
+        imported.close()
 
 
 def check(snapshot: Path, **kwargs: Any) -> CheckReport:

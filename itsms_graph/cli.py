@@ -232,7 +232,18 @@ def demo(out_dir: Path, size: int, seed: int, backend: str) -> None:
 
 
 @cli.command()
-@click.argument("snapshot", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument("snapshot", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=False)
+@click.option(
+    "--profile",
+    "-p",
+    "sources",
+    nargs=2,
+    multiple=True,
+    metavar="PROFILE PATH",
+    help="Instead of SNAPSHOT: import these exports (as `import` does; repeatable) and check them. With "
+    "--backend duckdb the checks run on the imported tables and the graph is never built.",
+)
+@click.option("--keep-going", is_flag=True, help="With --profile: reject bad rows (counted on stderr), check the rest.")
 @_period_options
 @_query_options
 @click.option("--query", "query_ids", multiple=True, metavar="ID", help="Run only this query; repeatable.")
@@ -263,7 +274,9 @@ def demo(out_dir: Path, size: int, seed: int, backend: str) -> None:
 @click.option("--user", default="neo4j", show_default=True, help="With --backend neo4j: the user.")
 @click.option("--database", default=None, help="With --backend neo4j: the database.")
 def check(
-    snapshot: Path,
+    snapshot: Path | None,
+    sources: tuple[tuple[str, str], ...],
+    keep_going: bool,
     as_of: str | None,
     period: str,
     config_path: Path | None,
@@ -278,29 +291,50 @@ def check(
     user: str,
     database: str | None,
 ) -> None:
-    """Run every canned query on SNAPSHOT and report pass, fail or not assessable.
+    """Run every canned query on SNAPSHOT (or on exports, with --profile) and report pass, fail or not assessable.
 
     \b
     Example:
       itsms-graph check out/example.itsms --as-of 2025-06-30 --fail-on minor --format junit -o checks.xml
+      itsms-graph check -p bpic2014 ../shared/data/bpic2014/ --keep-going --backend duckdb --as-of 2014-03-31
     """
     from itsms_graph.check import check as run_check
+    from itsms_graph.check import check_sources
     from itsms_graph.queries.plan import AuditPeriod
 
     dirs, parameters, _catalogue = _resolve(config_path, query_dirs, params)
+    if (snapshot is None) == (not sources):
+        raise click.UsageError("give a SNAPSHOT or --profile PROFILE PATH (one of the two)")
+    if keep_going and not sources:
+        raise click.UsageError("--keep-going goes with --profile")
     if uri and backend != "neo4j":  # else the checks would run on another engine than the user thinks
         raise ItsmsError(f"--uri goes with --backend neo4j (the backend is {backend})")
+    if sources and backend == "neo4j":  # the server holds what was pushed, not these exports
+        raise click.UsageError("--profile checks the exports in process: --backend networkx, duckdb or falkordb")
     server = _neo4j_engine(uri, user, database) if backend == "neo4j" and uri else None
-    report = run_check(
-        snapshot,
-        period=AuditPeriod.parse(as_of, period),
-        query_dirs=dirs,
-        query_ids=query_ids or None,
-        parameters=parameters,
-        backend=backend,
-        fail_on=fail_on,
-        server=server,
-    )
+    options: dict[str, Any] = {
+        "period": AuditPeriod.parse(as_of, period),
+        "query_dirs": dirs,
+        "query_ids": query_ids or None,
+        "parameters": parameters,
+        "backend": backend,
+        "fail_on": fail_on,
+    }
+    if sources:
+        from itsms_graph.importers import resolve_profile
+
+        resolved = [(resolve_profile(name), Path(path)) for name, path in sources]
+        report, imported = check_sources(resolved, keep_going=keep_going, **options)
+        totals = imported.to_dict()["totals"]
+        click.echo(
+            f"imported {totals['rows_read']:,} rows: {totals['accepted']:,} accepted, {totals['merged']:,} merged, "
+            f"{totals['rejected']:,} rejected, {totals['skipped']:,} skipped (itsms-graph import --report json "
+            "lists every rejection)",
+            err=True,
+        )
+    else:
+        assert snapshot is not None
+        report = run_check(snapshot, server=server, **options)
     _render(report, fmt, output)
     if report.gate_failed():
         sys.exit(EXIT_FINDINGS)

@@ -204,3 +204,66 @@ def test_generated_exports_import_as_row_by_row(tmp_path_factory, incidents, cha
     write(folder / "changes.csv", changes, CHANGE_COLUMNS)
     write(folder / "cis.csv", cis, CI_COLUMNS)
     assert_same([(load_profile(folder / "mixed.yaml"), folder)], keep_going=keep_going)
+
+
+# -- the graph tables serve without the graph ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("profile", "folder"), BUILT_IN, ids=[f"{p}-{f.name}" for p, f in BUILT_IN])
+def test_a_snapshot_written_from_the_tables_is_the_graphs_byte_for_byte(tmp_path: Path, profile: str, folder: Path):
+    from itsms_graph.graph.snapshot import save_snapshot, save_tables_snapshot
+    from itsms_graph.importers import import_tables
+
+    imported, _ = import_tables([(resolve_profile(profile), folder)], keep_going=True)
+    try:
+        from_tables = save_tables_snapshot(
+            imported.con, tmp_path / "t.itsms", inputs=imported.inputs, declared=imported.declared_labels
+        )
+        graph = imported.graph()
+        assert imported.counts() == graph.counts()
+    finally:
+        imported.close()
+    assert from_tables.read_bytes() == save_snapshot(graph, tmp_path / "g.itsms").read_bytes()
+
+
+def test_check_on_exports_gives_what_import_then_check_gives(tmp_path: Path):
+    """check -p on DuckDB (the graph never built) finds what import + check on the snapshot finds on networkx."""
+    import json
+
+    from click.testing import CliRunner
+
+    from itsms_graph.cli import cli
+
+    runner = CliRunner()
+    folder = str(DATA / "bpic2014")
+    as_of = ["--as-of", "2014-03-31", "--fail-on", "none", "--format", "json"]
+    snap = tmp_path / "b.itsms"
+    assert runner.invoke(cli, ["import", "-p", "bpic2014", folder, "-o", str(snap), "--keep-going"]).exit_code == 0
+    via_snapshot = runner.invoke(cli, ["check", str(snap), *as_of])
+    direct = runner.invoke(cli, ["check", "-p", "bpic2014", folder, "--keep-going", "--backend", "duckdb", *as_of])
+    assert via_snapshot.exit_code == 0 and direct.exit_code == 0, direct.output
+    results = [json.loads(r.stdout)["results"] for r in (via_snapshot, direct)]
+    assert results[1] == results[0]
+    assert sum(len(r["findings"]) for r in results[0]) > 0
+    assert "imported" in direct.stderr and "rejected" in direct.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give a SNAPSHOT or --profile"),
+        (["x.itsms", "-p", "bpic2014", "d"], "give a SNAPSHOT or --profile"),
+        (["-p", "bpic2014", "d", "--backend", "neo4j"], "--backend networkx, duckdb or falkordb"),
+        (["x.itsms", "--keep-going"], "--keep-going goes with --profile"),
+    ],
+)
+def test_check_says_what_it_checks(tmp_path: Path, args: list[str], message: str):
+    from click.testing import CliRunner
+
+    from itsms_graph.cli import cli
+
+    with CliRunner().isolated_filesystem(temp_dir=tmp_path) as cwd:
+        (Path(cwd) / "x.itsms").write_bytes(b"")
+        (Path(cwd) / "d").mkdir()
+        result = CliRunner().invoke(cli, ["check", *args])
+    assert result.exit_code == 2 and message in result.output

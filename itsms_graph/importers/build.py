@@ -695,7 +695,7 @@ class Importer:
             INSERT INTO nodes BY NAME SELECT id, label, f.file AS source_file, source_row, true AS unresolved
             FROM placeholders_in LEFT JOIN files_in f USING (fno) ORDER BY seq
         """)
-        columns = list(zip(*late, strict=True)) if late else [[]] * 7
+        columns: list[Any] = list(zip(*late, strict=True)) if late else [[]] * 7
         con.register(
             "late_in",
             pa.table(

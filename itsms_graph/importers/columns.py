@@ -127,6 +127,11 @@ def read_csv_columns(
     if len(header) < 2 or len(set(named)) != len(named):
         return None
     invalid: list[Any] = []
+
+    def skip(row: Any) -> str:  # a row whose fields do not match the header: the row reader reports it
+        invalid.append(row)
+        return "skip"
+
     names = [f"c{i}" for i in range(len(header))]
     try:
         with _open_binary(source.path) as fh:
@@ -140,7 +145,7 @@ def read_csv_columns(
                     escape_char=False,
                     newlines_in_values=True,
                     ignore_empty_lines=False,
-                    invalid_row_handler=lambda row: invalid.append(row) or "skip",
+                    invalid_row_handler=skip,
                 ),
                 convert_options=pa_csv.ConvertOptions(
                     column_types=dict.fromkeys(names, pa.string()),
@@ -164,12 +169,12 @@ def read_csv_columns(
             blank &= pc.is_in(pc.utf8_trim(table.column(c), characters=_WHITESPACE), value_set=value_set).to_numpy(
                 zero_copy_only=False
             )
-    kept = {h: table.column(c) for h, c in zip(header, names, strict=True) if h in set(needed)}
-    del table
-    columns = {h: _column_of_arrow(cells) for h, cells in kept.items()}
+    wanted = set(needed)
+    columns = {h: _column_of_arrow(table.column(c)) for h, c in zip(header, names, strict=True) if h in wanted}
+    del table  # the file is held once: as its columns' distinct cells and the index of each row's
 
     def row(i: int) -> dict[str, Any]:
-        return {h: cells[i].as_py() for h, cells in kept.items()}
+        return {h: c.uniques[c.index[i]] for h, c in columns.items()}
 
     return FileColumns(np.arange(2, n + 2, dtype=np.int64), [None] * n, [""] * n, blank, columns, row)
 
