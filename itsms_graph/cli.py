@@ -231,17 +231,19 @@ def demo(out_dir: Path, size: int, seed: int, backend: str) -> None:
         click.echo(f"wrote {path}")
 
 
+def _sources_option(help_text: str, *, required: bool) -> Any:
+    """-p/--profile PROFILE PATH, repeatable: the exports a command imports."""
+    return click.option(
+        "--profile", "-p", "sources", nargs=2, multiple=True, required=required, metavar="PROFILE PATH", help=help_text
+    )
+
+
 @cli.command()
 @click.argument("snapshot", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=False)
-@click.option(
-    "--profile",
-    "-p",
-    "sources",
-    nargs=2,
-    multiple=True,
-    metavar="PROFILE PATH",
-    help="Instead of SNAPSHOT: import these exports (as `import` does; repeatable) and check them. With "
+@_sources_option(
+    "Instead of SNAPSHOT: import these exports (as `import` does; repeatable) and check them. With "
     "--backend duckdb the checks run on the imported tables and the graph is never built.",
+    required=False,
 )
 @click.option("--keep-going", is_flag=True, help="With --profile: reject bad rows (counted on stderr), check the rest.")
 @_period_options
@@ -341,15 +343,8 @@ def check(
 
 
 @cli.command("import")
-@click.option(
-    "--profile",
-    "-p",
-    "sources",
-    nargs=2,
-    multiple=True,
-    required=True,
-    metavar="PROFILE PATH",
-    help="A profile (built-in name or profile file) and the folder or file it reads; repeatable.",
+@_sources_option(
+    "A profile (built-in name or profile file) and the folder or file it reads; repeatable.", required=True
 )
 @click.option(
     "--output", "-o", type=click.Path(path_type=Path, dir_okay=False), required=True, help="The snapshot to write."

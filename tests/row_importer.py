@@ -16,7 +16,7 @@ from typing import Any
 
 from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build
-from itsms_graph.importers.build import files_for, open_table_file
+from itsms_graph.importers.build import open_table_file, source_files
 from itsms_graph.importers.cells import ROW_ID, Bad, RowRejected, TablePlan, described
 from itsms_graph.importers.profile import Profile, Reference, Table
 from itsms_graph.importers.report import KEEP_REJECTIONS, FileReport, ImportReport, Rejection, value_note
@@ -45,18 +45,8 @@ class RowImporter:
 
     def add_source(self, profile: Profile, path: Path) -> None:
         """Import every table of *profile* found at *path* (a folder or one file)."""
-        matched_any = False
-        for table in profile.tables:
-            files = files_for(table, path)
-            if not files:
-                self.report.skipped_tables.append(f"{profile.id}:{table.name}")
-                continue
-            matched_any = True
-            for file in files:
-                self._import_file(profile, table, file)
-        if not matched_any:
-            patterns = ", ".join(dict.fromkeys(p for t in profile.tables for p in t.files))
-            raise InputError(f"no file matches profile {profile.id} (it reads {patterns})", file=str(path))
+        for table, file in source_files(profile, path, self.report):
+            self._import_file(profile, table, file)
 
     def _import_file(self, profile: Profile, table: Table, path: Path) -> None:
         opened = open_table_file(profile, table, path, self.report)

@@ -158,7 +158,7 @@ def test_query_run(runner, snap):
             "--uri goes with --backend neo4j (the backend is networkx)",
         ),
         (["diff", "{snap}", "{snap}", "--fail-on", "new-big"], "Invalid value for '--fail-on': 'new-big'"),
-        (["check"], "Missing argument 'SNAPSHOT'. (see "),
+        (["check"], "give a SNAPSHOT or --profile PROFILE PATH (one of the two) (see "),
         (["check", "{snap}", "--param", "noequals"], "'noequals' is not KEY=VALUE"),
         (["neo4j", "push", "{snap}", "--uri", "bolt://localhost:1"], "set NEO4J_PASSWORD: there is no terminal"),
     ],

@@ -251,7 +251,6 @@ def test_check_on_exports_gives_what_import_then_check_gives(tmp_path: Path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "give a SNAPSHOT or --profile"),
         (["x.itsms", "-p", "bpic2014", "d"], "give a SNAPSHOT or --profile"),
         (["-p", "bpic2014", "d", "--backend", "neo4j"], "--backend networkx, duckdb or falkordb"),
         (["x.itsms", "--keep-going"], "--keep-going goes with --profile"),

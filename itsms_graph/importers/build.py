@@ -56,8 +56,9 @@ __all__ = [
     "open_table_file",
 ]
 
-#: What duckdb may hold in memory while it resolves an import; beyond it, it spills to a temporary folder. The
-#: BPIC 2014 import's peak stays under 1 GiB with it (benchmarks/RESULTS-bpic2014.md), for about a tenth more time.
+#: What duckdb may hold in memory while it resolves an import; beyond it, it spills to a temporary folder. Without
+#: a limit it keeps every intermediate table in memory (BPIC 2014's import peaked at 2.1 GB in an earlier build);
+#: with this one the whole import peaks at 880 MB (benchmarks/RESULTS-bpic2014.md).
 RESOLVE_MEMORY = "400MB"
 #: A row's events are ordered by (row, sub): the record is sub 0, then each defined target, reference by
 #: reference; a relationship's place in its row likewise (reference, source, target).
@@ -153,18 +154,8 @@ class Importer:
 
     def add_source(self, profile: Profile, path: Path) -> None:
         """Import every table of *profile* found at *path* (a folder or one file)."""
-        matched_any = False
-        for table in profile.tables:
-            files = files_for(table, path)
-            if not files:
-                self.report.skipped_tables.append(f"{profile.id}:{table.name}")
-                continue
-            matched_any = True
-            for file in files:
-                self._import_file(profile, table, file)
-        if not matched_any:
-            patterns = ", ".join(dict.fromkeys(p for t in profile.tables for p in t.files))
-            raise InputError(f"no file matches profile {profile.id} (it reads {patterns})", file=str(path))
+        for table, file in source_files(profile, path, self.report):
+            self._import_file(profile, table, file)
 
     def _import_file(self, profile: Profile, table: Table, path: Path) -> None:
         opened = open_table_file(profile, table, path, self.report)
@@ -808,6 +799,21 @@ def open_table_file(
 #: LibreOffice's (``.~lock.registers.xlsx#``) and hidden files such as macOS's ``._registers.xlsx``. A folder
 #: glob such as ``*.xlsx`` matches them, and reading one fails the whole import.
 _NOT_EXPORTS = ("~$", ".~lock", ".")
+
+
+def source_files(profile: Profile, path: Path, report: ImportReport) -> list[tuple[Table, Path]]:
+    """(table, file) for every file at *path* (a folder or one file) a table of *profile* reads, table by table;
+    a table no file matches is reported skipped, and a source none matches is an error."""
+    found = []
+    for table in profile.tables:
+        files = files_for(table, path)
+        if not files:
+            report.skipped_tables.append(f"{profile.id}:{table.name}")
+        found += [(table, file) for file in files]
+    if not found:
+        patterns = ", ".join(dict.fromkeys(p for t in profile.tables for p in t.files))
+        raise InputError(f"no file matches profile {profile.id} (it reads {patterns})", file=str(path))
+    return found
 
 
 def files_for(table: Table, path: Path) -> list[Path]:
