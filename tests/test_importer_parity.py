@@ -261,8 +261,7 @@ def test_check_says_what_it_checks(tmp_path: Path, args: list[str], message: str
 
     from itsms_graph.cli import cli
 
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path) as cwd:
-        (Path(cwd) / "x.itsms").write_bytes(b"")
-        (Path(cwd) / "d").mkdir()
-        result = CliRunner().invoke(cli, ["check", *args])
+    (tmp_path / "x.itsms").write_bytes(b"")
+    (tmp_path / "d").mkdir()
+    result = CliRunner().invoke(cli, ["check", *(str(tmp_path / a) if a in ("x.itsms", "d") else a for a in args)])
     assert result.exit_code == 2 and message in result.output
