@@ -58,7 +58,7 @@ __all__ = [
 
 #: What duckdb may hold in memory while it resolves an import; beyond it, it spills to a temporary folder. Without
 #: a limit it keeps every intermediate table in memory (BPIC 2014's import peaked at 2.1 GB in an earlier build);
-#: with this one the whole import peaks at 880 MB (benchmarks/RESULTS-bpic2014.md).
+#: with this one the whole import peaks at 875 MB (benchmarks/RESULTS-bpic2014.md).
 RESOLVE_MEMORY = "400MB"
 #: A row's events are ordered by (row, sub): the record is sub 0, then each defined target, reference by
 #: reference; a relationship's place in its row likewise (reference, source, target).
