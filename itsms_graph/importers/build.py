@@ -59,7 +59,7 @@ __all__ = [
 #: What duckdb may hold in memory while it resolves an import; beyond it, it spills to a temporary folder. Without
 #: a limit it keeps every intermediate table in memory (BPIC 2014's import peaked at 2.1 GB in an earlier build);
 #: with this one the whole import peaks at 875 MB (benchmarks/RESULTS-bpic2014.md).
-RESOLVE_MEMORY = "400MB"
+RESOLVE_MEMORY = "1GB"
 #: A row's events are ordered by (row, sub): the record is sub 0, then each defined target, reference by
 #: reference; a relationship's place in its row likewise (reference, source, target).
 _SUB_BITS = 20
@@ -70,6 +70,11 @@ _MAX_PARTS = 1 << _PART_BITS
 def _arrow_type(kind: str, multi: bool) -> pa.DataType:
     base = {"integer": pa.int64(), "boolean": pa.bool_(), "float": pa.float64()}.get(kind, pa.string())
     return pa.list_(base) if multi else base
+
+
+def _repeat(text: str, n: int) -> pa.Array:
+    """*text* n times, as one Arrow string column."""
+    return pa.repeat(pa.scalar(text, pa.string()), n)
 
 
 def _prefixed(label: str, local: pa.Array) -> pa.Array:
@@ -168,7 +173,13 @@ class Importer:
         self.graph.declared_labels.update((table.record.label, *table.declares))
         plan = TablePlan(self.graph.schema, table, path.name, headers)
         needed = sorted(set(headers.values()))
-        cols = read_csv_columns(source, needed, table.nulls, self.sample_rows)
+        cols = read_csv_columns(
+            source,
+            needed,
+            table.nulls,
+            self.sample_rows,
+            None if table.record.id == ROW_ID else plan.id_column,
+        )
         if cols is None:
             cols = read_rows(source.rows, needed, table.nulls, self.sample_rows)
         self._file(plan, path.name, cols, report)
@@ -330,7 +341,7 @@ class Importer:
                     "rn": pa.array(cols.rn[rows]),
                     "tno": pa.array(np.full(count, tno, np.int32)),
                     "nid": nid.take(sel),
-                    "label": pa.array(np.full(count, rec.label, dtype=object), pa.string()),
+                    "label": _repeat(rec.label, count),
                     **{k: v.take(sel) for k, v in props.items()},
                 }
             )
@@ -373,7 +384,7 @@ class Importer:
                         "rn": pa.array(cols.rn[parent]),
                         "sub": pa.array(1 + (ref_no << _PART_BITS) + place),
                         "nid": target_nid,
-                        "label": pa.array(np.full(len(parent), ref.label, dtype=object), pa.string()),
+                        "label": _repeat(ref.label, len(parent)),
                         **target_props,
                     }
                 )
@@ -399,7 +410,7 @@ class Importer:
                         "fno": pa.array(np.full(links, fno, np.int32)),
                         "rn": pa.array(cols.rn[l_parent]),
                         "lsub": pa.array((ref_no << (2 * _PART_BITS)) + (s_place << _PART_BITS) + l_place),
-                        "rel": pa.array(np.full(links, ref.rel, dtype=object), pa.string()),
+                        "rel": _repeat(ref.rel, links),
                         "src": src,
                         "tlocal": l_local,
                         "lid": pa.array(np.full(links, lid, np.int32)),

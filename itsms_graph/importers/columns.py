@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from itsms_graph.importers.readers import RowSource, _head, _open_binary
+from itsms_graph.importers.readers import RowSource, _head
 from itsms_graph.importers.values import TemporalParser, is_null
 
 
@@ -110,12 +110,15 @@ def read_rows(
 
 
 def read_csv_columns(
-    source: RowSource, needed: list[str], nulls: tuple[str, ...], limit: int | None
+    source: RowSource, needed: list[str], nulls: tuple[str, ...], limit: int | None, id_header: str | None
 ) -> FileColumns | None:
     """A plain CSV read by pyarrow's reader (in C, on every core), or None when the file needs the row reader: an
     encoding other than UTF-8, Excel's ``sep=`` line, a header that repeats or leaves out a column name, a row
     whose fields do not match the header, bytes that are not UTF-8. The row reader then reads it, with its own
-    located errors; both give the same cells for a file this one takes."""
+    located errors; both give the same cells for a file this one takes.
+
+    Whether a row is blank is what decides a row without an id: it is asked of every row of a log without ids
+    (*id_header* None), else of the rows whose id cell is null."""
     if source.format not in ("csv", "tsv") or source.encoding not in ("utf-8", "utf-8-sig"):
         return None
     head = _head(source.path)
@@ -134,7 +137,8 @@ def read_csv_columns(
 
     names = [f"c{i}" for i in range(len(header))]
     try:
-        with _open_binary(source.path) as fh:
+        compression = "gzip" if source.path.name.lower().endswith(".gz") else None
+        with pa.input_stream(str(source.path), compression=compression) as fh:
             table = pa_csv.read_csv(
                 fh,
                 read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
@@ -163,12 +167,20 @@ def read_csv_columns(
     # a column without a header (trailing separators) is not read, as the row reader leaves it out; a row is
     # blank when every cell the file names is null; then only the columns the table reads are kept
     value_set = pa.array(list(nulls), pa.string())
-    blank = np.ones(n, dtype=bool)
-    for h, c in zip(header, names, strict=True):
-        if h:
-            blank &= pc.is_in(pc.utf8_trim(table.column(c), characters=_WHITESPACE), value_set=value_set).to_numpy(
-                zero_copy_only=False
-            )
+
+    def null(cells: Any) -> np.ndarray:
+        return np.asarray(pc.is_in(pc.utf8_trim(cells, characters=_WHITESPACE), value_set=value_set))
+
+    asked = np.ones(n, dtype=bool) if id_header is None else null(table.column(names[header.index(id_header)]))
+    rows = np.flatnonzero(asked)
+    blank = np.zeros(n, dtype=bool)
+    if len(rows):
+        candidates = table.take(pa.array(rows)) if len(rows) < n else table
+        in_blank = np.ones(len(rows), dtype=bool)
+        for h, c in zip(header, names, strict=True):
+            if h:
+                in_blank &= null(candidates.column(c))
+        blank[rows] = in_blank
     wanted = set(needed)
     columns = {h: _column_of_arrow(table.column(c)) for h, c in zip(header, names, strict=True) if h in wanted}
     del table  # the file is held once: as its columns' distinct cells and the index of each row's
@@ -185,8 +197,13 @@ def _column_of_arrow(arr: pa.ChunkedArray) -> CellColumn:
     return CellColumn(None, index, encoded.dictionary)
 
 
-#: Every character str.strip() removes, so that Arrow trims a cell exactly as Python does.
-_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+#: Every character str.strip() removes, so that Arrow trims a cell exactly as Python does (tested against
+#: str.isspace over every code point).
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
 #: A timestamp cell a date part and a time part make, printable ASCII around one space: split as str.split() does.
 _TWO_PARTS = r"^[\x21-\x7e]+ [\x21-\x7e]+$"
 
