@@ -97,7 +97,8 @@ def test_the_real_exports_import_as_row_by_row(name: str):
 def test_arrow_trims_a_cell_as_python_strips_it():
     from itsms_graph.importers.columns import _WHITESPACE
 
-    assert _WHITESPACE == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    stripped = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    assert stripped == _WHITESPACE
 
 
 # -- generated exports ---------------------------------------------------------------------------------------------
