@@ -194,6 +194,8 @@ class Importer:
 
     def _file(self, plan: TablePlan, file: str, cols: FileColumns, report: FileReport) -> None:
         table, sch = plan.table, self.graph.schema
+        if len(plan.references) >= 1 << _PART_BITS:  # a relationship's place in its row is counted in 24 bits
+            raise InputError(f"profile table {table.name} has {len(plan.references)} references; at most 255")
         n = len(cols.rn)
         report.rows_read = n
         tno, fno = len(self._tables), len(self._files)
@@ -713,16 +715,20 @@ class Importer:
                 }
             ),
         )
-        con.execute("""
+        # a relationship made more than once keeps its first making: made as its row was read before made at the
+        # end, then by row and place in the row (one key: a pending flag, the row, the place; lsub < 2^24)
+        key = "(CAST(NOT immediate AS BIGINT) << 62) | (gseq << 24) | lsub"
+        con.execute(f"""
             INSERT INTO edges BY NAME
             SELECT rel AS type, a AS src, b AS dst, f.file AS source_file, rn AS source_row FROM (
-              SELECT *, row_number() OVER (PARTITION BY rel, a, b ORDER BY immediate DESC, gseq, lsub) AS k FROM (
+              SELECT rel, a, b, min(k) AS k, arg_min(fno, k) AS fno, arg_min(rn, k) AS rn FROM (
                 SELECT rel, CASE WHEN out THEN src ELSE target END AS a, CASE WHEN out THEN target ELSE src END AS b,
-                       fno, rn, gseq, lsub, immediate FROM resolved
-                UNION ALL SELECT rel, a, b, fno, rn, gseq, lsub, false FROM late_in)) e
+                       fno, rn, {key} AS k FROM resolved
+                UNION ALL SELECT rel, a, b, fno, rn, {key.replace("NOT immediate", "true")} FROM late_in)
+              GROUP BY rel, a, b) e
             LEFT JOIN files_in f USING (fno)
-            WHERE k = 1 AND NOT EXISTS (SELECT 1 FROM edges x WHERE x.type = e.rel AND x.src = e.a AND x.dst = e.b)
-            ORDER BY immediate DESC, gseq, lsub
+            WHERE NOT EXISTS (SELECT 1 FROM edges x WHERE x.type = e.rel AND x.src = e.a AND x.dst = e.b)
+            ORDER BY k
         """)
 
 
