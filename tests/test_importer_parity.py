@@ -272,3 +272,36 @@ def test_check_says_what_it_checks(tmp_path: Path, args: list[str], message: str
     (tmp_path / "d").mkdir()
     result = CliRunner().invoke(cli, ["check", *(str(tmp_path / a) if a in ("x.itsms", "d") else a for a in args)])
     assert result.exit_code == 2 and message in result.output
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(
+        st.one_of(
+            st.text(alphabet="0123456789:. \t１", max_size=12),
+            st.builds(
+                lambda parts, sep: sep.join(str(x) for x in parts),
+                st.lists(st.integers(0, 99), min_size=2, max_size=4),
+                st.sampled_from([":", "."]),
+            ),
+        ),
+        max_size=20,
+    ),
+    fmt=st.sampled_from(["%H:%M:%S", "%H:%M", "%H.%M.%S.%f", "%H:%M:%S.%f"]),
+)
+def test_time_parts_read_in_arrow_read_as_the_parser_reads_them(texts: list[str], fmt: str):
+    """The Arrow reader of time parts answers exactly as TemporalParser's own part reader wherever it answers;
+    where it does not (null), the parser reads the part."""
+    import pyarrow as pa
+
+    from itsms_graph.importers.columns import _clock
+    from itsms_graph.importers.values import TemporalParser
+
+    read = _clock(fmt)
+    assert read is not None
+    parser = TemporalParser(("%d/%m/%Y " + fmt,), "datetime")
+    fast = read(pa.array(texts, pa.string())).to_pylist()
+    for text, value in zip(texts, fast, strict=True):
+        if value is not None:
+            assert value == parser._part(parser.times, 0, text, fmt, False)
+    assert _clock("%d/%m/%Y") is None  # a date format is read by the parser

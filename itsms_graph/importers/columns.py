@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from itsms_graph.importers.readers import RowSource, _head
-from itsms_graph.importers.values import TemporalParser, is_null
+from itsms_graph.importers.values import TemporalParser, _fast_format, is_null
 
 
 class CellColumn:
@@ -228,7 +228,11 @@ def temporal_cells(
             if split is None:
                 break  # the parser reads this format and the later ones whole
             day = _part_of(days, lambda t, i=i, f=split[0]: parser._part(parser.dates, i, t, f, True))  # type: ignore[misc]
-            time = _part_of(times, lambda t, i=i, f=split[1]: parser._part(parser.times, i, t, f, False))  # type: ignore[misc]
+            time = _part_of(
+                times,
+                lambda t, i=i, f=split[1]: parser._part(parser.times, i, t, f, False),  # type: ignore[misc]
+                _clock(split[1]),
+            )
             if parser.kind == "date":
                 candidates.append(pc.if_else(pc.is_valid(time), day, pa.scalar(None, pa.string())))
             else:
@@ -250,8 +254,41 @@ def temporal_cells(
     return result, others
 
 
-def _part_of(parts: pa.Array, read: Callable[[str], str | None]) -> pa.Array:
-    """read of every distinct part, per cell."""
+def _part_of(
+    parts: pa.Array, read: Callable[[str], str | None], fast: Callable[[pa.Array], pa.Array] | None = None
+) -> pa.Array:
+    """read of every distinct part, per cell; *fast* reads in Arrow the parts it can (null for the others)."""
     encoded = pc.dictionary_encode(parts)
-    read_parts = pa.array([None if t is None else read(t) for t in encoded.dictionary.to_pylist()], pa.string())
-    return read_parts.take(encoded.indices)
+    distinct = encoded.dictionary
+    known = fast(distinct) if fast is not None else pa.nulls(len(distinct), pa.string())
+    values = known.to_pylist()
+    for i, (text, value) in enumerate(zip(distinct.to_pylist(), values, strict=True)):
+        if value is None and text is not None:
+            values[i] = read(text)
+    return pa.array(values, pa.string()).take(encoded.indices)
+
+
+def _clock(fmt: str) -> Callable[[pa.Array], pa.Array] | None:
+    """A reader, in Arrow, of the time parts the format's fast pattern takes with ASCII digits and that are a
+    time of day, as ``HH:MM:SS`` (what TemporalParser's time part reader gives them); null for any other part,
+    which the parser then reads itself. None when the format is not a fast one of hours, minutes, seconds."""
+    compiled = _fast_format(fmt)
+    if compiled is None or not set(compiled[1]) <= {"H", "M", "S", "f"}:
+        return None
+    pattern, fields = "^(?:" + compiled[0].pattern + ")$", compiled[1]
+    limits = {"H": 24, "M": 60, "S": 60}
+
+    def read(distinct: pa.Array) -> pa.Array:
+        found = pc.extract_regex(distinct, pattern)  # RE2: \d and \s are ASCII, a subset of what Python takes
+        parts, ok = {}, pc.is_valid(found)
+        for field in ("H", "M", "S"):
+            if field in fields:
+                value = pc.cast(pc.struct_field(found, field), pa.int64())
+                ok = pc.and_(ok, pc.less(value, limits[field]))
+                parts[field] = pc.utf8_lpad(pc.cast(value, pa.string()), 2, "0")
+            else:
+                parts[field] = pa.scalar("00", pa.string())
+        text = pc.binary_join_element_wise(parts["H"], parts["M"], parts["S"], ":")
+        return pc.if_else(pc.fill_null(ok, False), text, pa.scalar(None, pa.string()))
+
+    return read

@@ -32,15 +32,16 @@ def is_null(raw: Any, nulls: tuple[str, ...]) -> bool:
     return isinstance(raw, str) and raw.strip() in nulls
 
 
-#: strptime directives the fast path reads itself, with what each accepts (as strptime does: 1-2 digits)
+#: strptime directives the fast path reads itself, with what each accepts (as strptime does: 1-2 digits), as
+#: named groups: the same pattern reads a column's distinct time parts in Arrow (RE2 takes this syntax too)
 _FAST_DIRECTIVES = {
-    "Y": r"(\d{4})",
-    "m": r"(\d{1,2})",
-    "d": r"(\d{1,2})",
-    "H": r"(\d{1,2})",
-    "M": r"(\d{1,2})",
-    "S": r"(\d{1,2})",
-    "f": r"(\d{1,6})",
+    "Y": r"(?P<Y>\d{4})",
+    "m": r"(?P<m>\d{1,2})",
+    "d": r"(?P<d>\d{1,2})",
+    "H": r"(?P<H>\d{1,2})",
+    "M": r"(?P<M>\d{1,2})",
+    "S": r"(?P<S>\d{1,2})",
+    "f": r"(?P<f>\d{1,6})",
 }
 
 
