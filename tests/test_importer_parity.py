@@ -3,8 +3,8 @@ the same nodes with the same attributes and provenance, in the same order per la
 the provenance of the row that made each first; the same placeholders, markers and import report; and, without
 --keep-going, the same first error. On every built-in profile's data and on generated exports that mix every
 rule where order decides: merges by latest timestamp, min, max and first; rows that only name a node filling what
-it lacks; references to records read later, to several labels, to ids no input holds; separated cells whose
-parts each describe their own target; markers; rejections; blank rows; a row filter.
+it lacks (a clause the graph holds before any import included); references to records read later, to several
+labels, to ids no input holds; separated cells whose parts each describe their own target; markers; rejections; blank rows; a row filter.
 """
 
 from __future__ import annotations
@@ -134,6 +134,12 @@ tables:
     references:
       - {column: ci, rel: AFFECTS, label: ConfigurationItem, defines: true, properties: {kind: {column: ci_kind}}}
       - {column: incident, rel: RELATED_TO, label: Incident, dir: in}
+  - name: documents
+    files: ["documents.csv"]
+    record: {label: Document, id: id}
+    references:
+      - {column: clause, rel: ADDRESSES, label: Clause, defines: true, separator: ";",
+         properties: {title: {column: clause_title}, description: {column: clause_title}}}
   - name: cis
     files: ["cis.csv"]
     record: {label: ConfigurationItem, id: id}
@@ -174,6 +180,14 @@ INCIDENT = st.fixed_dictionaries(
         "change": CHANGES,
     }
 )
+DOCUMENT_COLUMNS = ["id", "clause", "clause_title"]
+DOCUMENT = st.fixed_dictionaries(
+    {
+        "id": mostly(["D1", "D2"], [""]),
+        "clause": mostly(["4", "5.1", "4;5.1", "99.9"], ["", "#MULTI"]),
+        "clause_title": mostly(["", "Scope", "Scope;Leadership"], ["-"]),
+    }
+)
 CI_COLUMNS = ["id", "kind"]
 CI = st.fixed_dictionaries({"id": mostly(["srv1", "db1", "srv9"], [""]), "kind": KINDS})
 CHANGE = st.fixed_dictionaries(
@@ -201,14 +215,16 @@ def write(path: Path, rows: list[dict[str, str]], columns: list[str]) -> None:
 @given(
     incidents=st.lists(INCIDENT, max_size=12),
     changes=st.lists(CHANGE, max_size=8),
+    documents=st.lists(DOCUMENT, max_size=4),
     cis=st.lists(CI, max_size=4),
     keep_going=st.booleans(),
 )
-def test_generated_exports_import_as_row_by_row(tmp_path_factory, incidents, changes, cis, keep_going):
+def test_generated_exports_import_as_row_by_row(tmp_path_factory, incidents, changes, documents, cis, keep_going):
     folder = tmp_path_factory.mktemp("mixed")
     (folder / "mixed.yaml").write_text(PROFILE)
     write(folder / "incidents.csv", incidents, INCIDENT_COLUMNS)
     write(folder / "changes.csv", changes, CHANGE_COLUMNS)
+    write(folder / "documents.csv", documents, DOCUMENT_COLUMNS)  # rows that name clauses the graph seeds
     write(folder / "cis.csv", cis, CI_COLUMNS)
     assert_same([(load_profile(folder / "mixed.yaml"), folder)], keep_going=keep_going)
 

@@ -95,6 +95,11 @@ def create_tables(con: Any, sch: Schema | None = None) -> None:
         con.execute(statement)
 
 
+def arrow_type(prop: PropertyDef) -> Any:
+    """The Arrow type of an ontology property's column: what a columnar import builds it as."""
+    return _arrow_type(sql_type(prop))
+
+
 def _arrow_type(sql: str) -> Any:
     import pyarrow as pa
 

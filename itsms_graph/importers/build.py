@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 
 from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build
-from itsms_graph.graph.tables import load_graph, to_graph
+from itsms_graph.graph.tables import arrow_type, load_graph, quote, to_graph
 from itsms_graph.importers.cells import ROW_ID, Bad, RowRejected, TablePlan, described, plain_temporal
 from itsms_graph.importers.columns import CellColumn, FileColumns, read_csv_columns, read_rows, temporal_cells
 from itsms_graph.importers.profile import Column, Profile, Table
@@ -66,11 +66,6 @@ RESOLVE_MEMORY = "400MB"
 _SUB_BITS = 20
 _PART_BITS = 8
 _MAX_PARTS = 1 << _PART_BITS
-
-
-def _arrow_type(kind: str, multi: bool) -> pa.DataType:
-    base = {"integer": pa.int64(), "boolean": pa.bool_(), "float": pa.float64()}.get(kind, pa.string())
-    return pa.list_(base) if multi else base
 
 
 def _repeat(text: str, n: int) -> pa.Array:
@@ -241,9 +236,7 @@ class Importer:
             else:
                 values = [compute(u) for u in col.uniques]
                 bad = {i: v for i, v in enumerate(values) if type(v) is Bad}
-                result = pa.array(
-                    [None if type(v) is Bad else v for v in values], _arrow_type(prop.type, prop.multi_valued)
-                )
+                result = pa.array([None if type(v) is Bad else v for v in values], arrow_type(prop))
             if bad:
                 flags = np.zeros(len(result), dtype=bool)
                 flags[list(bad)] = True
@@ -370,7 +363,7 @@ class Importer:
             target_props: dict[str, pa.Array] = {}
             for key, (pcol, values) in whole_props.items():
                 prop = sch.properties[key]
-                kind = _arrow_type(prop.type, prop.multi_valued)
+                kind = arrow_type(prop)
                 per_target = pa.array(values, kind).take(pa.array(pcol.index[parent]))
                 if split:  # the targets of a separated cell, each with its own part of the property's cell
                     patched = per_target.to_pylist()
@@ -458,7 +451,7 @@ class Importer:
             )
         latest = {tno: t.record.latest_by for tno, t in enumerate(self._tables) if t.record.latest_by}
         okey = (
-            "CASE tno " + " ".join(f"WHEN {tno} THEN {_q(key)}" for tno, key in latest.items()) + " END"
+            "CASE tno " + " ".join(f"WHEN {tno} THEN {quote(key)}" for tno, key in latest.items()) + " END"
             if latest
             else "NULL"
         )
@@ -473,19 +466,14 @@ class Importer:
                 {"fno": pa.array(range(len(self._files)), pa.int32()), "file": pa.array(self._files, pa.string())}
             ),
         )
-        touched = (
-            [
-                n
-                for n in dict.fromkeys(
-                    con.execute("SELECT nid FROM records_in UNION ALL SELECT nid FROM defines_in")
-                    .fetchnumpy()["nid"]
-                    .tolist()
-                )
-                if n in nodes
-            ]
-            if nodes
-            else []
-        )
+        # the nodes the graph held before (the clauses, in the graph tables already) that a row writes too
+        touched = [
+            nid
+            for (nid,) in con.execute(
+                "SELECT DISTINCT nid FROM (SELECT nid FROM records_in UNION ALL SELECT nid FROM defines_in) "
+                "SEMI JOIN nodes ON nodes.id = nid ORDER BY nid"
+            ).fetchall()
+        ]
         con.register(
             "pre_in",
             pa.table(
@@ -495,16 +483,16 @@ class Importer:
                     **{
                         k: pa.array(
                             [nodes[n].get(k) for n in touched],
-                            _arrow_type(sch.properties[k].type, sch.properties[k].multi_valued),
+                            arrow_type(sch.properties[k]),
                         )
                         for k in keys
                     },
                 }
             ),
         )
-        cols = ", ".join(_q(k) for k in keys)
-        rec_cols = ", ".join(_q(k) if k in records.column_names else f"NULL AS {_q(k)}" for k in keys)
-        def_cols = ", ".join(_q(k) if k in defines.column_names else f"NULL AS {_q(k)}" for k in keys)
+        cols = ", ".join(quote(k) for k in keys)
+        rec_cols = ", ".join(quote(k) if k in records.column_names else f"NULL AS {quote(k)}" for k in keys)
+        def_cols = ", ".join(quote(k) if k in defines.column_names else f"NULL AS {quote(k)}" for k in keys)
         sep = ", " if keys else ""
         # every event that writes a node, in order: records (sub 0), defined targets, and the nodes the graph had
         con.execute(f"""
@@ -539,12 +527,12 @@ class Importer:
             """)
         else:  # without latest_by, the later record always wins
             con.execute("CREATE TEMP TABLE multi AS SELECT *, true AS newer FROM ev SEMI JOIN many USING (nid)")
-        written = ", ".join(f"count({_q(k)})" for k in keys)
+        written = ", ".join(f"count({quote(k)})" for k in keys)
         for label, *counts in con.execute(
             f"SELECT label{sep}{written} FROM multi GROUP BY label ORDER BY label"
         ).fetchall():
             finals = [
-                f"{_merge_rule(k, next(iter(modes.get((label, k), {'last'}))))} AS {_q(k)}"
+                f"{_merge_rule(k, next(iter(modes.get((label, k), {'last'}))))} AS {quote(k)}"
                 for k, n in zip(keys, counts, strict=True)
                 if n
             ]
@@ -571,7 +559,24 @@ class Importer:
             "CREATE TEMP TABLE unnamed AS SELECT nid, list_sort(list_distinct(list(marker))) AS markers "
             "FROM unnamed_in GROUP BY nid"
         )
-        marker = _q("unnamed_references")
+        marker = quote("unnamed_references")
+        if touched:  # nodes the graph held (all the table holds yet) that rows wrote too: updated, kept in order
+            sets = ", ".join(
+                [*(f"{quote(k)} = m.{quote(k)}" for k in keys), f"{marker} = coalesce(u.markers, nodes.{marker})"]
+            )
+            con.execute(f"""
+                UPDATE nodes SET {sets} FROM merged m LEFT JOIN unnamed u USING (nid)
+                WHERE nodes.id = m.nid AND m.first_ord < 0
+            """)
+            # an update may move a row to the table's end: the graph's order is put back
+            con.register("pre_order", pa.table({"id": pa.array(list(nodes), pa.string()), "pos": range(len(nodes))}))
+            con.execute(
+                "CREATE TEMP TABLE pre_nodes AS SELECT nodes.* FROM nodes JOIN pre_order USING (id) ORDER BY pos"
+            )
+            con.execute("DELETE FROM nodes")
+            con.execute("INSERT INTO nodes SELECT * FROM pre_nodes")
+            con.execute("DROP TABLE pre_nodes")
+            con.unregister("pre_order")
         con.execute(f"""
             INSERT INTO nodes BY NAME
             SELECT {
@@ -581,7 +586,7 @@ class Importer:
                     "m.label",
                     "f.file AS source_file",
                     "m.rn AS source_row",
-                    *(f"m.{_q(k)}" for k in keys),
+                    *(f"m.{quote(k)}" for k in keys),
                     f"u.markers AS {marker}",
                 ]
             )
@@ -589,14 +594,6 @@ class Importer:
             FROM merged m LEFT JOIN files_in f USING (fno) LEFT JOIN unnamed u USING (nid)
             WHERE m.first_ord >= 0 ORDER BY m.first_ord
         """)
-        if touched:
-            sets = ", ".join(
-                [*(f"{_q(k)} = m.{_q(k)}" for k in keys), f"{marker} = coalesce(u.markers, nodes.{marker})"]
-            )
-            con.execute(f"""
-                UPDATE nodes SET {sets} FROM merged m LEFT JOIN unnamed u USING (nid)
-                WHERE nodes.id = m.nid AND m.first_ord < 0
-            """)
         # when each node came to be: a relationship to a node that existed when its row was read is made then
         con.execute(f"""
             CREATE TEMP TABLE known AS
@@ -732,17 +729,12 @@ class Importer:
         """)
 
 
-def _q(name: str) -> str:
-    """A property key as a SQL identifier (keys are the ontology's snake_case names)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _merge_rule(key: str, mode: str) -> str:
     """The value a node ends with for *key*, over its events (ord: their order; is_rec: a record, not a row that
     only names the node; newer: a record at least as late as every earlier one by the table's latest_by). As the
     row importer folds them: the first value set stays unless a newer record (last), a smaller or larger one (min,
     max) replaces it; a row that only names the node fills a property the node lacks, never more."""
-    qk = _q(key)
+    qk = quote(key)
     first = f"arg_min({qk}, ord) FILTER (WHERE {qk} IS NOT NULL)"
     if mode == "first":
         return first

@@ -43,9 +43,6 @@ class CellColumn:
     def constant(cls, value: Any, n: int) -> CellColumn:
         return cls([value], np.zeros(n, dtype=np.int64))
 
-    def per_row(self, per_unique: list[Any]) -> list[Any]:
-        return [per_unique[i] for i in self.index.tolist()]
-
     def mask(self, per_unique: list[bool]) -> np.ndarray:
         return np.array(per_unique, dtype=bool)[self.index] if per_unique else np.zeros(len(self.index), bool)
 
