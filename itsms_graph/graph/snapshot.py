@@ -78,12 +78,10 @@ def save_tables_snapshot(con: Any, path: Path, *, inputs: list[InputFile], decla
     """Write the graph the graph tables on *con* hold (``itsms_graph.graph.tables``) to *path*, without building
     it: the same bytes as :func:`save_snapshot` of the graph they hold, a label and a relationship type at a time
     (an import writes its snapshot this way)."""
-    from itsms_graph.graph.tables import EDGES, NODES, fetch_columns, fetch_sql, present_node_keys
+    from itsms_graph.graph.tables import EDGES, NODES, fetch_columns, fetch_sql, present_node_keys, table_counts
 
-    counts = dict(con.execute(f"SELECT label, count(*) FROM {NODES} GROUP BY label").fetchall())
-    counts.update(con.execute(f"SELECT type, count(*) FROM {EDGES} GROUP BY type").fetchall())
     with zipfile.ZipFile(path, "w") as zf:
-        _write(zf, "manifest.json", _manifest(inputs, declared, dict(sorted(counts.items()))))
+        _write(zf, "manifest.json", _manifest(inputs, declared, table_counts(con)))
         for label, keys in present_node_keys(con):
             columns = fetch_columns(con, ["id", *keys], NODES, "label", label)
             ids = columns.pop("id")

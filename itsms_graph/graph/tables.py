@@ -174,6 +174,13 @@ def load_graph(con: Any, graph: SMSGraph) -> None:
         _insert(con, EDGES, list(EDGE_COLUMNS), edge_parts())
 
 
+def table_counts(con: Any) -> dict[str, int]:
+    """Nodes per label, then relationships per type, each sorted: what SMSGraph.counts says of the graph held."""
+    labels = sorted(con.execute(f"SELECT label, count(*) FROM {NODES} GROUP BY label").fetchall())
+    types = sorted(con.execute(f"SELECT type, count(*) FROM {EDGES} GROUP BY type").fetchall())
+    return dict(labels + types)
+
+
 def fetch_columns(con: Any, keys: list[str], table: str, by: str, value: str) -> dict[str, list[Any]]:
     """The columns *keys* of *table*'s rows whose *by* column is *value*, in table order, as Python lists."""
     selected = ", ".join(quote(k) for k in keys)

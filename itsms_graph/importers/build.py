@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 
 from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build
-from itsms_graph.graph.tables import arrow_type, load_graph, quote, to_graph
+from itsms_graph.graph.tables import arrow_type, load_graph, quote, table_counts, to_graph
 from itsms_graph.importers.cells import ROW_ID, Bad, RowRejected, TablePlan, described, plain_temporal
 from itsms_graph.importers.columns import CellColumn, FileColumns, read_csv_columns, read_rows, temporal_cells
 from itsms_graph.importers.profile import Column, Profile, Table
@@ -125,9 +125,7 @@ class ImportedTables:
 
     def counts(self) -> dict[str, int]:
         """Nodes per label and relationships per type, sorted: as SMSGraph.counts says of the graph."""
-        labels = sorted(self.con.execute("SELECT label, count(*) FROM nodes GROUP BY label").fetchall())
-        types = sorted(self.con.execute("SELECT type, count(*) FROM edges GROUP BY type").fetchall())
-        return dict(labels + types)
+        return table_counts(self.con)
 
     def close(self) -> None:
         self.con.close()
