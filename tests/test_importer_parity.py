@@ -95,10 +95,92 @@ def test_the_real_exports_import_as_row_by_row(name: str):
 
 
 def test_arrow_trims_a_cell_as_python_strips_it():
-    from itsms_graph.importers.columns import _WHITESPACE
+    from itsms_graph.importers.cells import WHITESPACE
 
     stripped = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
-    assert stripped == _WHITESPACE
+    assert stripped == WHITESPACE
+
+
+#: Cells that try every rule of the Arrow conversions: separators, whitespace Python strips and splits on (and
+#: characters it does not), null spellings (one that holds the separator, one that is a marker too), markers,
+#: empty parts.
+CELL = st.lists(
+    st.sampled_from(
+        [
+            "A1",
+            "b 2",
+            "x",
+            "|",
+            ";",
+            " ",
+            "  ",
+            "\t",
+            "\u3000",
+            "\xa0",
+            "\x85",
+            "\u200b",
+            "\x1f",
+            "\n",
+            "NULL",
+            "-",
+            "?",
+            "N",
+            "A",
+            "N|A",
+            "#MULTI",
+            "é",
+            "ÿ1",
+        ]
+    ),
+    max_size=6,
+).map("".join)
+CONVERTED = """
+id: cells
+title: the cell conversions
+tables:
+  - name: t
+    files: ["t.csv"]
+    nulls: ["", "NULL", "-", "?", "N|A"]
+    not_ids: ["#MULTI", "?"]
+    record: {label: Incident, id: id, id_prefix: "INC-"}
+    properties:
+      status: {column: status}
+    references:
+      - {column: ci, rel: CAUSED_BY, label: ConfigurationItem, separator: "|", id_prefix: "ci "}
+      - {column: change, rel: RELATED_TO, label: Change}
+"""
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(CELL, max_size=12, unique=True))
+def test_cells_read_in_arrow_read_as_one_at_a_time(tmp_path_factory, texts: list[str]):
+    """A column's distinct cells converted at once in Arrow (ids, the ids a reference names, plain strings) give
+    what converting each cell alone gives."""
+    import pyarrow as pa
+
+    from itsms_graph.importers.cells import TablePlan, string_cells
+    from itsms_graph.ontology import schema
+
+    folder = tmp_path_factory.mktemp("cells")
+    (folder / "cells.yaml").write_text(CONVERTED)
+    table = load_profile(folder / "cells.yaml").tables[0]
+    plan = TablePlan(schema(), table, "t.csv")
+    arrow = pa.array(texts, pa.string())
+
+    def same(one: Any, many: Any) -> None:
+        assert many[0].to_pylist() == one[0].to_pylist()
+        assert many[1] == one[1]
+
+    same(plan.ids(lambda: texts, None), plan.ids(lambda: texts, arrow))
+    for _, targets, _ in plan.references:
+        one, many = targets.named(lambda: texts, None), targets.named(lambda: texts, arrow)
+        assert many.flat.to_pylist() == one.flat.to_pylist()
+        assert many.counts.tolist() == one.counts.tolist()
+        assert many.unnamed.tolist() == one.unnamed.tolist()
+        assert many.parts.tolist() == one.parts.tolist()
+        assert [many.cell(j) for j in range(len(texts))] == [one.cell(j) for j in range(len(texts))]
+    (_, _, _, _, compute), *_ = plan.properties.items
+    assert string_cells(arrow, table.nulls).to_pylist() == [compute(t) for t in texts]
 
 
 # -- generated exports ---------------------------------------------------------------------------------------------

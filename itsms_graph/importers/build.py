@@ -37,7 +37,16 @@ import pyarrow.compute as pc
 from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build
 from itsms_graph.graph.tables import arrow_type, load_graph, quote, table_counts, to_graph
-from itsms_graph.importers.cells import ROW_ID, Bad, RowRejected, TablePlan, described, plain_temporal
+from itsms_graph.importers.cells import (
+    ROW_ID,
+    Bad,
+    RowRejected,
+    TablePlan,
+    described,
+    plain_string,
+    plain_temporal,
+    string_cells,
+)
 from itsms_graph.importers.columns import CellColumn, FileColumns, read_csv_columns, read_rows, temporal_cells
 from itsms_graph.importers.profile import Column, Profile, Table
 from itsms_graph.importers.readers import RowSource, SheetNotFound, open_rows
@@ -223,23 +232,22 @@ class Importer:
             rejected |= new
 
         def converted(
-            col: CellColumn, compute: Callable[[Any], Any], where_name: str, label: str, key: str, spec: Column | None
+            col: CellColumn,
+            compute: Callable[[Any], Any],
+            where_name: str,
+            label: str,
+            key: str,
+            spec: Column | None,
+            rows: np.ndarray | None = None,
         ) -> pa.Array:
             """compute of every distinct cell (null where it does not convert); a row whose cell does not convert
-            is rejected."""
-            prop = sch.properties[key]
-            if col.arrow is not None and spec is not None and plain_temporal(sch, label, key, spec):
-                result, said = temporal_cells(col.arrow, TemporalParser(spec.formats, prop.type), table.nulls, compute)
-                bad = {i: v for i, v in said.items() if type(v) is Bad}
-            else:
-                values = [compute(u) for u in col.uniques]
-                bad = {i: v for i, v in enumerate(values) if type(v) is Bad}
-                result = pa.array([None if type(v) is Bad else v for v in values], arrow_type(prop))
+            is rejected (of *rows*, when given)."""
+            result, bad = _cell_values(sch, label, key, spec, col, compute, table.nulls)
             if bad:
                 flags = np.zeros(len(result), dtype=bool)
                 flags[list(bad)] = True
                 reject(
-                    flags[col.index] & readable,
+                    flags[col.index] & readable & (True if rows is None else rows),
                     lambda i: bad[col.index[i]].reason,
                     where_name,
                     lambda i: col.uniques[col.index[i]],
@@ -253,17 +261,19 @@ class Importer:
             local = pc.binary_join_element_wise(plan.row_id_stem, pc.cast(pa.array(cols.rn), pa.string()), "")
         else:
             ids = column(plan.id_column)
-            id_values = [plan.id_compute(u) for u in ids.uniques]
-            bad_id = ids.mask([type(v) is Bad for v in id_values]) & readable
+            id_values, no_id = plan.ids(lambda: ids.uniques, ids.arrow)
+            flags = np.zeros(len(id_values), dtype=bool)
+            flags[list(no_id)] = True
+            bad_id = flags[ids.index] & readable
             blank = cols.blank & bad_id
             reject(blank, blank_row, "", lambda i: None)
             reject(
                 bad_id & ~blank,
-                lambda i: id_values[ids.index[i]].reason,
+                lambda i: no_id[ids.index[i]],
                 plan.id_column,
                 lambda i: ids.uniques[ids.index[i]],
             )
-            local = pa.array([None if type(v) is Bad else v for v in id_values], pa.string()).take(pa.array(ids.index))
+            local = id_values.take(pa.array(ids.index))
 
         props: dict[str, pa.Array] = {}
         for key, where_name, header, constant, compute in plan.properties.items:
@@ -276,33 +286,26 @@ class Importer:
         refs = []
         for ref_no, (ref, targets, ref_props) in enumerate(plan.references):
             col = column(targets.header)
-            named = [targets.compute(u) for u in col.uniques]
-            counts = np.array([len(t[0]) for t in named], dtype=np.int64)
-            has_targets = counts[col.index] > 0
-            whole_props: dict[str, tuple[CellColumn, list[Any]]] = {}
+            named = targets.named(lambda c=col: c.uniques, col.arrow)  # type: ignore[misc]
+            has_targets = named.counts[col.index] > 0
+            whole_props: dict[str, tuple[CellColumn, pa.Array]] = {}
             split: dict[int, list[dict[str, Any]]] = {}
             if ref.properties:
                 split_rows = np.zeros(n, dtype=bool)
                 if ref.separator is not None:
-                    split_rows = col.mask([t[3] >= 2 for t in named]) & has_targets
+                    split_rows = (named.parts >= 2)[col.index] & has_targets
                 for key, where_name, header, constant, compute in ref_props.items:
                     pcol = column(header, constant)
-                    values = [compute(u) for u in pcol.uniques]
-                    bad = pcol.mask([type(v) is Bad for v in values]) & readable & has_targets & ~split_rows
-                    if bad.any():
-                        reject(
-                            bad,
-                            lambda i, p=pcol, v=values: v[p.index[i]].reason,  # type: ignore[misc]
-                            where_name,
-                            lambda i, p=pcol: p.uniques[p.index[i]],  # type: ignore[misc]
-                        )
-                    whole_props[key] = (pcol, [None if type(v) is Bad else v for v in values])
+                    values = converted(
+                        pcol, compute, where_name, ref.label, key, ref.properties[key], has_targets & ~split_rows
+                    )
+                    whole_props[key] = (pcol, values)
                 for i in np.flatnonzero(split_rows & readable & take & ~rejected).tolist():
                     try:
-                        split[i] = described(ref, named[col.index[i]], ref_props, cols.row(i))
+                        split[i] = described(ref, named.cell(int(col.index[i])), ref_props, cols.row(i))
                     except RowRejected as exc:
                         reject(np.arange(n) == i, lambda _i, e=exc: e.reason, exc.column, lambda _i, e=exc: e.value)  # type: ignore[misc]
-            refs.append((ref_no, ref, col, named, counts, whole_props, split))
+            refs.append((ref_no, ref, col, named, whole_props, split))
 
         ok = readable & take & ~rejected
         report.skipped = int((~take).sum())
@@ -342,27 +345,25 @@ class Importer:
         )
         # each reference's targets, one per (row, place): the row, the place, and the target's id
         ends: dict[str, tuple[np.ndarray, np.ndarray, pa.Array, pa.Array]] = {}
-        for ref_no, ref, col, named, counts, whole_props, split in refs:
-            unnamed = col.mask([t[1] for t in named]) & ok
+        for ref_no, ref, col, named, whole_props, split in refs:
+            unnamed = named.unnamed[col.index] & ok
             if unnamed.any():
                 marked = int(unnamed.sum())
                 marker = pa.array(np.full(marked, f"{ref.rel}:{ref.label}", dtype=object), pa.string())
                 self._unnamed.append(pa.table({"nid": nid.filter(pa.array(unnamed)), "marker": marker}))
                 report.unnamed_references += marked
-            flat = pa.array([t for cell in named for t in cell[0]], pa.string())
-            parent, place, at = _explode(col.index, rows, counts)
+            parent, place, at = _explode(col.index, rows, named.counts)
             if len(place) and int(place.max()) >= _MAX_PARTS:
                 raise InputError(f"a cell names more than {_MAX_PARTS - 1} ids", file=file, column=ref.column)
-            target_local = flat.take(pa.array(at))
+            target_local = named.flat.take(pa.array(at))
             target_nid = _prefixed(ref.label, target_local)
             ends[ref.column] = (parent, place, target_local, target_nid)
             if not ref.defines:
                 continue
             target_props: dict[str, pa.Array] = {}
             for key, (pcol, values) in whole_props.items():
-                prop = sch.properties[key]
-                kind = arrow_type(prop)
-                per_target = pa.array(values, kind).take(pa.array(pcol.index[parent]))
+                kind = arrow_type(sch.properties[key])
+                per_target = values.take(pa.array(pcol.index[parent]))
                 if split:  # the targets of a separated cell, each with its own part of the property's cell
                     patched = per_target.to_pylist()
                     for k, (p, j) in enumerate(zip(parent.tolist(), place.tolist(), strict=True)):
@@ -725,6 +726,29 @@ class Importer:
             WHERE NOT EXISTS (SELECT 1 FROM edges x WHERE x.type = e.rel AND x.src = e.a AND x.dst = e.b)
             ORDER BY k
         """)
+
+
+def _cell_values(
+    sch: Schema,
+    label: str,
+    key: str,
+    spec: Column | None,
+    col: CellColumn,
+    compute: Callable[[Any], Any],
+    nulls: tuple[str, ...],
+) -> tuple[pa.Array, dict[int, Bad]]:
+    """compute of every distinct cell of *col* as the property's Arrow column (null where a cell does not
+    convert), and by position the cells that do not: Arrow's text cells of a date or timestamp read a part at a
+    time and a plain string's in Arrow, every other cell by compute."""
+    prop = sch.properties[key]
+    if col.arrow is not None and spec is not None and plain_temporal(sch, label, key, spec):
+        result, said = temporal_cells(col.arrow, TemporalParser(spec.formats, prop.type), nulls, compute)
+        return result, {i: v for i, v in said.items() if type(v) is Bad}
+    if col.arrow is not None and spec is not None and plain_string(sch, label, key, spec):
+        return string_cells(col.arrow, nulls), {}
+    values = [compute(u) for u in col.uniques]
+    bad = {i: v for i, v in enumerate(values) if type(v) is Bad}
+    return pa.array([None if type(v) is Bad else v for v in values], arrow_type(prop)), bad
 
 
 def _merge_rule(key: str, mode: str) -> str:

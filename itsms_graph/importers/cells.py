@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from itsms_graph.errors import SchemaViolation
 from itsms_graph.graph.store import checked_value
 from itsms_graph.importers.profile import Column, Reference, Table
@@ -18,6 +22,15 @@ from itsms_graph.ontology import Schema
 
 #: A record id that a table without an id column uses: the file's name and the row number.
 ROW_ID = "@row"
+#: Every character str.strip() and str.split() take for whitespace, so that Arrow trims a cell and splits it into
+#: words exactly as Python does (tested against str.isspace over every code point).
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+#: A run of that whitespace, for RE2
+_RUN = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]+"
 
 
 @dataclass(frozen=True)
@@ -116,17 +129,120 @@ def plain_temporal(sch: Schema, label: str, key: str, col: Column) -> bool:
     )
 
 
+def plain_string(sch: Schema, label: str, key: str, col: Column) -> bool:
+    """Whether a cell of *col* converts as text alone: a string property with no list, map or enumeration, which
+    the store takes as any text."""
+    prop = sch.properties[key]
+    if prop.type != "string" or prop.multi_valued or col.map or (label, key) in sch.enumerations:
+        return False
+    try:
+        checked_value(sch, label, key, "", key)
+    except SchemaViolation:
+        return False
+    return True
+
+
+# -- the same conversions of a column's distinct cells at once, in Arrow ---------------------------------------------
+# For the cells a CSV read gives (text, never a list or a number); each is tested equal to its function of one cell.
+
+
+def _one_of(cells: pa.Array, texts: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Per cell, whether it is one of *texts* (a null cell is not)."""
+    if not texts:
+        return np.zeros(len(cells), dtype=bool)
+    found = pc.is_in(cells, value_set=pa.array(list(texts), pa.string()))
+    return np.asarray(pc.fill_null(found, False), dtype=bool)
+
+
+def stripped(cells: pa.Array) -> pa.Array:
+    """str.strip() of every cell."""
+    return pc.utf8_trim(cells, characters=WHITESPACE)
+
+
+def _words(text: pa.Array) -> pa.Array:
+    """ " ".join(cell.split()) of every stripped cell: id_text of a text."""
+    return pc.replace_substring_regex(text, _RUN, " ")
+
+
+def _null_cells(cells: pa.Array, text: pa.Array, nulls: tuple[str, ...]) -> np.ndarray:
+    """is_null of every cell, *text* being the cells stripped."""
+    return np.asarray(pc.is_null(cells), dtype=bool) | _one_of(text, nulls)
+
+
+def _where(keep: np.ndarray, values: pa.Array) -> pa.Array:
+    """*values*, null where *keep* is false."""
+    return pc.if_else(pa.array(keep, pa.bool_()), values, pa.scalar(None, values.type))
+
+
+def _prefixed(prefix: str, values: pa.Array) -> pa.Array:
+    return pc.binary_join_element_wise(prefix, values, "") if prefix else values
+
+
+def string_cells(cells: pa.Array, nulls: tuple[str, ...]) -> pa.Array:
+    """A plain string column's conversion (converter's, see plain_string) of every cell: the cell stripped, null
+    where that is a null spelling."""
+    text = stripped(cells)
+    return _where(~_null_cells(cells, text, nulls), text)
+
+
 #: What a reference cell names: the target ids, whether it said "several, unnamed", the position of each target
 #: among the cell's separated parts, and how many parts the cell had.
 Named = tuple[tuple[str, ...], bool, tuple[int, ...], int]
+
+
+@dataclass
+class NamedCells:
+    """What each distinct cell of a reference column names, for all cells at once."""
+
+    flat: pa.Array  # every target id, cell by cell
+    counts: np.ndarray  # how many targets each cell names
+    unnamed: np.ndarray  # whether each cell said "several, unnamed"
+    parts: np.ndarray  # how many separated parts each cell has
+    cell: Callable[[int], Named]  # what one cell names, whole
+
+    @classmethod
+    def of(cls, named: list[Named]) -> NamedCells:
+        return cls(
+            pa.array([t for cell in named for t in cell[0]], pa.string()),
+            np.array([len(cell[0]) for cell in named], dtype=np.int64),
+            np.array([cell[1] for cell in named], dtype=bool),
+            np.array([cell[3] for cell in named], dtype=np.int64),
+            named.__getitem__,
+        )
 
 
 class Targets:
     """One reference column compiled: cell -> what it names (Named)."""
 
     def __init__(self, ref: Reference, table: Table, header: str) -> None:
-        self.ref, self.header = ref, header
+        self.ref, self.header, self.table = ref, header, table
         self.compute: Callable[[Any], Named] = lambda raw: reference_targets(ref, raw, table)
+
+    def named(self, uniques: Callable[[], list[Any]], arrow: pa.Array | None) -> NamedCells:
+        """What every distinct cell names: read in Arrow when the cells are Arrow's text and the reference maps no
+        value, else by compute, a cell at a time."""
+        ref, table = self.ref, self.table
+        if arrow is None or ref.map or ref.separator == "":
+            return NamedCells.of([self.compute(u) for u in uniques()])
+        n = len(arrow)
+        null_cell = _null_cells(arrow, stripped(arrow), table.nulls)
+        if ref.separator is None:
+            lists = pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32)), arrow)
+        else:
+            lists = pc.split_pattern(arrow, ref.separator)
+        lengths = np.asarray(pc.fill_null(pc.list_value_length(lists), 0), dtype=np.int64)
+        parent = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        text = stripped(pc.list_flatten(lists))
+        skipped = np.asarray(pc.equal(text, ""), dtype=bool) | _one_of(text, table.nulls) | null_cell[parent]
+        marker = _one_of(text, table.not_ids) & ~skipped
+        target = ~skipped & ~marker
+        return NamedCells(
+            _prefixed(ref.id_prefix, _words(text.filter(pa.array(target)))),
+            np.bincount(parent[target], minlength=n).astype(np.int64),
+            np.bincount(parent[marker], minlength=n) > 0,
+            np.where(null_cell, 0, lengths),
+            lambda j: self.compute(arrow[j].as_py()),
+        )
 
 
 def reference_targets(ref: Reference, raw: Any, table: Table) -> Named:
@@ -176,6 +292,21 @@ class TablePlan:
         self.id_compute: Callable[[Any], Any] = lambda raw: record_id(table, raw)
         #: reference column -> the labels its targets may have, in the order they are tried
         self.labels = {ref.column: (ref.label, *ref.or_labels) for ref in table.references}
+
+    def ids(self, uniques: Callable[[], list[Any]], arrow: pa.Array | None) -> tuple[pa.Array, dict[int, str]]:
+        """The record id of every distinct cell of the id column (null where there is none) and, by position, why
+        a cell gives none: read in Arrow when the cells are Arrow's text, else by id_compute a cell at a time."""
+        table = self.table
+        if arrow is None:
+            values = [self.id_compute(u) for u in uniques()]
+            bad = {i: v.reason for i, v in enumerate(values) if type(v) is Bad}
+            return pa.array([None if type(v) is Bad else v for v in values], pa.string()), bad
+        text = stripped(arrow)
+        null = _null_cells(arrow, text, table.nulls)
+        marker = _one_of(text, table.not_ids) & ~null
+        bad = dict.fromkeys(np.flatnonzero(null).tolist(), "no id")
+        bad.update(dict.fromkeys(np.flatnonzero(marker).tolist(), "the id column holds a marker, not an id"))
+        return _where(~(null | marker), _prefixed(table.record.id_prefix, _words(text))), bad
 
 
 def record_id(table: Table, raw: Any) -> Any:

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from itsms_graph.importers.cells import stripped
 from itsms_graph.importers.readers import RowSource, _head
 from itsms_graph.importers.values import TemporalParser, _fast_format, is_null
 
@@ -166,7 +167,7 @@ def read_csv_columns(
     value_set = pa.array(list(nulls), pa.string())
 
     def null(cells: Any) -> np.ndarray:
-        return np.asarray(pc.is_in(pc.utf8_trim(cells, characters=_WHITESPACE), value_set=value_set))
+        return np.asarray(pc.is_in(stripped(cells), value_set=value_set))
 
     asked = np.ones(n, dtype=bool) if id_header is None else null(table.column(names[header.index(id_header)]))
     rows = np.flatnonzero(asked)
@@ -194,13 +195,6 @@ def _column_of_arrow(arr: pa.ChunkedArray) -> CellColumn:
     return CellColumn(None, index, encoded.dictionary)
 
 
-#: Every character str.strip() removes, so that Arrow trims a cell exactly as Python does (tested against
-#: str.isspace over every code point).
-_WHITESPACE = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
-    + "".join(map(chr, range(0x2000, 0x200B)))
-    + "\u2028\u2029\u202f\u205f\u3000"
-)
 #: A timestamp cell a date part and a time part make, printable ASCII around one space: split as str.split() does.
 _TWO_PARTS = r"^[\x21-\x7e]+ [\x21-\x7e]+$"
 
