@@ -5,8 +5,10 @@ them (``itsms_graph/queries/sql.py``), and a columnar import can write them stra
 that a large export is checked without building the Python graph first (:func:`to_graph` builds it afterwards,
 for the reports that walk it).
 
-- ``nodes``: ``id`` (the store's node id, ``Change:C1``), ``label``, the provenance (``source_file``,
-  ``source_row``, ``source_path``), then one column per ontology property key (``Schema.property_keys`` order,
+- ``nodes``: ``id`` (the store's node id, ``Change:C1``), ``label``, ``seq`` (the node's place in the order the
+  graph holds its label's nodes: :func:`to_graph` and a snapshot list them by it; the rows themselves may be in
+  any order, so that an import need not sort them), the provenance (``source_file``, ``source_row``,
+  ``source_path``), then one column per ontology property key (``Schema.property_keys`` order,
   ``id`` and the provenance keys being the columns above), typed from the ontology: string -> VARCHAR, integer
   -> BIGINT, boolean -> BOOLEAN, float -> DOUBLE, date and datetime -> VARCHAR holding the ISO text the store
   keeps (so that SQL compares them as Python does), a list property -> a LIST of its type. A property a node
@@ -33,6 +35,7 @@ EDGES = "edges"
 NODE_HEAD = (
     ("id", "VARCHAR NOT NULL"),
     ("label", "VARCHAR NOT NULL"),
+    ("seq", "BIGINT NOT NULL"),
     ("source_file", "VARCHAR"),
     ("source_row", "BIGINT"),
     ("source_path", "VARCHAR"),
@@ -159,6 +162,7 @@ def load_graph(con: Any, graph: SMSGraph) -> None:
             allowed = sch.properties_of(label)
             part = _from_dicts([nodes[n] for n in ids], [c for c in columns if c[0] in allowed and c[0] != "id"])
             part = part.append_column("id", pa.array(ids, pa.string()))
+            part = part.append_column("seq", pa.array(range(len(ids)), pa.int64()))
             yield part.append_column("label", pa.repeat(pa.scalar(label, pa.string()), len(ids)))
 
     def edge_parts() -> Iterable[Any]:
@@ -182,9 +186,11 @@ def table_counts(con: Any) -> dict[str, int]:
 
 
 def fetch_columns(con: Any, keys: list[str], table: str, by: str, value: str) -> dict[str, list[Any]]:
-    """The columns *keys* of *table*'s rows whose *by* column is *value*, in table order, as Python lists."""
+    """The columns *keys* of *table*'s rows whose *by* column is *value*, as Python lists: a label's nodes in the
+    graph's order (by ``seq``), other rows in table order."""
     selected = ", ".join(quote(k) for k in keys)
-    return fetch_sql(con, f"SELECT {selected} FROM {table} WHERE {quote(by)} = ?", [value])
+    order = " ORDER BY seq" if table == NODES else ""
+    return fetch_sql(con, f"SELECT {selected} FROM {table} WHERE {quote(by)} = ?{order}", [value])
 
 
 def present_node_keys(con: Any, sch: Schema | None = None) -> list[tuple[str, list[str]]]:

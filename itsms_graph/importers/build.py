@@ -545,6 +545,9 @@ class Importer:
                 """,
                 [label],
             )
+        # every node is in merged now: what made it goes, so that duckdb's memory holds what comes next
+        for name in ("ev", "many", "multi"):
+            con.execute(f"DROP TABLE {name}")
         # accepted: a record that made its node; merged: every other record
         made = dict(
             con.execute("SELECT fno, count(*) FROM merged WHERE by_record AND first_ord >= 0 GROUP BY fno").fetchall()
@@ -559,7 +562,7 @@ class Importer:
             "FROM unnamed_in GROUP BY nid"
         )
         marker = quote("unnamed_references")
-        if touched:  # nodes the graph held (all the table holds yet) that rows wrote too: updated, kept in order
+        if touched:  # nodes the graph held (all the table holds yet) that rows wrote too: updated in place
             sets = ", ".join(
                 [*(f"{quote(k)} = m.{quote(k)}" for k in keys), f"{marker} = coalesce(u.markers, nodes.{marker})"]
             )
@@ -567,15 +570,7 @@ class Importer:
                 UPDATE nodes SET {sets} FROM merged m LEFT JOIN unnamed u USING (nid)
                 WHERE nodes.id = m.nid AND m.first_ord < 0
             """)
-            # an update may move a row to the table's end: the graph's order is put back
-            con.register("pre_order", pa.table({"id": pa.array(list(nodes), pa.string()), "pos": range(len(nodes))}))
-            con.execute(
-                "CREATE TEMP TABLE pre_nodes AS SELECT nodes.* FROM nodes JOIN pre_order USING (id) ORDER BY pos"
-            )
-            con.execute("DELETE FROM nodes")
-            con.execute("INSERT INTO nodes SELECT * FROM pre_nodes")
-            con.execute("DROP TABLE pre_nodes")
-            con.unregister("pre_order")
+        # a new node's place: after the graph's (seq 0 .. its count), by the event that made it
         con.execute(f"""
             INSERT INTO nodes BY NAME
             SELECT {
@@ -583,6 +578,7 @@ class Importer:
                 [
                     "m.nid AS id",
                     "m.label",
+                    f"m.first_ord + {len(nodes)} AS seq",
                     "f.file AS source_file",
                     "m.rn AS source_row",
                     *(f"m.{quote(k)}" for k in keys),
@@ -591,14 +587,14 @@ class Importer:
             )
         }
             FROM merged m LEFT JOIN files_in f USING (fno) LEFT JOIN unnamed u USING (nid)
-            WHERE m.first_ord >= 0 ORDER BY m.first_ord
+            WHERE m.first_ord >= 0
         """)
         # when each node came to be: a relationship to a node that existed when its row was read is made then
         con.execute(f"""
             CREATE TEMP TABLE known AS
             SELECT id AS nid, coalesce(m.first_ord >> {_SUB_BITS}, -1) AS born FROM nodes LEFT JOIN merged m ON m.nid = id
         """)
-        for name in ("ev", "many", "multi", "merged", "unnamed"):
+        for name in ("merged", "unnamed"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
         con.unregister("unnamed_in")
         self._unnamed = []
@@ -693,8 +689,10 @@ class Importer:
             ),
         )
         con.execute("""
-            INSERT INTO nodes BY NAME SELECT id, label, f.file AS source_file, source_row, true AS unresolved
-            FROM placeholders_in LEFT JOIN files_in f USING (fno) ORDER BY seq
+            INSERT INTO nodes BY NAME
+            SELECT id, label, (SELECT coalesce(max(seq), -1) FROM nodes) + 1 + seq AS seq, f.file AS source_file, source_row,
+                true AS unresolved
+            FROM placeholders_in LEFT JOIN files_in f USING (fno)
         """)
         columns: list[Any] = list(zip(*late, strict=True)) if late else [[]] * 7
         con.register(
