@@ -76,22 +76,27 @@ def test_tables_round_trip_the_example(example):
     assert state(to_graph(con)) == state(example.graph)
 
 
-def test_a_labels_order_is_its_seq_not_where_its_rows_are(example):
-    """An import writes node rows in any order (sorting them cost it a third of its resolve): the graph and its
-    snapshot list a label's nodes by seq."""
+def test_the_graphs_order_is_seq_not_where_the_rows_are(example):
+    """An import writes node and relationship rows in any order (sorting them cost a third of its resolve): the
+    graph and its snapshot list a label's nodes and a type's relationships by seq."""
     con = duckdb.connect()
     load_graph(con, example.graph)
-    con.execute("CREATE TABLE shuffled AS SELECT * FROM nodes ORDER BY md5(id)")
-    con.execute("DELETE FROM nodes")
-    con.execute("INSERT INTO nodes SELECT * FROM shuffled")
-    first = con.execute("SELECT id FROM nodes LIMIT 3").fetchall()
-    assert first != [(n,) for n in list(example.graph.all_nodes())[:3]]  # the rows did move
+    for table in ("nodes", "edges"):
+        con.register(
+            "moved", con.sql(f"SELECT * FROM {table} ORDER BY md5(concat_ws('|', *COLUMNS(*)))").to_arrow_table()
+        )
+        before = con.execute(f"SELECT * FROM {table}").fetchall()
+        con.execute(f"DELETE FROM {table}")
+        con.execute(f"INSERT INTO {table} SELECT * FROM moved")
+        con.unregister("moved")
+        assert con.execute(f"SELECT * FROM {table}").fetchall() != before  # the rows did move
     graph = to_graph(con)
     assert state(graph) == state(example.graph)
-    labels = example.graph.labels_present()
+    labels, types = example.graph.labels_present(), example.graph.rel_types_present()
     assert {label: list(graph.nodes(label)) for label in labels} == {
         label: list(example.graph.nodes(label)) for label in labels
     }
+    assert {t: list(graph.edges(t)) for t in types} == {t: list(example.graph.edges(t)) for t in types}
 
 
 def test_tables_are_typed_from_the_ontology():

@@ -95,8 +95,8 @@ def save_tables_snapshot(con: Any, path: Path, *, inputs: list[InputFile], decla
             selected = ", ".join(["src", "dst", *keys])
             columns = fetch_sql(
                 con,
-                f"SELECT {selected} FROM (SELECT *, rowid AS r, min(rowid) OVER (PARTITION BY src) AS g FROM {EDGES} "
-                "WHERE type = ?) ORDER BY g, r",
+                f"SELECT {selected} FROM (SELECT *, min(seq) OVER (PARTITION BY src) AS g FROM {EDGES} "
+                "WHERE type = ?) ORDER BY g, seq",
                 [rel_type],
             )
             source, target = columns.pop("src"), columns.pop("dst")

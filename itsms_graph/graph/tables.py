@@ -13,8 +13,9 @@ for the reports that walk it).
   -> BIGINT, boolean -> BOOLEAN, float -> DOUBLE, date and datetime -> VARCHAR holding the ISO text the store
   keeps (so that SQL compares them as Python does), a list property -> a LIST of its type. A property a node
   lacks is NULL, as in the store, where it is absent.
-- ``edges``: ``type``, ``src``, ``dst`` and the provenance: one row per (type, src, dst), as the store keeps one
-  relationship of a type between two nodes.
+- ``edges``: ``type``, ``src``, ``dst``, ``seq`` (the relationship's place among its type's, as ``seq`` of a node)
+  and the provenance: one row per (type, src, dst), as the store keeps one relationship of a type between two
+  nodes.
 
 Names enter the DDL only from the ontology (and are quoted); values only as bulk-loaded Arrow columns.
 """
@@ -44,6 +45,7 @@ EDGE_COLUMNS = (
     ("type", "VARCHAR NOT NULL"),
     ("src", "VARCHAR NOT NULL"),
     ("dst", "VARCHAR NOT NULL"),
+    ("seq", "BIGINT NOT NULL"),
     ("source_file", "VARCHAR"),
     ("source_row", "BIGINT"),
     ("source_path", "VARCHAR"),
@@ -171,6 +173,7 @@ def load_graph(con: Any, graph: SMSGraph) -> None:
             part = _from_dicts(list(edges.values()), provenance)
             for name, column in zip(("src", "dst"), _from_dicts(list(edges), ends).columns, strict=True):
                 part = part.append_column(name, column)
+            part = part.append_column("seq", pa.array(range(len(edges)), pa.int64()))
             yield part.append_column("type", pa.repeat(pa.scalar(rel_type, pa.string()), len(edges)))
 
     with bulk_build():  # millions of short-lived objects, none of them garbage until the end
@@ -186,11 +189,10 @@ def table_counts(con: Any) -> dict[str, int]:
 
 
 def fetch_columns(con: Any, keys: list[str], table: str, by: str, value: str) -> dict[str, list[Any]]:
-    """The columns *keys* of *table*'s rows whose *by* column is *value*, as Python lists: a label's nodes in the
-    graph's order (by ``seq``), other rows in table order."""
+    """The columns *keys* of *table*'s rows whose *by* column is *value*, in the graph's order (by ``seq``), as
+    Python lists."""
     selected = ", ".join(quote(k) for k in keys)
-    order = " ORDER BY seq" if table == NODES else ""
-    return fetch_sql(con, f"SELECT {selected} FROM {table} WHERE {quote(by)} = ?{order}", [value])
+    return fetch_sql(con, f"SELECT {selected} FROM {table} WHERE {quote(by)} = ? ORDER BY seq", [value])
 
 
 def present_node_keys(con: Any, sch: Schema | None = None) -> list[tuple[str, list[str]]]:
@@ -235,7 +237,7 @@ def to_graph(con: Any, sch: Schema | None = None) -> SMSGraph:
             if rel_type not in sch.relationships:
                 raise SchemaViolation(f"graph tables: relationship type {rel_type!r} is not in the ontology")
             selected = ", ".join(quote(k) for k in ("src", "dst", *PROVENANCE_KEYS))
-            columns = fetch_sql(con, f"SELECT {selected} FROM {EDGES} WHERE type = ?", [rel_type])
+            columns = fetch_sql(con, f"SELECT {selected} FROM {EDGES} WHERE type = ? ORDER BY seq", [rel_type])
             sources, targets = columns.pop("src"), columns.pop("dst")
             load_edge_columns(graph, rel_type, sources, targets, columns, canonical, what="graph tables")
     return graph

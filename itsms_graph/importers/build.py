@@ -712,9 +712,11 @@ class Importer:
         # a relationship made more than once keeps its first making: made as its row was read before made at the
         # end, then by row and place in the row (one key: a pending flag, the row, the place; lsub < 2^24)
         key = "(CAST(NOT immediate AS BIGINT) << 62) | (gseq << 24) | lsub"
+        # its place among its type's: after the graph's (seq 0 .. their count), by that key
+        held = self.graph.edge_count()
         con.execute(f"""
             INSERT INTO edges BY NAME
-            SELECT rel AS type, a AS src, b AS dst, f.file AS source_file, rn AS source_row FROM (
+            SELECT rel AS type, a AS src, b AS dst, k + {held} AS seq, f.file AS source_file, rn AS source_row FROM (
               SELECT rel, a, b, min(k) AS k, arg_min(fno, k) AS fno, arg_min(rn, k) AS rn FROM (
                 SELECT rel, CASE WHEN out THEN src ELSE target END AS a, CASE WHEN out THEN target ELSE src END AS b,
                        fno, rn, {key} AS k FROM resolved
@@ -722,7 +724,6 @@ class Importer:
               GROUP BY rel, a, b) e
             LEFT JOIN files_in f USING (fno)
             WHERE NOT EXISTS (SELECT 1 FROM edges x WHERE x.type = e.rel AND x.src = e.a AND x.dst = e.b)
-            ORDER BY k
         """)
 
 
