@@ -590,17 +590,18 @@ class Importer:
             WHERE m.first_ord >= 0
         """)
         # when each node came to be: a relationship to a node that existed when its row was read is made then
+        # (the graph's own nodes, seq below its count, were there before any row)
         con.execute(f"""
             CREATE TEMP TABLE known AS
-            SELECT id AS nid, coalesce(m.first_ord >> {_SUB_BITS}, -1) AS born FROM nodes LEFT JOIN merged m ON m.nid = id
+            SELECT nid, first_ord >> {_SUB_BITS} AS born FROM merged WHERE first_ord >= 0
+            UNION ALL SELECT id, -1 FROM nodes WHERE seq < {len(nodes)}
         """)
         for name in ("merged", "unnamed"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
         con.unregister("unnamed_in")
         self._unnamed = []
         self._resolve_links(con)
-        for name in ("known", "resolved"):
-            con.execute(f"DROP TABLE {name}")
+        con.execute("DROP TABLE known")
         for name in ("lbl", "links_in", "late_in", "placeholders_in", "files_in"):
             con.unregister(name)
         self._links = []
@@ -639,11 +640,12 @@ class Importer:
                 },
             ),
         )
-        con.execute("""
-            CREATE TEMP TABLE resolved AS
+        # references to the record of their first label, made as their row was read if that record existed then
+        # (read once, by the relationships' insert at the end)
+        resolved = """
             SELECT l.*, lbl.lab || ':' || l.tlocal AS target, k.born <= l.gseq AS immediate
             FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0 JOIN known k ON k.nid = lbl.lab || ':' || l.tlocal
-        """)
+        """
         # references whose first label has no record: another label's record, else a placeholder, in order
         rest = con.execute("""
             SELECT l.gseq, l.lsub, l.fno, l.rn, l.rel, l.src, l.tlocal, l.lid, l.out,
@@ -719,7 +721,7 @@ class Importer:
             SELECT rel AS type, a AS src, b AS dst, k + {held} AS seq, f.file AS source_file, rn AS source_row FROM (
               SELECT rel, a, b, min(k) AS k, arg_min(fno, k) AS fno, arg_min(rn, k) AS rn FROM (
                 SELECT rel, CASE WHEN out THEN src ELSE target END AS a, CASE WHEN out THEN target ELSE src END AS b,
-                       fno, rn, {key} AS k FROM resolved
+                       fno, rn, {key} AS k FROM ({resolved})
                 UNION ALL SELECT rel, a, b, fno, rn, {key.replace("NOT immediate", "true")} FROM late_in)
               GROUP BY rel, a, b) e
             LEFT JOIN files_in f USING (fno)
