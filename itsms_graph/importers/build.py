@@ -494,38 +494,41 @@ class Importer:
         def_cols = ", ".join(quote(k) if k in defines.column_names else f"NULL AS {quote(k)}" for k in keys)
         sep = ", " if keys else ""
         # every event that writes a node, in order: records (sub 0), defined targets, and the nodes the graph had
-        con.execute(f"""
-            CREATE TEMP TABLE ev AS
+        # (read where they are, in the files' Arrow tables: a node that one event writes is copied once, to merged)
+        ev = f"""(
             SELECT nid, label, (gseq << {_SUB_BITS}) AS ord, fno, rn, true AS is_rec, {okey} AS okey{sep}{rec_cols}
               FROM records_in
             UNION ALL
             SELECT nid, label, (gseq << {_SUB_BITS}) + sub, fno, rn, false, NULL{sep}{def_cols} FROM defines_in
             UNION ALL
-            SELECT nid, label, -1, NULL, NULL, false, NULL{sep}{cols} FROM pre_in
-        """)
+            SELECT nid, label, -1, NULL, NULL, false, NULL{sep}{cols} FROM pre_in)
+        """
         read = dict(con.execute("SELECT fno, count(*) FROM records_in GROUP BY fno").fetchall())
+        con.execute(
+            "CREATE TEMP TABLE many AS SELECT nid FROM (SELECT nid FROM records_in UNION ALL SELECT nid FROM defines_in "
+            "UNION ALL SELECT nid FROM pre_in) GROUP BY nid HAVING count(*) > 1"
+        )
+        # a node one event writes is that event; the others fold their events by the merge rules, label by label
+        # over the properties the label's events write
+        con.execute(f"""
+            CREATE TEMP TABLE merged AS
+            SELECT nid, label, ord AS first_ord, fno, rn, is_rec AS by_record{sep}{cols} FROM {ev} ANTI JOIN many USING (nid)
+        """)
+        if latest:  # a record is newer when its latest_by value is at least every earlier record's
+            con.execute(f"""
+                CREATE TEMP TABLE multi AS SELECT *, (okey IS NULL OR prev IS NULL OR okey >= prev) AS newer FROM (
+                    SELECT *, max(okey) OVER (PARTITION BY nid ORDER BY ord
+                                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
+                    FROM {ev} SEMI JOIN many USING (nid))
+            """)
+        else:  # without latest_by, the later record always wins
+            con.execute(f"CREATE TEMP TABLE multi AS SELECT *, true AS newer FROM {ev} SEMI JOIN many USING (nid)")
         # the events are in duckdb now: the files' Arrow tables go
         for name in ("records_in", "defines_in", "pre_in"):
             con.unregister(name)
         del records, defines
         self._records, self._defines = [], []
         pa.default_memory_pool().release_unused()
-        con.execute("CREATE TEMP TABLE many AS SELECT nid FROM ev GROUP BY nid HAVING count(*) > 1")
-        # a node one event writes is that event; the others fold their events by the merge rules, label by label
-        # over the properties the label's events write
-        con.execute(f"""
-            CREATE TEMP TABLE merged AS
-            SELECT nid, label, ord AS first_ord, fno, rn, is_rec AS by_record{sep}{cols} FROM ev ANTI JOIN many USING (nid)
-        """)
-        if latest:  # a record is newer when its latest_by value is at least every earlier record's
-            con.execute("""
-                CREATE TEMP TABLE multi AS SELECT *, (okey IS NULL OR prev IS NULL OR okey >= prev) AS newer FROM (
-                    SELECT *, max(okey) OVER (PARTITION BY nid ORDER BY ord
-                                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
-                    FROM ev SEMI JOIN many USING (nid))
-            """)
-        else:  # without latest_by, the later record always wins
-            con.execute("CREATE TEMP TABLE multi AS SELECT *, true AS newer FROM ev SEMI JOIN many USING (nid)")
         written = ", ".join(f"count({quote(k)})" for k in keys)
         for label, *counts in con.execute(
             f"SELECT label{sep}{written} FROM multi GROUP BY label ORDER BY label"
@@ -546,7 +549,7 @@ class Importer:
                 [label],
             )
         # every node is in merged now: what made it goes, so that duckdb's memory holds what comes next
-        for name in ("ev", "many", "multi"):
+        for name in ("many", "multi"):
             con.execute(f"DROP TABLE {name}")
         # accepted: a record that made its node; merged: every other record
         made = dict(
