@@ -379,13 +379,15 @@ def import_(
     """
     from itsms_graph.graph.snapshot import save_tables_snapshot
     from itsms_graph.importers import import_tables, resolve_profile
+    from itsms_graph.importers.build import RESOLVING
     from itsms_graph.reports.imports import render_import_text, to_import_json
 
     resolved = [(resolve_profile(name), Path(path)) for name, path in sources]
     console = _console(stderr=True)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    # one bar per file, counting rows as they stream (the total is unknown until the file ends)
+    # one bar per file, counting rows as they are read (the total is unknown until the file ends), then one for
+    # resolving them together
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -405,6 +407,9 @@ def import_(
             task = tasks.get(f"{f.file} ({f.table})")
             if task is not None:
                 bars.update(task, completed=f.rows_read, total=f.rows_read)
+        if RESOLVING in tasks:
+            rows = sum(f.rows_read for f in report.files)
+            bars.update(tasks[RESOLVING], completed=rows, total=rows)
     # the snapshot is written from the graph tables: the graph itself is never built (the same bytes)
     save_tables_snapshot(imported.con, output, inputs=imported.inputs, declared=imported.declared_labels)
     counts = imported.counts()

@@ -994,3 +994,31 @@ def test_the_same_exports_give_a_byte_identical_snapshot_and_reopening_keeps_eve
     assert written[0] == written[1]
     again = save_snapshot(open_snapshot(tmp_path / "a.itsms"), tmp_path / "c.itsms")
     assert again.read_bytes() == written[0]
+
+
+@pytest.mark.parametrize(
+    ("profile", "folder"), [("bpic2014", DATA / "bpic2014"), ("servicenow", DATA / "servicenow" / "xlsx")]
+)
+def test_a_files_progress_moves_as_its_rows_are_read(monkeypatch, profile: str, folder: Path):
+    """Each file's progress counts its rows as they are read (a CSV block at a time, the row readers every so many
+    rows), never backwards, and ends at the rows the report says were read."""
+    from itsms_graph.importers import columns
+
+    monkeypatch.setattr(columns, "_BLOCK", 1 << 10)
+    monkeypatch.setattr(columns, "_PROGRESS_ROWS", 2)
+    seen: dict[str, list[int]] = {}
+    _, report = import_sources(
+        [(resolve_profile(profile), folder)],
+        keep_going=True,
+        progress=lambda file, rows: seen.setdefault(file, []).append(rows),
+    )
+    from itsms_graph.importers.build import RESOLVING
+
+    assert seen.pop(RESOLVING) == [0, sum(f.rows_read for f in report.files)]
+    moving = 0
+    for f in report.files:
+        counts = seen[f"{f.file} ({f.table})"]
+        assert counts == sorted(counts)
+        assert counts[0] == 0 and counts[-1] == f.rows_read
+        moving += len(set(counts)) > 2  # moved before the file's end
+    assert moving

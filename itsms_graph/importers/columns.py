@@ -23,6 +23,11 @@ from itsms_graph.importers.cells import stripped
 from itsms_graph.importers.readers import RowSource, _head
 from itsms_graph.importers.values import TemporalParser, _fast_format, is_null
 
+#: How much of a CSV pyarrow reads at a time (its reader parses a block on every core; a progress bar moves by it)
+_BLOCK = 1 << 22
+#: How often the row readers say how far they are
+_PROGRESS_ROWS = 1 << 16
+
 
 class CellColumn:
     """One column of a file: its distinct cells and, per row, which one it holds. A column Arrow read keeps its
@@ -78,7 +83,11 @@ class FileColumns:
 
 
 def read_rows(
-    rows: Iterable[tuple[int, dict[str, Any]]], headers: list[str], nulls: tuple[str, ...], limit: int | None
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    headers: list[str],
+    nulls: tuple[str, ...],
+    limit: int | None,
+    progress: Callable[[int], None] | None = None,
 ) -> FileColumns:
     """The row readers' rows, transposed into columns."""
     rns: list[int] = []
@@ -89,6 +98,8 @@ def read_rows(
     for row_no, row in rows:
         if limit is not None and len(rns) >= limit:
             break
+        if progress is not None and len(rns) % _PROGRESS_ROWS == 0:
+            progress(len(rns))
         rns.append(row_no)
         error = row.get("__error__")
         errors.append(error)
@@ -108,7 +119,12 @@ def read_rows(
 
 
 def read_csv_columns(
-    source: RowSource, needed: list[str], nulls: tuple[str, ...], limit: int | None, id_header: str | None
+    source: RowSource,
+    needed: list[str],
+    nulls: tuple[str, ...],
+    limit: int | None,
+    id_header: str | None,
+    progress: Callable[[int], None] | None = None,
 ) -> FileColumns | None:
     """A plain CSV read by pyarrow's reader (in C, on every core), or None when the file needs the row reader: an
     encoding other than UTF-8, Excel's ``sep=`` line, a header that repeats or leaves out a column name, a row
@@ -137,9 +153,9 @@ def read_csv_columns(
     try:
         compression = "gzip" if source.path.name.lower().endswith(".gz") else None
         with pa.input_stream(str(source.path), compression=compression) as fh:
-            table = pa_csv.read_csv(
+            reader = pa_csv.open_csv(
                 fh,
-                read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+                read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=_BLOCK),
                 parse_options=pa_csv.ParseOptions(
                     delimiter=source.delimiter,
                     quote_char='"',
@@ -155,6 +171,16 @@ def read_csv_columns(
                     quoted_strings_can_be_null=False,
                 ),
             )
+            batches, read = [], 0
+            for batch in reader:  # a block at a time: the progress moves, and a sample stops early
+                batches.append(batch)
+                read += batch.num_rows
+                if progress is not None:
+                    progress(read if limit is None else min(read, limit))
+                if limit is not None and read >= limit:
+                    break
+            table = pa.Table.from_batches(batches, schema=reader.schema)
+            del batches
     except (pa.ArrowInvalid, OSError, EOFError, zlib.error):
         return None
     if invalid:
