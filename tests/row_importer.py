@@ -23,8 +23,8 @@ from itsms_graph.importers.report import KEEP_REJECTIONS, FileReport, ImportRepo
 from itsms_graph.importers.values import is_null
 
 #: A reference waiting for every source to be read: (rel, source node, target labels in order, target local id,
-#: direction, file, row).
-_Pending = tuple[str, str, tuple[str, ...], str, str, str, int]
+#: the direction to a target of each label, file, row).
+_Pending = tuple[str, str, tuple[str, ...], str, tuple[str, ...], str, int]
 
 
 @dataclass
@@ -138,11 +138,18 @@ class RowImporter:
             sources = [nid] if ref.source is None else ends.get(ref.source, [])
             for src in sources:
                 for target in targets:
-                    self._link(ref.rel, src, plan.labels[ref.column], target, ref.dir, file, row_no)
+                    self._link(ref.rel, src, plan.labels[ref.column], target, ref.directions, file, row_no)
             report.edges += len(sources) * len(targets)
 
     def _link(
-        self, rel: str, source: str, labels: tuple[str, ...], local: str, direction: str, file: str, row: int
+        self,
+        rel: str,
+        source: str,
+        labels: tuple[str, ...],
+        local: str,
+        directions: tuple[str, ...],
+        file: str,
+        row: int,
     ) -> None:
         """The relationship now when its target exists (as the first of its labels); else once every source is
         read (finish), when the target is a record of a later file or a placeholder. Most references point back
@@ -150,9 +157,9 @@ class RowImporter:
         target = f"{labels[0]}:{local}"
         target = self._ids.setdefault(target, target)
         if target not in self.graph._nodes:
-            self._pending.append((rel, source, labels, local, direction, file, row))
+            self._pending.append((rel, source, labels, local, directions, file, row))
             return
-        a, b = (source, target) if direction == "out" else (target, source)
+        a, b = (source, target) if directions[0] == "out" else (target, source)
         try:
             self.graph.add_edge(rel, a, b, source_file=file, source_row=row)
         except SchemaViolation as exc:
@@ -207,8 +214,10 @@ class RowImporter:
         """Resolve references across every source: unknown targets become placeholders flagged unresolved."""
         graph, unresolved = self.graph, self.report.unresolved
         nodes = graph._nodes
-        for rel, source, labels, target_local, direction, file, row in self._pending:
-            target = next((t for t in (f"{label}:{target_local}" for label in labels) if t in nodes), "")
+        for rel, source, labels, target_local, directions, file, row in self._pending:
+            pos, target = next(
+                ((p, t) for p, t in enumerate(f"{label}:{target_local}" for label in labels) if t in nodes), (0, "")
+            )
             target_label = labels[0]
             if target:
                 attrs = nodes[target]
@@ -217,7 +226,7 @@ class RowImporter:
                     target_label, target_local, {"unresolved": True}, source_file=file, source_row=row
                 )
                 attrs = nodes[target]
-            a, b = (source, target) if direction == "out" else (target, source)
+            a, b = (source, target) if directions[pos] == "out" else (target, source)
             if attrs.get("unresolved") and not graph.has_edge(a, b, rel):
                 unresolved[(rel, target_label)] += 1
             try:

@@ -204,7 +204,8 @@ tables:
          properties: {kind: {column: ci_kind}, name: {column: ci}}}
       - {column: component, rel: PART_OF, label: ServiceComponent, defines: true, source: ci,
          properties: {name: {column: component}}}
-      - {column: change, rel: RELATED_TO, label: Change, separator: ";"}
+      - {column: change, rel: RELATED_TO, label: Change, or_labels: [Problem], dir_for: {Problem: in},
+         separator: ";"}
   - name: changes
     files: ["changes.csv"]
     not_ids: ["#MULTI"]
@@ -228,6 +229,9 @@ tables:
     properties:
       kind: {column: kind, aggregate: first}
       name: {column: id}
+  - name: problems
+    files: ["problems.csv"]
+    record: {label: Problem, id: id}
 """
 
 
@@ -299,15 +303,21 @@ def write(path: Path, rows: list[dict[str, str]], columns: list[str]) -> None:
     changes=st.lists(CHANGE, max_size=8),
     documents=st.lists(DOCUMENT, max_size=4),
     cis=st.lists(CI, max_size=4),
+    problems=st.lists(st.sampled_from(["A1", "A9", "Z7"]), max_size=3),
     keep_going=st.booleans(),
 )
-def test_generated_exports_import_as_row_by_row(tmp_path_factory, incidents, changes, documents, cis, keep_going):
+def test_generated_exports_import_as_row_by_row(
+    tmp_path_factory, incidents, changes, documents, cis, problems, keep_going
+):
     folder = tmp_path_factory.mktemp("mixed")
     (folder / "mixed.yaml").write_text(PROFILE)
     write(folder / "incidents.csv", incidents, INCIDENT_COLUMNS)
     write(folder / "changes.csv", changes, CHANGE_COLUMNS)
     write(folder / "documents.csv", documents, DOCUMENT_COLUMNS)  # rows that name clauses the graph seeds
     write(folder / "cis.csv", cis, CI_COLUMNS)
+    # ids that are also changes' or no change's: a reference resolves to a Problem only when no Change has the id,
+    # and then points the other way (dir_for)
+    write(folder / "problems.csv", [{"id": p} for p in problems], ["id"])
     assert_same([(load_profile(folder / "mixed.yaml"), folder)], keep_going=keep_going)
 
 

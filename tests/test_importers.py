@@ -928,6 +928,33 @@ def test_or_labels_are_checked_against_the_ontology(tmp_path):
         load_profile(tmp_path / "bad.yaml")
 
 
+def test_a_target_of_a_dir_for_label_points_its_own_way(tmp_path):
+    """dir_for: an incident relates to a change, but a problem it names relates to the incident (the ids resolve
+    as before: C1 a change, P1 a problem, C9 a placeholder of the first label, so out)."""
+    both = OR_LABELS_PROFILE.replace("or_labels: [Problem]", "or_labels: [Problem], dir_for: {Problem: in}")
+    (tmp_path / "links.yaml").write_text(both)
+    write_csv(tmp_path / "changes.csv", [{"id": "C1"}])
+    write_csv(tmp_path / "incidents.csv", [{"id": "I1", "links": "C1; P1; C9"}])
+    write_csv(tmp_path / "problems.csv", [{"id": "P1"}])
+    graph, _ = import_sources([(load_profile(tmp_path / "links.yaml"), tmp_path)])
+    assert sorted(graph.neighbours("Incident:I1", "RELATED_TO", "out")) == ["Change:C1", "Change:C9"]
+    assert graph.neighbours("Incident:I1", "RELATED_TO", "in") == ["Problem:P1"]
+
+
+@pytest.mark.parametrize(
+    ("dir_for", "message"),
+    [
+        ("{Service: in}", "dir_for names 'Service', which is not one of its labels"),
+        ("{Change: in}", r"does not allow \(Change\)-\[:RELATED_TO\]->\(Incident\)"),
+    ],
+)
+def test_dir_for_is_checked_against_the_labels_and_the_ontology(tmp_path, dir_for: str, message: str):
+    bad = OR_LABELS_PROFILE.replace("or_labels: [Problem]", f"or_labels: [Problem], dir_for: {dir_for}")
+    (tmp_path / "bad.yaml").write_text(bad)
+    with pytest.raises(InputError, match=message):
+        load_profile(tmp_path / "bad.yaml")
+
+
 def test_a_profile_error_suggests_the_property_or_relationship_meant(tmp_path):
     bad = OR_LABELS_PROFILE.replace("or_labels: [Problem]", "or_labels: [Supplier]")
     (tmp_path / "bad.yaml").write_text(bad)

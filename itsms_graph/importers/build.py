@@ -161,7 +161,8 @@ class Importer:
     _rows_before: int = 0  # global number of the next file's first row
     _tables: list[Table] = field(default_factory=list)  # tno -> table
     _files: list[str] = field(default_factory=list)  # fno -> file name
-    _label_lists: dict[tuple[str, ...], int] = field(default_factory=dict)  # a reference's target labels -> lid
+    #: a reference's target labels, each with its direction (out: from the row's node) -> lid
+    _label_lists: dict[tuple[tuple[str, bool], ...], int] = field(default_factory=dict)
 
     def add_source(self, profile: Profile, path: Path) -> None:
         """Import every table of *profile* found at *path* (a folder or one file)."""
@@ -401,7 +402,7 @@ class Importer:
                 l_parent, l_place, l_local = t_parent[pt], t_place[pt], t_local.take(pa.array(pt))
             links = len(l_parent)
             report.edges += links
-            labels = (ref.label, *ref.or_labels)
+            labels = tuple((label, d == "out") for label, d in zip(ref.labels, ref.directions, strict=True))
             lid = self._label_lists.setdefault(labels, len(self._label_lists))
             self._links.append(
                 pa.table(
@@ -414,7 +415,6 @@ class Importer:
                         "src": src,
                         "tlocal": l_local,
                         "lid": pa.array(np.full(links, lid, np.int32)),
-                        "out": pa.array(np.full(links, ref.dir == "out", bool)),
                     }
                 )
             )
@@ -633,7 +633,8 @@ class Importer:
                 {
                     "lid": pa.array([lid for labels, lid in lists for _ in labels], pa.int32()),
                     "pos": pa.array([p for labels, _ in lists for p in range(len(labels))], pa.int32()),
-                    "lab": pa.array([lab for labels, _ in lists for lab in labels], pa.string()),
+                    "lab": pa.array([lab for labels, _ in lists for lab, _ in labels], pa.string()),
+                    "out": pa.array([out for labels, _ in lists for _, out in labels], pa.bool_()),
                 }
             ),
         )
@@ -650,19 +651,18 @@ class Importer:
                     "src": pa.string(),
                     "tlocal": pa.string(),
                     "lid": pa.int32(),
-                    "out": pa.bool_(),
                 },
             ),
         )
         # references to the record of their first label, made as their row was read if that record existed then
         # (read once, by the relationships' insert at the end)
         resolved = """
-            SELECT l.*, lbl.lab || ':' || l.tlocal AS target, k.born <= l.gseq AS immediate
+            SELECT l.*, lbl.lab || ':' || l.tlocal AS target, lbl.out, k.born <= l.gseq AS immediate
             FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0 JOIN known k ON k.nid = lbl.lab || ':' || l.tlocal
         """
         # references whose first label has no record: another label's record, else a placeholder, in order
         rest = con.execute("""
-            SELECT l.gseq, l.lsub, l.fno, l.rn, l.rel, l.src, l.tlocal, l.lid, l.out,
+            SELECT l.gseq, l.lsub, l.fno, l.rn, l.rel, l.src, l.tlocal, l.lid,
                 (SELECT min(b.pos) FROM lbl b JOIN known k ON k.nid = b.lab || ':' || l.tlocal WHERE b.lid = l.lid)
             FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0
             WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.nid = lbl.lab || ':' || l.tlocal)
@@ -672,25 +672,26 @@ class Importer:
         placeholders: dict[str, tuple[str, int, int]] = {}  # id -> label, fno, row
         late: list[tuple[Any, ...]] = []
         seen: set[tuple[str, str, str]] = set()
-        for gseq, lsub, fno, rn, rel, src, tlocal, lid, out, real_pos in rest:
+        for gseq, lsub, fno, rn, rel, src, tlocal, lid, real_pos in rest:
             labels = label_lists[lid]
-            target = next(
+            target, out = next(
                 (
-                    f"{lab}:{tlocal}"
-                    for pos, lab in enumerate(labels)
+                    (f"{lab}:{tlocal}", out)
+                    for pos, (lab, out) in enumerate(labels)
                     if pos == real_pos or f"{lab}:{tlocal}" in placeholders
                 ),
-                "",
+                ("", labels[0][1]),
             )
+            first = labels[0][0]
             if not target:
                 if not tlocal:
-                    raise SchemaViolation(f"a {labels[0]} node needs a non-empty id")
-                target = f"{labels[0]}:{tlocal}"
-                placeholders[target] = (labels[0], fno, rn)
+                    raise SchemaViolation(f"a {first} node needs a non-empty id")
+                target = f"{first}:{tlocal}"
+                placeholders[target] = (first, fno, rn)
             a, b = (src, target) if out else (target, src)
             if target in placeholders and (rel, a, b) not in seen:
                 seen.add((rel, a, b))
-                unresolved[(rel, labels[0])] += 1
+                unresolved[(rel, first)] += 1
             late.append((gseq, lsub, fno, rn, rel, a, b))
         con.register(
             "placeholders_in",

@@ -291,7 +291,7 @@ class TablePlan:
         ]
         self.id_compute: Callable[[Any], Any] = lambda raw: record_id(table, raw)
         #: reference column -> the labels its targets may have, in the order they are tried
-        self.labels = {ref.column: (ref.label, *ref.or_labels) for ref in table.references}
+        self.labels = {ref.column: ref.labels for ref in table.references}
 
     def ids(self, uniques: Callable[[], list[Any]], arrow: pa.Array | None) -> tuple[pa.Array, dict[int, str]]:
         """The record id of every distinct cell of the id column (null where there is none) and, by position, why

@@ -69,6 +69,20 @@ class Reference(_Strict):
     #: of ``label``
     or_labels: tuple[str, ...] = ()
     dir: Literal["out", "in"] = "out"  # out: (record)-[rel]->(target)
+    #: the direction for a target that resolves to one of these labels, where it differs from ``dir`` (a Jira
+    #: Relates link read from the linked issue's side: from an incident, a change is related to, never relates)
+    dir_for: dict[str, Literal["out", "in"]] = Field(default_factory=dict)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The labels a target may have, in the order they are tried."""
+        return (self.label, *self.or_labels)
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        """The direction of the relationship to a target of each of those labels."""
+        return tuple(self.dir_for.get(label, self.dir) for label in self.labels)
+
     separator: str | None = None
     #: the row describes the referenced node itself (e.g. a CI named on a change row): it is not unresolved
     defines: bool = False
@@ -198,8 +212,11 @@ class Profile(_Strict):
                 if rel is None:
                     problems.append(f"{rwhere}: relationship type {ref.rel!r} is not in the ontology")
                 else:
-                    for label in (ref.label, *ref.or_labels):
-                        a, b = (src_label, label) if ref.dir == "out" else (label, src_label)
+                    stray = sorted(set(ref.dir_for) - set(ref.labels))
+                    if stray:
+                        problems.append(f"{rwhere}: dir_for names {stray[0]!r}, which is not one of its labels")
+                    for label, direction in zip(ref.labels, ref.directions, strict=True):
+                        a, b = (src_label, label) if direction == "out" else (label, src_label)
                         if not rel.allows(a, b):
                             problems.append(
                                 f"{rwhere}: the ontology does not allow ({a})-[:{ref.rel}]->({b})" + _between(sch, a, b)
