@@ -1049,3 +1049,31 @@ def test_a_files_progress_moves_as_its_rows_are_read(monkeypatch, profile: str, 
         assert counts[0] == 0 and counts[-1] == f.rows_read
         moving += len(set(counts)) > 2  # moved before the file's end
     assert moving
+
+
+ORDER_PROFILE = """
+id: order
+title: two files, each with its own problem
+tables:
+  - name: changes
+    files: ["a-changes.csv"]
+    record: {label: Change, id: id}
+    properties:
+      emergency: {column: emergency, "true": ["Y"], "false": ["N"]}
+  - name: incidents
+    files: ["b-incidents.csv"]
+    record: {label: Incident, id: id}
+"""
+
+
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_files_are_taken_in_order_though_the_next_is_read_ahead(tmp_path, keep_going: bool):
+    """The next file is read while this one is converted, but its turn, and its error, come after this one's: a
+    bad value in the first file is the error without --keep-going, and the second file's missing column with it."""
+    (tmp_path / "order.yaml").write_text(ORDER_PROFILE)
+    write_csv(tmp_path / "a-changes.csv", [{"id": "C1", "emergency": "Y"}, {"id": "C2", "emergency": "maybe"}])
+    write_csv(tmp_path / "b-incidents.csv", [{"number": "I1"}])
+    with pytest.raises(InputError) as err:
+        import_sources([(load_profile(tmp_path / "order.yaml"), tmp_path)], keep_going=keep_going)
+    where = (err.value.file, err.value.row, err.value.column)
+    assert where == (("b-incidents.csv", 1, "id") if keep_going else ("a-changes.csv", 3, "emergency"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import fnmatch
 import tempfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,18 @@ def _explode(index: np.ndarray, rows: np.ndarray, lengths: np.ndarray) -> tuple[
 
 
 @dataclass
+class _ReadFile:
+    """A file of a table opened and read into columns (None: its table's sheet is absent), with what opening it
+    reported."""
+
+    report: ImportReport
+    file_report: FileReport | None = None
+    item: InputFile | None = None
+    plan: TablePlan | None = None
+    cols: FileColumns | None = None
+
+
+@dataclass
 class ImportedTables:
     """An import held as the graph tables in an in-memory duckdb: the DuckDB engine checks them as they are
     (``check_graph(imported, backend="duckdb")``); the graph is built from them when a report walks one."""
@@ -165,20 +178,29 @@ class Importer:
     _label_lists: dict[tuple[tuple[str, bool], ...], int] = field(default_factory=dict)
 
     def add_source(self, profile: Profile, path: Path) -> None:
-        """Import every table of *profile* found at *path* (a folder or one file)."""
-        for table, file in source_files(profile, path, self.report):
-            self._import_file(profile, table, file)
+        """Import every table of *profile* found at *path* (a folder or one file), file by file in order; the
+        next file is read into columns on another thread while this one is converted (Arrow's reading leaves
+        the GIL), and its turn comes, with its errors, only once this one is done."""
+        files = source_files(profile, path, self.report)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="itsms-read") as reader:
+            ahead = reader.submit(self._read, profile, *files[0]) if files else None
+            for i, (table, file) in enumerate(files):
+                assert ahead is not None
+                turn, ahead = ahead, reader.submit(self._read, profile, *files[i + 1]) if i + 1 < len(files) else None
+                self._import_file(table, file, turn.result())
 
-    def _import_file(self, profile: Profile, table: Table, path: Path) -> None:
-        opened = open_table_file(profile, table, path, self.report)
-        if opened is None:
-            return
-        source, headers, report, item = opened
+    def _read(self, profile: Profile, table: Table, path: Path) -> _ReadFile:
+        """One file opened and read into columns, touching nothing of the import: what it adds to the report
+        goes to a report of its own, which its turn adds to the import's."""
+        opened = _ReadFile(ImportReport())
+        found = open_table_file(profile, table, path, opened.report)
+        if found is None:
+            return opened
+        source, headers, opened.file_report, opened.item = found
         label = f"{path.name} ({table.name})"
         if self.progress:
             self.progress(label, 0)
-        self.graph.declared_labels.update((table.record.label, *table.declares))
-        plan = TablePlan(self.graph.schema, table, path.name, headers)
+        opened.plan = plan = TablePlan(self.graph.schema, table, path.name, headers)
         needed = sorted(set(headers.values()))
         moved = None if self.progress is None else lambda rows, p=self.progress: p(label, rows)
         cols = read_csv_columns(
@@ -189,13 +211,25 @@ class Importer:
             None if table.record.id == ROW_ID else plan.id_column,
             moved,
         )
-        if cols is None:
-            cols = read_rows(source.rows, needed, table.nulls, self.sample_rows, moved)
-        self._file(plan, path.name, cols, report)
-        del cols
+        opened.cols = cols if cols is not None else read_rows(source.rows, needed, table.nulls, self.sample_rows, moved)
+        return opened
+
+    def _import_file(self, table: Table, path: Path, opened: _ReadFile) -> None:
+        """A file's turn: its report joins the import's, in the order the files come, and its rows are made."""
+        self.report.files += opened.report.files
+        self.report.absent_sheets += opened.report.absent_sheets
+        for name in opened.report.skipped_tables:
+            if name not in self.report.skipped_tables:
+                self.report.skipped_tables.append(name)
+        if opened.cols is None or opened.plan is None or opened.file_report is None or opened.item is None:
+            return
+        report, item = opened.file_report, opened.item
+        self.graph.declared_labels.update((table.record.label, *table.declares))
+        self._file(opened.plan, path.name, opened.cols, report)
+        opened.cols = None
         pa.default_memory_pool().release_unused()  # the file's columns: Arrow keeps freed memory otherwise
         if self.progress:
-            self.progress(label, report.rows_read)
+            self.progress(f"{path.name} ({table.name})", report.rows_read)
         self.graph.add_input(InputFile(item.path, item.sha256, item.profile, report.rows_read))
 
     # -- one file: what each row makes -------------------------------------------------------------------------
