@@ -29,11 +29,16 @@ FORMAT_VERSION = 1
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
+#: zlib's fastest level: on BPIC 2014's snapshot (199 MB of JSON) level 1 took 0.36 s for 14.7 MB, level 6 1.29 s
+#: for 12.4 MB; compressing was half the time of writing the snapshot
+_LEVEL = 1
+
+
 def _write(zf: zipfile.ZipFile, name: str, payload: Any) -> None:
     info = zipfile.ZipInfo(name, date_time=_EPOCH)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
-    zf.writestr(info, orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), compresslevel=6)
+    zf.writestr(info, orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), compresslevel=_LEVEL)
 
 
 def _manifest(inputs: list[InputFile], declared: set[str], counts: dict[str, int]) -> dict[str, Any]:
