@@ -205,9 +205,15 @@ def read_csv_columns(
             if h:
                 in_blank &= null(candidates.column(c))
         blank[rows] = in_blank
-    wanted = set(needed)
-    columns = {h: _column_of_arrow(table.column(c)) for h, c in zip(header, names, strict=True) if h in wanted}
-    del table  # the file is held once: as its columns' distinct cells and the index of each row's
+    # the file is held once: each column the table reads leaves the file's table as it becomes its distinct
+    # cells and the index of each row's (the columns it does not read leave first)
+    wanted = {c: h for h, c in zip(header, names, strict=True) if h in set(needed)}
+    table = table.select(list(wanted))
+    columns: dict[str, CellColumn] = {}
+    for c, h in wanted.items():
+        columns[h] = _column_of_arrow(table.column(c))
+        table = table.drop_columns([c])
+    del table
 
     def row(i: int) -> dict[str, Any]:
         return {h: c.uniques[c.index[i]] for h, c in columns.items()}
