@@ -379,7 +379,6 @@ def import_(
     """
     from itsms_graph.graph.snapshot import save_tables_snapshot
     from itsms_graph.importers import import_tables, resolve_profile
-    from itsms_graph.importers.build import RESOLVING
     from itsms_graph.reports.imports import render_import_text, to_import_json
 
     resolved = [(resolve_profile(name), Path(path)) for name, path in sources]
@@ -397,19 +396,12 @@ def import_(
     with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as bars:
         tasks: dict[str, Any] = {}
 
-        def progress(file: str, rows: int) -> None:
+        def progress(file: str, rows: int, done: bool) -> None:
             if file not in tasks:
                 tasks[file] = bars.add_task(file, total=None)
-            bars.update(tasks[file], completed=rows)
+            bars.update(tasks[file], completed=rows, total=rows if done else None)  # done: its clock stops
 
         imported, report = import_tables(resolved, keep_going=keep_going, progress=progress)
-        for f in report.files:  # every file is read to its end: its bar is complete
-            task = tasks.get(f"{f.file} ({f.table})")
-            if task is not None:
-                bars.update(task, completed=f.rows_read, total=f.rows_read)
-        if RESOLVING in tasks:
-            rows = sum(f.rows_read for f in report.files)
-            bars.update(tasks[RESOLVING], completed=rows, total=rows)
     # the snapshot is written from the graph tables: the graph itself is never built (the same bytes)
     save_tables_snapshot(imported.con, output, inputs=imported.inputs, declared=imported.declared_labels)
     counts = imported.counts()

@@ -34,7 +34,7 @@ class RowImporter:
     graph: SMSGraph = field(default_factory=SMSGraph)
     keep_going: bool = False
     report: ImportReport = field(default_factory=ImportReport)
-    progress: Callable[[str, int], None] | None = None
+    progress: Callable[[str, int, bool], None] | None = None
     #: read at most this many rows of each file (profile check on a sample)
     sample_rows: int | None = None
     _pending: list[_Pending] = field(default_factory=list)
@@ -55,7 +55,7 @@ class RowImporter:
         source, headers, report, item = opened
         label = f"{path.name} ({table.name})"
         if self.progress:
-            self.progress(label, 0)
+            self.progress(label, 0, False)
         self.graph.declared_labels.update((table.record.label, *table.declares))
         plan = TablePlan(self.graph.schema, table, path.name, headers)
         for row_no, row in source.rows:
@@ -84,9 +84,9 @@ class RowImporter:
                 if len(report.rejections) < KEEP_REJECTIONS:
                     report.rejections.append(rejection)
             if self.progress and report.rows_read % 10_000 == 0:
-                self.progress(label, report.rows_read)
+                self.progress(label, report.rows_read, False)
         if self.progress:
-            self.progress(label, report.rows_read)
+            self.progress(label, report.rows_read, True)
         self.graph.add_input(InputFile(item.path, item.sha256, item.profile, report.rows_read))
 
     def _import_row(self, plan: TablePlan, file: str, row_no: int, row: dict[str, Any], report: FileReport) -> None:
@@ -242,7 +242,7 @@ def import_sources(
     sources: Iterable[tuple[Profile, Path]],
     *,
     keep_going: bool = False,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Callable[[str, int, bool], None] | None = None,
 ) -> tuple[SMSGraph, ImportReport]:
     """Import every (profile, path) into one graph, row by row; return it with the import report."""
     importer = RowImporter(keep_going=keep_going, progress=progress)

@@ -1028,25 +1028,26 @@ def test_the_same_exports_give_a_byte_identical_snapshot_and_reopening_keeps_eve
 )
 def test_a_files_progress_moves_as_its_rows_are_read(monkeypatch, profile: str, folder: Path):
     """Each file's progress counts its rows as they are read (a CSV block at a time, the row readers every so many
-    rows), never backwards, and ends at the rows the report says were read."""
+    rows), never backwards, and ends, done once and last, at the rows the report says were read."""
     from itsms_graph.importers import columns
+    from itsms_graph.importers.build import RESOLVING
 
     monkeypatch.setattr(columns, "_BLOCK", 1 << 10)
     monkeypatch.setattr(columns, "_PROGRESS_ROWS", 2)
-    seen: dict[str, list[int]] = {}
+    seen: dict[str, list[tuple[int, bool]]] = {}
     _, report = import_sources(
         [(resolve_profile(profile), folder)],
         keep_going=True,
-        progress=lambda file, rows: seen.setdefault(file, []).append(rows),
+        progress=lambda file, rows, done: seen.setdefault(file, []).append((rows, done)),
     )
-    from itsms_graph.importers.build import RESOLVING
-
-    assert seen.pop(RESOLVING) == [0, sum(f.rows_read for f in report.files)]
+    assert seen.pop(RESOLVING) == [(0, False), (sum(f.rows_read for f in report.files), True)]
     moving = 0
     for f in report.files:
-        counts = seen[f"{f.file} ({f.table})"]
+        said = seen[f"{f.file} ({f.table})"]
+        counts = [rows for rows, _ in said]
         assert counts == sorted(counts)
-        assert counts[0] == 0 and counts[-1] == f.rows_read
+        assert said[0] == (0, False) and said[-1] == (f.rows_read, True)
+        assert [done for _, done in said].count(True) == 1
         moving += len(set(counts)) > 2  # moved before the file's end
     assert moving
 

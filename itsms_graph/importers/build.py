@@ -67,6 +67,8 @@ __all__ = [
     "open_table_file",
 ]
 
+#: What an import says of its progress: (a file, or the step after the files; its rows so far; whether it is done)
+Progress = Callable[[str, int, bool], None]
 #: The step after the files, in an import's progress: merges and references resolved across every file read
 RESOLVING = "merges and references, across the files"
 #: What duckdb may hold in memory while it resolves an import; beyond it, it spills to a temporary folder. On BPIC
@@ -165,7 +167,7 @@ class Importer:
     graph: SMSGraph = field(default_factory=SMSGraph)
     keep_going: bool = False
     report: ImportReport = field(default_factory=ImportReport)
-    progress: Callable[[str, int], None] | None = None
+    progress: Progress | None = None
     sample_rows: int | None = None
     _records: list[pa.Table] = field(default_factory=list)
     _defines: list[pa.Table] = field(default_factory=list)
@@ -199,10 +201,10 @@ class Importer:
         source, headers, opened.file_report, opened.item = found
         label = f"{path.name} ({table.name})"
         if self.progress:
-            self.progress(label, 0)
+            self.progress(label, 0, False)
         opened.plan = plan = TablePlan(self.graph.schema, table, path.name, headers)
         needed = sorted(set(headers.values()))
-        moved = None if self.progress is None else lambda rows, p=self.progress: p(label, rows)
+        moved = None if self.progress is None else lambda rows, p=self.progress: p(label, rows, False)
         cols = read_csv_columns(
             source,
             needed,
@@ -229,7 +231,7 @@ class Importer:
         opened.cols = None
         pa.default_memory_pool().release_unused()  # the file's columns: Arrow keeps freed memory otherwise
         if self.progress:
-            self.progress(f"{path.name} ({table.name})", report.rows_read)
+            self.progress(f"{path.name} ({table.name})", report.rows_read, True)
         self.graph.add_input(InputFile(item.path, item.sha256, item.profile, report.rows_read))
 
     # -- one file: what each row makes -------------------------------------------------------------------------
@@ -465,14 +467,14 @@ class Importer:
 
     def imported(self) -> ImportedTables:
         """Resolve every record, merge and reference across the sources into the graph tables (its progress is
-        the step RESOLVING: 0 rows, then every row read, once resolved)."""
+        the step RESOLVING: 0 rows, then, done, every row read)."""
         rows = sum(f.rows_read for f in self.report.files)
         if self.progress:
-            self.progress(RESOLVING, 0)
+            self.progress(RESOLVING, 0, False)
         spill = tempfile.TemporaryDirectory(prefix="itsms-import-")
         con = self._resolve(spill.name)
         if self.progress:
-            self.progress(RESOLVING, rows)
+            self.progress(RESOLVING, rows, True)
         return ImportedTables(con, self.graph.schema, set(self.graph.declared_labels), list(self.graph.inputs), spill)
 
     def _resolve(self, spill: str) -> duckdb.DuckDBPyConnection:
@@ -917,7 +919,7 @@ def import_tables(
     sources: Iterable[tuple[Profile, Path]],
     *,
     keep_going: bool = False,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[ImportedTables, ImportReport]:
     """Import every (profile, path) into graph tables, without building the graph; return them with the report."""
     importer = Importer(keep_going=keep_going, progress=progress)
@@ -930,7 +932,7 @@ def import_sources(
     sources: Iterable[tuple[Profile, Path]],
     *,
     keep_going: bool = False,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[SMSGraph, ImportReport]:
     """Import every (profile, path) into one graph; return it with the import report."""
     importer = Importer(keep_going=keep_going, progress=progress)
