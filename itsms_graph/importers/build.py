@@ -120,8 +120,8 @@ def _explode(index: np.ndarray, rows: np.ndarray, lengths: np.ndarray) -> tuple[
 
 @dataclass
 class _ReadFile:
-    """A file of a table opened and read into columns (None: its table's sheet is absent), with what opening it
-    reported."""
+    """A file of a table opened and read into columns, with what opening it reported (its columns None when the
+    table's sheet is absent from the workbook)."""
 
     report: ImportReport
     file_report: FileReport | None = None
