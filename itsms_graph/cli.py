@@ -62,6 +62,22 @@ def _period_options(f: Any) -> Any:
     return f
 
 
+def _backend_option(runs: str, *, server: bool = False) -> Any:
+    """The --backend option of a command that runs queries (*runs*: "the query" or "the queries"); neo4j, a
+    server, only where a pushed snapshot is checked (*server*)."""
+    from itsms_graph.check import BACKENDS
+
+    engines = [b for b in BACKENDS if server or b != "neo4j"]
+    neo4j = "neo4j: on the server the snapshot was pushed to; " if server else ""
+    return click.option(
+        "--backend",
+        type=click.Choice(engines),
+        default="networkx",
+        show_default=True,
+        help=f"Engine that runs {runs} ({neo4j}duckdb: SQL over the graph as columnar tables, in process).",
+    )
+
+
 def _query_options(f: Any) -> Any:
     f = click.option(
         "--param",
@@ -204,13 +220,7 @@ def cli() -> None:
     help="Scale of the example organisation's operational records.",
 )
 @click.option("--seed", type=int, default=20250630, show_default=True, help="Random seed of the generator.")
-@click.option(
-    "--backend",
-    type=click.Choice(["networkx", "falkordb", "duckdb"]),
-    default="networkx",
-    show_default=True,
-    help="Engine that runs the queries (duckdb: SQL over the graph as columnar tables, in process).",
-)
+@_backend_option("the queries")
 def demo(out_dir: Path, size: int, seed: int, backend: str) -> None:
     """Generate the example SMS (with planted defects), check it and write the reports.
 
@@ -264,14 +274,7 @@ def _sources_option(help_text: str, *, required: bool) -> Any:
     show_default=True,
     help="Exit 1 when a finding is at or above this grade ('none': never).",
 )
-@click.option(
-    "--backend",
-    type=click.Choice(["networkx", "falkordb", "neo4j", "duckdb"]),
-    default="networkx",
-    show_default=True,
-    help="Engine that runs the queries (neo4j: on the server the snapshot was pushed to; duckdb: SQL over the "
-    "graph as columnar tables, in process).",
-)
+@_backend_option("the queries", server=True)
 @click.option("--uri", default=None, help="With --backend neo4j: the server (password from NEO4J_PASSWORD).")
 @click.option("--user", default="neo4j", show_default=True, help="With --backend neo4j: the user.")
 @click.option("--database", default=None, help="With --backend neo4j: the database.")
@@ -592,13 +595,7 @@ def query_show(
 @_period_options
 @_query_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option(
-    "--backend",
-    type=click.Choice(["networkx", "falkordb", "duckdb"]),
-    default="networkx",
-    show_default=True,
-    help="Engine that runs the query (duckdb: SQL over the graph as columnar tables, in process).",
-)
+@_backend_option("the query")
 def query_run(
     query_id: str,
     snapshot: Path,
