@@ -105,7 +105,7 @@ def side_floor() -> dict:
         keys = sorted({k for n in ids for k in graph._nodes[n]})
         columns[label] = (list(ids), keys, [[graph._nodes[n].get(k) for n in ids] for k in keys])
     edge_columns = {
-        rel: [(s, t, p["source_file"], p.get("source_row")) for (s, t), p in pairs.items()]
+        rel: [(s, t, p[0], p[1]) for (s, t), p in pairs.items()]  # a Provenance tuple: file, row, path
         for rel, pairs in graph._edges.items()
     }
     t1 = time.perf_counter()
@@ -121,11 +121,10 @@ def side_floor() -> dict:
             built._nodes.update(zip(ids, attrs, strict=True))
             built._by_label[label] = dict.fromkeys(ids)
         for rel, edges in edge_columns.items():
-            shared: dict[tuple, dict] = {}
+            shared: dict[tuple, tuple] = {}
             for s, t, file, row in edges:
-                prov = shared.get((file, row))
-                if prov is None:
-                    prov = shared[file, row] = {"source_file": file, "source_row": row}
+                prov = (file, row, None)
+                prov = shared.setdefault(prov, prov)
                 built._index_edge(rel, s, t, prov)  # the store's own indexing, without add_edge's checks
         for key in graph.schema.marker_keys:
             built._marked[key] = {n: None for n in graph._marked.get(key, ())}

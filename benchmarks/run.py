@@ -139,7 +139,7 @@ def export_tables(graph: Any, folder: Path) -> dict[str, Any]:
         tables[f"n_{label}"] = {"path": str(path), "columns": columns, "rows": len(ids)}
     for rel in sorted(graph.rel_types_present()):
         pairs = list(graph.edges(rel))
-        attrs = [graph._edges[rel][pair] for pair in pairs]
+        attrs = [graph.edge_attrs(*pair, rel) for pair in pairs]
         keys = sorted({k for a in attrs for k in a})
         path = folder / f"e_{rel}.json"
         with path.open("wb") as fh:

@@ -25,13 +25,14 @@ BACKENDS = ("networkx", "falkordb", "neo4j", "duckdb")
 def engine_for(graph: SMSGraph | ImportedTables, backend: str, server: Engine | None = None) -> Engine:
     """The engine that runs queries on *graph*: networkx, an embedded FalkorDB or an in-memory DuckDB loaded
     with it, or *server* (a Neo4j the snapshot was pushed to: the queries run there, on what the server holds).
-    An import still held as graph tables is checked there by DuckDB, and built into a graph for the others."""
+    An import still held as graph tables is checked there by DuckDB, and built into a graph for the others (the
+    tables closed as it is: the import is not held twice)."""
     if isinstance(graph, ImportedTables):
         if backend == "duckdb":
             from itsms_graph.engines.duckdb import DuckDBEngine
 
             return DuckDBEngine(graph.con, graph.schema)
-        graph = graph.graph()
+        graph = graph.graph(close=True)
     if backend == "networkx":
         return EmbeddedEngine(graph)
     if backend == "neo4j":

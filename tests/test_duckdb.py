@@ -16,7 +16,7 @@ from itsms_graph.engines import EmbeddedEngine
 from itsms_graph.engines.duckdb import DuckDBEngine
 from itsms_graph.errors import ItsmsError, SchemaViolation
 from itsms_graph.example import generate
-from itsms_graph.graph import save_snapshot
+from itsms_graph.graph import save_snapshot, tables
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.graph.tables import load_graph, node_columns, to_graph
 from itsms_graph.ontology import schema
@@ -97,6 +97,32 @@ def test_the_graphs_order_is_seq_not_where_the_rows_are(example):
         label: list(example.graph.nodes(label)) for label in labels
     }
     assert {t: list(graph.edges(t)) for t in types} == {t: list(example.graph.edges(t)) for t in types}
+
+
+def test_a_graph_built_a_batch_at_a_time_with_the_tables_closed_is_the_same_graph(example, monkeypatch):
+    """to_graph reads the tables out and may close them before building, then builds a batch at a time (here 7
+    rows, so that every label and type spans batches): the same graph, in the same order, with each value many
+    nodes hold one object and each relationship's ends the strings that key its nodes."""
+    monkeypatch.setattr(tables, "_BATCH", 7)
+    con = duckdb.connect()
+    load_graph(con, example.graph)
+    graph = to_graph(con, close=True)
+    with pytest.raises(duckdb.ConnectionException):
+        con.execute("SELECT 1")
+    want = example.graph
+    assert state(graph) == state(want)
+    for label in want.labels_present():
+        assert list(graph.nodes(label)) == list(want.nodes(label))
+    for t in want.rel_types_present():
+        assert list(graph.edge_provenance(t).items()) == list(want.edge_provenance(t).items())
+    keys = {n: n for n in graph.all_nodes()}
+    assert all(keys[s] is s and keys[t] is t for t_ in graph.rel_types_present() for s, t in graph.edges(t_))
+    for label in graph.labels_present():
+        seen: dict[object, int] = {}
+        for n in graph.nodes(label):
+            for k, v in graph.attrs(n).items():
+                if isinstance(v, str):
+                    assert seen.setdefault(v, id(v)) == id(v), (label, k, v)
 
 
 def test_tables_are_typed_from_the_ontology():

@@ -148,3 +148,39 @@ def test_snapshots_are_versioned_and_checked(tmp_path: Path):
     not_zip.write_text("hello")
     with pytest.raises(SnapshotError, match="not an itsms-graph snapshot"):
         open_snapshot(not_zip)
+
+
+CI, SERVICE = "ConfigurationItem:CI1", "Service:S1"
+
+
+@pytest.mark.parametrize(
+    ("edges", "message"),
+    [
+        ({"columns": {"source_file": ["a.csv"], "weight": [3]}}, "attributes other than provenance: \\['weight'\\]"),
+        ({"columns": {"source_row": [4]}}, "without its source_file"),
+        ({"columns": {"source_file": [None]}}, "without its source_file"),
+        ({"columns": {"source_file": ["a.csv", "a.csv"]}}, "columns of unequal length"),
+        (
+            {"target": ["Service:S9"]},
+            "PART_OF relationship to a missing node \\(ConfigurationItem:CI1 -> Service:S9\\)",
+        ),
+        (
+            {"source": [CI, CI], "target": [SERVICE, SERVICE], "columns": {"source_file": ["a.csv", "b.csv"]}},
+            "the PART_OF relationship ConfigurationItem:CI1 -> Service:S1 twice",
+        ),
+    ],
+)
+def test_a_snapshots_relationships_are_checked_as_read(tmp_path: Path, edges, message):
+    """A relationship holds its provenance only (the store keeps it as one tuple), between two nodes the snapshot
+    holds, once: a snapshot giving it another attribute, no source file, columns that do not line up with its
+    ends, an end that is no node, or the same relationship twice is refused, not half read."""
+    graph = SMSGraph(seed_clauses=False)
+    graph.add_node("ConfigurationItem", "CI1", source_file="ci.csv", source_row=1)
+    graph.add_node("Service", "S1", source_file="s.csv", source_row=1)
+    graph.add_edge("PART_OF", CI, SERVICE, source_file="ci.csv", source_row=1)
+    path = save_snapshot(graph, tmp_path / "s.itsms")
+    written = orjson.loads(zipfile.ZipFile(path).read("edges/PART_OF.json"))
+    assert written == {"source": [CI], "target": [SERVICE], "columns": {"source_file": ["ci.csv"], "source_row": [1]}}
+    _rewrite(path, "edges/PART_OF.json", {**written, **edges})
+    with pytest.raises(SnapshotError, match=message):
+        open_snapshot(path)

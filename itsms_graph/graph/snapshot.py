@@ -13,6 +13,7 @@ ontology when read, so a snapshot cannot smuggle a label into Cypher.
 
 from __future__ import annotations
 
+import itertools
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import orjson
 
 from itsms_graph import __version__
 from itsms_graph.errors import SnapshotError
-from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build
+from itsms_graph.graph.store import InputFile, Provenance, SMSGraph, bulk_build
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
 
 FORMAT = "itsms-graph-snapshot"
@@ -64,16 +65,16 @@ def save_snapshot(graph: SMSGraph, path: Path) -> Path:
             _write(zf, f"nodes/{label}.json", {"ids": ids, "columns": columns})
         for rel_type in sorted(graph.rel_types_present()):
             pairs = list(graph.edges(rel_type))
-            edges = graph._edges[rel_type]
-            attrs = [edges[pair] for pair in pairs]
-            keys = sorted({k for a in attrs for k in a})
+            edges = graph.edge_provenance(rel_type)
+            provs = [edges[pair] for pair in pairs]
+            columns = {k: [p[i] for p in provs] for i, k in enumerate(PROVENANCE_KEYS)}
             _write(
                 zf,
                 f"edges/{rel_type}.json",
                 {
                     "source": [s for s, _ in pairs],
                     "target": [t for _, t in pairs],
-                    "columns": {k: [a.get(k) for a in attrs] for k in keys},
+                    "columns": {k: v for k, v in columns.items() if any(x is not None for x in v)},
                 },
             )
     return path
@@ -153,6 +154,7 @@ def _open(path: Path, graph_schema: Schema | None) -> SMSGraph:
                     if label not in sch.labels:
                         raise SnapshotError(f"{path}: label {label!r} is not in the ontology")
                     data = orjson.loads(zf.read(name))
+                    _share_columns(data["columns"])
                     load_node_columns(graph, label, data["ids"], data["columns"])
                     canonical.update(zip(data["ids"], data["ids"], strict=True))
             for name in names:
@@ -161,6 +163,7 @@ def _open(path: Path, graph_schema: Schema | None) -> SMSGraph:
                     if rel_type not in sch.relationships:
                         raise SnapshotError(f"{path}: relationship type {rel_type!r} is not in the ontology")
                     data = orjson.loads(zf.read(name))
+                    _share_columns(data["columns"])
                     load_edge_columns(graph, rel_type, data["source"], data["target"], data["columns"], canonical)
     except (zipfile.BadZipFile, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"{path}: corrupt snapshot ({exc})") from None
@@ -174,14 +177,13 @@ def load_node_columns(
 ) -> None:
     """Bulk-load the nodes of one label from columns (property or provenance key -> one value or None per id)
     straight into the graph's indexes: the one way a columnar form becomes nodes (a snapshot, the graph tables).
-    *what* names the source in errors."""
+    A value many nodes hold should be one object (the caller's to share: see :func:`_shared`). *what* names the
+    source in errors."""
     allowed = set(graph.schema.properties_of(label))
     unknown = set(columns) - allowed
     if unknown:
         raise SnapshotError(f"{what} gives {label} properties the ontology does not: {sorted(unknown)}")
     keys = list(columns)
-    for k in keys:  # in place: the parsed column, with a string object per cell, goes before the next is made
-        columns[k] = _shared(columns[k])
     attrs = _rows(keys, [columns[k] for k in keys], len(ids), what)
     for row in attrs:
         row["label"] = label
@@ -191,6 +193,13 @@ def load_node_columns(
         if key in columns:
             marked = graph._marked.setdefault(key, {})
             marked.update((n, None) for n, v in zip(ids, columns[key], strict=True) if v is not None)
+
+
+def _share_columns(columns: dict[str, list[Any]]) -> None:
+    """Each column :func:`_shared`, in place: the parsed column, with a string object per cell, goes before the
+    next is made."""
+    for k in columns:
+        columns[k] = _shared(columns[k])
 
 
 def _shared(column: list[Any]) -> list[Any]:
@@ -226,23 +235,32 @@ def load_edge_columns(
     *,
     what: str = "snapshot",
 ) -> None:
-    """Bulk-load one relationship type straight into the graph's typed adjacency; one provenance dict per
+    """Bulk-load one relationship type straight into the graph's typed adjacency; one provenance tuple per
     source row, shared by that row's relationships, as the importer builds them; each end the node's own id
-    string (*canonical*). *what* names the source in errors."""
-    keys = list(columns)
-    for k in keys:
-        columns[k] = _shared(columns[k])
-    values = [columns[k] for k in keys]
-    shared: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for src, tgt, row in zip(
-        sources, targets, zip(*values, strict=True) if keys else ((),) * len(sources), strict=True
-    ):
-        s, t = canonical.get(src), canonical.get(tgt)
-        if s is None or t is None:
-            raise SnapshotError(f"{what} has a {rel_type} relationship to a missing node ({src} -> {tgt})")
-        if graph.has_edge(s, t, rel_type):
-            raise SnapshotError(f"{what} has the {rel_type} relationship {s} -> {t} twice")
-        prov = shared.get(row)
-        if prov is None:
-            prov = shared[row] = {k: v for k, v in zip(keys, row, strict=True) if v is not None}
-        graph._index_edge(rel_type, s, t, prov)
+    string (*canonical*); a provenance value many relationships hold should be one object (the caller's to share).
+    *what* names the source in errors."""
+    unknown = set(columns) - set(PROVENANCE_KEYS)
+    if unknown:
+        raise SnapshotError(
+            f"{what} gives {rel_type} relationships attributes other than provenance: {sorted(unknown)}"
+        )
+    if len(sources) != len(targets) or any(len(v) != len(sources) for v in columns.values()):
+        raise SnapshotError(f"{what} columns of unequal length")
+    files = columns.get("source_file")
+    if files is None or None in files:
+        raise SnapshotError(f"{what} has a {rel_type} relationship without its source_file")
+    n = len(sources)
+    ends = [list(map(canonical.get, sources)), list(map(canonical.get, targets))]
+    for end in ends:
+        if None in end:
+            i = end.index(None)
+            raise SnapshotError(
+                f"{what} has a {rel_type} relationship to a missing node ({sources[i]} -> {targets[i]})"
+            )
+    provs = zip(*(columns.get(k, itertools.repeat(None, n)) for k in PROVENANCE_KEYS), strict=True)
+    shared: dict[Provenance, Provenance] = {}
+    edges = zip(*ends, (shared.setdefault(row, row) for row in provs), strict=True)
+    done = graph._index_edges(rel_type, edges)
+    if done < n:
+        s, t = ends[0][done], ends[1][done]
+        raise SnapshotError(f"{what} has the {rel_type} relationship {s} -> {t} twice")

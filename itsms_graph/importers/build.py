@@ -142,9 +142,13 @@ class ImportedTables:
     #: where duckdb spills what does not fit its memory limit; removed on close
     spill: tempfile.TemporaryDirectory[str] | None = None
 
-    def graph(self) -> SMSGraph:
-        """The SMSGraph the tables hold, with the labels the sources declared and the inputs read."""
-        graph = to_graph(self.con, self.schema)
+    def graph(self, *, close: bool = False) -> SMSGraph:
+        """The SMSGraph the tables hold, with the labels the sources declared and the inputs read; ``close=True``
+        closes the tables as soon as they are read (see :func:`to_graph`): what the graph is built for is then
+        all that is left of the import."""
+        graph = to_graph(self.con, self.schema, close=close)
+        if close:
+            self.close()
         graph.declared_labels = set(self.declared_labels)
         for item in self.inputs:
             graph.add_input(item)
@@ -461,7 +465,7 @@ class Importer:
         """Resolve every record, merge and reference across the sources, and build the graph."""
         imported = self.imported()
         try:
-            return imported.graph(), self.report
+            return imported.graph(close=True), self.report
         finally:
             imported.close()
 
