@@ -1207,4 +1207,7 @@ def export_neo4j_admin(snapshot: Path, folder: Path, database: str) -> None:
 
 def main() -> None:
     """Entry point of the ``itsms-graph`` command."""
+    from itsms_graph.memory import return_freed_blocks
+
+    return_freed_blocks()  # the command owns its process: freed batches go back to the system (see the module)
     cli(prog_name="itsms-graph")

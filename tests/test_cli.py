@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import platform
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -15,6 +19,7 @@ from click.testing import CliRunner
 from itsms_graph import __version__
 from itsms_graph.cli import cli
 from itsms_graph.graph import save_snapshot
+from itsms_graph.memory import ENVIRONMENT
 from tests import fixtures
 from tests.conftest import TEST_QUERIES
 
@@ -171,3 +176,18 @@ def test_bad_input_is_one_line_and_exit_2(runner, snap, tmp_path, args, message)
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the allocator policy is glibc's")
+def test_the_command_pins_the_allocators_threshold_once_and_keeps_a_users_own_setting():
+    """The command returns freed batches to the system (itsms_graph/memory.py): glibc's mallopt accepts the
+    setting once per process, and a MALLOC_MMAP_THRESHOLD_ the user set is not overridden."""
+    probe = "from itsms_graph.memory import return_freed_blocks as f; print(f(), f())"
+    env = {k: v for k, v in os.environ.items() if k != ENVIRONMENT}
+
+    def run(environment: dict[str, str]) -> list[str]:
+        cmd = [sys.executable, "-c", probe]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True, env=environment).stdout.split()
+
+    assert run(env) == ["True", "True"]
+    assert run({**env, ENVIRONMENT: "65536"}) == ["False", "False"]

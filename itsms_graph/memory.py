@@ -1,0 +1,38 @@
+"""How the process gives freed memory back to the system: a policy for the allocator, set once by the command.
+
+An import makes and drops lists of a batch's values by the thousand (65,536 pointers, 512 KiB each). glibc's
+malloc maps a block that large on its own, but each time such a block is freed it raises its threshold for
+mapping to that block's size (up to 32 MiB); from then on the lists come from the heap, and the heap keeps what
+is freed in it. :func:`return_freed_blocks` pins the threshold at its initial 128 KiB: every large block is
+mapped, and unmapped when freed. On BPIC 2014 that lowered each command's peak by 40 to 125 MiB, at no
+measured cost in time (README, "Importing exports").
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import sys
+
+#: mallopt's parameter number for the mmap threshold (glibc's malloc.h)
+_M_MMAP_THRESHOLD = -3
+#: glibc's initial threshold, kept fixed
+_THRESHOLD = 128 * 1024
+#: the environment variable glibc reads for the same setting at start-up: a user's own value is left alone
+ENVIRONMENT = "MALLOC_MMAP_THRESHOLD_"
+
+
+@functools.cache
+def return_freed_blocks() -> bool:
+    """Pin glibc malloc's mmap threshold at 128 KiB for the rest of the process (see the module); return whether it
+    was set. Nothing changes elsewhere than Linux with glibc, or when the environment already sets it."""
+    if not sys.platform.startswith("linux") or ENVIRONMENT in os.environ:
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    # musl's mallopt accepts nothing and returns 0
+    return bool(mallopt(_M_MMAP_THRESHOLD, _THRESHOLD))
