@@ -118,31 +118,34 @@ def _holds_condition(graph: SMSGraph, bound: BoundQuery, cond: Condition, row: R
 
 
 def _matches(graph: SMSGraph, bound: BoundQuery) -> Iterator[Row]:
-    items = bound.query.match
-    first = items[0]
+    first = bound.query.match[0]
     assert isinstance(first, MatchNode)
-
-    def extend(row: Row, here: str, i: int, used: frozenset[Edge]) -> Iterator[Row]:
-        if i == len(items):
-            yield row
-            return
-        rel, node = items[i], items[i + 1]
-        assert isinstance(rel, MatchRel) and isinstance(node, MatchNode)
-        for nxt, edge in _steps(graph, here, rel.rel, rel.dir):
-            if edge in used:
-                continue  # Cypher: a MATCH never traverses the same relationship twice (nodes may repeat)
-            grown = {**row, node.node: nxt}
-            if not _ok(graph, nxt, node.label, bound.site(node), grown):
-                continue
-            if rel.rel == ANY:
-                grown[f"rel{i}"] = edge[2]
-            yield from extend(grown, nxt, i + 2, used | {edge})
-
     anchors = graph.nodes(first.label) if first.label != ANY else _any_anchors(graph, bound.site(first))
     for nid in anchors:
         start = {first.node: nid}
         if _ok(graph, nid, first.label, bound.site(first), start):
-            yield from extend(start, nid, 1, frozenset())
+            yield from _extend(graph, bound, start, nid, 1, frozenset())
+
+
+def _extend(graph: SMSGraph, bound: BoundQuery, row: Row, here: str, i: int, used: frozenset[Edge]) -> Iterator[Row]:
+    """The rows that match *bound*'s pattern from its item *i* on, *row* matched up to *here* (a module function,
+    not a closure: a closure calling itself is a reference cycle, and one that outlives its query holds the graph
+    until a collection, or for good once frozen)."""
+    items = bound.query.match
+    if i == len(items):
+        yield row
+        return
+    rel, node = items[i], items[i + 1]
+    assert isinstance(rel, MatchRel) and isinstance(node, MatchNode)
+    for nxt, edge in _steps(graph, here, rel.rel, rel.dir):
+        if edge in used:
+            continue  # Cypher: a MATCH never traverses the same relationship twice (nodes may repeat)
+        grown = {**row, node.node: nxt}
+        if not _ok(graph, nxt, node.label, bound.site(node), grown):
+            continue
+        if rel.rel == ANY:
+            grown[f"rel{i}"] = edge[2]
+        yield from _extend(graph, bound, grown, nxt, i + 2, used | {edge})
 
 
 def _any_anchors(graph: SMSGraph, filters: tuple[BoundFilter, ...]) -> Iterator[str]:
