@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from itsms_graph.errors import InputError, SchemaViolation
-from itsms_graph.graph.store import InputFile, SMSGraph, bulk_build
+from itsms_graph.graph.store import InputFile, SMSGraph
 from itsms_graph.graph.tables import arrow_type, load_graph, quote, table_counts, to_graph
 from itsms_graph.importers.cells import (
     ROW_ID,
@@ -919,6 +919,13 @@ def files_for(table: Table, path: Path) -> list[Path]:
     return []
 
 
+def _read_sources(sources: Iterable[tuple[Profile, Path]], keep_going: bool, progress: Progress | None) -> Importer:
+    importer = Importer(keep_going=keep_going, progress=progress)
+    for profile, path in sources:
+        importer.add_source(profile, path)
+    return importer
+
+
 def import_tables(
     sources: Iterable[tuple[Profile, Path]],
     *,
@@ -926,9 +933,7 @@ def import_tables(
     progress: Progress | None = None,
 ) -> tuple[ImportedTables, ImportReport]:
     """Import every (profile, path) into graph tables, without building the graph; return them with the report."""
-    importer = Importer(keep_going=keep_going, progress=progress)
-    for profile, path in sources:
-        importer.add_source(profile, path)
+    importer = _read_sources(sources, keep_going, progress)
     return importer.imported(), importer.report
 
 
@@ -939,8 +944,4 @@ def import_sources(
     progress: Progress | None = None,
 ) -> tuple[SMSGraph, ImportReport]:
     """Import every (profile, path) into one graph; return it with the import report."""
-    importer = Importer(keep_going=keep_going, progress=progress)
-    with bulk_build():
-        for profile, path in sources:
-            importer.add_source(profile, path)
-        return importer.finish()
+    return _read_sources(sources, keep_going, progress).finish()
