@@ -8,6 +8,7 @@ from typing import Any
 
 from itsms_graph.engines.base import Engine
 from itsms_graph.engines.embedded import EmbeddedEngine
+from itsms_graph.engines.registry import BACKENDS
 from itsms_graph.errors import ItsmsError
 from itsms_graph.graph.snapshot import open_snapshot
 from itsms_graph.graph.store import InputFile, SMSGraph
@@ -19,7 +20,7 @@ from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
 from itsms_graph.reports.model import CheckReport, build_report
 
-BACKENDS = ("networkx", "falkordb", "neo4j", "duckdb")
+__all__ = ["BACKENDS", "check", "check_graph", "check_sources", "engine_for", "select_queries", "visual_report"]
 
 
 def engine_for(graph: SMSGraph | ImportedTables, backend: str, server: Engine | None = None) -> Engine:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from itsms_graph import safe_yaml
 from itsms_graph.errors import InputError
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
 
@@ -296,7 +297,7 @@ def _check_props(sch: Schema, label: str, props: dict[str, Column], where: str) 
 def load_profile(path: Path, sch: Schema | None = None) -> Profile:
     """Read and validate a profile file; InputError names the file and every problem."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read profile: {exc}", file=str(path)) from None
     if not isinstance(data, dict):

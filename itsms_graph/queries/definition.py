@@ -30,6 +30,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from itsms_graph import safe_yaml
 from itsms_graph.errors import QueryDefinitionError
 from itsms_graph.ontology import Schema, clause_numbers, schema
 
@@ -360,7 +361,7 @@ Condition.model_rebuild()
 def load_query_file(path: Path, sch: Schema | None = None) -> QueryDefinition:
     """Read and validate one query file; QueryDefinitionError names the file and what is wrong."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise QueryDefinitionError(f"{path}: cannot read query file: {exc}") from None
     if not isinstance(data, dict):

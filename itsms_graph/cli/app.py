@@ -1,0 +1,63 @@
+"""The root command group: its help, --version, and the one place errors become a line on stderr and an exit code.
+
+Exit codes: 0 clean, 1 a finding at or above --fail-on, 2 a usage or input error (one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from itsms_graph import __version__
+from itsms_graph.errors import ItsmsError
+
+
+class _Cli(click.Group):
+    """The root group: turns ItsmsError into one line on stderr and its exit code (also under CliRunner), and
+    click's own usage errors too (click prints usage, a hint and the error on four lines)."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "itsms-graph"
+            click.echo(f"error: {exc.format_message()} (see {where} --help)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(2)
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ItsmsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="itsms-graph")
+def cli() -> None:
+    """Prove from the records whether an ISO/IEC 20000-1:2018 service management system is real.
+
+    \b
+    Example:
+      itsms-graph demo                      # build the example SMS, check it, write out/report.html
+      itsms-graph check out/example.itsms --as-of 2025-06-30 --format markdown
+    """

@@ -1,0 +1,287 @@
+"""The certification questions: check (every canned query), stage1 (readiness), stage2 (graded nonconformities),
+cap (the corrective action plan) and diff (two audit cycles compared)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from itsms_graph import __version__
+from itsms_graph.cli.app import cli
+from itsms_graph.cli.options import (
+    DIFF_GATES,
+    AuditOptions,
+    backend_option,
+    fail_on_option,
+    pass_audit,
+    period_options,
+    query_options,
+    snapshot_argument,
+    sources_option,
+)
+from itsms_graph.cli.output import FORMATS, console, dump, render, verdict_json
+from itsms_graph.errors import EXIT_FINDINGS, ItsmsError
+
+
+@cli.command()
+@click.argument("snapshot", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=False)
+@sources_option(
+    "Instead of SNAPSHOT: import these exports (as `import` does; repeatable) and check them. With "
+    "--backend duckdb the checks run on the imported tables and the graph is never built.",
+    required=False,
+)
+@click.option("--keep-going", is_flag=True, help="With --profile: reject bad rows (counted on stderr), check the rest.")
+@period_options
+@query_options
+@click.option("--query", "query_ids", multiple=True, metavar="ID", help="Run only this query; repeatable.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the report to this file instead of standard output.",
+)
+@fail_on_option("Exit 1 when a finding is at or above this grade ('none': never).")
+@backend_option("the queries", server=True)
+@click.option("--uri", default=None, help="With --backend neo4j: the server (password from NEO4J_PASSWORD).")
+@click.option("--user", default="neo4j", show_default=True, help="With --backend neo4j: the user.")
+@click.option("--database", default=None, help="With --backend neo4j: the database.")
+@pass_audit
+def check(
+    snapshot: Path | None,
+    sources: tuple[tuple[str, str], ...],
+    keep_going: bool,
+    audit: AuditOptions,
+    query_ids: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    uri: str | None,
+    user: str,
+    database: str | None,
+) -> None:
+    """Run every canned query on SNAPSHOT (or on exports, with --profile) and report pass, fail or not assessable.
+
+    \b
+    Example:
+      itsms-graph check out/example.itsms --as-of 2025-06-30 --fail-on minor --format junit -o checks.xml
+      itsms-graph check -p bpic2014 ../shared/data/bpic2014/ --keep-going --backend duckdb --as-of 2014-03-31
+    """
+    from itsms_graph.check import check as run_check
+    from itsms_graph.check import check_sources
+    from itsms_graph.cli.neo4j import neo4j_engine
+
+    audit.resolve()
+    backend = audit.backend
+    if (snapshot is None) == (not sources):
+        raise click.UsageError("give a SNAPSHOT or --profile PROFILE PATH (one of the two)")
+    if keep_going and not sources:
+        raise click.UsageError("--keep-going goes with --profile")
+    if uri and backend != "neo4j":  # else the checks would run on another engine than the user thinks
+        raise ItsmsError(f"--uri goes with --backend neo4j (the backend is {backend})")
+    if sources and backend == "neo4j":  # the server holds what was pushed, not these exports
+        raise click.UsageError("--profile checks the exports in process: --backend networkx, duckdb or falkordb")
+    server = neo4j_engine(uri, user, database) if backend == "neo4j" and uri else None
+    options: dict[str, Any] = {
+        "period": audit.period,
+        "query_dirs": audit.dirs,
+        "query_ids": query_ids or None,
+        "parameters": audit.parameters,
+        "backend": backend,
+        "fail_on": audit.fail_on,
+    }
+    if sources:
+        from itsms_graph.importers import resolve_profile
+
+        resolved = [(resolve_profile(name), Path(path)) for name, path in sources]
+        report, imported = check_sources(resolved, keep_going=keep_going, **options)
+        totals = imported.to_dict()["totals"]
+        click.echo(
+            f"imported {totals['rows_read']:,} rows: {totals['accepted']:,} accepted, {totals['merged']:,} merged, "
+            f"{totals['rejected']:,} rejected, {totals['skipped']:,} skipped (itsms-graph import --report json "
+            "lists every rejection)",
+            err=True,
+        )
+    else:
+        assert snapshot is not None
+        report = run_check(snapshot, server=server, **options)
+    render(report, fmt, output)
+    if report.gate_failed():
+        sys.exit(EXIT_FINDINGS)
+
+
+def audited(snapshot: Path, audit: AuditOptions) -> tuple[Any, Any, Any]:
+    """Check a snapshot with the whole catalogue on *audit*'s backend: (report, engine, graph)."""
+    from itsms_graph.check import engine_for
+    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.graph.store import InputFile
+    from itsms_graph.queries.run import run_queries
+    from itsms_graph.reports.model import build_report
+
+    catalogue = audit.catalogue
+    graph = open_snapshot(snapshot)
+    engine = engine_for(graph, audit.backend)
+    results = run_queries(engine, catalogue.values(), audit.period, audit.parameters, graph.declared_labels)
+    report = build_report(
+        results,
+        period=audit.period,
+        engine=engine.name,
+        inputs=graph.inputs,
+        extra_inputs=[InputFile.of(snapshot, profile="snapshot")],
+    )
+    return report, engine, graph
+
+
+@cli.command()
+@snapshot_argument()
+@period_options
+@query_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_audit
+def stage1(snapshot: Path, audit: AuditOptions, fmt: str) -> None:
+    """Stage 1 readiness: Ready, Conditionally ready or Not ready, with the deciding rule.
+
+    Exit code 0 when Ready, 1 otherwise.
+
+    \b
+    Example:
+      itsms-graph stage1 out/example.itsms --as-of 2025-06-30
+    """
+    from itsms_graph.audit.verdict import stage1 as decide
+    from itsms_graph.reports.audit import render_stage1
+    from itsms_graph.reports.terminal import render_header
+
+    report, _, _ = audited(snapshot, audit)
+    verdict = decide(report)
+    if fmt == "json":
+        click.echo(verdict_json(report, "stage1", verdict.to_dict()), nl=False)
+    else:
+        out = console()
+        render_header(report, out, title="itsms-graph stage1")
+        render_stage1(verdict, out)
+    if verdict.outcome != "Ready":
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@snapshot_argument()
+@period_options
+@query_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--systemic-rate",
+    type=click.FloatRange(0, 1),
+    default=0.2,
+    show_default=True,
+    help="A minor query failing on at least this share of its population is graded major (systemic).",
+)
+@fail_on_option()
+@pass_audit
+def stage2(snapshot: Path, audit: AuditOptions, fmt: str, systemic_rate: float) -> None:
+    """Stage 2: nonconformities graded major, minor, OFI per clause, and what blocks certification.
+
+    \b
+    Example:
+      itsms-graph stage2 out/example.itsms --as-of 2025-06-30 --format json
+    """
+    from itsms_graph.audit.verdict import stage2 as decide
+    from itsms_graph.queries.results import at_or_above
+    from itsms_graph.reports.audit import render_stage2
+    from itsms_graph.reports.terminal import render_header
+
+    report, engine, _ = audited(snapshot, audit)
+    verdict = decide(report, engine, systemic_rate=systemic_rate, parameters=audit.parameters)
+    if fmt == "json":
+        click.echo(verdict_json(report, "stage2", verdict.to_dict()), nl=False)
+    else:
+        out = console()
+        render_header(report, out, title="itsms-graph stage2")
+        render_stage2(verdict, out)
+    if audit.fail_on != "none" and any(at_or_above(g.grade, audit.fail_on) for g in verdict.graded):
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@snapshot_argument()
+@period_options
+@query_options
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="plan.xlsx, plan.csv or plan.md",
+)
+@pass_audit
+def cap(snapshot: Path, audit: AuditOptions, output: Path) -> None:
+    """Write the corrective action plan: one row per Stage 2 nonconformity.
+
+    \b
+    Example:
+      itsms-graph cap out/example.itsms --as-of 2025-06-30 -o plan.xlsx
+    """
+    from itsms_graph.audit.cap import plan_rows, write_plan
+    from itsms_graph.audit.verdict import stage2 as decide
+
+    report, engine, graph = audited(snapshot, audit)
+    verdict = decide(report, engine, parameters=audit.parameters)
+    rows = plan_rows(verdict, report.period.as_of, graph)
+    write_plan(rows, output, report.provenance())
+    click.echo(f"wrote {output}: {len(rows)} nonconformities")
+
+
+@cli.command()
+@snapshot_argument("old")
+@snapshot_argument("new")
+@period_options
+@click.option("--old-as-of", default=None, metavar="DATE", help="As-of date for OLD when it is a snapshot.")
+@click.option(
+    "--fail-on",
+    "gate",
+    default="new-major",
+    show_default=True,
+    type=click.Choice(DIFF_GATES),  # checked before two reports are read and compared
+    help="Gate: new-<grade> (new findings at or above), any-<grade>, or none.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_audit
+def diff(old: Path, new: Path, audit: AuditOptions, old_as_of: str | None, gate: str, fmt: str) -> None:
+    """Compare two audit cycles: new, resolved and persisting findings.
+
+    OLD and NEW are JSON check reports (itsms-graph check --format json) or snapshots (checked with --as-of,
+    and --old-as-of for OLD). Exit code 1 when the --fail-on gate fails.
+
+    \b
+    Example:
+      itsms-graph diff cycle1.json cycle2.json --fail-on new-major
+      itsms-graph diff 2024.itsms 2025.itsms --old-as-of 2024-06-30 --as-of 2025-06-30
+    """
+    from rich.markup import escape
+
+    from itsms_graph.audit.diff import diff_findings, findings_of_report, load_report
+    from itsms_graph.check import check as run_check
+    from itsms_graph.graph.store import InputFile
+    from itsms_graph.reports.audit import render_diff
+
+    def findings(path: Path, day: str | None) -> Any:
+        if path.read_bytes()[:2] == b"PK":  # a snapshot (ZIP)
+            report = run_check(path, period=audit.period_at(day), fail_on="none")
+            return findings_of_report(report.to_dict())
+        return findings_of_report(load_report(path))
+
+    result = diff_findings(findings(old, old_as_of or audit.as_of), findings(new, audit.as_of))
+    inputs = [InputFile.of(old, profile="old"), InputFile.of(new, profile="new")]
+    if fmt == "json":
+        tool = {"name": "itsms-graph", "version": __version__}
+        click.echo(dump({"tool": tool, "inputs": [vars(i) for i in inputs], **result.to_dict()}), nl=False)
+    else:
+        out = console()
+        out.print(f"[bold]itsms-graph diff[/bold]  itsms-graph {__version__}")
+        for item in inputs:
+            out.print("  " + escape(item.line()), highlight=False)
+        render_diff(result, out)
+    if result.gate(gate):
+        sys.exit(EXIT_FINDINGS)

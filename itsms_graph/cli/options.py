@@ -1,0 +1,202 @@
+"""The options the commands share, declared once, and the one object the audit options arrive in.
+
+Every auditing command takes the same audit options (``--as-of``/``--period``, ``--config``/``--queries``/
+``--param``, and some of ``--backend`` and ``--fail-on``). Each is declared here once; a command places them
+where its help lists them and receives them as one :class:`AuditOptions` (``@pass_audit``), which parses the
+period and reads the configuration and the query catalogue once, on first use. Nothing heavy is imported at
+module level: ``itsms-graph --help`` must not load the engines.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from itsms_graph.engines.registry import BACKENDS, SERVER_BACKENDS
+from itsms_graph.errors import ItsmsError
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from itsms_graph.queries.definition import QueryDefinition
+    from itsms_graph.queries.plan import AuditPeriod
+
+#: The grades a ``--fail-on`` gate can name, most serious first ("none": never fail).
+GRADES = ("major", "minor", "ofi", "data-quality", "none")
+#: diff's gates: new findings, or any (new and persisting), at or above a grade
+DIFF_GATES = ("none", *(f"{scope}-{grade}" for scope in ("new", "any") for grade in GRADES if grade != "none"))
+
+
+def parse_params(values: tuple[str, ...]) -> dict[str, Any]:
+    """KEY=VALUE pairs (``--param``, ``--filter``) as a dict; a pair without ``=`` is a usage error."""
+    params: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
+        params[key.strip()] = value.strip()
+    return params
+
+
+@dataclass
+class AuditOptions:
+    """The shared audit options of one command, as given; what they mean is computed once, when first asked."""
+
+    as_of: str | None = None
+    period_text: str = "12M"
+    config_path: Path | None = None
+    query_dirs: tuple[Path, ...] = ()
+    params: tuple[str, ...] = ()
+    backend: str = "networkx"
+    fail_on: str = "major"
+
+    @cached_property
+    def period(self) -> AuditPeriod:
+        """The audit period --period long ending at --as-of (parsed once)."""
+        return self.period_at(self.as_of)
+
+    def period_at(self, as_of: str | dt.date | None) -> AuditPeriod:
+        """A period as long as --period ending at another day (``--old-as-of``: the previous cycle's)."""
+        from itsms_graph.queries.plan import AuditPeriod
+
+        return AuditPeriod.parse(as_of, self.period_text)
+
+    @cached_property
+    def _resolved(self) -> tuple[list[Path], dict[str, Any], dict[str, QueryDefinition]]:
+        from itsms_graph.config import load_config
+        from itsms_graph.queries.catalogue import load_catalogue
+
+        config = load_config(self.config_path)
+        merged = {**config.parameters, **parse_params(self.params)}
+        dirs = [*config.queries, *self.query_dirs]
+        catalogue = load_catalogue(dirs)
+        known = {name for q in catalogue.values() for name in q.parameters}
+        unknown = sorted(set(merged) - known)
+        if unknown:  # a misspelt parameter would otherwise leave its default in force without a word
+            raise ItsmsError(
+                f"no query has a parameter {unknown[0]!r} (from --param or the config's [parameters]); "
+                f"the parameters are: {', '.join(sorted(known))}"
+            )
+        return dirs, merged, catalogue
+
+    def resolve(self) -> None:
+        """Read the configuration and the catalogue now (so that their errors come first)."""
+        self._resolved  # noqa: B018 - computing the cached property is the point
+
+    @property
+    def dirs(self) -> list[Path]:
+        """The query folders: the configuration's, then --queries."""
+        return self._resolved[0]
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The parameter values (the configuration's overridden by --param), each checked to be some query's."""
+        return self._resolved[1]
+
+    @property
+    def catalogue(self) -> dict[str, QueryDefinition]:
+        """The canned queries of the shipped folder and the query folders, by id."""
+        return self._resolved[2]
+
+
+#: AuditOptions' field for each option's destination name
+_FIELDS = {
+    "as_of": "as_of",
+    "period": "period_text",
+    "config_path": "config_path",
+    "query_dirs": "query_dirs",
+    "params": "params",
+    "backend": "backend",
+    "fail_on": "fail_on",
+}
+
+
+def pass_audit(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Hand the command its audit options as one ``audit`` argument. Put it right above the ``def``, under the
+    option decorators, which keep their places (and so their order in --help)."""
+
+    @functools.wraps(f)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        given = {field: kwargs.pop(dest) for dest, field in _FIELDS.items() if dest in kwargs}
+        return f(*args, audit=AuditOptions(**given), **kwargs)
+
+    return command
+
+
+def period_options(f: Any) -> Any:
+    f = click.option(
+        "--period",
+        default="12M",
+        show_default=True,
+        help="Length of the audit period ending at --as-of: 12M, 90D, 1Y.",
+    )(f)
+    f = click.option(
+        "--as-of",
+        "as_of",
+        default=None,
+        metavar="DATE",
+        help="Last day of the audit period (YYYY-MM-DD); default today.",
+    )(f)
+    return f
+
+
+def query_options(f: Any) -> Any:
+    f = click.option(
+        "--param",
+        "params",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override a query parameter (e.g. review_interval=6); repeatable.",
+    )(f)
+    f = click.option(
+        "--queries",
+        "query_dirs",
+        multiple=True,
+        type=click.Path(path_type=Path, file_okay=False),
+        help="A folder of your own query files, added to the shipped ones; repeatable.",
+    )(f)
+    f = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Configuration file (default ./itsms-graph.toml when present).",
+    )(f)
+    return f
+
+
+def backend_option(runs: str, *, server: bool = False) -> Any:
+    """The --backend option of a command that runs queries (*runs*: "the query" or "the queries"); neo4j, a
+    server, only where a pushed snapshot is checked (*server*)."""
+    engines = [b for b in BACKENDS if server or b not in SERVER_BACKENDS]
+    neo4j = "neo4j: on the server the snapshot was pushed to; " if server else ""
+    return click.option(
+        "--backend",
+        type=click.Choice(engines),
+        default="networkx",
+        show_default=True,
+        help=f"Engine that runs {runs} ({neo4j}duckdb: SQL over the graph as columnar tables, in process).",
+    )
+
+
+def fail_on_option(help_text: str | None = None) -> Any:
+    """--fail-on GRADE: exit 1 when a finding is at or above it."""
+    return click.option("--fail-on", type=click.Choice(GRADES), default="major", show_default=True, help=help_text)
+
+
+def sources_option(help_text: str, *, required: bool) -> Any:
+    """-p/--profile PROFILE PATH, repeatable: the exports a command imports."""
+    return click.option(
+        "--profile", "-p", "sources", nargs=2, multiple=True, required=required, metavar="PROFILE PATH", help=help_text
+    )
+
+
+def snapshot_argument(name: str = "snapshot", **kwargs: Any) -> Any:
+    """A snapshot file that must exist."""
+    return click.argument(name, type=click.Path(path_type=Path, dir_okay=False, exists=True), **kwargs)

@@ -1,0 +1,116 @@
+"""The canned-query catalogue: query list, query show (metadata, parameters, the Cypher) and query run (one
+query on a snapshot)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from itsms_graph.cli.app import cli
+from itsms_graph.cli.options import (
+    AuditOptions,
+    backend_option,
+    pass_audit,
+    period_options,
+    query_options,
+    snapshot_argument,
+)
+from itsms_graph.cli.output import FORMATS, console, render
+
+
+@cli.group()
+def query() -> None:
+    """List, show and run canned queries.
+
+    \b
+    Example:
+      itsms-graph query list
+      itsms-graph query show change-implemented-without-approval --cypher
+    """
+
+
+@query.command("list")
+@query_options
+@pass_audit
+def query_list(audit: AuditOptions) -> None:
+    """List the canned queries (shipped and your own).
+
+    \b
+    Example:
+      itsms-graph query list --queries my-queries/
+    """
+    from rich.table import Table
+
+    table = Table()
+    for col in ("id", "clauses", "stage", "grade"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("title")
+    for q in audit.catalogue.values():
+        table.add_row(q.id, " ".join(q.clauses), str(q.stage), q.grade, q.title)
+    console().print(table)
+
+
+@query.command("show")
+@click.argument("query_id")
+@click.option("--cypher", is_flag=True, help="Print the Cypher statement and its parameters.")
+@period_options
+@query_options
+@pass_audit
+def query_show(query_id: str, cypher: bool, audit: AuditOptions) -> None:
+    """Show a canned query's metadata, parameters and (with --cypher) its Cypher.
+
+    \b
+    Example:
+      itsms-graph query show uncontrolled-change-caused-incident --cypher --as-of 2025-06-30
+    """
+    import json
+
+    from itsms_graph.check import select_queries
+    from itsms_graph.queries.cypher import compile_query
+    from itsms_graph.queries.plan import bind
+
+    q = select_queries(audit.catalogue, [query_id])[0]
+    click.echo(f"{q.id}: {q.title}")
+    click.echo(f"clauses {' '.join(q.clauses)}, stage {q.stage}, grade when it fails: {q.grade}")
+    click.echo(f"rationale: {q.rationale}")
+    click.echo(f"remediation: {q.remediation}")
+    for name, p in q.parameters.items():
+        click.echo(f"parameter {name} ({p.type}, default {p.default!r}): {p.description}")
+    if cypher:
+        bound = bind(q, audit.period, audit.parameters)
+        click.echo("\n// Cypher (Neo4j, FalkorDB)")
+        click.echo(compile_query(bound))
+        click.echo("// parameters")
+        click.echo(json.dumps(bound.cypher_params, indent=2, sort_keys=True))
+
+
+@query.command("run")
+@click.argument("query_id")
+@snapshot_argument()
+@period_options
+@query_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@backend_option("the query")
+@pass_audit
+def query_run(query_id: str, snapshot: Path, audit: AuditOptions, fmt: str) -> None:
+    """Run one canned query on SNAPSHOT.
+
+    \b
+    Example:
+      itsms-graph query run change-implemented-without-approval out/example.itsms --as-of 2025-06-30
+    """
+    from itsms_graph.check import check as run_check
+
+    audit.resolve()
+    report = run_check(
+        snapshot,
+        period=audit.period,
+        query_dirs=audit.dirs,
+        query_ids=[query_id],
+        parameters=audit.parameters,
+        backend=audit.backend,
+        fail_on="none",
+        title="itsms-graph query run",
+    )
+    render(report, fmt, None)

@@ -1,0 +1,112 @@
+"""The auditor's sample: sample (draw it reproducibly, write the worksheet) and sample-findings (read the filled
+worksheet back as findings)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from itsms_graph.cli.app import cli
+from itsms_graph.cli.options import AuditOptions, parse_params, pass_audit, period_options, snapshot_argument
+from itsms_graph.cli.output import dump
+from itsms_graph.errors import EXIT_FINDINGS, ItsmsError
+
+
+@cli.command()
+@snapshot_argument()
+@click.option(
+    "--population",
+    required=True,
+    metavar="QUERY_OR_LABEL",
+    help="A label (Change: its records, whatever their dates) or a canned query id (the records it examines in "
+    "the audit period).",
+)
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE", help="Keep records whose property equals.")
+@click.option("--size", type=click.IntRange(min=1), default=None, help="Sample size (default: from the table).")
+@click.option("--method", type=click.Choice(["random", "systematic", "stratified"]), required=True)
+@click.option("--by", type=click.Choice(["service", "month"]), default=None, help="Strata for --method stratified.")
+@click.option("--seed", type=int, required=True, help="Random seed: the same seed gives the same sample.")
+@click.option(
+    "--worksheet",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the worksheet (.csv or .xlsx).",
+)
+@period_options
+@pass_audit
+def sample(
+    snapshot: Path,
+    population: str,
+    filters: tuple[str, ...],
+    size: int | None,
+    method: str,
+    by: str | None,
+    seed: int,
+    worksheet: Path | None,
+    audit: AuditOptions,
+) -> None:
+    """Draw a reproducible audit sample (ISO 19011) and write the auditor's worksheet.
+
+    \b
+    Example:
+      itsms-graph sample out/example.itsms --as-of 2025-06-30 --population change-implemented-without-approval --method stratified --by month --seed 7 -o sample.xlsx
+    """
+    from itsms_graph.audit.sampling import draw, population_of, write_worksheet
+    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.graph.store import InputFile
+    from itsms_graph.queries.catalogue import load_catalogue
+    from itsms_graph.reports.model import provenance_lines
+
+    if worksheet is not None and worksheet.suffix.lower() not in (".csv", ".xlsx"):
+        raise ItsmsError(f"{worksheet}: the worksheet is written as .csv or .xlsx")
+    graph = open_snapshot(snapshot)
+    audit_period = audit.period
+    ids = population_of(graph, population, load_catalogue(), audit_period, parse_params(filters))
+    drawn = draw(graph, ids, name=population, method=method, seed=seed, size=size, by=by)
+    if not ids:
+        click.echo(
+            f"warning: the population is empty (audit period {audit_period.label()}; is --as-of right?)", err=True
+        )
+    click.echo(drawn.describe())
+    for nid in drawn.drawn:
+        click.echo(f"  {nid}" + (f"  [{drawn.strata[nid]}]" if nid in drawn.strata else ""))
+    if worksheet is not None:
+        inputs = [InputFile.of(snapshot, profile="snapshot"), *graph.inputs]
+        write_worksheet(graph, drawn, worksheet, provenance_lines(inputs, audit_period))
+        click.echo(f"wrote {worksheet}")
+
+
+@cli.command("sample-findings")
+@click.argument("worksheet", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def sample_findings(worksheet: Path, fmt: str) -> None:
+    """Read a filled sample worksheet back: 'nonconformity' and 'no evidence' verdicts become findings.
+
+    Exit code 1 when there is such a finding.
+
+    \b
+    Example:
+      itsms-graph sample-findings sample.xlsx --format json
+    """
+    from itsms_graph.audit.sampling import read_worksheet
+
+    judged = read_worksheet(worksheet)
+    found = judged.findings
+    if judged.unjudged:  # a worksheet handed back half done must not read as a clean sample
+        click.echo(
+            f"warning: {len(judged.unjudged)} sampled record(s) have no verdict yet: "
+            + ", ".join(judged.unjudged[:5])
+            + (" ..." if len(judged.unjudged) > 5 else ""),
+            err=True,
+        )
+    if fmt == "json":
+        click.echo(dump([vars(f) for f in found]), nl=False)
+    else:
+        for f in found:
+            click.echo(f"{f.id} {f.record}: {f.verdict}" + (f" ({f.note})" if f.note else ""))
+        click.echo(f"{len(found)} finding(s) from the sample")
+    if found:
+        sys.exit(EXIT_FINDINGS)

@@ -1,0 +1,87 @@
+"""Start-up stays cheap (#16.4, #20.5): the command line imports no engine and no data library until a command
+needs one, the query catalogue is parsed once per command, and YAML goes through the safe loader in C.
+
+Times are measured in benchmarks/startup.py (never asserted here); these tests pin what makes them short.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from itsms_graph import safe_yaml
+from itsms_graph.cli import cli
+from itsms_graph.graph import save_snapshot
+from itsms_graph.queries import catalogue
+from tests import fixtures
+
+#: What ``import itsms_graph.cli`` (and so ``itsms-graph --help``) must not import: each costs 0.1-1 s.
+HEAVY = ("duckdb", "pyarrow", "numpy", "rdflib", "networkx", "pydantic", "falkordb", "neo4j", "plotly", "openpyxl")
+
+
+def _imported_by(statement: str) -> list[str]:
+    code = f"import sys, json\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = set(json.loads(out.splitlines()[-1]))  # the last line: after what --help printed
+    return [name for name in HEAVY if name in loaded]
+
+
+def test_the_command_line_imports_nothing_heavy():
+    assert _imported_by("import itsms_graph.cli") == []
+
+
+def test_help_imports_nothing_heavy():
+    statement = (
+        "from itsms_graph.cli import cli\n"
+        "try:\n    cli(['--help'], prog_name='itsms-graph')\nexcept SystemExit:\n    pass\n"
+        "try:\n    cli(['check', '--help'], prog_name='itsms-graph')\nexcept SystemExit:\n    pass"
+    )
+    assert _imported_by(statement) == []
+
+
+def test_check_parses_each_query_file_once(tmp_path: Path, monkeypatch):
+    """check reads the catalogue to validate --param, then runs it: the files are parsed once, not twice."""
+    snap = save_snapshot(fixtures.boundaries(), tmp_path / "b.itsms")
+    parsed: list[Path] = []
+    real = catalogue.load_query_file
+
+    def counting(path: Path, *args, **kwargs):
+        parsed.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(catalogue, "load_query_file", counting)
+    catalogue._read.cache_clear()
+    result = CliRunner().invoke(cli, ["check", str(snap), "--as-of", "2025-06-30", "--fail-on", "none"])
+    assert result.exit_code == 0, result.output
+    assert parsed, "the catalogue was not read at all"
+    assert len(parsed) == len(set(parsed)) == len(list(catalogue.shipped_dir().glob("*.yaml")))
+
+
+def test_a_changed_query_file_is_read_again(tmp_path: Path):
+    """The catalogue's memory is keyed by the files' bytes: an edited query is not served stale."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    shipped = catalogue.shipped_dir() / "sm-policy-current.yaml"
+    text = shipped.read_text(encoding="utf-8").replace("sm-policy-current", "my-policy-check")
+    (folder / "my-policy-check.yaml").write_text(text, encoding="utf-8")
+    first = catalogue.load_catalogue([folder])["my-policy-check"]
+    (folder / "my-policy-check.yaml").write_text(text.replace(first.title, "Another title"), encoding="utf-8")
+    assert catalogue.load_catalogue([folder])["my-policy-check"].title == "Another title"
+
+
+def test_yaml_is_read_with_a_safe_loader_in_c_when_available():
+    assert issubclass(safe_yaml.Loader, yaml.constructor.SafeConstructor)
+    assert not issubclass(safe_yaml.Loader, yaml.constructor.FullConstructor)
+    if yaml.__with_libyaml__:
+        assert safe_yaml.Loader is yaml.CSafeLoader
+    try:
+        safe_yaml.load("!!python/object/apply:os.system ['echo pwned']")
+    except yaml.YAMLError:
+        pass
+    else:
+        raise AssertionError("the loader built a Python object")
