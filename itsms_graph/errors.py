@@ -53,3 +53,8 @@ class InputError(ItsmsError):
 
 class EngineUnavailable(ItsmsError):
     """A graph engine (FalkorDB, Neo4j) is not installed or cannot be reached."""
+
+
+class RowsUnaccounted(ItsmsError):
+    """An import whose counts do not add up: rows read != accepted + merged + rejected + skipped. A bug, never the
+    input's fault, but the snapshot it would write cannot be trusted, so the import stops."""

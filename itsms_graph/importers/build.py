@@ -554,7 +554,6 @@ class Importer:
             UNION ALL
             SELECT nid, label, -1, NULL, NULL, false, NULL{sep}{cols} FROM pre_in)
         """
-        read = dict(con.execute("SELECT fno, count(*) FROM records_in GROUP BY fno").fetchall())
         con.execute(
             "CREATE TEMP TABLE many AS SELECT nid FROM (SELECT nid FROM records_in UNION ALL SELECT nid FROM defines_in "
             "UNION ALL SELECT nid FROM pre_in) GROUP BY nid HAVING count(*) > 1"
@@ -599,6 +598,14 @@ class Importer:
                 """,
                 [label],
             )
+        # merged, counted where it happens: a record folded into a node an earlier event made (every record of a
+        # node after its first event; the first one, when a record, is the node's accepted record, counted below)
+        folded = dict(
+            con.execute(
+                "SELECT fno, count(*) FROM (SELECT fno, is_rec, row_number() OVER (PARTITION BY nid ORDER BY ord) AS k "
+                "FROM multi) WHERE is_rec AND k > 1 GROUP BY fno"
+            ).fetchall()
+        )
         # every node is in merged now: what made it goes, so that duckdb's memory holds what comes next
         for name in ("many", "multi"):
             con.execute(f"DROP TABLE {name}")
@@ -607,8 +614,8 @@ class Importer:
             con.execute("SELECT fno, count(*) FROM merged WHERE by_record AND first_ord >= 0 GROUP BY fno").fetchall()
         )
         for fno, report in enumerate(self.report.files):
-            report.accepted = made.get(fno, 0)
-            report.merged = read.get(fno, 0) - report.accepted
+            report.accepted, report.merged = made.get(fno, 0), folded.get(fno, 0)
+            report.check_balance()  # against the rows its reader read: a row lost or made twice stops the import
 
         con.register("unnamed_in", _concat(self._unnamed, {"nid": pa.string(), "marker": pa.string()}))
         con.execute(

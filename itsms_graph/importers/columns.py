@@ -1,7 +1,7 @@
 """Reading an export file into columns of distinct cells: the shape the importer converts and decides on.
 
 A plain UTF-8 CSV is read by pyarrow's CSV reader (in C, on every core); any other file (XLSX, JSON, YAML, another
-encoding, a malformed row) by the row readers of ``readers.py``, transposed. Both give the same cells and the same
+encoding, a malformed row, a quote pyarrow would read leniently) by the row readers of ``readers.py``, transposed. Both give the same cells and the same
 row numbers for a file both can read. Each column is held as its distinct cells and, per row, the index of its
 cell, so that a conversion runs once per distinct cell, however many rows repeat it.
 """
@@ -9,6 +9,7 @@ cell, so that a conversion runs once per distinct cell, however many rows repeat
 from __future__ import annotations
 
 import csv
+import itertools
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from itsms_graph.importers.cells import stripped
-from itsms_graph.importers.readers import RowSource, _head
+from itsms_graph.importers.readers import RowSource, _head, _text_stream
 from itsms_graph.importers.values import TemporalParser, _fast_format, is_null
 
 #: How much of a CSV pyarrow reads at a time (its reader parses a block on every core; a progress bar moves by it)
@@ -152,7 +153,8 @@ def read_csv_columns(
     names = [f"c{i}" for i in range(len(header))]
     try:
         compression = "gzip" if source.path.name.lower().endswith(".gz") else None
-        with pa.input_stream(str(source.path), compression=compression) as fh:
+        with pa.input_stream(str(source.path), compression=compression) as raw:
+            fh = _QuoteCount(raw)
             reader = pa_csv.open_csv(
                 fh,
                 read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=_BLOCK),
@@ -171,19 +173,25 @@ def read_csv_columns(
                     quoted_strings_can_be_null=False,
                 ),
             )
-            batches, read = [], 0
+            batches, read, early = [], 0, False
             for batch in reader:  # a block at a time: the progress moves, and a sample stops early
                 batches.append(batch)
                 read += batch.num_rows
                 if progress is not None:
                     progress(read if limit is None else min(read, limit))
                 if limit is not None and read >= limit:
+                    early = True
                     break
             table = pa.Table.from_batches(batches, schema=reader.schema)
             del batches
     except (pa.ArrowInvalid, OSError, EOFError, zlib.error):
         return None
     if invalid:
+        return None
+    # pyarrow's reader takes a quote still open at the end of the file, and text after a closing quote, without a
+    # word (the rest of the file would be one cell): a file with any quote is read by it only when the strict reader
+    # finds its records the same (in C, a second pass); else the row reader reads it and locates the fault
+    if fh.quotes and not _strictly_the_same(source, read, early):
         return None
     if limit is not None:
         table = table.slice(0, limit)
@@ -219,6 +227,42 @@ def read_csv_columns(
         return {h: c.uniques[c.index[i]] for h, c in columns.items()}
 
     return FileColumns(np.arange(2, n + 2, dtype=np.int64), [None] * n, [""] * n, blank, columns, row)
+
+
+class _QuoteCount:
+    """A binary stream that counts the quotes pyarrow reads through it."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw, self.quotes, self.closed = raw, 0, False
+
+    def read(self, size: int = -1) -> bytes:
+        block = self._raw.read(size)
+        self.quotes += block.count(b'"')
+        return bytes(block)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _strictly_the_same(source: RowSource, rows: int, early: bool) -> bool:
+    """Whether csv.reader in strict mode (RFC 4180: every quote closed, nothing after a closing quote but a
+    separator or a line break) reads the header and *rows* records from the file, and no more unless the read
+    stopped *early*."""
+    stream = _text_stream(source.path, source.encoding)
+    try:
+        records = csv.reader(stream, delimiter=source.delimiter, strict=True)
+        found = sum(1 for _ in itertools.islice(records, rows + 2))
+    except (csv.Error, UnicodeDecodeError, OSError, EOFError, zlib.error):
+        return False
+    finally:
+        stream.close()
+    return found == rows + 1 or (early and found == rows + 2)
 
 
 def _column_of_arrow(arr: pa.ChunkedArray) -> CellColumn:

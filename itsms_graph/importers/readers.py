@@ -3,6 +3,10 @@ and ``.gz`` of any of them. A row is ``(row number, {column: value})``; rows are
 
 Row numbers are what a person sees: in a CSV or a sheet the header is row 1 and the first record row 2; in JSON
 the first record is row 1 (``records[0]``).
+
+CSV is read strictly (RFC 4180): a quote never closed, or closed with text after it, would read the rows after it
+as one cell; such a record is a rejection naming its row, column and the lines it spans, and reading goes on at the
+line after it.
 """
 
 from __future__ import annotations
@@ -119,7 +123,8 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
     stream = _text_stream(path, enc)
     if hint:
         stream.readline()
-    reader = csv.reader(stream, delimiter=delim)
+    lines = _Lines(stream, 1 if hint else 0)
+    reader = csv.reader(lines, delimiter=delim, strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -138,7 +143,20 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         row_no = 2 if hint else 1  # the header's line: the first record is on the next
         try:
-            for values in reader:
+            while True:
+                lines.start()
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:  # the reader goes on at the line after the one it stopped on
+                    row_no += 1
+                    reason, at = lines.quote_fault(exc, delim)
+                    fault: dict[str, Any] = {"__error__": reason}
+                    if at is not None and at < len(columns) and columns[at]:
+                        fault["__column__"] = columns[at]
+                    yield row_no, fault
+                    continue
                 row_no += 1
                 if len(values) > len(columns) and any(v.strip() for v in values[len(columns) :]):
                     yield row_no, {"__error__": f"row has {len(values)} fields, the header has {len(columns)}"}
@@ -158,14 +176,84 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
                     yield row_no, dict(zip(columns, values, strict=False))
         except UnicodeDecodeError as exc:
             raise _decoding_error(path, enc, delim, columns, exc) from None
-        except csv.Error as exc:
-            raise InputError(f"malformed CSV: {exc}", file=path.name, row=row_no + 1) from None
         except (EOFError, zlib.error, OSError) as exc:
             raise InputError(f"the file is truncated or corrupt: {exc}", file=path.name, row=row_no + 1) from None
         finally:
             stream.close()
 
     return RowSource(path, fmt, [c for c in columns if c], rows(), enc, delim)
+
+
+class _Lines:
+    """A text stream's lines for csv.reader, counted, keeping the lines of the record being read: a record the
+    strict reader refuses (a quote never closed, text after a closing quote) is then located by its first line,
+    its column and the lines it would have swallowed."""
+
+    def __init__(self, stream: IO[str], before: int) -> None:
+        self._stream = stream
+        self.number = before  # the lines read so far
+        self.first = before + 1  # the first line of the record being read
+        self.record: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._stream.readline()
+        if not line:
+            raise StopIteration
+        self.number += 1
+        if len(self.record) < 2:  # the first line locates a fault; a second says the record spans lines
+            self.record.append(line)
+        return line
+
+    def start(self) -> None:
+        """The next line read starts a record."""
+        self.first, self.record = self.number + 1, []
+
+    def quote_fault(self, exc: csv.Error, delimiter: str) -> tuple[str, int | None]:
+        """Why the strict reader refused the record it was reading, and the place of the field at fault."""
+        at = quote_fault_field(self.record[0] if self.record else "", delimiter)
+        last = self.number
+        if "unexpected end of data" in str(exc):
+            return (
+                f"a quote opened in this row is never closed: lines {self.first}-{last} (the rest of the file) "
+                "would be read as one cell",
+                at,
+            )
+        if "expected after" in str(exc):
+            if last > self.first:
+                return (
+                    f"a quote opened in this row closes only on line {last}, with text after it: lines "
+                    f"{self.first}-{last} would be read as one cell (a quote inside a quoted cell is written twice)",
+                    at,
+                )
+            return "text after a closing quote (a quote inside a quoted cell is written twice)", at
+        return f"malformed CSV: {exc}", at
+
+
+def quote_fault_field(line: str, delimiter: str) -> int | None:
+    """The place of the field of *line* where a quote goes wrong: one never closed on the line, or one closed and
+    followed by text; None when the line has neither (RFC 4180, as csv.reader reads it with strict=True)."""
+    field, state = 0, "start"
+    for c in line.rstrip("\r\n"):
+        if state == "start":
+            state = "quoted" if c == '"' else "plain"
+            if c == delimiter:
+                field, state = field + 1, "start"
+        elif state == "plain":
+            if c == delimiter:
+                field, state = field + 1, "start"
+        elif state == "quoted":
+            if c == '"':
+                state = "closed"
+        elif c == '"':  # closed: a doubled quote inside the cell
+            state = "quoted"
+        elif c == delimiter:
+            field, state = field + 1, "start"
+        else:
+            return field
+    return field if state == "quoted" else None
 
 
 def _decoding_error(

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from itsms_graph.errors import RowsUnaccounted
+
 #: How many rejections a file report keeps in full (all are counted).
 KEEP_REJECTIONS = 1000
 
@@ -50,7 +52,17 @@ class FileReport:
 
     @property
     def balanced(self) -> bool:
-        return self.rows_read == self.accepted + self.merged + self.rejected + self.skipped
+        counts = (self.accepted, self.merged, self.rejected, self.skipped)
+        return min(counts) >= 0 and self.rows_read == sum(counts)
+
+    def check_balance(self) -> None:
+        """Stop when the outcomes, each counted where it happened, do not add up to the rows read."""
+        if not self.balanced:
+            raise RowsUnaccounted(
+                f"{self.file}: {self.rows_read} rows read, but {self.accepted} accepted + {self.merged} merged + "
+                f"{self.rejected} rejected + {self.skipped} skipped: rows unaccounted for (a bug in the importer: "
+                "no snapshot written; please report it with the file)"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {
