@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from itsms_graph.audit.facts import gather
+from itsms_graph.audit.report import CheckReport, build_report
 from itsms_graph.engines.base import Engine
 from itsms_graph.engines.embedded import EmbeddedEngine
 from itsms_graph.engines.registry import BACKENDS
@@ -18,7 +20,6 @@ from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
-from itsms_graph.reports.model import CheckReport, build_report
 
 __all__ = ["BACKENDS", "check", "check_graph", "check_sources", "engine_for", "select_queries", "visual_report"]
 
@@ -79,6 +80,8 @@ def check_graph(
     queries = select_queries(load_catalogue(query_dirs), query_ids)
     engine = engine_for(graph, backend, server)
     results = run_queries(engine, queries, period, parameters, graph.declared_labels)
+    # the facts of failing records come from the graph the tables make only when the check already has one
+    facts = gather(graph, results, period, parameters) if isinstance(graph, SMSGraph) else None
     return build_report(
         results,
         period=period,
@@ -87,6 +90,7 @@ def check_graph(
         fail_on=fail_on,
         title=title,
         extra_inputs=extra_inputs,
+        facts=facts,
     )
 
 
@@ -116,11 +120,10 @@ def visual_report(
         title=title,
         extra_inputs=[InputFile.of(snapshot, profile="snapshot"), *compared],
     )
-    engine = EmbeddedEngine(graph)
     old = None
     if previous is not None:
         old = check(previous, period=previous_period or period, parameters=parameters, query_dirs=query_dirs)
-    return render_visual(graph, report, stage1(report), stage2(report, engine, parameters=parameters), previous=old)
+    return render_visual(graph, report, stage1(report), stage2(report), previous=old)
 
 
 def check_sources(

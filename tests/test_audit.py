@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from itsms_graph.audit.cap import COLUMNS, plan_rows, write_plan
+from itsms_graph.audit.cap import COLUMNS, TO_FILL, plan_rows, write_plan
 from itsms_graph.audit.diff import diff_findings, findings_of_report
 from itsms_graph.audit.sampling import (
     WORKSHEET_COLUMNS,
@@ -26,7 +26,6 @@ from itsms_graph.audit.sampling import (
 from itsms_graph.audit.verdict import stage1, stage2
 from itsms_graph.check import check_graph
 from itsms_graph.cli import cli
-from itsms_graph.engines import EmbeddedEngine
 from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.graph import save_snapshot
 from itsms_graph.queries.catalogue import load_catalogue
@@ -64,12 +63,12 @@ def test_a_missing_change_policy_makes_it_not_ready():
 def test_no_recent_internal_audit_makes_it_not_ready_and_says_why():
     verdict = stage1(report_of(fixtures.complete_sms(drop=("recent_audit",))))
     assert verdict.outcome == "Not ready"
-    assert "internal audit completed in the last 12 months failed" in verdict.rule
+    assert verdict.rule.startswith("Not ready: ") and "(internal-audit-completed)" in verdict.rule
 
 
 def test_records_without_any_sms_register_cannot_show_readiness():
     verdict = stage1(report_of(fixtures.missing_approvals()))
-    assert verdict.outcome == "Not ready" and "cannot be shown from the records" in verdict.rule
+    assert verdict.outcome == "Cannot be concluded" and "cannot be judged from the records" in verdict.rule
 
 
 def with_changes(graph, approved: int, unapproved: int):
@@ -83,67 +82,72 @@ def with_changes(graph, approved: int, unapproved: int):
 
 def test_isolated_failures_stay_minor_and_need_a_plan():
     graph = with_changes(fixtures.complete_sms(), approved=18, unapproved=2)
-    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
-    [g] = [g for g in verdict.graded if g.result.query.id == "change-implemented-without-approval"]
-    assert (g.grade, g.population, g.rate, g.escalated) == ("minor", 20, 0.1, False)
-    assert g.detection_chance == pytest.approx(1 - 0.9**25)
+    verdict = stage2(report_of(graph))
+    [nc] = [nc for nc in verdict.nonconformities if "change-implemented-without-approval" in nc.queries]
+    assert (nc.grade, nc.population, nc.failing, nc.rate, nc.escalated) == ("minor", 20, 2, 0.1, False)
+    # the zero-failure sample of 20 is 16; it misses both failing changes with C(18,16)/C(20,16) = 153/4845
+    assert nc.sample_size == 16 and nc.detection_chance == pytest.approx(1 - 153 / 4845)
     assert verdict.summary.startswith("Certification can be recommended once the certification body accepts")
 
 
 def test_systemic_failures_escalate_to_major_and_block_certification():
     graph = with_changes(fixtures.complete_sms(), approved=6, unapproved=4)
-    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
-    [g] = [g for g in verdict.graded if g.result.query.id == "change-implemented-without-approval"]
-    assert (g.grade, g.population, g.escalated) == ("major", 10, True)
-    assert verdict.summary.startswith("Certification cannot be recommended: 4 major nonconformities")
-    assert verdict.counts()["major"] == 4
-    assert "8.5.1.3" in verdict.by_clause()
+    verdict = stage2(report_of(graph))
+    [nc] = [nc for nc in verdict.nonconformities if "change-implemented-without-approval" in nc.queries]
+    assert (nc.grade, nc.population, nc.failing, nc.escalated) == ("major", 10, 4, True)
+    assert nc.escalation[0].startswith("systemic: 4 of 10 records fail (40%")
+    assert verdict.summary.startswith("Certification cannot be recommended: 1 major nonconformity.")
+    assert verdict.counts()["major"] == 1  # one requirement, four records of evidence
+    assert [e.record.id for e in nc.evidence] == [f"Change:K{i}" for i in range(6, 10)]
+    assert len(verdict.by_clause()["8.5.1.3"]["major"]) == 4
 
 
 def test_data_quality_and_not_assessable_are_listed_apart():
     graph = fixtures.missing_approvals()
-    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
-    assert verdict.graded == []
+    verdict = stage2(report_of(graph))
+    assert [nc for nc in verdict.nonconformities if "change-implemented-without-approval" in nc.queries] == []
     assert "change-implemented-without-approval" in {r.query.id for r in verdict.not_assessable}
 
 
 def test_stage2_without_assessable_checks_gives_no_basis_for_a_recommendation():
     graph = fixtures.empty()
-    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
-    assert verdict.graded == [] and "recommendation is possible" not in verdict.summary
-    checks = sum(q.stage == 2 and q.grade != "data-quality" for q in load_catalogue().values())
-    assert verdict.summary.startswith(f"No Stage 2 check could be assessed from the records (none of {checks})")
+    verdict = stage2(report_of(graph))
+    assert verdict.nonconformities == [] and "recommendation is possible" not in verdict.summary
+    checks = sum(q.grade != "data-quality" for q in load_catalogue().values())  # both stages: every requirement
+    assert verdict.summary.startswith(f"No check could be assessed from the records (none of {checks})")
 
 
 def test_stage2_without_nonconformities_is_only_as_good_as_the_checks_it_could_answer():
     graph = fixtures.complete_sms()
     report = report_of(graph)
-    checks = [r for r in report.results if r.query.stage == 2 and r.query.grade != "data-quality"]
+    checks = [r for r in report.results if r.query.grade != "data-quality"]
     answered = sum(r.status.value != "not assessable" for r in checks)
     assert 0 < answered < len(checks)
     assert all(r.status.value != "fail" for r in checks)
-    summary = stage2(report, EmbeddedEngine(graph)).summary
-    assert summary.startswith(f"No nonconformity is evident in the {answered} of {len(checks)} Stage 2 checks")
+    summary = stage2(report).summary
+    assert summary.startswith(f"No nonconformity is evident in the {answered} of {len(checks)} checks")
     assert "only once the evidence for the others has been sampled" in summary
 
 
 def test_corrective_action_plan(tmp_path: Path):
     graph = with_changes(fixtures.complete_sms(), approved=6, unapproved=4)
-    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
-    rows = plan_rows(verdict, fixtures.PERIOD.as_of, graph)
-    assert len(rows) == 4 and {r["grade"] for r in rows} == {"major"}
-    assert {r["due_date"] for r in rows} == {"2025-07-30"}  # majors: 30 days after the audit date
-    assert rows[0]["proposed_action"] == load_catalogue()["change-implemented-without-approval"].remediation
+    report = report_of(graph)
+    rows = plan_rows(stage2(report), fixtures.PERIOD.as_of, report.facts)
+    assert len(rows) == 1 and rows[0]["grade"] == "major"  # one nonconformity, its four changes the evidence
+    assert rows[0]["objective_evidence"].count("Change:K") == 4
+    assert rows[0]["due_date"] == "2025-07-30"  # majors: 30 days after the audit date
+    assert rows[0]["guidance"] == load_catalogue()["change-implemented-without-approval"].remediation.strip()
+    assert all(rows[0][c] == "" for c in TO_FILL)  # the organisation's to write, never prescribed
     about = ["itsms-graph 9.9", "input s.itsms (snapshot) sha256 ab12"]
     for suffix in (".csv", ".md", ".xlsx"):
         write_plan(rows, tmp_path / f"plan{suffix}", about)
     text = (tmp_path / "plan.csv").read_text()
-    assert text.startswith("# itsms-graph 9.9\n# input s.itsms (snapshot) sha256 ab12\nfinding_id,")
-    assert len(list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))) == 4
+    assert text.startswith("# itsms-graph 9.9\n# input s.itsms (snapshot) sha256 ab12\nnonconformity,")
+    assert len(list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))) == 1
     assert "- input s.itsms (snapshot) sha256 ab12" in (tmp_path / "plan.md").read_text()
     book = openpyxl.load_workbook(tmp_path / "plan.xlsx")
     sheet = book.worksheets[0]
-    assert [c.value for c in sheet[1]][:3] == ["finding_id", "clause", "grade"] and sheet.max_row == 5
+    assert [c.value for c in sheet[1]][:3] == ["nonconformity", "clause", "grade"] and sheet.max_row == 2
     assert [r[0] for r in book["about"].iter_rows(values_only=True)] == about
 
 

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from itsms_graph.audit.verdict import stage1, stage2
 from itsms_graph.check import check_graph, visual_report
 from itsms_graph.cli import cli
-from itsms_graph.engines import EmbeddedEngine
 from itsms_graph.example import generate
 from itsms_graph.graph import save_snapshot
 from itsms_graph.reports.visual import coverage, focus_figure, render_visual, traceability_figure
@@ -45,7 +44,7 @@ def hostile_graph():
 
 def render(graph):
     report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")
-    return render_visual(graph, report, stage1(report), stage2(report, EmbeddedEngine(graph)))
+    return render_visual(graph, report, stage1(report), stage2(report))
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from itsms_graph.audit.report import comment_lines
 from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.embedded import evaluate
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
-from itsms_graph.reports.model import comment_lines
 
 CONFIDENCE = 0.95
 TOLERABLE_RATE = 0.10

@@ -16,7 +16,7 @@ from itsms_graph.engines.base import Engine
 from itsms_graph.ontology import schema
 from itsms_graph.queries.definition import ANY, Filter, MatchNode, QueryDefinition
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
-from itsms_graph.queries.results import QueryResult, Status, findings_for
+from itsms_graph.queries.results import QueryResult, Status, absent_population, findings_for
 
 Need = tuple[str, str | None]  # (label, property or None)
 #: Labels every graph holds whatever was imported (the clause catalogue), and those itsms-graph writes itself:
@@ -202,5 +202,21 @@ def run_queries(
         bound = bind(query, period, overrides)
         rows = engine.rows(bound)
         findings = findings_for(query, rows)
-        results.append(QueryResult(query, Status.FAIL if findings else Status.PASS, findings, rows=rows))
+        population = population_of(engine, query, period, overrides)
+        if query.population_required and not population:
+            findings = absent_population(query)
+        results.append(
+            QueryResult(query, Status.FAIL if findings else Status.PASS, findings, rows=rows, population=population)
+        )
     return results
+
+
+def population_of(
+    engine: Engine, query: QueryDefinition, period: AuditPeriod, overrides: dict[str, Any] | None = None
+) -> tuple[str, ...] | None:
+    """The distinct records a violation query applies to (its first match variable, under its match filters and
+    its applicability conditions), sorted; None for an existence query, which examines no population."""
+    if query.expect != "none":
+        return None
+    bare = query.model_copy(update={"conditions": query.population_conditions, "each": None})
+    return tuple(sorted({row[0] for row in engine.rows(bind(bare, period, overrides))}))

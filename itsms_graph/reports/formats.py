@@ -8,8 +8,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 
+from itsms_graph.audit.report import CheckReport, comment_lines
 from itsms_graph.queries.results import Status
-from itsms_graph.reports.model import CheckReport, comment_lines
 
 
 def to_json(report: CheckReport) -> str:

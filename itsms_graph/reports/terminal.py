@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from itsms_graph.audit.report import CheckReport
 from itsms_graph.queries.results import Status
-from itsms_graph.reports.model import CheckReport
 
 _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE: "yellow"}
 _GRADE_STYLE = {"major": "bold red", "minor": "red", "ofi": "cyan", "data-quality": "magenta"}
