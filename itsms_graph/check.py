@@ -54,6 +54,17 @@ def engine_for(graph: SMSGraph | ImportedTables, backend: str, server: Engine | 
     raise ItsmsError(f"unknown backend {backend!r} (one of {', '.join(BACKENDS)})")
 
 
+def links_of(inputs: list[InputFile]) -> frozenset[tuple[str, str, str]] | None:
+    """The links the *inputs* can carry, from their shipped profiles (None when one came from no shipped profile)."""
+    from itsms_graph.importers import builtin_profiles
+    from itsms_graph.importers.carried import carried_links
+    from itsms_graph.importers.profile import load_profile
+
+    wanted = {item.profile.partition(":")[0] for item in inputs}
+    profiles = {pid: load_profile(path) for pid, path in builtin_profiles().items() if pid in wanted}
+    return carried_links(inputs, profiles)
+
+
 def select_queries(catalogue: dict[str, QueryDefinition], ids: Iterable[str] | None) -> list[QueryDefinition]:
     if not ids:
         return list(catalogue.values())
@@ -79,7 +90,7 @@ def check_graph(
     """Run the catalogue (or the queries *query_ids*) on *graph* and build the report."""
     queries = select_queries(load_catalogue(query_dirs), query_ids)
     engine = engine_for(graph, backend, server)
-    results = run_queries(engine, queries, period, parameters, graph.declared_labels)
+    results = run_queries(engine, queries, period, parameters, graph.declared_labels, links_of(graph.inputs))
     # the facts of failing records come from the graph the tables make only when the check already has one
     facts = gather(graph, results, period, parameters) if isinstance(graph, SMSGraph) else None
     return build_report(
