@@ -376,3 +376,37 @@ def test_the_words_of_a_nonconformity():
     assert "roll up into 2 nonconformities and OFIs" in verdict.reconciliation()
     one = stage2(report(failing(MINOR, changes(1), population=4)))
     assert "roll up into 1 nonconformity and OFIs" in one.reconciliation()
+
+
+def test_a_family_is_named_after_its_principal_query_else_its_most_severe():
+    late = CATALOGUE["approval-after-implementation-start"]
+    unapproved = CATALOGUE[MINOR]
+    assert late.family == MINOR  # the query file says so
+    a = QueryResult(unapproved, Status.FAIL, findings_for(unapproved, [("Change:C1",)]), population=("Change:C1",))
+    b = QueryResult(late, Status.FAIL, findings_for(late, [("Change:C2",), ("Change:C3",)]), population=())
+    assert the_nc(stage2(report(a, b))).title == unapproved.title
+    grave = late.model_copy(update={"grade": "major", "requirement": "approvals"})
+    plain = unapproved.model_copy(update={"requirement": "approvals"})
+    c = QueryResult(grave, Status.FAIL, findings_for(grave, [("Change:C2",)]), population=())
+    d = QueryResult(
+        plain, Status.FAIL, findings_for(plain, [("Change:C4",), ("Change:C5",), ("Change:C6",)]), population=()
+    )
+    assert the_nc(stage2(report(c, d))).title == late.title  # the major one, though it has fewer records
+    e = QueryResult(late.model_copy(update={"requirement": "approvals"}), Status.FAIL, b.findings, population=())
+    assert the_nc(stage2(report(e, d))).title == unapproved.title  # equals: the one with more records
+
+
+def test_evidence_names_the_other_records_of_its_rows_never_itself():
+    query = CATALOGUE["uncontrolled-change-caused-incident"]
+    rows = [("Change:C1", "Incident:I1", "Service:S1"), ("Change:C1", "Incident:I2", "Service:S1")]
+    result = QueryResult(query, Status.FAIL, findings_for(query, rows), population=("Change:C1",))
+    [evidence] = the_nc(stage2(report(result))).evidence
+    assert evidence.related == ("Incident:I1", "Service:S1", "Incident:I2")
+    assert len(evidence.findings) == 2
+
+
+@pytest.mark.parametrize(("services", "shown"), [(5, "A, B, C, D, E; "), (6, "A, B, C, D, E, ...; ")])
+def test_a_spread_names_at_most_five_services(services, shown):
+    names = [chr(ord("A") + i) for i in range(services)]
+    nc = the_nc(stage2(report(failing(MINOR, changes(6), 100), facts=spread_facts(services=names, n=6))))
+    assert f"across {services} services ({shown}" in nc.escalation[0]

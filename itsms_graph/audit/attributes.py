@@ -28,8 +28,6 @@ def none_drawn(population: int, deviating: int, n: int) -> float:
 def zero_failure_size(population: int, confidence: float = CONFIDENCE, tolerable: float = TOLERABLE_RATE) -> int:
     """The smallest n such that, were ceil(tolerable * N) records deviating, a sample of n would hold none of them
     with probability at most 1 - confidence; the whole population when no smaller n does."""
-    if population <= 0:
-        return 0
     deviating = max(1, math.ceil(tolerable * population - 1e-9))
     for n in range(1, population + 1):
         if none_drawn(population, deviating, n) <= 1 - confidence + 1e-12:

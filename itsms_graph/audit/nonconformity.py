@@ -172,14 +172,13 @@ def roll_up(results: Iterable[QueryResult], facts: Facts) -> list[Concern]:
         ]
         populations = [r.population for r in members if r.population is not None]
         population = len(set().union(*populations)) if len(populations) == len(members) else None
-        first = members[0].query
         out.append(
             Concern(
                 id=f"NC-{clause}-{family}",
                 clause=clause,
                 requirement=family,
                 clauses=tuple(dict.fromkeys(c for r in members for c in r.query.clauses)),
-                title=first.title if len(members) == 1 else _family_title(members),
+                title=_family_title(members),
                 queries=tuple(r.query.id for r in members),
                 evidence=evidence,
                 population=population,
@@ -195,8 +194,12 @@ def _chain_nodes(f: Finding) -> list[str]:
 
 
 def _family_title(members: list[QueryResult]) -> str:
-    """Several queries of one requirement: the most severe one's title names the failure."""
-    worst = max(members, key=lambda r: (GRADE_ORDER[r.query.grade], -members.index(r)))
+    """Several queries of one requirement: the query the family is named after names the failure; else the most
+    severe one, the one with the most failing records among equals."""
+    named = [r for r in members if r.query.id == r.query.family]
+    if named:
+        return named[0].query.title
+    worst = max(members, key=lambda r: (GRADE_ORDER[r.query.grade], len(r.failing), -members.index(r)))
     return worst.query.title
 
 
