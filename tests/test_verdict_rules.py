@@ -410,3 +410,8 @@ def test_a_spread_names_at_most_five_services(services, shown):
     names = [chr(ord("A") + i) for i in range(services)]
     nc = the_nc(stage2(report(failing(MINOR, changes(6), 100), facts=spread_facts(services=names, n=6))))
     assert f"across {services} services ({shown}" in nc.escalation[0]
+
+
+def test_empty_samples_and_populations_conclude_nothing():
+    assert detection_chance(10, 0, 5) == 0.0 and detection_chance(10, 3, 0) == 0.0
+    assert upper_deviation_limit(0, 0, 0) == 1.0 and upper_deviation_limit(10, 0, 0) == 1.0

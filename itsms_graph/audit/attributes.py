@@ -38,8 +38,6 @@ def zero_failure_size(population: int, confidence: float = CONFIDENCE, tolerable
 def detection_chance(population: int, failing: int, n: int) -> float:
     """The chance that a sample of *n* from *population* records contains at least one of *failing*:
     1 - C(N - F, n) / C(N, n), exactly 1 when n > N - F."""
-    if failing <= 0 or n <= 0:
-        return 0.0
     return 1.0 - none_drawn(population, failing, min(n, population))
 
 
@@ -51,7 +49,7 @@ def upper_deviation_limit(population: int, n: int, deviations: int, confidence: 
     >>> upper_deviation_limit(100, 25, 0)  # 25 is the zero-failure size for 95 % / 10 %: the limit is 10 %
     0.1
     """
-    if population <= 0 or n <= 0:
+    if population <= 0:  # nothing to conclude about
         return 1.0
     if n >= population:
         return deviations / population
