@@ -30,8 +30,15 @@ def graph() -> SMSGraph:
     e("MEMBER_OF", owner, n("OrganisationalUnit", "OPS", name="Operations"))
     e("CAUSED_BY", n("Incident", "I1", priority=1, opened_at="2025-02-02T09:00:00"), change)
     e("CAUSED_BY", n("Incident", "I2", priority=2, opened_at="2025-02-03T09:00:00"), change)
-    for local, day in (("N1", "2025-06-30"), ("N2", "2025-07-01"), ("N3", None)):
-        e("AGAINST", n("Nonconformity", local, raised_on=day), "Clause:8.5.1.3")
+    for local, day, status in (
+        ("N1", "2025-06-30", "open"),
+        ("N2", "2025-07-01", "open"),  # after the as-of date
+        ("N3", None, "open"),  # undated
+        ("N4", "2024-07-01", "open"),  # the first day of the period
+        ("N5", "2024-06-30", "open"),  # the day before it
+        ("N6", "2025-01-10", "closed"),  # closed: the failure persisting means the correction did not work
+    ):
+        e("AGAINST", n("Nonconformity", local, raised_on=day, status=status), "Clause:8.5.1.3")
     manager = n("Role", "CM", name="Change manager")
     e("HOLDS_ROLE", owner, manager)
     policy = n("Document", "CP", kind="process", status="current", review_due="2027-01-01")
@@ -62,9 +69,9 @@ def test_a_failing_record_is_named_dated_and_sourced():
     assert facts({"major_priority": 2}).record("Change:C1").major_incidents == ("Incident:I2",)
 
 
-def test_own_nonconformities_count_when_raised_by_the_as_of_date():
+def test_own_nonconformities_count_when_open_and_raised_in_the_audit_period():
     raised = facts().raised
-    assert [nc.id for nc in raised["8.5.1.3"]] == ["Nonconformity:N1"]  # on the day; not the day after, not undated
+    assert [nc.id for nc in raised["8.5.1.3"]] == ["Nonconformity:N1", "Nonconformity:N4"]
 
 
 def test_the_owner_is_the_holder_of_the_responsible_role_of_a_current_document():

@@ -127,18 +127,27 @@ def spread_facts(services: list[str] = (), teams: list[str] = (), n: int = 3) ->
 
 @pytest.mark.parametrize("kind", ["services", "teams"])
 def test_spread_over_exactly_two_services_or_teams_escalates(kind):
-    result = failing(MINOR, changes(3), population=100)  # 3 %: not on the rate
-    two = stage2(report(result, facts=spread_facts(**{kind: ["A", "B"]})))
+    result = failing(MINOR, changes(5), population=100)  # 5 %: not on the rate
+    two = stage2(report(result, facts=spread_facts(**{kind: ["A", "B"]}, n=5)))
     assert the_nc(two).grade == "major" and the_nc(two).escalation[0].startswith(
-        f"spread: 3 failing records across 2 {kind}"
+        f"spread: 5 failing records across 2 {kind}"
     )
-    one = stage2(report(result, facts=spread_facts(**{kind: ["A"]})))
+    one = stage2(report(result, facts=spread_facts(**{kind: ["A"]}, n=5)))
     assert the_nc(one).grade == "minor"
 
 
-def test_spread_needs_the_minimum_count_too():
-    result = failing(MINOR, changes(2), population=100)
-    assert the_nc(stage2(report(result, facts=spread_facts(services=["A", "B"], n=2)))).grade == "minor"
+def test_spread_needs_its_minimum_count_exactly():
+    """Three unapproved changes of 808 on three services are isolated lapses, not a process failing."""
+    result = failing(MINOR, changes(4), population=100)
+    assert the_nc(stage2(report(result, facts=spread_facts(services=["A", "B"], n=4)))).grade == "minor"
+    assert (
+        the_nc(
+            stage2(
+                report(result, facts=spread_facts(services=["A", "B"], n=4)), escalation=Escalation(spread_minimum=4)
+            )
+        ).grade
+        == "major"
+    )
 
 
 def test_a_failure_linked_to_a_major_incident_escalates_alone():
@@ -409,6 +418,7 @@ def test_evidence_names_the_other_records_of_its_rows_never_itself():
 def test_a_spread_names_at_most_five_services(services, shown):
     names = [chr(ord("A") + i) for i in range(services)]
     nc = the_nc(stage2(report(failing(MINOR, changes(6), 100), facts=spread_facts(services=names, n=6))))
+    assert nc.escalated
     assert f"across {services} services ({shown}" in nc.escalation[0]
 
 

@@ -30,5 +30,5 @@ def test_an_existence_check_is_titled_by_its_failure(query):
 
 @pytest.mark.parametrize("query", sorted(CATALOGUE), ids=str)
 def test_no_title_is_a_fixed_interval_the_organisation_sets(query):
-    """"in the last 12 months" states the tool's default as if it were the requirement."""
+    """ "in the last 12 months" states the tool's default as if it were the requirement."""
     assert not re.search(r"\b\d+ months\b", CATALOGUE[query].title)

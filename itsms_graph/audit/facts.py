@@ -24,6 +24,8 @@ from itsms_graph.queries.results import QueryResult
 FORWARD_DATES = frozenset(
     {"review_due", "due_on", "planned_start", "planned_end", "planned_on", "valid_from", "valid_to", "period_end"}
 )
+#: Statuses of a nonconformity the organisation has closed.
+CLOSED = frozenset({"closed", "cancelled", "resolved"})
 #: The priority that marks a major incident, unless the check's parameters say otherwise (major_priority).
 MAJOR_PRIORITY = 1
 
@@ -161,8 +163,8 @@ def gather(
     period: AuditPeriod,
     parameters: dict[str, Any] | None = None,
 ) -> Facts:
-    """The facts of every record a finding names, the organisation's own nonconformities raised by the as-of date,
-    the holders of each clause's process, and the data's cut-off."""
+    """The facts of every record a finding names, the organisation's own open nonconformities raised in the audit
+    period, the holders of each clause's process, and the data's cut-off."""
     major_priority = int((parameters or {}).get("major_priority", MAJOR_PRIORITY))
     ids = sorted({nid for r in results for f in r.findings for nid in f.subjects if nid in graph})
     records = {nid: _record(graph, nid, major_priority) for nid in ids}
@@ -170,8 +172,10 @@ def gather(
     for nc in sorted(graph.nodes("Nonconformity")):
         attrs = graph.attrs(nc)
         day = str(attrs.get("raised_on") or "")
-        if attrs.get(PLACEHOLDER_FLAG) or not day or day > period.as_of.isoformat():
-            continue  # raised after the as-of date, or undated: no credit
+        if attrs.get(PLACEHOLDER_FLAG) or not period.start.isoformat() <= day <= period.as_of.isoformat():
+            continue  # raised outside the audit period, or undated: no credit
+        if attrs.get("status") in CLOSED:
+            continue  # closed: if the failure persists, the correction did not work, which earns no credit
         for clause in graph.neighbours(nc, "AGAINST", "out"):
             number = str(graph.attrs(clause).get("number") or clause.split(":", 1)[1])
             raised[number].append(RaisedNonconformity(nc, number, day))

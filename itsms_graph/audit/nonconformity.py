@@ -208,22 +208,25 @@ class Escalation:
     """When a minor nonconformity is graded major: this tool's heuristic, not a rule of any standard.
 
     - rate: at least ``minimum`` distinct failing records and at least ``rate`` of the population;
-    - spread: at least ``minimum`` failing records across at least ``spread`` services or teams;
+    - spread: at least ``spread_minimum`` failing records across at least ``spread`` services or teams (several
+      lapses in one place are a local slip; as many across the organisation are the process failing);
     - impact: any failing record linked to a major incident (whatever the count).
-    The organisation's own nonconformity against the clause, raised by the as-of date, withholds the rate and
-    spread grounds (its own system found the failure); impact still escalates.
+    The organisation's own open nonconformity against the clause, raised in the audit period, withholds the rate
+    and spread grounds (its own system found the failure and is acting on it); impact still escalates.
     """
 
     rate: float = 0.2
     minimum: int = 3
     spread: int = 2
+    spread_minimum: int = 5
 
     def describe(self) -> str:
         return (
             f"tool heuristic: a minor becomes major with at least {self.minimum} failing records and a failure "
-            f"rate of at least {self.rate:.0%}, or spread over at least {self.spread} services or teams, or a "
-            "failure linked to a major incident; the organisation's own nonconformity on the clause withholds "
-            "the rate and spread grounds"
+            f"rate of at least {self.rate:.0%}, or at least {self.spread_minimum} failing records spread over at "
+            f"least {self.spread} services or teams, or a failure linked to a major incident; the organisation's "
+            "own open nonconformity on the clause, raised in the audit period, withholds the rate and spread "
+            "grounds"
         )
 
     def grounds(self, concern: Concern, facts: Facts) -> tuple[list[str], list[str]]:
@@ -242,14 +245,14 @@ class Escalation:
             )
         services = sorted({s for e in concern.evidence for s in e.record.services})
         teams = sorted({t for e in concern.evidence for t in e.record.teams})
-        if concern.failing >= self.minimum:
+        if concern.failing >= self.spread_minimum:
             for kind, names in (("services", services), ("teams", teams)):
                 if len(names) >= self.spread:
                     systemic.append(
                         f"spread: {concern.failing} failing records across {len(names)} {kind} ("
                         + ", ".join(names[:5])
                         + (", ..." if len(names) > 5 else "")
-                        + f"; the tool's threshold is {self.spread})"
+                        + f"; the tool's thresholds are {self.spread_minimum} records over {self.spread})"
                     )
         if systemic and credit:
             reasons.append("not escalated on rate or spread: " + "; ".join(credit) + " (" + "; ".join(systemic) + ")")
