@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from itsms_graph.audit.facts import gather
+from itsms_graph.audit.facts import Facts, data_cut_off, gather
 from itsms_graph.audit.report import CheckReport, build_report
 from itsms_graph.engines.base import Engine
 from itsms_graph.engines.embedded import EmbeddedEngine
@@ -65,6 +66,10 @@ def links_of(inputs: list[InputFile]) -> frozenset[tuple[str, str, str]] | None:
     return carried_links(inputs, profiles)
 
 
+#: The audit period as a function of the data's cut-off (None when no record is dated).
+PeriodRule = Callable[[dt.date | None], AuditPeriod]
+
+
 def select_queries(catalogue: dict[str, QueryDefinition], ids: Iterable[str] | None) -> list[QueryDefinition]:
     if not ids:
         return list(catalogue.values())
@@ -77,7 +82,7 @@ def select_queries(catalogue: dict[str, QueryDefinition], ids: Iterable[str] | N
 def check_graph(
     graph: SMSGraph | ImportedTables,
     *,
-    period: AuditPeriod,
+    period: AuditPeriod | PeriodRule,
     query_dirs: Iterable[Path] = (),
     query_ids: Iterable[str] | None = None,
     parameters: dict[str, Any] | None = None,
@@ -87,12 +92,19 @@ def check_graph(
     extra_inputs: list[InputFile] | None = None,
     server: Engine | None = None,
 ) -> CheckReport:
-    """Run the catalogue (or the queries *query_ids*) on *graph* and build the report."""
+    """Run the catalogue (or the queries *query_ids*) on *graph* and build the report. *period* is the audit
+    period, or the rule that makes it from the data's cut-off (the CLI's --as-of, defaulting to the cut-off)."""
+    cut_off = data_cut_off(graph)
+    if not isinstance(period, AuditPeriod):
+        period = period(cut_off)
     queries = select_queries(load_catalogue(query_dirs), query_ids)
     engine = engine_for(graph, backend, server)
     results = run_queries(engine, queries, period, parameters, graph.declared_labels, links_of(graph.inputs))
-    # the facts of failing records come from the graph the tables make only when the check already has one
-    facts = gather(graph, results, period, parameters) if isinstance(graph, SMSGraph) else None
+    # the facts of failing records come from the graph; graph tables (a columnar import) give the cut-off alone
+    if isinstance(graph, SMSGraph):
+        facts = gather(graph, results, period, parameters, cut_off=cut_off)
+    else:
+        facts = Facts(cut_off=cut_off)
     return build_report(
         results,
         period=period,
@@ -108,9 +120,9 @@ def check_graph(
 def visual_report(
     snapshot: Path,
     *,
-    period: AuditPeriod,
+    period: AuditPeriod | PeriodRule,
     previous: Path | None = None,
-    previous_period: AuditPeriod | None = None,
+    previous_period: AuditPeriod | PeriodRule | None = None,
     parameters: dict[str, Any] | None = None,
     query_dirs: Iterable[Path] = (),
     title: str = "itsms-graph report",

@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from itsms_graph.audit.attributes import zero_failure_size
 from itsms_graph.audit.cap import COLUMNS, TO_FILL, plan_rows, write_plan
 from itsms_graph.audit.diff import diff_findings, findings_of_report
 from itsms_graph.audit.sampling import (
@@ -20,7 +21,6 @@ from itsms_graph.audit.sampling import (
     draw,
     population_of,
     read_worksheet,
-    recommended_size,
     write_worksheet,
 )
 from itsms_graph.audit.verdict import stage1, stage2
@@ -176,7 +176,8 @@ def test_diff_command_gates_on_new_majors(tmp_path: Path):
     runner = CliRunner()
     a = save_snapshot(fixtures.complete_sms(), tmp_path / "a.itsms")
     b = save_snapshot(fixtures.complete_sms(drop=("recent_audit",)), tmp_path / "b.itsms")
-    result = runner.invoke(cli, ["diff", str(a), str(b), "--as-of", "2025-06-30", "--format", "json"])
+    as_of = ["--as-of", "2025-06-30", "--allow-after-cutoff"]  # the fixture's records end on 2025-03-01
+    result = runner.invoke(cli, ["diff", str(a), str(b), *as_of, "--format", "json"])
     assert result.exit_code == 1, result.output
     data = json.loads(result.output)
     # the audit of 2023 is outside both the 12-month interval and the programme cycle: a major, then the clauses
@@ -187,7 +188,7 @@ def test_diff_command_gates_on_new_majors(tmp_path: Path):
         ("new", hashlib.sha256(b.read_bytes()).hexdigest()),
     ]
     assert data["tool"]["name"] == "itsms-graph"
-    again = runner.invoke(cli, ["diff", str(a), str(a), "--as-of", "2025-06-30"])
+    again = runner.invoke(cli, ["diff", str(a), str(a), *as_of])
     assert (
         again.exit_code == 0
         and f"input a.itsms (new) sha256 {hashlib.sha256(a.read_bytes()).hexdigest()}" in again.output
@@ -195,10 +196,11 @@ def test_diff_command_gates_on_new_majors(tmp_path: Path):
 
 
 def test_sample_size_table():
-    assert recommended_size(10_000) == 29  # ln(0.05)/ln(0.9) = 28.4 -> 29, corrected to 29 for a large N
-    assert recommended_size(20) == 13  # finite population: 29 / (1 + 28/20) = 12.08, rounded up
-    assert recommended_size(3) == 3
-    assert recommended_size(0) == 0
+    """The hypergeometric zero-failure rule (the proportion formula gave 13 for 20: 80 % confidence, not 95 %)."""
+    assert zero_failure_size(10_000) == 29  # tends to ln(0.05)/ln(0.9) = 28.4 -> 29
+    assert zero_failure_size(20) == 16
+    assert zero_failure_size(3) == 3
+    assert zero_failure_size(0) == 0
 
 
 def sample_graph():
@@ -280,7 +282,7 @@ def test_a_worksheet_handed_back_without_verdicts_is_not_a_clean_sample(tmp_path
 
 def test_sample_options_are_checked_before_anything_is_drawn(tmp_path: Path):
     graph = sample_graph()
-    graph.add_node("Change", "E1", {"emergency": True}, source_file=SRC)
+    graph.add_node("Change", "E1", {"emergency": True, "actual_start": "2025-06-30T10:00:00"}, source_file=SRC)
     assert population_of(graph, "Change", load_catalogue(), fixtures.PERIOD, {"emergency": "true"}) == ["Change:E1"]
     with pytest.raises(ItsmsError, match="--by month goes with --method stratified"):
         draw(graph, sorted(graph.nodes("Change")), name="Change", method="random", seed=1, by="month")
@@ -305,32 +307,58 @@ def test_a_bad_verdict_is_located(tmp_path: Path):
 def test_stage_commands(tmp_path: Path):
     runner = CliRunner()
     snap = save_snapshot(with_changes(fixtures.complete_sms(), approved=6, unapproved=4), tmp_path / "s.itsms")
-    s1 = runner.invoke(cli, ["stage1", str(snap), "--as-of", "2025-06-30"])
+    as_of = ["--as-of", "2025-06-30", "--allow-after-cutoff"]  # the fixture's records end on 2025-03-01
+    s1 = runner.invoke(cli, ["stage1", str(snap), *as_of])
     assert s1.exit_code == 0 and "Ready" in s1.output
-    s2 = runner.invoke(cli, ["stage2", str(snap), "--as-of", "2025-06-30", "--format", "json"])
+    assert "data cut-off 2025-03-01" in s1.output
+    s2 = runner.invoke(cli, ["stage2", str(snap), *as_of, "--format", "json"])
     assert s2.exit_code == 1
-    assert json.loads(s2.output)["stage2"]["counts"]["major"] == 4
-    cap = runner.invoke(cli, ["cap", str(snap), "--as-of", "2025-06-30", "-o", str(tmp_path / "plan.md")])
-    assert cap.exit_code == 0 and "4 nonconformities" in cap.output
+    data = json.loads(s2.output)
+    assert data["stage2"]["counts"]["major"] == 1 and data["audit_period"]["data_cut_off"] == "2025-03-01"
+    [nc] = data["stage2"]["nonconformities"]
+    assert (nc["failing_records"], nc["population"], nc["escalation"][0][:18]) == (4, 10, "systemic: 4 of 10 ")
+    lenient = runner.invoke(cli, ["stage2", str(snap), *as_of, "--systemic-rate", "0.5", "--format", "json"])
+    assert lenient.exit_code == 0 and json.loads(lenient.output)["stage2"]["counts"]["minor"] == 1
+    cap = runner.invoke(cli, ["cap", str(snap), *as_of, "-o", str(tmp_path / "plan.md")])
+    assert cap.exit_code == 0 and "1 major and 0 minor nonconformities, 0 OFI" in cap.output
     digest = hashlib.sha256(snap.read_bytes()).hexdigest()
     assert f"- input s.itsms (snapshot) sha256 {digest}" in (tmp_path / "plan.md").read_text()
-    sample = runner.invoke(
-        cli,
-        [
-            "sample",
-            str(snap),
-            "--population",
-            "Change",
-            "--method",
-            "systematic",
-            "--seed",
-            "3",
-            "-o",
-            str(tmp_path / "w.xlsx"),
-        ],
-    )
-    assert sample.exit_code == 0 and "size 8 from the zero-failure attribute table" in sample.output
+    args = ["sample", str(snap), *as_of, "--population", "Change", "--method", "systematic", "--seed", "3"]
+    sample = runner.invoke(cli, [*args, "-o", str(tmp_path / "w.xlsx")])
+    assert sample.exit_code == 0 and "size 10 from the hypergeometric zero-failure rule" in sample.output
     about = [r[0] for r in openpyxl.load_workbook(tmp_path / "w.xlsx")["about"].iter_rows(values_only=True)]
     assert about[1].startswith("itsms-graph ") and f"input s.itsms (snapshot) sha256 {digest}" in about
     found = runner.invoke(cli, ["sample-findings", str(tmp_path / "w.xlsx")])
     assert found.exit_code == 0 and "0 finding(s)" in found.output
+    assert "no conclusion until every sampled record has a verdict" in found.output
+
+
+def test_an_as_of_past_the_cut_off_is_refused_unless_stated(tmp_path: Path):
+    snap = save_snapshot(fixtures.complete_sms(), tmp_path / "s.itsms")
+    refused = CliRunner().invoke(cli, ["stage2", str(snap), "--as-of", "2025-06-30"])
+    assert refused.exit_code == 2
+    assert refused.output.startswith("error: --as-of 2025-06-30 is after the data's cut-off 2025-03-01")
+    default = CliRunner().invoke(cli, ["stage2", str(snap), "--format", "json"])
+    assert json.loads(default.output)["audit_period"]["as_of"] == "2025-03-01"  # the default is the cut-off
+
+
+def test_a_complete_sample_concludes(tmp_path: Path):
+    graph = sample_graph()
+    ids = population_of(graph, "Change", load_catalogue(), fixtures.PERIOD, {})
+    sample = draw(graph, ids, name="Change", method="random", seed=1)
+    assert len(ids) == 120 and len(sample.drawn) == 26  # the hypergeometric size for 120 at 95 % / 10 %
+    path = write_worksheet(graph, sample, tmp_path / "w.csv")
+    lines = path.read_text().splitlines()
+    head = [line for line in lines if line.startswith("#")]
+    rows = list(csv.reader(line for line in lines if not line.startswith("#")))
+    for row in rows[1:]:
+        row[WORKSHEET_COLUMNS.index("verdict")] = "conforms"
+    rows[1][WORKSHEET_COLUMNS.index("verdict")] = "nonconformity"
+    with path.open("w", newline="") as fh:
+        fh.write("".join(f"{line}\n" for line in head))
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    result = CliRunner().invoke(cli, ["sample-findings", str(path), "--format", "json"])
+    assert result.exit_code == 1
+    conclusion = json.loads(result.output)["conclusion"]
+    assert (conclusion["population"], conclusion["sample"], conclusion["deviations"]) == (120, 26, 1)
+    assert conclusion["accept"] is False and conclusion["upper_deviation_limit"] > 0.10

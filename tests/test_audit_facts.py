@@ -56,7 +56,7 @@ def facts(parameters=None):
     for qid, subject in (("change-implemented-without-approval", "Change:C1"), ("risk-without-treatment", "Risk:R1")):
         query = load_catalogue()[qid]
         results.append(QueryResult(query, Status.FAIL, findings_for(query, [(subject,)]), population=(subject,)))
-    return gather(graph(), results, PERIOD, parameters)
+    return gather(graph(), results, PERIOD, parameters, cut_off=None)
 
 
 def test_a_failing_record_is_named_dated_and_sourced():
@@ -93,3 +93,16 @@ def test_as_of_defaults_to_the_cut_off_and_is_refused_past_it_unless_allowed():
         audit_period("2025-07-01", "12M", cut)
     assert audit_period("2026-11-01", "12M", cut, allow_after_cutoff=True).as_of == dt.date(2026, 11, 1)
     assert audit_period(None, "12M", None).as_of == dt.date.today()
+
+
+def test_the_cut_off_of_graph_tables_is_the_graphs():
+    import duckdb
+
+    from itsms_graph.graph.tables import create_tables, load_graph
+
+    class Tables:
+        con = duckdb.connect()
+
+    create_tables(Tables.con)
+    load_graph(Tables.con, graph())
+    assert data_cut_off(Tables()) == dt.date(2025, 7, 1)

@@ -106,11 +106,19 @@ def _related(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
-def data_cut_off(graph: SMSGraph) -> dt.date | None:
-    """The latest date on which an imported record says something happened: the day the data ends. Forward-looking
-    dates (review due, valid to, planned) and placeholders do not count; None when no record is dated."""
+def _record_dates() -> list[str]:
     sch = schema()
-    keys = [p for p, d in sch.properties.items() if d.type in ("date", "datetime") and p not in FORWARD_DATES]
+    return [p for p, d in sch.properties.items() if d.type in ("date", "datetime") and p not in FORWARD_DATES]
+
+
+def data_cut_off(graph: SMSGraph | Any) -> dt.date | None:
+    """The latest date on which an imported record says something happened: the day the data ends. Forward-looking
+    dates (review due, valid to, planned) and placeholders do not count; None when no record is dated. *graph* is
+    the graph, or the graph tables of a columnar import (anything with their DuckDB connection, ``con``)."""
+    if not isinstance(graph, SMSGraph):
+        return _tables_cut_off(graph.con)
+    sch = schema()
+    keys = _record_dates()
     latest: str | None = None
     for label in sorted(graph.labels_present() - sch.tool_labels - {"Clause"}):
         for nid in graph.nodes(label):
@@ -122,6 +130,24 @@ def data_cut_off(graph: SMSGraph) -> dt.date | None:
                 if isinstance(value, str) and (latest is None or value[:10] > latest):
                     latest = value[:10]
     return dt.date.fromisoformat(latest) if latest else None
+
+
+def _tables_cut_off(con: Any) -> dt.date | None:
+    from itsms_graph.graph.tables import NODES, property_columns, quote
+
+    present = set(property_columns())
+    keys = [k for k in _record_dates() if k in present]
+    if not keys:
+        return None
+    skip = sorted(schema().tool_labels | {"Clause"})
+    latest = ", ".join(f"max(substr({quote(k)}, 1, 10))" for k in keys)
+    marks = ", ".join("?" for _ in skip)
+    row = con.execute(
+        f"SELECT greatest({latest}) FROM {NODES} "  # names from the ontology, quoted; values as parameters
+        f"WHERE label NOT IN ({marks}) AND coalesce({quote(PLACEHOLDER_FLAG)}, false) = false",
+        skip,
+    ).fetchone()
+    return dt.date.fromisoformat(row[0]) if row and row[0] else None
 
 
 def _name(attrs: dict[str, Any]) -> str:
@@ -162,9 +188,12 @@ def gather(
     results: Iterable[QueryResult],
     period: AuditPeriod,
     parameters: dict[str, Any] | None = None,
+    *,
+    cut_off: dt.date | None,
 ) -> Facts:
     """The facts of every record a finding names, the organisation's own open nonconformities raised in the audit
-    period, the holders of each clause's process, and the data's cut-off."""
+    period, the holders of each clause's process, and the data's *cut_off* (:func:`data_cut_off`, computed once by
+    the caller, which needs it first to set the period)."""
     major_priority = int((parameters or {}).get("major_priority", MAJOR_PRIORITY))
     ids = sorted({nid for r in results for f in r.findings for nid in f.subjects if nid in graph})
     records = {nid: _record(graph, nid, major_priority) for nid in ids}
@@ -179,7 +208,7 @@ def gather(
         for clause in graph.neighbours(nc, "AGAINST", "out"):
             number = str(graph.attrs(clause).get("number") or clause.split(":", 1)[1])
             raised[number].append(RaisedNonconformity(nc, number, day))
-    return Facts(records, dict(raised), _owners(graph), data_cut_off(graph))
+    return Facts(records, dict(raised), _owners(graph), cut_off)
 
 
 def _owners(graph: SMSGraph) -> dict[str, str]:

@@ -75,7 +75,9 @@ class CheckReport:
         if cut is None:
             return "data cut-off unknown (no dated record)"
         if cut < self.period.as_of:
-            return f"data cut-off {cut.isoformat()}: the as-of date is later, as stated explicitly"
+            return (
+                f"data cut-off {cut.isoformat()}, before the as-of date (as stated: what is due since reads as missing)"
+            )
         return f"data cut-off {cut.isoformat()}"
 
     def gate_failed(self) -> bool:

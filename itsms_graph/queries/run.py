@@ -8,7 +8,7 @@ or when an imported source declared it (an empty audit register is evidence of n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,7 +178,7 @@ class _Assessor:
         sources never record is no evidence of absence)."""
         out: list[str] = []
 
-        def gaps(start: str, steps: list[tuple[str, str, str]]) -> list[str]:
+        def gaps(start: str, steps: Sequence[tuple[str, str, str]]) -> list[str]:
             found, here = [], start
             for rel, direction, label in steps:
                 if ANY not in (rel, here, label):

@@ -18,7 +18,7 @@ def render_header(report: CheckReport, console: Console, *, title: str | None = 
     d = report.to_dict()
     console.print(
         f"[bold]{escape(title or report.title)}[/bold]  itsms-graph {report.tool_version} on {report.engine}, "
-        f"audit period {d['audit_period']['start']} to {d['audit_period']['end']}"
+        f"audit period {d['audit_period']['start']} to {d['audit_period']['end']}; {report.cut_off_line()}"
     )
     for item in [*report.extra_inputs, *report.inputs]:
         console.print("  " + escape(item.line()), highlight=False)
