@@ -146,9 +146,10 @@ def _clause_title(number: str) -> str:
     return next((c.title for c in clauses() if c.number == number), "")
 
 
-def roll_up(results: Iterable[QueryResult], facts: Facts) -> list[Concern]:
+def roll_up(results: Iterable[QueryResult], facts: Facts, *, prefix: str = "NC") -> list[Concern]:
     """The failures of *results* per requirement (first clause + query family), in clause order; each failing
-    record once, with every query that found it."""
+    record once, with every query that found it. Ids are ``<prefix>-<clause>-<family>``: NC for a nonconformity,
+    AOC for a Stage 1 area of concern."""
     groups: dict[tuple[str, str], list[QueryResult]] = defaultdict(list)
     for r in results:
         if r.findings:
@@ -174,7 +175,7 @@ def roll_up(results: Iterable[QueryResult], facts: Facts) -> list[Concern]:
         population = len(set().union(*populations)) if len(populations) == len(members) else None
         out.append(
             Concern(
-                id=f"NC-{clause}-{family}",
+                id=f"{prefix}-{clause}-{family}",
                 clause=clause,
                 requirement=family,
                 clauses=tuple(dict.fromkeys(c for r in members for c in r.query.clauses)),

@@ -121,7 +121,7 @@ def stage1(report: CheckReport) -> Stage1Verdict:
     design = [r for r in report.results if r.query.stage == 1 and r.query.grade != "data-quality"]
     deciding = [r for r in report.results if r.query.decides_readiness]
     concerned = [r for r in design if r.status is Status.FAIL]
-    concerns = roll_up(concerned, report.facts)
+    concerns = roll_up(concerned, report.facts, prefix="AOC")
     na = [r for r in design if r.status is Status.NOT_ASSESSABLE]
     na += [r for r in deciding if r.status is Status.NOT_ASSESSABLE and r not in na]
     dq = [f for r in report.results if r.query.grade == "data-quality" for f in r.findings]
