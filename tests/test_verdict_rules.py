@@ -425,3 +425,21 @@ def test_a_spread_names_at_most_five_services(services, shown):
 def test_empty_samples_and_populations_conclude_nothing():
     assert detection_chance(10, 0, 5) == 0.0 and detection_chance(10, 3, 0) == 0.0
     assert upper_deviation_limit(0, 0, 0) == 1.0 and upper_deviation_limit(10, 0, 0) == 1.0
+
+
+def test_the_audit_layer_imports_no_rendering_and_no_engine():
+    """The verdicts read the check report alone: no module of itsms_graph/audit imports itsms_graph.reports (the
+    renderings import the audit, not the other way round) or an engine at module level."""
+    import ast
+    from pathlib import Path
+
+    import itsms_graph.audit
+
+    for path in sorted(Path(itsms_graph.audit.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = [
+            node.module or ""
+            for node in tree.body  # module level only: a lazy writer of XLSX files is no import cycle
+            if isinstance(node, ast.ImportFrom)
+        ]
+        assert not [m for m in imported if m.startswith(("itsms_graph.reports", "itsms_graph.engines"))], path.name
