@@ -106,3 +106,20 @@ def test_the_cut_off_of_graph_tables_is_the_graphs():
     create_tables(Tables.con)
     load_graph(Tables.con, graph())
     assert data_cut_off(Tables()) == dt.date(2025, 7, 1)
+
+
+def test_an_import_states_its_cut_off(tmp_path):
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from itsms_graph.cli import cli
+
+    folder = Path(__file__).parent / "data" / "bpic2014"
+    args = ["import", "-p", "bpic2014", str(folder), "-o", str(tmp_path / "b.itsms"), "--keep-going"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    from itsms_graph.graph.snapshot import open_snapshot
+
+    cut = data_cut_off(open_snapshot(tmp_path / "b.itsms"))
+    assert cut is not None and f"(data cut-off {cut.isoformat()}, the default --as-of)" in result.output
