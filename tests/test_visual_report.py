@@ -149,9 +149,8 @@ def test_report_and_viz_commands(tmp_path: Path):
     runner = CliRunner()
     old = save_snapshot(fixtures.complete_sms(), tmp_path / "old.itsms")
     new = save_snapshot(fixtures.complete_sms(drop=("recent_audit",)), tmp_path / "new.itsms")
-    result = runner.invoke(
-        cli, ["report", str(new), "--previous", str(old), "--as-of", "2025-06-30", "-o", str(tmp_path / "r.html")]
-    )
+    as_of = ["--as-of", "2025-06-30", "--allow-after-cutoff"]  # the fixture's records end on 2025-03-01
+    result = runner.invoke(cli, ["report", str(new), "--previous", str(old), *as_of, "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 0, result.output
     html = (tmp_path / "r.html").read_text()
     assert 'id="diff"' in html and "internal-audit-completed:" in html
