@@ -195,7 +195,7 @@ def test_the_same_record_found_by_two_queries_of_a_requirement_is_one_piece_of_e
     b = QueryResult(late, Status.FAIL, findings_for(late, [("Change:C1",), ("Change:C2",)]), population=("Change:C2",))
     nc = the_nc(stage2(report(a, b)))
     assert [e.record.id for e in nc.evidence] == ["Change:C1", "Change:C2"]
-    assert nc.evidence[0].queries == ("approval-after-implementation-start", MINOR)
+    assert nc.evidence[0].queries == (MINOR, "approval-after-implementation-start")  # the principal query first
     assert (nc.failing, nc.findings, nc.population) == (2, 3, 2)
 
 
@@ -443,3 +443,32 @@ def test_the_audit_layer_imports_no_rendering_and_no_engine():
             if isinstance(node, ast.ImportFrom)
         ]
         assert not [m for m in imported if m.startswith(("itsms_graph.reports", "itsms_graph.engines"))], path.name
+
+
+def test_an_unapproved_change_that_caused_an_incident_is_one_piece_of_evidence_of_one_nonconformity():
+    """The same event found by two queries (unapproved; caused an incident on an in-scope service) is one piece of
+    evidence of one nonconformity, graded by the graver query, not two nonconformities."""
+    unapproved = CATALOGUE[MINOR]
+    caused = CATALOGUE["uncontrolled-change-caused-incident"]
+    assert caused.family == MINOR and caused.clauses == ("8.5.1",)
+    a = QueryResult(
+        unapproved,
+        Status.FAIL,
+        findings_for(unapproved, [("Change:C1",), ("Change:C2",)]),
+        population=tuple(changes(10)),
+    )
+    row = ("Change:C2", "Incident:I1", "Service:S1")
+    b = QueryResult(caused, Status.FAIL, findings_for(caused, [row]), population=("Change:C2",))
+    verdict = stage2(report(b, a))
+    nc = the_nc(verdict)
+    assert (nc.id, nc.clauses, nc.grade, nc.query_grade) == (
+        f"NC-8.5.1.3-{MINOR}",
+        ("8.5.1.3", "8.5.1"),
+        "major",
+        "major",
+    )
+    assert [(e.record.id, e.queries) for e in nc.evidence] == [
+        ("Change:C1", (MINOR,)),
+        ("Change:C2", (MINOR, "uncontrolled-change-caused-incident")),
+    ]
+    assert (nc.failing, nc.findings, nc.population) == (2, 3, 10)

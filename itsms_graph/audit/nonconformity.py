@@ -147,16 +147,21 @@ def _clause_title(number: str) -> str:
 
 
 def roll_up(results: Iterable[QueryResult], facts: Facts, *, prefix: str = "NC") -> list[Concern]:
-    """The failures of *results* per requirement (first clause + query family), in clause order; each failing
-    record once, with every query that found it. Ids are ``<prefix>-<clause>-<family>``: NC for a nonconformity,
-    AOC for a Stage 1 area of concern."""
-    groups: dict[tuple[str, str], list[QueryResult]] = defaultdict(list)
+    """The failures of *results* per requirement (the query family: a query's own id unless its file names the
+    requirement it shares), in clause order; each failing record once, with every query that found it. The clause
+    is the first clause of the query the family is named after (of its first query otherwise); the other queries'
+    clauses follow it. Ids are ``<prefix>-<clause>-<family>``: NC for a nonconformity, AOC for a Stage 1 area of
+    concern."""
+    groups: dict[str, list[QueryResult]] = defaultdict(list)
     for r in results:
         if r.findings:
-            groups[(r.query.clauses[0], r.query.family)].append(r)
+            groups[r.query.family].append(r)
+    ordered = []
+    for family, members in groups.items():
+        members.sort(key=lambda r: (r.query.id != family, r.query.id))  # the principal query first
+        ordered.append((members[0].query.clauses[0], family, members))
     out = []
-    for (clause, family), members in sorted(groups.items(), key=lambda kv: (clause_key(kv[0][0]), kv[0][1])):
-        members.sort(key=lambda r: r.query.id)
+    for clause, family, members in sorted(ordered, key=lambda item: (clause_key(item[0]), item[1])):
         by_record: dict[str, list[Finding]] = defaultdict(list)
         for r in members:
             for f in r.findings:
