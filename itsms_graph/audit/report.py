@@ -109,7 +109,7 @@ class CheckReport:
                 {
                     "query": r.query.id,
                     "title": r.query.title,
-                    "clauses": list(r.query.clauses),
+                    "clauses": list(r.query.cited_clauses),
                     "stage": r.query.stage,
                     "grade": r.query.grade,
                     "status": r.status.value,

@@ -19,6 +19,12 @@ also be a ``check`` (filters on a matched node) or ``any`` of several conditions
 conditions for every value of a list parameter (or every month of the audit period, ``months_in_period``; with
 ``due_after: <days parameter>`` only the months whose end lies that many days before the as-of date, so that a
 monthly report is asked for once it has fallen due), adding the value as a result column.
+
+For the audit: ``requirement`` names the requirement a query tests when several queries test one (their failures
+roll up into one nonconformity); ``decides_readiness`` makes a failure (or no answer) decide Stage 1 readiness;
+``population_required`` makes an empty population a failure where the standard requires such records to exist.
+The ``exists`` conditions say which records a violation query applies to (its population, the denominator of a
+failure rate); the others say which of those fail.
 """
 
 from __future__ import annotations
@@ -210,6 +216,12 @@ class QueryDefinition(_Strict):
     match: tuple[MatchNode | MatchRel, ...] = Field(min_length=1)
     each: Each | None = None
     conditions: tuple[Condition, ...] = ()
+
+    @property
+    def cited_clauses(self) -> tuple[str, ...]:
+        """The clauses a finding of the query cites: none for a data-quality check, which tests the records, not a
+        requirement of the standard (its ``clauses`` only place it next to the requirement its data serves)."""
+        return () if self.grade == "data-quality" else self.clauses
 
     @property
     def family(self) -> str:

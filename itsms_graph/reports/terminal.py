@@ -34,7 +34,7 @@ def render_terminal(report: CheckReport, console: Console, *, max_findings: int 
         status = r.status.value
         table.add_row(
             r.query.id,
-            " ".join(r.query.clauses),
+            " ".join(r.query.cited_clauses),
             str(r.query.stage),
             f"[{_GRADE_STYLE[r.query.grade]}]{r.query.grade}[/]",
             f"[{_STATUS_STYLE[r.status]}]{escape(status)}[/]",
