@@ -9,6 +9,7 @@ Flipping any comparison in itsms_graph/audit/ fails one of them.
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 
 import pytest
 
@@ -472,3 +473,12 @@ def test_an_unapproved_change_that_caused_an_incident_is_one_piece_of_evidence_o
         ("Change:C2", (MINOR, "uncontrolled-change-caused-incident")),
     ]
     assert (nc.failing, nc.findings, nc.population) == (2, 3, 10)
+
+
+def test_the_sampling_rules_hold_exactly_on_their_boundary():
+    """N = 20 at 5 %: one deviating record, and a sample of 19 misses it with probability exactly 1/20 = 1 - 95 %:
+    19 is the size (not 20), and finding none in 19 gives an upper limit of exactly 5 % (not 10 %)."""
+    assert none_drawn(20, 1, 19) == Fraction(1, 20)
+    assert zero_failure_size(20, confidence=0.95, tolerable=0.05) == 19
+    assert upper_deviation_limit(20, 19, 0, confidence=0.95) == 0.05
+    assert Conclusion(20, 19, 0, 0.95, 0.05).accept
