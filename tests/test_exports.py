@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from itsms_graph.check import check_graph
 from itsms_graph.cli import cli
 from itsms_graph.engines import falkordb as falkordb_engine
 from itsms_graph.exports.browser import grass, guide, label_colours, query_file
@@ -91,7 +92,7 @@ def test_guide_and_query_files_carry_every_query(tmp_path: Path):
         assert f"<h3>{qid}: " in html
         text = query_file(q, fixtures.PERIOD)
         assert text.startswith(f"// {qid}: ") and "MATCH" in text and text.endswith(";\n")
-    assert html.count('class="pre-scrollable code runnable"') == 2 * len(catalogue) + 1
+    assert html.count('class="pre-scrollable code runnable"') == 2 * len(catalogue) + 3  # + the walk and its params
     assert "<script" not in html.replace("&lt;script", "")
 
 
@@ -119,3 +120,69 @@ def test_push_needs_a_reachable_server_and_never_takes_a_password_flag(tmp_path:
     assert result.exit_code == 2 and "cannot reach Neo4j at bolt://127.0.0.1:1" in result.output
     assert "secret-not-to-echo" not in result.output
     assert "--password" not in CliRunner().invoke(cli, ["neo4j", "push", "--help"]).output
+
+
+def test_export_cypher_dialects_load_with_the_findings(tmp_path: Path, falkor_db):
+    """neo4j: uniqueness constraints; falkordb: an index per label (FalkorDB has no such constraints), and the
+    script loads there as written. Either way the findings as of --as-of are in the exported graph."""
+    from itsms_graph.engines.falkordb import FalkorDBEngine
+
+    runner = CliRunner()
+    snap = save_snapshot(fixtures.boundaries(), tmp_path / "b.itsms")
+    scripts = {}
+    for dialect in ("neo4j", "falkordb"):
+        out = tmp_path / f"{dialect}.cypher"
+        args = ["export", "cypher", str(snap), "--as-of", "2025-06-30", "--allow-after-cutoff", "--dialect", dialect]
+        result = runner.invoke(cli, [*args, "-o", str(out)])
+        assert result.exit_code == 0 and "findings as of 2025-06-30" in result.output
+        scripts[dialect] = [line for line in out.read_text().splitlines() if not line.startswith("//")]
+    assert any(s.startswith("CREATE CONSTRAINT") for s in scripts["neo4j"])
+    assert not any(s.startswith("CREATE INDEX") for s in scripts["neo4j"])
+    assert not any(s.startswith("CREATE CONSTRAINT") for s in scripts["falkordb"])
+    report = check_graph(fixtures.boundaries(), period=fixtures.PERIOD, fail_on="none")
+    engine = FalkorDBEngine(db=falkor_db, graph_name="export_dialect")
+    for statement in scripts["falkordb"]:
+        engine.run(statement.rstrip(";"))
+    [[findings]] = engine.run("MATCH (f:Finding) RETURN count(f)")
+    assert findings == len(report.findings) > 0
+    [[flagged]] = engine.run("MATCH (:Finding)-[r:FLAGS]->() RETURN count(r)")
+    assert flagged >= len(report.findings)
+    admin = runner.invoke(
+        cli,
+        [
+            "export",
+            "neo4j-admin",
+            str(snap),
+            "--as-of",
+            "2025-06-30",
+            "--allow-after-cutoff",
+            "-o",
+            str(tmp_path / "i"),
+        ],
+    )
+    assert admin.exit_code == 0 and (tmp_path / "i" / "nodes_Finding.csv").exists()
+
+
+def test_the_walk_from_a_clause_to_incidents_runs_on_the_example(falkor_db):
+    """clause -> policy -> service -> records -> incidents: the GOVERNS links and governs_kinds make it a query."""
+    from itsms_graph.engines.falkordb import FalkorDBEngine
+    from itsms_graph.example import generate
+    from itsms_graph.exports.browser import WALK, WALK_PARAMS
+
+    graph = generate().graph
+    engine = FalkorDBEngine(db=falkor_db, graph_name="walk")
+    engine.load(graph)
+    rows = engine.run(WALK.replace("LIMIT 200", "LIMIT 100000"), WALK_PARAMS)
+    policies = {row[1].properties["title"] for row in rows}
+    assert policies == {"Change management policy"}  # what addresses 8.5.1.1 and governs services
+    kinds = {next(iter(row[3].labels)) for row in rows}
+    assert kinds == {"Change"}  # Releases deploy changes; they do not affect a service directly
+    caused = {row[4].properties["id"] for row in rows if row[4] is not None}
+    governed = set(graph.neighbours("Document:DOC-07", "GOVERNS", "out"))
+    expected = {
+        i
+        for c, s in graph.edges("AFFECTS")
+        if graph.label_of(c) == "Change" and s in governed
+        for i in graph.neighbours(c, "CAUSED_BY", "in")
+    }
+    assert caused == expected and caused

@@ -159,41 +159,72 @@ def export() -> None:
     """
 
 
+def _with_findings(snapshot: Path, audit: AuditOptions) -> tuple[Any, Any]:
+    """The snapshot's graph as a push writes it: the Snapshot node and the findings of every canned query (as of
+    --as-of) with their FLAGS edges, so that an exported graph holds what the checks found."""
+    from itsms_graph.check import check_graph
+    from itsms_graph.exports.push import graph_for_push
+    from itsms_graph.graph.snapshot import open_snapshot
+
+    graph = open_snapshot(snapshot)
+    report = check_graph(graph, period=audit.period_rule(), parameters=audit.parameters, fail_on="none")
+    return graph_for_push(graph, report.findings), report
+
+
 @export.command("cypher")
 @snapshot_argument()
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), required=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True)
-def export_cypher(snapshot: Path, output: Path, batch_size: int) -> None:
-    """Write a Cypher script (constraints, then UNWIND ... MERGE batches, values quoted) for cypher-shell.
+@click.option(
+    "--dialect",
+    type=click.Choice(["neo4j", "falkordb"]),
+    default="neo4j",
+    show_default=True,
+    help="neo4j: uniqueness constraints (cypher-shell); falkordb: an index per label (it has no such constraints).",
+)
+@period_options
+@query_options
+@pass_audit
+def export_cypher(snapshot: Path, output: Path, batch_size: int, dialect: str, audit: AuditOptions) -> None:
+    """Write a Cypher script (an index or constraint per label, then UNWIND ... MERGE batches, values quoted), the
+    findings as of --as-of included.
 
     \b
     Example:
-      itsms-graph export cypher out/example.itsms -o graph.cypher && cypher-shell -f graph.cypher
+      itsms-graph export cypher out/example.itsms --as-of 2025-06-30 -o graph.cypher && cypher-shell -f graph.cypher
+      itsms-graph export cypher out/example.itsms --as-of 2025-06-30 --dialect falkordb -o falkor.cypher
     """
     from itsms_graph.exports.cypher_script import write_script
-    from itsms_graph.graph.snapshot import open_snapshot
 
-    write_script(open_snapshot(snapshot), output, batch_size)
-    click.echo(f"wrote {output}")
+    graph, report = _with_findings(snapshot, audit)
+    write_script(graph, output, batch_size, dialect)
+    click.echo(
+        f"wrote {output} ({dialect}): {graph.number_of_nodes():,} nodes, {len(report.findings):,} findings as of "
+        f"{report.period.as_of}"
+    )
 
 
 @export.command("neo4j-admin")
 @snapshot_argument()
 @click.option("--output", "-o", "folder", type=click.Path(path_type=Path, file_okay=False), required=True)
 @click.option("--database", default="neo4j", show_default=True)
-def export_neo4j_admin(snapshot: Path, folder: Path, database: str) -> None:
-    """Write CSV files for `neo4j-admin database import full` and print the command that loads them.
+@period_options
+@query_options
+@pass_audit
+def export_neo4j_admin(snapshot: Path, folder: Path, database: str, audit: AuditOptions) -> None:
+    """Write CSV files for `neo4j-admin database import full` (the findings as of --as-of included) and print the
+    command that loads them.
 
     \b
     Example:
-      itsms-graph export neo4j-admin out/example.itsms -o import/
+      itsms-graph export neo4j-admin out/example.itsms --as-of 2025-06-30 -o import/
     """
     from itsms_graph.exports.neo4j_admin import write_import_files
-    from itsms_graph.graph.snapshot import open_snapshot
 
-    files, command = write_import_files(open_snapshot(snapshot), folder, database)
+    graph, report = _with_findings(snapshot, audit)
+    files, command = write_import_files(graph, folder, database)
     click.echo(
-        f"wrote {len(files)} CSV files and import-command.txt in {folder}; load them (database stopped) from that "
-        "folder with:"
+        f"wrote {len(files)} CSV files and import-command.txt in {folder} ({len(report.findings):,} findings as of "
+        f"{report.period.as_of}); load them (database stopped) from that folder with:"
     )
     click.echo(command)

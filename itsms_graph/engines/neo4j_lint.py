@@ -113,6 +113,9 @@ def shipped_statements() -> list[Statement]:
     for query in catalogue.values():
         bound = bind(query, period)
         params_of[compile_query(bound)] = bound.cypher_params
+    from itsms_graph.exports.browser import WALK, WALK_PARAMS
+
+    params_of[WALK] = WALK_PARAMS
     blocks = re.findall(r'<pre class="pre-scrollable code runnable">(.*?)</pre>', guide(catalogue, period), re.S)
     for i, block in enumerate(blocks):
         text = html.unescape(block)

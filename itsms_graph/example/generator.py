@@ -148,6 +148,7 @@ def _generate(size: int, seed: int, as_of: dt.date) -> ExampleSMS:
     b = _Builder(seed)
     people = _governance(b)
     services = _portfolio(b, people)
+    _governed(b, services)
     _suppliers(b, services)
     changes = _changes(b, services, size)
     _incidents(b, services, changes, size)
@@ -205,6 +206,7 @@ def _governance(b: _Builder) -> dict[str, str]:
             version=f"{2 + i % 3}.0",
             approved_on=approved.isoformat(),
             review_due=(approved + dt.timedelta(days=365)).isoformat(),
+            **({"governs_kinds": GOVERNED_KINDS[title]} if title in GOVERNED_KINDS else {}),
         )
         b.edge("OWNED_BY", doc, people["P02"], "documents")
         b.edge("APPROVED_BY", doc, people["P01"], "documents")
@@ -294,6 +296,26 @@ def _governance(b: _Builder) -> dict[str, str]:
         )
         b.edge("OWNED_BY", risk, people["P02"], "risks")
     return people
+
+
+#: What the policies and procedures govern: the record labels on the services they apply to (the walk clause ->
+#: policy -> service -> records -> incidents of the Browser guide).
+GOVERNED_KINDS = {
+    "Change management policy": ["Change", "Release"],
+    "Change management process": ["Change"],
+    "Incident management process": ["Incident"],
+    "Service request process": ["ServiceRequest"],
+}
+
+
+def _governed(b: _Builder, services: dict[str, str]) -> None:
+    """Each governing document GOVERNS every live service in the scope (on its own documents.csv row)."""
+    rows = {title: i + 1 for i, (_, title, _) in enumerate(DOCUMENTS)}
+    in_scope = [sid for name, sid in services.items() if name not in (*RETIRED, OUTSIDE_SCOPE)]
+    for title in GOVERNED_KINDS:
+        doc = f"Document:DOC-{rows[title]:02}"
+        for sid in in_scope:
+            b.edge("GOVERNS", doc, sid, "documents", row=rows[title])
 
 
 def _portfolio(b: _Builder, people: dict[str, str]) -> dict[str, str]:

@@ -128,6 +128,19 @@ def write_query_files(catalogue: dict[str, QueryDefinition], folder: Path, perio
     return out
 
 
+#: The walk an architect follows from a requirement to what broke: the clause, the policies and procedures that
+#: address it, the services they govern, the records of the kinds they govern on those services, and the
+#: incidents those records caused. Values as parameters; every label, type and key from the ontology.
+WALK = (
+    "MATCH (c:Clause {number: $clause})<-[:ADDRESSES]-(p:Document)-[:GOVERNS]->(s:Service)\n"
+    "MATCH (s)<-[:AFFECTS]-(r)\n"
+    "WHERE any(kind IN p.governs_kinds WHERE kind IN labels(r))\n"
+    "OPTIONAL MATCH (r)<-[:CAUSED_BY]-(i:Incident)\n"
+    "RETURN c, p, s, r, i LIMIT 200"
+)
+WALK_PARAMS = {"clause": "8.5.1.1"}
+
+
 def _slide(title: str, body: str) -> str:
     return (
         f'<slide class="row-fluid">\n  <div class="col-sm-12">\n    <h3>{escape(title)}</h3>\n{body}\n'
@@ -162,6 +175,17 @@ def guide(catalogue: dict[str, QueryDefinition], period: AuditPeriod, sch: Schem
         for r in sorted(sch.relationships.values(), key=lambda r: r.type)
     )
     slides.append(_slide("Relationships", f"    <ul>{rels}</ul>"))
+    slides.append(
+        _slide(
+            "The walk: clause -> policy -> service -> records -> incidents",
+            "    <p>From a requirement to what broke: the policies and procedures addressing the clause, the services "
+            "they GOVERN, the records of the kinds they govern (<code>governs_kinds</code>) on those services, and "
+            "the incidents those records caused. Set the clause, then run the walk.</p>\n"
+            + _runnable(":params " + literal(WALK_PARAMS))
+            + "\n"
+            + _runnable(WALK),
+        )
+    )
     sections = [
         ("Stage 1: design and readiness", lambda q: q.stage == 1 and q.grade != "data-quality"),
         ("Stage 2: nonconformities", lambda q: q.stage == 2 and q.grade != "data-quality"),

@@ -1,7 +1,9 @@
-"""A Cypher script that cypher-shell runs to load a snapshot: constraints, then literal UNWIND ... MERGE batches.
+"""A Cypher script that loads a snapshot: an index or constraint per label, then literal UNWIND ... MERGE batches.
 
-Values are written as Cypher literals, quoted by :func:`literal` (strings escaped, never interpolated into
-code); labels, relationship types and keys come from the ontology.
+Two dialects: ``neo4j`` (Neo4j 5 uniqueness constraints, for cypher-shell) and ``falkordb`` (FalkorDB has no
+such constraints, so an index on each label's id instead: without it every MERGE scans its label). Values are
+written as Cypher literals, quoted by :func:`literal` (strings escaped, never interpolated into code); labels,
+relationship types and keys come from the ontology.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from itsms_graph.engines.cypher_load import constraint_statement, load_batches
+from itsms_graph.engines.cypher_load import constraint_statement, index_statement, load_batches
 from itsms_graph.graph.store import SMSGraph
 
 _ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
@@ -39,16 +41,23 @@ def literal(value: Any) -> str:
     raise ValueError(f"{type(value).__name__} has no Cypher literal")
 
 
-def script_lines(graph: SMSGraph, batch_size: int = 500) -> Iterator[str]:
-    yield "// itsms-graph load script: run with  cypher-shell -f graph.cypher"
+#: The databases a script is written for, and the statement that makes each label's id fast to MERGE on.
+DIALECTS = {"neo4j": constraint_statement, "falkordb": index_statement}
+
+
+def script_lines(graph: SMSGraph, batch_size: int = 500, dialect: str = "neo4j") -> Iterator[str]:
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r} (one of {', '.join(DIALECTS)})")
+    how = "cypher-shell -f graph.cypher" if dialect == "neo4j" else "FalkorDB: one GRAPH.QUERY per statement"
+    yield f"// itsms-graph load script ({dialect}): run with  {how}"
     for label in sorted(graph.labels_present()):
-        yield constraint_statement(label) + ";"
+        yield DIALECTS[dialect](label, graph.schema) + ";"
     for statement, rows in load_batches(graph, batch_size):
         yield statement.replace("UNWIND $rows AS row", "UNWIND " + literal(rows) + " AS row", 1) + ";"
 
 
-def write_script(graph: SMSGraph, path: Path, batch_size: int = 500) -> Path:
+def write_script(graph: SMSGraph, path: Path, batch_size: int = 500, dialect: str = "neo4j") -> Path:
     with path.open("w", encoding="utf-8") as fh:
-        for line in script_lines(graph, batch_size):
+        for line in script_lines(graph, batch_size, dialect):
             fh.write(line + "\n")
     return path
