@@ -9,7 +9,6 @@ from typing import Any
 
 from itsms_graph.audit.facts import Facts, data_cut_off, gather
 from itsms_graph.audit.report import CheckReport, build_report
-from itsms_graph.engines.base import Engine
 from itsms_graph.engines.embedded import EmbeddedEngine
 from itsms_graph.engines.registry import BACKENDS
 from itsms_graph.errors import ItsmsError
@@ -19,6 +18,7 @@ from itsms_graph.importers.build import ImportedTables, ImportReport, import_tab
 from itsms_graph.importers.profile import Profile
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.definition import QueryDefinition
+from itsms_graph.queries.engine import Engine
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
 
