@@ -10,6 +10,7 @@ file and line, so the import to cut is plain.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,3 +185,27 @@ def test_the_walk_sees_deferred_and_type_checking_imports(tmp_path, monkeypatch)
         ("itsms_graph.b.y", "itsms_graph.a.x"): "type-checking",
     }
     assert set(cycles(package_edges())) == {frozenset({"a", "b"})}
+
+
+def _private_names_of_the_store() -> set[str]:
+    from itsms_graph.graph.store import SMSGraph
+
+    fields = {f.name for f in dataclasses.fields(SMSGraph)}
+    return {n for n in fields | set(vars(SMSGraph)) if n.startswith("_") and not n.startswith("__")}
+
+
+def test_only_the_store_touches_its_private_fields():
+    """The graph's indexes are the store's to keep consistent: a loader uses its bulk API (bulk_add_nodes,
+    bulk_add_edges, attrs_of), never ``graph._nodes``. (A module's own ``self._x`` is its own business.)"""
+    private = _private_names_of_the_store()
+    assert {"_nodes", "_by_label", "_marked"} <= private  # the reader finds what it guards
+    found = [
+        f"{name} line {node.lineno}: .{node.attr}"
+        for name, path in _modules().items()
+        if name != "itsms_graph.graph.store"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute)
+        and node.attr in private
+        and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+    ]
+    assert not found, "private fields of SMSGraph used outside graph/store.py:\n" + "\n".join(found)
