@@ -185,7 +185,14 @@ def load_node_columns(
         raise SnapshotError(f"{what} gives {label} properties the ontology does not: {sorted(unknown)}")
     keys = list(columns)
     attrs = _rows(keys, [columns[k] for k in keys], len(ids), what)
-    graph.bulk_add_nodes(label, ids, attrs)
+    for row in attrs:
+        row["label"] = label
+    graph._nodes.update(zip(ids, attrs, strict=True))
+    graph._by_label.setdefault(label, {}).update(dict.fromkeys(ids))
+    for key in graph.schema.marker_keys:
+        if key in columns:
+            marked = graph._marked.setdefault(key, {})
+            marked.update((n, None) for n, v in zip(ids, columns[key], strict=True) if v is not None)
 
 
 def _share_columns(columns: dict[str, list[Any]]) -> None:
@@ -253,7 +260,7 @@ def load_edge_columns(
     provs = zip(*(columns.get(k, itertools.repeat(None, n)) for k in PROVENANCE_KEYS), strict=True)
     shared: dict[Provenance, Provenance] = {}
     edges = zip(*ends, (shared.setdefault(row, row) for row in provs), strict=True)
-    done = graph.bulk_add_edges(rel_type, edges)
+    done = graph._index_edges(rel_type, edges)
     if done < n:
         s, t = ends[0][done], ends[1][done]
         raise SnapshotError(f"{what} has the {rel_type} relationship {s} -> {t} twice")

@@ -155,6 +155,7 @@ def load_graph(con: Any, graph: SMSGraph) -> None:
     sch = graph.schema
     create_tables(con, sch)
     columns = node_columns(sch)
+    nodes = graph._nodes
     provenance = [c for k in PROVENANCE_KEYS for c in EDGE_COLUMNS if c[0] == k]  # a Provenance tuple's order
     ends = [("src", "VARCHAR"), ("dst", "VARCHAR")]
 
@@ -162,7 +163,7 @@ def load_graph(con: Any, graph: SMSGraph) -> None:
         for label in sorted(graph.labels_present()):
             ids = list(graph.nodes(label))
             allowed = sch.properties_of(label)
-            part = _from_dicts(graph.attrs_of(ids), [c for c in columns if c[0] in allowed and c[0] != "id"])
+            part = _from_dicts([nodes[n] for n in ids], [c for c in columns if c[0] in allowed and c[0] != "id"])
             part = part.append_column("id", pa.array(ids, pa.string()))
             part = part.append_column("seq", pa.array(range(len(ids)), pa.int64()))
             yield part.append_column("label", pa.repeat(pa.scalar(label, pa.string()), len(ids)))

@@ -486,6 +486,7 @@ class Importer:
         graph, sch = self.graph, self.graph.schema
         con = duckdb.connect(config={"memory_limit": RESOLVE_MEMORY, "temp_directory": spill})
         load_graph(con, graph)  # what the graph held before the import: the clauses
+        nodes = graph._nodes
         keys = sorted({k for t in (*self._records, *self._defines) for k in t.column_names if k in sch.properties})
         # how a label's records merge each property: one rule per (label, property), the same in every table
         modes: dict[tuple[str, str], set[str]] = {}
@@ -528,10 +529,10 @@ class Importer:
             pa.table(
                 {
                     "nid": pa.array(touched, pa.string()),
-                    "label": pa.array([graph.label_of(n) for n in touched], pa.string()),
+                    "label": pa.array([nodes[n]["label"] for n in touched], pa.string()),
                     **{
                         k: pa.array(
-                            [graph.attrs(n).get(k) for n in touched],
+                            [nodes[n].get(k) for n in touched],
                             arrow_type(sch.properties[k]),
                         )
                         for k in keys
@@ -638,7 +639,7 @@ class Importer:
                 [
                     "m.nid AS id",
                     "m.label",
-                    f"m.first_ord + {graph.number_of_nodes()} AS seq",
+                    f"m.first_ord + {len(nodes)} AS seq",
                     "f.file AS source_file",
                     "m.rn AS source_row",
                     *(f"m.{quote(k)}" for k in keys),
@@ -654,7 +655,7 @@ class Importer:
         con.execute(f"""
             CREATE TEMP TABLE known AS
             SELECT nid, first_ord >> {_SUB_BITS} AS born FROM merged WHERE first_ord >= 0
-            UNION ALL SELECT id, -1 FROM nodes WHERE seq < {graph.number_of_nodes()}
+            UNION ALL SELECT id, -1 FROM nodes WHERE seq < {len(nodes)}
         """)
         for name in ("merged", "unnamed"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
