@@ -85,6 +85,7 @@ def test_several_sources_import_as_row_by_row():
     )
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("name", ["bpic2014", "uci-servicenow-incidents"])
 def test_the_real_exports_import_as_row_by_row(name: str):
     folder = SHARED_DATA / name
