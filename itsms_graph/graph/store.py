@@ -421,19 +421,17 @@ class SMSGraph:
         return index.get(rel_type, {}).get(nid, [])
 
     def services_of(self, nid: str) -> list[str]:
-        """The services a record concerns, sorted: those it names (AFFECTS, COVERS, SUPPORTS, UNDERPINS), else
-        those of the configuration items it affects (PART_OF)."""
-        found = {
-            n
-            for rel in ("AFFECTS", "COVERS", "SUPPORTS", "UNDERPINS")
-            for n in self.neighbours(nid, rel, "out")
-            if self._nodes[n]["label"] == "Service"
-        }
+        """The services a record concerns, sorted: those it names (the relationships the ontology marks
+        ``itsms:serviceLink "names"``: AFFECTS, COVERS, ...), else those the items it names are part of
+        (``"component"``: PART_OF)."""
+        named = [n for rel in self.schema.service_relationships("names") for n in self.neighbours(nid, rel, "out")]
+        found = {n for n in named if self._nodes[n]["label"] == "Service"}
         if not found:
             found = {
                 n
-                for ci in self.neighbours(nid, "AFFECTS", "out")
-                for n in self.neighbours(ci, "PART_OF", "out")
+                for item in named
+                for rel in self.schema.service_relationships("component")
+                for n in self.neighbours(item, rel, "out")
                 if self._nodes[n]["label"] == "Service"
             }
         return sorted(found)
