@@ -10,7 +10,6 @@ from typing import Any
 from itsms_graph.audit.facts import Facts, data_cut_off, gather
 from itsms_graph.audit.report import CheckReport, build_report
 from itsms_graph.engines.embedded import EmbeddedEngine
-from itsms_graph.engines.registry import BACKENDS
 from itsms_graph.errors import ItsmsError
 from itsms_graph.graph.snapshot import open_snapshot
 from itsms_graph.graph.store import InputFile, SMSGraph
@@ -21,6 +20,7 @@ from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.engine import Engine
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
+from itsms_graph.registry import BACKENDS
 
 __all__ = ["BACKENDS", "check", "check_graph", "check_sources", "engine_for", "select_queries", "visual_report"]
 

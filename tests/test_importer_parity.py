@@ -85,6 +85,24 @@ def test_several_sources_import_as_row_by_row():
     )
 
 
+def test_the_sms_register_templates_import_as_row_by_row(tmp_path: Path):
+    """sms-register has no export to sample: its templates (one example row per register, the workbook and the
+    CSV files) are its data."""
+    from itsms_graph.importers.templates import CSV_FOLDER, write_templates
+
+    write_templates(tmp_path)
+    assert_same([(resolve_profile("sms-register"), tmp_path)])
+    assert_same([(resolve_profile("sms-register"), tmp_path / CSV_FOLDER)])
+
+
+def test_every_shipped_profile_is_held_to_the_specification():
+    """A new profile in importers/ fails here until its data joins BUILT_IN (or, like sms-register, a test of its
+    own above)."""
+    from itsms_graph.importers import builtin_profiles
+
+    assert {profile for profile, _ in BUILT_IN} | {"sms-register"} == set(builtin_profiles())
+
+
 @pytest.mark.realdata
 @pytest.mark.parametrize("name", ["bpic2014", "uci-servicenow-incidents"])
 def test_the_real_exports_import_as_row_by_row(name: str):

@@ -24,8 +24,9 @@ from itsms_graph.cli.options import (
     snapshot_argument,
     sources_option,
 )
-from itsms_graph.cli.output import FORMATS, console, dump, render, verdict_json
+from itsms_graph.cli.output import console, dump, render, verdict_json
 from itsms_graph.errors import EXIT_FINDINGS, ItsmsError
+from itsms_graph.registry import FORMATS
 
 
 @cli.command()

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from itsms_graph.engines.registry import BACKENDS, SERVER_BACKENDS
 from itsms_graph.errors import ItsmsError
+from itsms_graph.registry import BACKENDS, SERVER_BACKENDS
 
 if TYPE_CHECKING:
     import datetime as dt

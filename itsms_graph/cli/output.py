@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from itsms_graph.registry import TABLE, renderer
+
 if TYPE_CHECKING:
     from rich.console import Console
 
-#: The formats of ``check --format`` and ``query run --format``: "table" for the terminal, the others as text
-#: (see :func:`render`).
-FORMATS = ("table", "json", "csv", "markdown", "junit", "html")
 
 #: The width of a table written to a file, a pipe or a CI log: Rich's 80 columns would cut file names and query
 #: ids short ("Detai…"), and a log never wraps. A terminal keeps its own width, and COLUMNS is honoured.
@@ -40,31 +39,23 @@ def emit(text: str, output: Path | None) -> None:
 
 
 def render(report: Any, fmt: str, output: Path | None) -> None:
-    """A check report in one of :data:`FORMATS`, on standard output or to *output*."""
+    """A check report in one of the registry's :data:`~itsms_graph.registry.FORMATS`, on standard output or to
+    *output*."""
+    if fmt != TABLE:
+        emit(renderer(fmt)(report), output)
+        return
     import io
 
     from rich.console import Console
 
-    from itsms_graph.reports import formats
-    from itsms_graph.reports.html import render_html
     from itsms_graph.reports.terminal import render_terminal
 
-    if fmt == "table":
-        if output is None:
-            render_terminal(report, console())
-        else:
-            recorder = Console(record=True, width=PLAIN_WIDTH, file=io.StringIO())
-            render_terminal(report, recorder)
-            emit(recorder.export_text(), output)
-        return
-    renderers = {
-        "json": formats.to_json,
-        "csv": formats.to_csv,
-        "markdown": formats.to_markdown,
-        "junit": formats.to_junit,
-        "html": render_html,
-    }
-    emit(renderers[fmt](report), output)
+    if output is None:
+        render_terminal(report, console())
+    else:
+        recorder = Console(record=True, width=PLAIN_WIDTH, file=io.StringIO())
+        render_terminal(report, recorder)
+        emit(recorder.export_text(), output)
 
 
 def dump(data: Any) -> str:

@@ -16,7 +16,8 @@ from itsms_graph.cli.options import (
     query_options,
     snapshot_argument,
 )
-from itsms_graph.cli.output import FORMATS, console, render
+from itsms_graph.cli.output import console, render
+from itsms_graph.registry import FORMATS
 
 
 @cli.group()
