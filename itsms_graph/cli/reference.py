@@ -26,7 +26,10 @@ def reference() -> str:
     """docs/cli.md: an index of the commands, then each one's --help."""
     from itsms_graph.cli import cli
 
-    root = click.Context(cli, info_name="itsms-graph", terminal_width=WIDTH, max_content_width=WIDTH)
+    # the root's own context settings (-h beside --help) as a run of the command has them
+    root = click.Context(
+        cli, info_name="itsms-graph", terminal_width=WIDTH, max_content_width=WIDTH, **cli.context_settings
+    )
     found = list(_commands(cli, root))
     lines = [
         "# Command-line reference",
