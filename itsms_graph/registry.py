@@ -28,6 +28,9 @@ RENDERERS = {
 }
 #: The formats of ``check --format`` and ``query run --format``.
 FORMATS = (TABLE, *RENDERERS)
+#: The width of a table written to a file, a pipe or a CI log: Rich's 80 columns would cut file names and query
+#: ids short ("Detai…"), and a log never wraps.
+PLAIN_WIDTH = 200
 
 
 def renderer(fmt: str) -> Callable[[Any], str]:
@@ -39,3 +42,20 @@ def renderer(fmt: str) -> Callable[[Any], str]:
     module, _, name = RENDERERS[fmt].partition(":")
     function: Callable[[Any], str] = getattr(importlib.import_module(module), name)
     return function
+
+
+def render(report: Any, fmt: str) -> str:
+    """A check report as text in the format *fmt* ("table": the terminal's table at :data:`PLAIN_WIDTH`)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"no format {fmt!r} (one of {', '.join(FORMATS)})")
+    if fmt != TABLE:
+        return renderer(fmt)(report)
+    import io
+
+    from rich.console import Console
+
+    from itsms_graph.reports.terminal import render_terminal
+
+    console = Console(record=True, width=PLAIN_WIDTH, file=io.StringIO())
+    render_terminal(report, console)
+    return console.export_text()

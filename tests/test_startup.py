@@ -35,6 +35,11 @@ def test_the_command_line_imports_nothing_heavy():
     assert _imported_by("import itsms_graph.cli") == []
 
 
+def test_the_package_and_its_api_names_import_nothing_heavy():
+    """``import itsms_graph`` offers the API by name; a name loads its module when first used."""
+    assert _imported_by("import itsms_graph\nitsms_graph.__all__") == []
+
+
 def test_help_imports_nothing_heavy():
     statement = (
         "from itsms_graph.cli import cli\n"

@@ -1,0 +1,176 @@
+"""The Python API: what ``import itsms_graph`` offers a notebook or a script, the command line's work as functions.
+
+A graph comes from exports (:func:`import_exports`), a snapshot (:func:`open_snapshot`) or the example SMS
+(:func:`example`); :func:`check` runs the canned queries on it; :func:`stage1` and :func:`stage2` give the
+verdicts, :func:`sample` an auditor's sample, :func:`render` a report in any format of the command line, and
+:func:`figures` the report's plotly figures. Each is a thin front on the library function named in its docstring,
+so that the command line and a Python user get the same results.
+
+On the example SMS (its planted defects are what the checks find):
+
+>>> import itsms_graph as ig
+>>> graph = ig.example()
+>>> report = ig.check(graph, as_of="2025-06-30")
+>>> sorted({r.status.value for r in report.results})
+['fail', 'not assessable', 'pass']
+>>> ig.stage1(report).outcome
+'Not ready'
+>>> len(ig.stage2(report, graph).graded) > 0
+True
+>>> drawn = ig.sample(graph, "Change", method="random", seed=7, size=5, as_of="2025-06-30")
+>>> len(drawn.drawn)
+5
+>>> ig.render(report, "csv").splitlines()[0]
+'# itsms-graph 0.1.0'
+>>> sorted(ig.figures(graph, report))
+['coverage', 'traceability', 'volume']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from itsms_graph.audit.sampling import Sample
+    from itsms_graph.audit.verdict import Stage1Verdict, Stage2Verdict
+    from itsms_graph.graph.store import SMSGraph
+    from itsms_graph.importers.report import ImportReport
+    from itsms_graph.queries.plan import AuditPeriod
+    from itsms_graph.reports.model import CheckReport
+
+__all__ = [
+    "check",
+    "example",
+    "figures",
+    "import_exports",
+    "open_snapshot",
+    "period",
+    "render",
+    "sample",
+    "save_snapshot",
+    "stage1",
+    "stage2",
+]
+
+
+def example(size: int = 1, seed: int = 20250630) -> SMSGraph:
+    """The example SMS of ``itsms-graph demo``, with its planted defects (:func:`itsms_graph.example.generate`)."""
+    from itsms_graph.example import generate
+
+    return generate(size, seed).graph
+
+
+def import_exports(
+    sources: Iterable[tuple[str | Path, str | Path]], *, keep_going: bool = False
+) -> tuple[SMSGraph, ImportReport]:
+    """Import exports into one graph, as ``itsms-graph import`` does: each source is (profile, folder or file),
+    the profile a built-in name or a profile file (:func:`itsms_graph.importers.import_sources`)."""
+    from itsms_graph.importers import import_sources, resolve_profile
+
+    return import_sources([(resolve_profile(str(p)), Path(path)) for p, path in sources], keep_going=keep_going)
+
+
+def open_snapshot(path: str | Path) -> SMSGraph:
+    """A graph saved by ``itsms-graph import`` or :func:`save_snapshot` (:func:`itsms_graph.graph.open_snapshot`)."""
+    from itsms_graph.graph.snapshot import open_snapshot as open_
+
+    return open_(Path(path))
+
+
+def save_snapshot(graph: SMSGraph, path: str | Path) -> Path:
+    """Save *graph* as a snapshot file (:func:`itsms_graph.graph.save_snapshot`)."""
+    from itsms_graph.graph.snapshot import save_snapshot as save
+
+    return save(graph, Path(path))
+
+
+def period(as_of: str | dt.date | None = None, length: str = "12M") -> AuditPeriod:
+    """The audit period *length* (12M, 90D, 1Y) ending on *as_of* (default today), both days included."""
+    from itsms_graph.queries.plan import AuditPeriod
+
+    return AuditPeriod.parse(as_of, length)
+
+
+def check(
+    graph: SMSGraph,
+    *,
+    as_of: str | dt.date | None = None,
+    length: str = "12M",
+    backend: str = "networkx",
+    queries: Iterable[str | Path] = (),
+    only: Iterable[str] | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> CheckReport:
+    """Run the canned queries (and those in the folders *queries*; only the ids *only*, when given) on *graph*, as
+    ``itsms-graph check`` does (:func:`itsms_graph.check.check_graph`)."""
+    from itsms_graph.check import check_graph
+
+    return check_graph(
+        graph,
+        period=period(as_of, length),
+        query_dirs=[Path(q) for q in queries],
+        query_ids=only,
+        parameters=parameters,
+        backend=backend,
+        fail_on="none",
+    )
+
+
+def stage1(report: CheckReport) -> Stage1Verdict:
+    """Stage 1 readiness from a check report (:func:`itsms_graph.audit.verdict.stage1`)."""
+    from itsms_graph.audit.verdict import stage1 as decide
+
+    return decide(report)
+
+
+def stage2(report: CheckReport, graph: SMSGraph, **rules: Any) -> Stage2Verdict:
+    """Stage 2 nonconformities graded per clause, from a check report of *graph*; *rules* are the grading's
+    settings (``systemic_rate``...: :func:`itsms_graph.audit.verdict.stage2`)."""
+    from itsms_graph.audit.verdict import stage2 as decide
+    from itsms_graph.engines.embedded import EmbeddedEngine
+
+    return decide(report, EmbeddedEngine(graph), **rules)
+
+
+def sample(
+    graph: SMSGraph,
+    population: str,
+    *,
+    method: str,
+    seed: int,
+    size: int | None = None,
+    by: str | None = None,
+    as_of: str | dt.date | None = None,
+    length: str = "12M",
+    filters: dict[str, str] | None = None,
+) -> Sample:
+    """A reproducible audit sample of a label's records or of the records a canned query examines in the audit
+    period, as ``itsms-graph sample`` draws it (:func:`itsms_graph.audit.sampling.draw`)."""
+    from itsms_graph.audit.sampling import draw, population_of
+    from itsms_graph.queries.catalogue import load_catalogue
+
+    ids = population_of(graph, population, load_catalogue(), period(as_of, length), filters or {})
+    return draw(graph, ids, name=population, method=method, seed=seed, size=size, by=by)
+
+
+def render(report: CheckReport, fmt: str = "table") -> str:
+    """A check report as text in a format of ``check --format`` (:data:`itsms_graph.registry.FORMATS`); "table" is
+    the terminal's table, at a fixed width (:func:`itsms_graph.registry.render`)."""
+    from itsms_graph.registry import render as render_
+
+    return render_(report, fmt)
+
+
+def figures(graph: SMSGraph, report: CheckReport) -> dict[str, Any]:
+    """The HTML report's plotly figures, by name (:mod:`itsms_graph.reports.visual`); ``fig.show()`` in a
+    notebook."""
+    from itsms_graph.reports.visual import coverage_figure, traceability_figure, volume_figure
+
+    return {
+        "traceability": traceability_figure(graph, report),
+        "coverage": coverage_figure(graph, report),
+        "volume": volume_figure(graph),
+    }
