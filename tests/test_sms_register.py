@@ -20,8 +20,8 @@ from itsms_graph.errors import InputError
 from itsms_graph.importers import import_sources, resolve_profile
 from itsms_graph.importers.templates import (
     CSV_FOLDER,
-    EXAMPLE_ROWS,
     WORKBOOK,
+    example_rows,
     register_columns,
     registers,
     write_templates,
@@ -31,6 +31,8 @@ from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.results import Status
 
 PROFILE = resolve_profile("sms-register")
+#: the example row of each register, from the profile (importers/sms-register.yaml)
+EXAMPLES = example_rows(PROFILE)
 AS_OF = "2025-06-30"
 REGISTERS = [
     "roles",
@@ -111,7 +113,7 @@ def test_templates_have_the_profile_header_and_one_example_row(templates):
         sheet_rows = list(book[register].iter_rows(values_only=True))
         assert len(sheet_rows) == 2 and list(sheet_rows[0]) == header
     book.close()
-    assert set(EXAMPLE_ROWS) == set(REGISTERS)  # every register has its example row (catalogue: services' row)
+    assert set(EXAMPLES) == set(REGISTERS)  # every register has its example row (catalogue: services' row)
 
 
 def test_templates_are_byte_stable(templates, tmp_path: Path):
@@ -124,7 +126,7 @@ def test_templates_are_byte_stable(templates, tmp_path: Path):
 
 
 def test_an_example_row_naming_a_column_the_profile_does_not_read_raises(tmp_path: Path):
-    bad = {**EXAMPLE_ROWS, "documents": {**EXAMPLE_ROWS["documents"], "approver": "Ana Silva"}}
+    bad = {**EXAMPLES, "documents": {**EXAMPLES["documents"], "approver": "Ana Silva"}}
     with pytest.raises(ValueError, match="'approver'"):
         write_templates(tmp_path, examples=bad)
     with pytest.raises(ValueError, match="'catalog'"):
@@ -233,8 +235,8 @@ def test_declared_labels_include_every_register_label(from_csv, from_xlsx):
 
 def without_audits(tmp_path: Path) -> Path:
     """The templates with a header-only audits register (and no nonconformity naming an audit)."""
-    examples = {k: v for k, v in EXAMPLE_ROWS.items() if k != "audits"}
-    examples["nonconformities"] = {**EXAMPLE_ROWS["nonconformities"], "raised_by_audit": ""}
+    examples = {k: v for k, v in EXAMPLES.items() if k != "audits"}
+    examples["nonconformities"] = {**EXAMPLES["nonconformities"], "raised_by_audit": ""}
     return csv_only(write_templates(tmp_path / "all", examples=examples), tmp_path / "csv")
 
 
@@ -256,7 +258,7 @@ def test_an_empty_register_is_evidence_of_absence(tmp_path: Path):
 
 
 def test_an_empty_register_with_a_dangling_reference_to_it_still_fails(tmp_path: Path):
-    examples = {k: v for k, v in EXAMPLE_ROWS.items() if k != "audits"}
+    examples = {k: v for k, v in EXAMPLES.items() if k != "audits"}
     folder = csv_only(write_templates(tmp_path / "all", examples=examples), tmp_path / "csv")
     graph, _ = import_sources([(PROFILE, folder)])
     checked = results(graph, query_ids=["internal-audit-completed"])["internal-audit-completed"]

@@ -139,6 +139,9 @@ class Table(_Strict):
     references: tuple[Reference, ...] = ()
     #: labels this table covers even when it has no rows (an empty register is evidence of absence)
     declares: tuple[str, ...] = ()
+    #: the example row a template of this table's register holds (``itsms-graph template``): column -> value; the
+    #: user replaces it with the first real row
+    example: dict[str, str] = Field(default_factory=dict)
     #: a workbook may lack the table's sheet: the table is then skipped for that workbook (and declares nothing
     #: from it), where otherwise the import stops. A table no file matches is skipped either way.
     optional: bool = False
