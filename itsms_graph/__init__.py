@@ -8,7 +8,7 @@ stays fast.
 
 >>> import itsms_graph
 >>> sorted(itsms_graph.__all__)[:4]
-['check', 'example', 'figures', 'import_exports']
+['example_sms', 'figures', 'import_exports', 'open_snapshot']
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from itsms_graph.api import (
-        check,
-        example,
+        example_sms,
         figures,
         import_exports,
         open_snapshot,
         period,
         render,
+        run_checks,
         sample,
         save_snapshot,
         stage1,
@@ -33,13 +33,13 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "check",
-    "example",
+    "example_sms",
     "figures",
     "import_exports",
     "open_snapshot",
     "period",
     "render",
+    "run_checks",
     "sample",
     "save_snapshot",
     "stage1",

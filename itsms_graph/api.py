@@ -1,7 +1,7 @@
 """The Python API: what ``import itsms_graph`` offers a notebook or a script, the command line's work as functions.
 
 A graph comes from exports (:func:`import_exports`), a snapshot (:func:`open_snapshot`) or the example SMS
-(:func:`example`); :func:`check` runs the canned queries on it; :func:`stage1` and :func:`stage2` give the
+(:func:`example_sms`); :func:`run_checks` runs the canned queries on it; :func:`stage1` and :func:`stage2` give the
 verdicts, :func:`sample` an auditor's sample, :func:`render` a report in any format of the command line, and
 :func:`figures` the report's plotly figures. Each is a thin front on the library function named in its docstring,
 so that the command line and a Python user get the same results.
@@ -9,13 +9,13 @@ so that the command line and a Python user get the same results.
 On the example SMS (its planted defects are what the checks find):
 
 >>> import itsms_graph as ig
->>> graph = ig.example()
->>> report = ig.check(graph, as_of="2025-06-30")
+>>> graph = ig.example_sms()
+>>> report = ig.run_checks(graph, as_of="2025-06-30")
 >>> sorted({r.status.value for r in report.results})
 ['fail', 'not assessable', 'pass']
 >>> ig.stage1(report).outcome
 'Not ready'
->>> len(ig.stage2(report, graph).graded) > 0
+>>> len(ig.stage2(report).nonconformities) > 0
 True
 >>> drawn = ig.sample(graph, "Change", method="random", seed=7, size=5, as_of="2025-06-30")
 >>> len(drawn.drawn)
@@ -34,21 +34,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from itsms_graph.audit.report import CheckReport
     from itsms_graph.audit.sampling import Sample
     from itsms_graph.audit.verdict import Stage1Verdict, Stage2Verdict
     from itsms_graph.graph.store import SMSGraph
     from itsms_graph.importers.report import ImportReport
     from itsms_graph.queries.plan import AuditPeriod
-    from itsms_graph.reports.model import CheckReport
 
 __all__ = [
-    "check",
-    "example",
+    "example_sms",
     "figures",
     "import_exports",
     "open_snapshot",
     "period",
     "render",
+    "run_checks",
     "sample",
     "save_snapshot",
     "stage1",
@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 
-def example(size: int = 1, seed: int = 20250630) -> SMSGraph:
+def example_sms(size: int = 1, seed: int = 20250630) -> SMSGraph:
     """The example SMS of ``itsms-graph demo``, with its planted defects (:func:`itsms_graph.example.generate`)."""
     from itsms_graph.example import generate
 
@@ -94,23 +94,26 @@ def period(as_of: str | dt.date | None = None, length: str = "12M") -> AuditPeri
     return AuditPeriod.parse(as_of, length)
 
 
-def check(
+def run_checks(
     graph: SMSGraph,
     *,
     as_of: str | dt.date | None = None,
     length: str = "12M",
+    allow_after_cutoff: bool = False,
     backend: str = "networkx",
     queries: Iterable[str | Path] = (),
     only: Iterable[str] | None = None,
     parameters: dict[str, Any] | None = None,
 ) -> CheckReport:
     """Run the canned queries (and those in the folders *queries*; only the ids *only*, when given) on *graph*, as
-    ``itsms-graph check`` does (:func:`itsms_graph.check.check_graph`)."""
+    ``itsms-graph check`` does (:func:`itsms_graph.check.check_graph`): the audit period *length* ends on *as_of*,
+    by default the data's cut-off (an as-of date past it is refused unless *allow_after_cutoff*)."""
     from itsms_graph.check import check_graph
+    from itsms_graph.queries.plan import audit_period
 
     return check_graph(
         graph,
-        period=period(as_of, length),
+        period=lambda cut_off: audit_period(as_of, length, cut_off, allow_after_cutoff=allow_after_cutoff),
         query_dirs=[Path(q) for q in queries],
         query_ids=only,
         parameters=parameters,
@@ -126,13 +129,12 @@ def stage1(report: CheckReport) -> Stage1Verdict:
     return decide(report)
 
 
-def stage2(report: CheckReport, graph: SMSGraph, **rules: Any) -> Stage2Verdict:
-    """Stage 2 nonconformities graded per clause, from a check report of *graph*; *rules* are the grading's
-    settings (``systemic_rate``...: :func:`itsms_graph.audit.verdict.stage2`)."""
+def stage2(report: CheckReport, **rules: Any) -> Stage2Verdict:
+    """Stage 2 nonconformities per requirement, from a check report; *rules* are the grading's settings
+    (``escalation``, ``confidence``, ``tolerable``: :func:`itsms_graph.audit.verdict.stage2`)."""
     from itsms_graph.audit.verdict import stage2 as decide
-    from itsms_graph.engines.embedded import EmbeddedEngine
 
-    return decide(report, EmbeddedEngine(graph), **rules)
+    return decide(report, **rules)
 
 
 def sample(

@@ -24,7 +24,9 @@ ROOT = PACKAGE.name
 #: Cycles being cut by their owners as this test lands (each, once cut, fails
 #: test_known_cycles_are_still_there: then delete it here, so that it cannot come back).
 KNOWN_PACKAGE_CYCLES = {
-    frozenset({"audit", "reports"}),  # #20.3, judge: the check report type moves into audit/
+    # #20.3: the check report type is in audit/ now (judge); what is left is the deferred import of the XLSX writer
+    # (reports/xlsx.py, being reworked by report) by audit/cap.py and audit/sampling.py
+    frozenset({"audit", "reports"}),
 }
 #: Modules being restructured by their owners (#16, scale: the snapshot format, the streaming import) that still
 #: reach into the store's indexes; they move to its bulk API (bulk_add_nodes, bulk_add_edges) as they land.
