@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from itsms_graph.audit.facts import Facts, data_cut_off, gather
+from itsms_graph.audit.facts import data_cut_off, facts_graph, gather
 from itsms_graph.audit.report import CheckReport, build_report
 from itsms_graph.engines.base import Engine
 from itsms_graph.engines.embedded import EmbeddedEngine
@@ -15,7 +15,8 @@ from itsms_graph.engines.registry import BACKENDS
 from itsms_graph.errors import ItsmsError
 from itsms_graph.graph.snapshot import open_snapshot
 from itsms_graph.graph.store import InputFile, SMSGraph
-from itsms_graph.importers.build import ImportedTables, ImportReport, import_tables
+from itsms_graph.graph.tables import GraphTables, within_memory
+from itsms_graph.importers.build import ImportReport, import_tables
 from itsms_graph.importers.profile import Profile
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.definition import QueryDefinition
@@ -25,12 +26,12 @@ from itsms_graph.queries.run import run_queries
 __all__ = ["BACKENDS", "check", "check_graph", "check_sources", "engine_for", "select_queries", "visual_report"]
 
 
-def engine_for(graph: SMSGraph | ImportedTables, backend: str, server: Engine | None = None) -> Engine:
+def engine_for(graph: SMSGraph | GraphTables, backend: str, server: Engine | None = None) -> Engine:
     """The engine that runs queries on *graph*: networkx, an embedded FalkorDB or an in-memory DuckDB loaded
     with it, or *server* (a Neo4j the snapshot was pushed to: the queries run there, on what the server holds).
     An import still held as graph tables is checked there by DuckDB, and built into a graph for the others (the
     tables closed as it is: the import is not held twice)."""
-    if isinstance(graph, ImportedTables):
+    if isinstance(graph, GraphTables):
         if backend == "duckdb":
             from itsms_graph.engines.duckdb import DuckDBEngine
 
@@ -80,7 +81,7 @@ def select_queries(catalogue: dict[str, QueryDefinition], ids: Iterable[str] | N
 
 
 def check_graph(
-    graph: SMSGraph | ImportedTables,
+    graph: SMSGraph | GraphTables,
     *,
     period: AuditPeriod | PeriodRule,
     query_dirs: Iterable[Path] = (),
@@ -98,13 +99,10 @@ def check_graph(
     if not isinstance(period, AuditPeriod):
         period = period(cut_off)
     queries = select_queries(load_catalogue(query_dirs), query_ids)
-    engine = engine_for(graph, backend, server)
-    results = run_queries(engine, queries, period, parameters, graph.declared_labels, links_of(graph.inputs))
-    # the facts of failing records come from the graph; graph tables (a columnar import) give the cut-off alone
-    if isinstance(graph, SMSGraph):
-        facts = gather(graph, results, period, parameters, cut_off=cut_off)
-    else:
-        facts = Facts(cut_off=cut_off)
+    with within_memory():
+        engine = engine_for(graph, backend, server)
+        results = run_queries(engine, queries, period, parameters, graph.declared_labels, links_of(graph.inputs))
+        facts = gather(facts_graph(graph, results), results, period, parameters, cut_off=cut_off)
     return build_report(
         results,
         period=period,

@@ -23,7 +23,6 @@ made once every source is read; placeholders are made in that same order.
 from __future__ import annotations
 
 import fnmatch
-import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ import pyarrow.compute as pc
 
 from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import InputFile, SMSGraph
-from itsms_graph.graph.tables import arrow_type, load_graph, quote, table_counts, to_graph
+from itsms_graph.graph.tables import GraphTables, arrow_type, connect_tables, load_graph, quote, within_memory
 from itsms_graph.importers.cells import (
     ROW_ID,
     Bad,
@@ -71,11 +70,6 @@ __all__ = [
 Progress = Callable[[str, int, bool], None]
 #: The step after the files, in an import's progress: merges and references resolved across every file read
 RESOLVING = "merges and references, across the files"
-#: What duckdb may hold in memory while it resolves an import; beyond it, it spills to a temporary folder. On BPIC
-#: 2014 (two runs each of the whole import, measured once the resolve stopped sorting and copying every node), a
-#: larger limit no longer buys time: the resolve took 1.3 s with 400 MB, 1.3-1.5 s with 600 MB and 1.4 s with
-#: 800 MB, and the import peaked at 780, 940 and 1100 MB. The goal is under 1 GiB with a margin, hence 400 MB.
-RESOLVE_MEMORY = "400MB"
 #: A row's events are ordered by (row, sub): the record is sub 0, then each defined target, reference by
 #: reference; a relationship's place in its row likewise (reference, source, target).
 _SUB_BITS = 20
@@ -130,38 +124,8 @@ class _ReadFile:
     cols: FileColumns | None = None
 
 
-@dataclass
-class ImportedTables:
-    """An import held as the graph tables in an in-memory duckdb: the DuckDB engine checks them as they are
-    (``check_graph(imported, backend="duckdb")``); the graph is built from them when a report walks one."""
-
-    con: duckdb.DuckDBPyConnection
-    schema: Schema
-    declared_labels: set[str]
-    inputs: list[InputFile]
-    #: where duckdb spills what does not fit its memory limit; removed on close
-    spill: tempfile.TemporaryDirectory[str] | None = None
-
-    def graph(self, *, close: bool = False) -> SMSGraph:
-        """The SMSGraph the tables hold, with the labels the sources declared and the inputs read; ``close=True``
-        closes the tables as soon as they are read (see :func:`to_graph`): what the graph is built for is then
-        all that is left of the import."""
-        graph = to_graph(self.con, self.schema, close=close)
-        if close:
-            self.close()
-        graph.declared_labels = set(self.declared_labels)
-        for item in self.inputs:
-            graph.add_input(item)
-        return graph
-
-    def counts(self) -> dict[str, int]:
-        """Nodes per label and relationships per type, sorted: as SMSGraph.counts says of the graph."""
-        return table_counts(self.con)
-
-    def close(self) -> None:
-        self.con.close()
-        if self.spill is not None:
-            self.spill.cleanup()
+#: An import held as the graph tables (the name the importer's callers know)
+ImportedTables = GraphTables
 
 
 @dataclass
@@ -475,16 +439,22 @@ class Importer:
         rows = sum(f.rows_read for f in self.report.files)
         if self.progress:
             self.progress(RESOLVING, 0, False)
-        spill = tempfile.TemporaryDirectory(prefix="itsms-import-")
-        con = self._resolve(spill.name)
+        con, spill = connect_tables()
+        try:
+            with within_memory():
+                self._resolve(con)
+        except BaseException:
+            con.close()
+            if spill is not None:
+                spill.cleanup()
+            raise
         if self.progress:
             self.progress(RESOLVING, rows, True)
         return ImportedTables(con, self.graph.schema, set(self.graph.declared_labels), list(self.graph.inputs), spill)
 
-    def _resolve(self, spill: str) -> duckdb.DuckDBPyConnection:
-        """A duckdb connection holding the graph tables of everything read (``itsms_graph.graph.tables``)."""
+    def _resolve(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Fill the graph tables on *con* with everything read (``itsms_graph.graph.tables``)."""
         graph, sch = self.graph, self.graph.schema
-        con = duckdb.connect(config={"memory_limit": RESOLVE_MEMORY, "temp_directory": spill})
         load_graph(con, graph)  # what the graph held before the import: the clauses
         nodes = graph._nodes
         keys = sorted({k for t in (*self._records, *self._defines) for k in t.column_names if k in sch.properties})
@@ -667,7 +637,6 @@ class Importer:
             con.unregister(name)
         self._links = []
         pa.default_memory_pool().release_unused()
-        return con
 
     def _resolve_links(self, con: duckdb.DuckDBPyConnection) -> None:
         """Every reference as a relationship: to the record of the first of its labels that one input holds, else
