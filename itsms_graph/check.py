@@ -11,9 +11,9 @@ from itsms_graph.audit.facts import data_cut_off, facts_graph, gather
 from itsms_graph.audit.report import CheckReport, build_report
 from itsms_graph.engines.base import Engine
 from itsms_graph.engines.embedded import EmbeddedEngine
-from itsms_graph.engines.registry import BACKENDS
+from itsms_graph.engines.registry import BACKENDS, DEFAULT_BACKEND
 from itsms_graph.errors import ItsmsError
-from itsms_graph.graph.snapshot import open_snapshot
+from itsms_graph.graph.snapshot import open_snapshot_tables
 from itsms_graph.graph.store import InputFile, SMSGraph
 from itsms_graph.graph.tables import GraphTables, within_memory
 from itsms_graph.importers.build import ImportReport, import_tables
@@ -23,16 +23,27 @@ from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
 
-__all__ = ["BACKENDS", "check", "check_graph", "check_sources", "engine_for", "select_queries", "visual_report"]
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_BACKEND",
+    "check",
+    "check_graph",
+    "check_sources",
+    "engine_for",
+    "select_queries",
+    "visual_report",
+]
 
 
 def engine_for(graph: SMSGraph | GraphTables, backend: str, server: Engine | None = None) -> Engine:
     """The engine that runs queries on *graph*: networkx, an embedded FalkorDB or an in-memory DuckDB loaded
     with it, or *server* (a Neo4j the snapshot was pushed to: the queries run there, on what the server holds).
-    An import still held as graph tables is checked there by DuckDB, and built into a graph for the others (the
-    tables closed as it is: the import is not held twice)."""
+    Graph tables (an import, a snapshot opened) are checked there by DuckDB, and built into a graph for the others
+    (the tables closed as it is: the graph is not held twice)."""
     if isinstance(graph, GraphTables):
         if backend == "duckdb":
+            if not graph.is_open:
+                raise ItsmsError("the graph tables were closed when the graph was built from them")
             from itsms_graph.engines.duckdb import DuckDBEngine
 
             return DuckDBEngine(graph.con, graph.schema)
@@ -87,18 +98,21 @@ def check_graph(
     query_dirs: Iterable[Path] = (),
     query_ids: Iterable[str] | None = None,
     parameters: dict[str, Any] | None = None,
-    backend: str = "networkx",
+    backend: str | None = None,
     fail_on: str = "major",
     title: str = "itsms-graph check",
     extra_inputs: list[InputFile] | None = None,
     server: Engine | None = None,
 ) -> CheckReport:
-    """Run the catalogue (or the queries *query_ids*) on *graph* and build the report. *period* is the audit
-    period, or the rule that makes it from the data's cut-off (the CLI's --as-of, defaulting to the cut-off)."""
+    """Run the catalogue (or the queries *query_ids*) on *graph* and build the report: on *backend*, by default
+    DuckDB on graph tables and networkx on a graph. *period* is the audit period, or the rule that makes it from
+    the data's cut-off (the CLI's --as-of, defaulting to the cut-off)."""
     cut_off = data_cut_off(graph)
     if not isinstance(period, AuditPeriod):
         period = period(cut_off)
     queries = select_queries(load_catalogue(query_dirs), query_ids)
+    if backend is None:
+        backend = DEFAULT_BACKEND if isinstance(graph, GraphTables) else "networkx"
     with within_memory():
         engine = engine_for(graph, backend, server)
         results = run_queries(engine, queries, period, parameters, graph.declared_labels, links_of(graph.inputs))
@@ -127,20 +141,24 @@ def visual_report(
 ) -> str:
     """The consultant's self-contained HTML report for *snapshot* (and the cycle diff against *previous*)."""
     from itsms_graph.audit.verdict import stage1, stage2
-    from itsms_graph.graph.snapshot import open_snapshot
     from itsms_graph.reports.visual import render_visual
 
-    graph = open_snapshot(snapshot)
-    compared = [] if previous is None else [InputFile.of(previous, profile="previous snapshot")]
-    report = check_graph(
-        graph,
-        period=period,
-        parameters=parameters,
-        query_dirs=query_dirs,
-        fail_on="none",
-        title=title,
-        extra_inputs=[InputFile.of(snapshot, profile="snapshot"), *compared],
-    )
+    tables = open_snapshot_tables(snapshot)
+    try:
+        compared = [] if previous is None else [InputFile.of(previous, profile="previous snapshot")]
+        report = check_graph(
+            tables,
+            period=period,
+            parameters=parameters,
+            query_dirs=query_dirs,
+            fail_on="none",
+            title=title,
+            extra_inputs=[InputFile.of(snapshot, profile="snapshot"), *compared],
+        )
+        # the checks are done: what the report draws needs the graph, built as the tables are let go
+        graph = tables.graph(close=True)
+    finally:
+        tables.close()
     old = None
     if previous is not None:
         old = check(previous, period=previous_period or period, parameters=parameters, query_dirs=query_dirs)
@@ -160,6 +178,10 @@ def check_sources(
 
 
 def check(snapshot: Path, **kwargs: Any) -> CheckReport:
-    """Open *snapshot* and run :func:`check_graph` on it; the report names the snapshot and its inputs."""
-    graph = open_snapshot(snapshot)
-    return check_graph(graph, extra_inputs=[InputFile.of(snapshot, profile="snapshot")], **kwargs)
+    """Open *snapshot* as graph tables and run :func:`check_graph` on them (on DuckDB unless ``backend`` says
+    otherwise); the report names the snapshot and its inputs."""
+    tables = open_snapshot_tables(snapshot)
+    try:
+        return check_graph(tables, extra_inputs=[InputFile.of(snapshot, profile="snapshot")], **kwargs)
+    finally:
+        tables.close()

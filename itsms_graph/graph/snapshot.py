@@ -521,7 +521,9 @@ def _check_tables(con: Any, sch: Schema, path: Path, counts: dict[str, Any]) -> 
         raise refuse(f"two {bad[0]} nodes have the same seq")
     keys = [c for c, _ in node_columns(sch)[6:]]  # the property columns, after id, label, seq and provenance
     counted = ", ".join(f"count({quote(k)})" for k in keys)
-    for label, *present in con.execute(f"SELECT label, {counted} FROM {NODES} GROUP BY label ORDER BY label").fetchall():
+    for label, *present in con.execute(
+        f"SELECT label, {counted} FROM {NODES} GROUP BY label ORDER BY label"
+    ).fetchall():
         allowed = sch.properties_of(label)
         for key, n in zip(keys, present, strict=True):
             if n and key not in allowed:

@@ -481,23 +481,36 @@ class GraphTables:
     inputs: list[InputFile]
     #: where duckdb spills what does not fit its memory limit; removed on close
     spill: tempfile.TemporaryDirectory[str] | None = None
+    #: the graph once built: built on demand, once
+    built: SMSGraph | None = None
 
     def graph(self, *, close: bool = False) -> SMSGraph:
-        """The SMSGraph the tables hold, with the labels the sources declared and the inputs read; ``close=True``
-        closes the tables as soon as they are read (see :func:`to_graph`): what the graph is built for is then
-        all that is left of them."""
-        with within_memory():
-            graph = to_graph(self.con, self.schema, close=close)
+        """The SMSGraph the tables hold, with the labels the sources declared and the inputs read, built on the
+        first call (later calls return it); ``close=True`` closes the tables as soon as they are read (see
+        :func:`to_graph`): what the graph is built for is then all that is left of them."""
+        if self.built is None:
+            with within_memory():
+                graph = to_graph(self.con, self.schema, close=close)
+            graph.declared_labels = set(self.declared_labels)
+            for item in self.inputs:
+                graph.add_input(item)
+            self.built = graph
         if close:
             self.close()
-        graph.declared_labels = set(self.declared_labels)
-        for item in self.inputs:
-            graph.add_input(item)
-        return graph
+        return self.built
 
     def counts(self) -> dict[str, int]:
         """Nodes per label and relationships per type, sorted: as SMSGraph.counts says of the graph."""
         return table_counts(self.con)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the tables are still held (not closed once the graph was built from them)."""
+        try:
+            self.con.execute("SELECT 1").fetchall()
+        except Exception:  # duckdb's ConnectionException: closed
+            return False
+        return True
 
     def close(self) -> None:
         self.con.close()

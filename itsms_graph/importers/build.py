@@ -23,6 +23,7 @@ made once every source is read; placeholders are made in that same order.
 from __future__ import annotations
 
 import fnmatch
+import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,7 +37,15 @@ import pyarrow.compute as pc
 
 from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import InputFile, SMSGraph
-from itsms_graph.graph.tables import GraphTables, arrow_type, connect_tables, load_graph, quote, within_memory
+from itsms_graph.graph.tables import (
+    GraphTables,
+    arrow_type,
+    connect_tables,
+    load_graph,
+    quote,
+    sql_type,
+    within_memory,
+)
 from itsms_graph.importers.cells import (
     ROW_ID,
     Bad,
@@ -137,15 +146,53 @@ class Importer:
     report: ImportReport = field(default_factory=ImportReport)
     progress: Progress | None = None
     sample_rows: int | None = None
-    _records: list[pa.Table] = field(default_factory=list)
-    _defines: list[pa.Table] = field(default_factory=list)
-    _links: list[pa.Table] = field(default_factory=list)
-    _unnamed: list[pa.Table] = field(default_factory=list)
+    #: the duckdb a file's rows go to as soon as they are made (the staged tables, see :meth:`_stage`), which ends
+    #: holding the graph tables; opened with the first file
+    _con: duckdb.DuckDBPyConnection | None = None
+    _spill: tempfile.TemporaryDirectory[str] | None = None
+    #: the property keys staged records, and staged defined targets, carry
+    _record_keys: set[str] = field(default_factory=set)
+    _define_keys: set[str] = field(default_factory=set)
     _rows_before: int = 0  # global number of the next file's first row
     _tables: list[Table] = field(default_factory=list)  # tno -> table
     _files: list[str] = field(default_factory=list)  # fno -> file name
     #: a reference's target labels, each with its direction (out: from the row's node) -> lid
     _label_lists: dict[tuple[tuple[str, bool], ...], int] = field(default_factory=dict)
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """The import's duckdb, opened (with the staged tables) on first use."""
+        if self._con is None:
+            self._con, self._spill = connect_tables()
+            props = [(k, sql_type(self.graph.schema.properties[k])) for k in self.graph.schema.property_keys]
+            for name, columns in _STAGED.items():
+                body = [*columns, *(props if name in ("records_in", "defines_in") else [])]
+                self._con.execute(f"CREATE TEMP TABLE {name} ({', '.join(f'{quote(c)} {t}' for c, t in body)})")
+        return self._con
+
+    def _stage(self, name: str, rows: pa.Table) -> None:
+        """Put a file's *rows* into the staged table *name* now, in duckdb (which spills what passes its memory
+        limit to disk): what the import holds in Python is one file's, never everything read."""
+        con = self._connection()
+        if name == "records_in":
+            self._record_keys.update(k for k in rows.column_names if k in self.graph.schema.properties)
+        elif name == "defines_in":
+            self._define_keys.update(k for k in rows.column_names if k in self.graph.schema.properties)
+        con.register("itsms_staged_rows", rows)
+        try:
+            with within_memory():
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM itsms_staged_rows")
+        finally:
+            con.unregister("itsms_staged_rows")
+
+    def close(self) -> None:
+        """Let go of what the import holds (its duckdb and the folder it spills to): after an error, or once its
+        tables are handed over."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._spill is not None:
+            self._spill.cleanup()
+            self._spill = None
 
     def add_source(self, profile: Profile, path: Path) -> None:
         """Import every table of *profile* found at *path* (a folder or one file), file by file in order; the
@@ -340,7 +387,8 @@ class Importer:
         sel = pa.array(rows)
         nid = _prefixed(rec.label, local)
         count = len(rows)
-        self._records.append(
+        self._stage(
+            "records_in",
             pa.table(
                 {
                     "gseq": pa.array(gseq[rows]),
@@ -351,7 +399,7 @@ class Importer:
                     "label": _repeat(rec.label, count),
                     **{k: v.take(sel) for k, v in props.items()},
                 }
-            )
+            ),
         )
         # each reference's targets, one per (row, place): the row, the place, and the target's id
         ends: dict[str, tuple[np.ndarray, np.ndarray, pa.Array, pa.Array]] = {}
@@ -360,7 +408,7 @@ class Importer:
             if unnamed.any():
                 marked = int(unnamed.sum())
                 marker = pa.array(np.full(marked, f"{ref.rel}:{ref.label}", dtype=object), pa.string())
-                self._unnamed.append(pa.table({"nid": nid.filter(pa.array(unnamed)), "marker": marker}))
+                self._stage("unnamed_in", pa.table({"nid": nid.filter(pa.array(unnamed)), "marker": marker}))
                 report.unnamed_references += marked
             parent, place, at = _explode(col.index, rows, named.counts)
             if len(place) and int(place.max()) >= _MAX_PARTS:
@@ -381,7 +429,8 @@ class Importer:
                             patched[k] = split[p][j].get(key)
                     per_target = pa.array(patched, kind)
                 target_props[key] = per_target
-            self._defines.append(
+            self._stage(
+                "defines_in",
                 pa.table(
                     {
                         "gseq": pa.array(gseq[parent]),
@@ -392,7 +441,7 @@ class Importer:
                         "label": _repeat(ref.label, len(parent)),
                         **target_props,
                     }
-                )
+                ),
             )
         for ref_no, ref, *_ in refs:
             t_parent, t_place, t_local, _ = ends[ref.column]
@@ -408,7 +457,8 @@ class Importer:
             report.edges += links
             labels = tuple((label, d == "out") for label, d in zip(ref.labels, ref.directions, strict=True))
             lid = self._label_lists.setdefault(labels, len(self._label_lists))
-            self._links.append(
+            self._stage(
+                "links_in",
                 pa.table(
                     {
                         "gseq": pa.array(gseq[l_parent]),
@@ -420,7 +470,7 @@ class Importer:
                         "tlocal": l_local,
                         "lid": pa.array(np.full(links, lid, np.int32)),
                     }
-                )
+                ),
             )
 
     # -- every source read: nodes, merges, relationships, placeholders --------------------------------------------
@@ -439,15 +489,14 @@ class Importer:
         rows = sum(f.rows_read for f in self.report.files)
         if self.progress:
             self.progress(RESOLVING, 0, False)
-        con, spill = connect_tables()
+        con, spill = self._connection(), self._spill
         try:
             with within_memory():
                 self._resolve(con)
         except BaseException:
-            con.close()
-            if spill is not None:
-                spill.cleanup()
+            self.close()
             raise
+        self._con = self._spill = None  # the tables' now
         if self.progress:
             self.progress(RESOLVING, rows, True)
         return ImportedTables(con, self.graph.schema, set(self.graph.declared_labels), list(self.graph.inputs), spill)
@@ -457,7 +506,7 @@ class Importer:
         graph, sch = self.graph, self.graph.schema
         load_graph(con, graph)  # what the graph held before the import: the clauses
         nodes = graph._nodes
-        keys = sorted({k for t in (*self._records, *self._defines) for k in t.column_names if k in sch.properties})
+        keys = sorted(self._record_keys | self._define_keys)
         # how a label's records merge each property: one rule per (label, property), the same in every table
         modes: dict[tuple[str, str], set[str]] = {}
         for table in self._tables:
@@ -475,11 +524,6 @@ class Importer:
             if latest
             else "NULL"
         )
-        head = {"gseq": pa.int64(), "fno": pa.int32(), "rn": pa.int64(), "nid": pa.string(), "label": pa.string()}
-        records = _concat(self._records, {**head, "tno": pa.int32()})
-        defines = _concat(self._defines, {**head, "sub": pa.int64()})
-        con.register("records_in", records)
-        con.register("defines_in", defines)
         con.register(
             "files_in",
             pa.table(
@@ -511,8 +555,8 @@ class Importer:
             ),
         )
         cols = ", ".join(quote(k) for k in keys)
-        rec_cols = ", ".join(quote(k) if k in records.column_names else f"NULL AS {quote(k)}" for k in keys)
-        def_cols = ", ".join(quote(k) if k in defines.column_names else f"NULL AS {quote(k)}" for k in keys)
+        rec_cols = ", ".join(quote(k) if k in self._record_keys else f"NULL AS {quote(k)}" for k in keys)
+        def_cols = ", ".join(quote(k) if k in self._define_keys else f"NULL AS {quote(k)}" for k in keys)
         sep = ", " if keys else ""
         # every event that writes a node, in order: records (sub 0), defined targets, and the nodes the graph had
         # (read where they are, in the files' Arrow tables: a node that one event writes is copied once, to merged)
@@ -543,12 +587,10 @@ class Importer:
             """)
         else:  # without latest_by, the later record always wins
             con.execute(f"CREATE TEMP TABLE multi AS SELECT *, true AS newer FROM {ev} SEMI JOIN many USING (nid)")
-        # the events are in duckdb now: the files' Arrow tables go
-        for name in ("records_in", "defines_in", "pre_in"):
-            con.unregister(name)
-        del records, defines
-        self._records, self._defines = [], []
-        pa.default_memory_pool().release_unused()
+        # the events are in merged and multi now: what was staged goes
+        for name in ("records_in", "defines_in"):
+            con.execute(f"DROP TABLE {name}")
+        con.unregister("pre_in")
         written = ", ".join(f"count({quote(k)})" for k in keys)
         for label, *counts in con.execute(
             f"SELECT label{sep}{written} FROM multi GROUP BY label ORDER BY label"
@@ -587,7 +629,6 @@ class Importer:
             report.accepted, report.merged = made.get(fno, 0), folded.get(fno, 0)
             report.check_balance()  # against the rows its reader read: a row lost or made twice stops the import
 
-        con.register("unnamed_in", _concat(self._unnamed, {"nid": pa.string(), "marker": pa.string()}))
         con.execute(
             "CREATE TEMP TABLE unnamed AS SELECT nid, list_sort(list_distinct(list(marker))) AS markers "
             "FROM unnamed_in GROUP BY nid"
@@ -627,15 +668,13 @@ class Importer:
             SELECT nid, first_ord >> {_SUB_BITS} AS born FROM merged WHERE first_ord >= 0
             UNION ALL SELECT id, -1 FROM nodes WHERE seq < {len(nodes)}
         """)
-        for name in ("merged", "unnamed"):
+        for name in ("merged", "unnamed", "unnamed_in"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
-        con.unregister("unnamed_in")
-        self._unnamed = []
         self._resolve_links(con)
         con.execute("DROP TABLE known")
-        for name in ("lbl", "links_in", "late_in", "placeholders_in", "files_in"):
+        con.execute("DROP TABLE links_in")
+        for name in ("lbl", "late_in", "placeholders_in", "files_in"):
             con.unregister(name)
-        self._links = []
         pa.default_memory_pool().release_unused()
 
     def _resolve_links(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -652,22 +691,6 @@ class Importer:
                     "lab": pa.array([lab for labels, _ in lists for lab, _ in labels], pa.string()),
                     "out": pa.array([out for labels, _ in lists for _, out in labels], pa.bool_()),
                 }
-            ),
-        )
-        con.register(
-            "links_in",
-            _concat(
-                self._links,
-                {
-                    "gseq": pa.int64(),
-                    "fno": pa.int32(),
-                    "rn": pa.int64(),
-                    "lsub": pa.int64(),
-                    "rel": pa.string(),
-                    "src": pa.string(),
-                    "tlocal": pa.string(),
-                    "lid": pa.int32(),
-                },
             ),
         )
         # references to the record of their first label, made as their row was read if that record existed then
@@ -747,7 +770,18 @@ class Importer:
         key = "(CAST(NOT immediate AS BIGINT) << 62) | (gseq << 24) | lsub"
         # its place among its type's: after the graph's (seq 0 .. their count), by that key
         held = self.graph.edge_count()
-        con.execute(f"""
+        # a relationship the graph held before (the clauses' PART_OF) is not made again: only a type the graph
+        # holds can repeat one, so only those rows are looked up (an anti-join over every relationship was the
+        # import's largest statement, and the one that ran out of memory on BPIC 2014 x4)
+        held_types = sorted(self.graph.rel_types_present())
+        again = (
+            "WHERE NOT (e.rel IN (SELECT unnest(?::VARCHAR[])) "
+            "AND EXISTS (SELECT 1 FROM edges x WHERE x.type = e.rel AND x.src = e.a AND x.dst = e.b))"
+            if held_types
+            else ""
+        )
+        con.execute(
+            f"""
             INSERT INTO edges BY NAME
             SELECT rel AS type, a AS src, b AS dst, k + {held} AS seq, f.file AS source_file, rn AS source_row FROM (
               SELECT rel, a, b, min(k) AS k, arg_min(fno, k) AS fno, arg_min(rn, k) AS rn FROM (
@@ -756,8 +790,43 @@ class Importer:
                 UNION ALL SELECT rel, a, b, fno, rn, {key.replace("NOT immediate", "true")} FROM late_in)
               GROUP BY rel, a, b) e
             LEFT JOIN files_in f USING (fno)
-            WHERE NOT EXISTS (SELECT 1 FROM edges x WHERE x.type = e.rel AND x.src = e.a AND x.dst = e.b)
-        """)
+            {again}
+        """,
+            [held_types] if held_types else [],
+        )
+
+
+#: What a file's rows make, staged in duckdb as each file is done (columns before the property columns, which the
+#: records and the defined targets have all of): records, targets a row defines, references, unnamed references
+_STAGED: dict[str, list[tuple[str, str]]] = {
+    "records_in": [
+        ("gseq", "BIGINT"),
+        ("fno", "INTEGER"),
+        ("rn", "BIGINT"),
+        ("tno", "INTEGER"),
+        ("nid", "VARCHAR"),
+        ("label", "VARCHAR"),
+    ],
+    "defines_in": [
+        ("gseq", "BIGINT"),
+        ("fno", "INTEGER"),
+        ("rn", "BIGINT"),
+        ("sub", "BIGINT"),
+        ("nid", "VARCHAR"),
+        ("label", "VARCHAR"),
+    ],
+    "links_in": [
+        ("gseq", "BIGINT"),
+        ("fno", "INTEGER"),
+        ("rn", "BIGINT"),
+        ("lsub", "BIGINT"),
+        ("rel", "VARCHAR"),
+        ("src", "VARCHAR"),
+        ("tlocal", "VARCHAR"),
+        ("lid", "INTEGER"),
+    ],
+    "unnamed_in": [("nid", "VARCHAR"), ("marker", "VARCHAR")],
+}
 
 
 def _cell_values(
@@ -799,13 +868,6 @@ def _merge_rule(key: str, mode: str) -> str:
         f"CASE WHEN max(ord) FILTER (WHERE {newer}) > min(ord) FILTER (WHERE {qk} IS NOT NULL) "
         f"THEN arg_max({qk}, ord) FILTER (WHERE {newer}) ELSE {first} END"
     )
-
-
-def _concat(tables: list[pa.Table], base: dict[str, pa.DataType]) -> pa.Table:
-    """The tables as one, columns a table lacks null; an empty table with the *base* columns when none."""
-    if not tables:
-        return pa.table({k: pa.array([], t) for k, t in base.items()})
-    return pa.concat_tables(tables, promote_options="default")
 
 
 def open_table_file(
@@ -897,8 +959,12 @@ def files_for(table: Table, path: Path) -> list[Path]:
 
 def _read_sources(sources: Iterable[tuple[Profile, Path]], keep_going: bool, progress: Progress | None) -> Importer:
     importer = Importer(keep_going=keep_going, progress=progress)
-    for profile, path in sources:
-        importer.add_source(profile, path)
+    try:
+        for profile, path in sources:
+            importer.add_source(profile, path)
+    except BaseException:
+        importer.close()
+        raise
     return importer
 
 
