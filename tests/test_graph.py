@@ -135,7 +135,9 @@ def _rewrite(path: Path, member: str, payload) -> None:
 
 def test_snapshots_are_versioned_and_checked(tmp_path: Path):
     path = save_v1(fixtures.cycles(), tmp_path / "s.itsms")
-    current = orjson.loads(zipfile.ZipFile(save_snapshot(fixtures.cycles(), tmp_path / "v2.itsms")).read("manifest.json"))
+    current = orjson.loads(
+        zipfile.ZipFile(save_snapshot(fixtures.cycles(), tmp_path / "v2.itsms")).read("manifest.json")
+    )
     assert current["format"] == "itsms-graph-snapshot" and current["format_version"] == 2
     manifest = orjson.loads(zipfile.ZipFile(path).read("manifest.json"))
 

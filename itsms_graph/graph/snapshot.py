@@ -36,13 +36,13 @@ from typing import Any
 import orjson
 
 from itsms_graph import __version__
+from itsms_graph.duckdb_settings import DuckDBSettings
 from itsms_graph.errors import ItsmsError, SnapshotError
 from itsms_graph.graph.store import InputFile, SMSGraph
 from itsms_graph.graph.tables import (
     EDGE_COLUMNS,
     EDGES,
     NODES,
-    DuckDBSettings,
     GraphTables,
     connect_tables,
     create_tables,

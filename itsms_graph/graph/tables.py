@@ -23,7 +23,6 @@ Names enter the DDL only from the ontology (and are quoted); values only as bulk
 from __future__ import annotations
 
 import itertools
-import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from itsms_graph.duckdb_settings import DuckDBSettings, current_settings
 from itsms_graph.errors import ItsmsError, SchemaViolation, SnapshotError
 from itsms_graph.graph.store import InputFile, Provenance, SMSGraph, bulk_build
 from itsms_graph.ontology import PROVENANCE_KEYS, PropertyDef, Schema, schema
@@ -379,59 +379,6 @@ def load_edge_columns(
     if done < n:
         s, t = ends[0][done], ends[1][done]
         raise SnapshotError(f"{what} has the {rel_type} relationship {s} -> {t} twice")
-
-
-#: What duckdb may hold in memory while it resolves an import or holds a snapshot's tables; beyond it, it spills
-#: to its temporary folder. On BPIC 2014 (two runs each of the whole import, measured once the resolve stopped
-#: sorting and copying every node), a larger limit no longer bought time: the resolve took 1.3 s with 400 MB,
-#: 1.3-1.5 s with 600 MB and 1.4 s with 800 MB, and the import peaked at 780, 940 and 1100 MB.
-DEFAULT_MEMORY_LIMIT = "400MB"
-#: The environment variables that set duckdb's memory limit and temporary folder (an option or the configuration
-#: file's ``[duckdb]`` table says the same; the option wins, then the environment, then the file)
-MEMORY_ENV, TEMP_ENV = "ITSMS_DUCKDB_MEMORY", "ITSMS_DUCKDB_TEMP"
-
-
-@dataclass(frozen=True)
-class DuckDBSettings:
-    """How much memory the graph tables' duckdb may hold, and the folder it spills the rest to (a fresh
-    temporary folder when None)."""
-
-    memory_limit: str = DEFAULT_MEMORY_LIMIT
-    temp_directory: Path | None = None
-
-    @classmethod
-    def resolved(
-        cls, memory_limit: str | None = None, temp_directory: Path | None = None, config: dict[str, Any] | None = None
-    ) -> DuckDBSettings:
-        """The settings an option gives, else the environment (``ITSMS_DUCKDB_MEMORY``, ``ITSMS_DUCKDB_TEMP``),
-        else *config* (the configuration file's ``[duckdb]`` table), else the defaults."""
-        config = config or {}
-        memory = memory_limit or os.environ.get(MEMORY_ENV) or config.get("memory_limit") or DEFAULT_MEMORY_LIMIT
-        temp = temp_directory or os.environ.get(TEMP_ENV) or config.get("temp_directory")
-        return cls(str(memory), Path(temp) if temp else None)
-
-    def describe(self) -> str:
-        """How a message names the memory limit and the ways to raise it."""
-        return (
-            f"duckdb's memory limit of {self.memory_limit} (raise it with --duckdb-memory, {MEMORY_ENV} or "
-            "memory_limit in the [duckdb] table of itsms-graph.toml)"
-        )
-
-
-#: The settings the process uses unless told otherwise: the command sets them once from its option, the
-#: environment and the configuration file
-_settings = DuckDBSettings()
-
-
-def use_settings(settings: DuckDBSettings) -> None:
-    """Make *settings* those of every graph-table connection this process opens from now on."""
-    global _settings
-    _settings = settings
-
-
-def current_settings() -> DuckDBSettings:
-    """The settings graph-table connections are opened with (:func:`use_settings`; by default the environment's)."""
-    return _settings if _settings != DuckDBSettings() else DuckDBSettings.resolved()
 
 
 def connect_tables(settings: DuckDBSettings | None = None) -> tuple[Any, tempfile.TemporaryDirectory[str] | None]:
