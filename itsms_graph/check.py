@@ -38,8 +38,8 @@ __all__ = [
 def engine_for(graph: SMSGraph | GraphTables, backend: str, server: Engine | None = None) -> Engine:
     """The engine that runs queries on *graph*: networkx, an embedded FalkorDB or an in-memory DuckDB loaded
     with it, or *server* (a Neo4j the snapshot was pushed to: the queries run there, on what the server holds).
-    Graph tables (an import, a snapshot opened) are checked there by DuckDB, and built into a graph for the others
-    (the tables closed as it is: the graph is not held twice)."""
+    Graph tables (an import, a snapshot opened) are checked there by DuckDB, streamed into FalkorDB, and built
+    into a graph for networkx (the tables closed as it is: the graph is not held twice)."""
     if isinstance(graph, GraphTables):
         if backend == "duckdb":
             if not graph.is_open:
@@ -47,8 +47,10 @@ def engine_for(graph: SMSGraph | GraphTables, backend: str, server: Engine | Non
             from itsms_graph.engines.duckdb import DuckDBEngine
 
             return DuckDBEngine(graph.con, graph.schema)
-        graph = graph.graph(close=True)
+        if backend == "networkx":  # the one engine that walks the Python graph (FalkorDB loads from the tables)
+            graph = graph.graph(close=True)
     if backend == "networkx":
+        assert isinstance(graph, SMSGraph)
         return EmbeddedEngine(graph)
     if backend == "neo4j":
         if server is None:
@@ -63,6 +65,7 @@ def engine_for(graph: SMSGraph | GraphTables, backend: str, server: Engine | Non
     if backend == "duckdb":
         from itsms_graph.engines.duckdb import DuckDBEngine
 
+        assert isinstance(graph, SMSGraph)
         return DuckDBEngine.from_graph(graph)
     raise ItsmsError(f"unknown backend {backend!r} (one of {', '.join(BACKENDS)})")
 

@@ -217,6 +217,19 @@ def fetch_sql(con: Any, sql: str, params: list[Any]) -> dict[str, list[Any]]:
     return {name: table.column(name).to_pylist() for name in table.column_names}
 
 
+def fetch_batches(con: Any, sql: str, params: list[Any], size: int) -> Iterator[Any]:
+    """A query's result as Arrow record batches of *size* rows, read as they are used (on a cursor of its own, so
+    that *con* stays free for other statements meanwhile)."""
+    cursor = con.cursor()
+    try:
+        relation = cursor.sql(sql, params=params)
+        # duckdb 2 names it to_arrow_reader (fetch_record_batch before)
+        reader = (getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch)(size)
+        yield from reader
+    finally:
+        cursor.close()
+
+
 def _fetch_arrow(con: Any, sql: str, params: list[Any], batch: int = 1_000_000) -> Any:
     relation = con.sql(sql, params=params)
     # duckdb 2 names it to_arrow_table (fetch_arrow_table is deprecated there, and the only name before)
@@ -449,6 +462,15 @@ class GraphTables:
     def counts(self) -> dict[str, int]:
         """Nodes per label and relationships per type, sorted: as SMSGraph.counts says of the graph."""
         return table_counts(self.con)
+
+    def labels_present(self) -> set[str]:
+        return {label for (label,) in self.con.execute(f"SELECT DISTINCT label FROM {NODES}").fetchall()}
+
+    def number_of_nodes(self) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM {NODES}").fetchall()[0][0])
+
+    def edge_count(self) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM {EDGES}").fetchall()[0][0])
 
     @property
     def is_open(self) -> bool:
