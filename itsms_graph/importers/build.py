@@ -672,7 +672,6 @@ class Importer:
             con.execute(f"DROP TABLE IF EXISTS {name}")
         self._resolve_links(con)
         con.execute("DROP TABLE known")
-        con.execute("DROP TABLE links_in")
         for name in ("lbl", "late_in", "placeholders_in", "files_in"):
             con.unregister(name)
         pa.default_memory_pool().release_unused()
@@ -780,20 +779,36 @@ class Importer:
             if held_types
             else ""
         )
-        con.execute(
-            f"""
-            INSERT INTO edges BY NAME
-            SELECT rel AS type, a AS src, b AS dst, k + {held} AS seq, f.file AS source_file, rn AS source_row FROM (
-              SELECT rel, a, b, min(k) AS k, arg_min(fno, k) AS fno, arg_min(rn, k) AS rn FROM (
-                SELECT rel, CASE WHEN out THEN src ELSE target END AS a, CASE WHEN out THEN target ELSE src END AS b,
-                       fno, rn, {key} AS k FROM ({resolved})
-                UNION ALL SELECT rel, a, b, fno, rn, {key.replace("NOT immediate", "true")} FROM late_in)
-              GROUP BY rel, a, b) e
-            LEFT JOIN files_in f USING (fno)
-            {again}
-        """,
-            [held_types] if held_types else [],
-        )
+        # every making of a relationship, as a table (which duckdb spills beyond its memory limit), then folded
+        # into one relationship each a part at a time: a part holds the relationships of the sources that hash to
+        # it, whole, so that no fold holds every relationship at once (all at once ran out of 400 MB at BPIC x4)
+        con.execute(f"""
+            CREATE TEMP TABLE made AS
+            SELECT rel, CASE WHEN out THEN src ELSE target END AS a, CASE WHEN out THEN target ELSE src END AS b,
+                   fno, rn, {key} AS k FROM ({resolved})
+            UNION ALL SELECT rel, a, b, fno, rn, {key.replace("NOT immediate", "true")} FROM late_in
+        """)
+        con.execute("DROP TABLE links_in")
+        ((made,),) = con.execute("SELECT count(*) FROM made").fetchall()
+        parts = max(1, -(-made // _FOLD_ROWS))
+        for part in range(parts):
+            only = f"WHERE hash(a) % {parts} = {part}" if parts > 1 else ""
+            con.execute(
+                f"""
+                INSERT INTO edges BY NAME
+                SELECT rel AS type, a AS src, b AS dst, k + {held} AS seq, f.file AS source_file, rn AS source_row
+                FROM (SELECT rel, a, b, min(k) AS k, arg_min(fno, k) AS fno, arg_min(rn, k) AS rn FROM made {only}
+                      GROUP BY rel, a, b) e
+                LEFT JOIN files_in f USING (fno)
+                {again}
+            """,
+                [held_types] if held_types else [],
+            )
+        con.execute("DROP TABLE made")
+
+
+#: Relationship makings folded at a time (into one relationship each): about 150 MB of duckdb's memory
+_FOLD_ROWS = 1_000_000
 
 
 #: What a file's rows make, staged in duckdb as each file is done (columns before the property columns, which the
