@@ -16,7 +16,8 @@ Version 1 (JSON: ``nodes/<Label>.json`` ``{"ids", "columns"}`` and ``edges/<TYPE
 ``{"source", "target", "columns"}``) is still read, into the same tables.
 
 Nothing in a snapshot is trusted: opening one runs no code from it (no pickle), reads each member within the
-decompression limits (``itsms_graph.limits``), refuses a member it does not expect or holds twice, checks each
+decompression limits (``itsms_graph.limits``, judged on the sizes the ZIP declares, which zipfile never
+reads past), refuses a member it does not expect or holds twice, checks each
 member's checksum, the manifest's shape, every column's type, and then the tables as a whole against the ontology
 (labels, relationship types, the properties each label may carry, dates, enumerations, each relationship's
 domain and range, unique ids and relationships, the counts). A snapshot that fails is refused with one line.
@@ -53,7 +54,7 @@ from itsms_graph.graph.tables import (
     table_counts,
     within_memory,
 )
-from itsms_graph.limits import Limits
+from itsms_graph.limits import check_archive
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
 
 FORMAT = "itsms-graph-snapshot"
@@ -184,11 +185,12 @@ def open_snapshot(path: Path, *, graph_schema: Schema | None = None) -> SMSGraph
     return open_snapshot_tables(path, graph_schema=graph_schema).graph(close=True)
 
 
-def read_manifest(path: Path, *, limits: Limits | None = None) -> dict[str, Any]:
+def read_manifest(path: Path) -> dict[str, Any]:
     """The manifest of the snapshot at *path*, its shape checked (see :func:`_check_manifest`)."""
     try:
         with zipfile.ZipFile(path) as zf:
-            return _manifest(zf, path, limits or Limits.from_environment())
+            check_archive(path.name, zf)  # before anything inflates: a snapshot is an untrusted file
+            return _manifest(zf, path)
     except (OSError, zipfile.BadZipFile) as exc:
         raise SnapshotError(f"{path}: not an itsms-graph snapshot ({exc})") from None
 
@@ -199,18 +201,19 @@ def open_snapshot_tables(
     """Open a snapshot as the graph tables in a new duckdb, checked in full (see the module); SnapshotError names
     what is wrong."""
     sch = graph_schema or schema()
-    limits = Limits.from_environment()
     path = Path(path)
     con, spill = connect_tables(settings)
     tables = GraphTables(con, sch, set(), [], spill)
     try:
         with zipfile.ZipFile(path) as zf, within_memory(settings):
-            manifest = _manifest(zf, path, limits)
+            # before anything inflates: each member inflates at most to the size it declares (zipfile stops there)
+            check_archive(path.name, zf)
+            manifest = _manifest(zf, path)
             create_tables(con, sch)
             if manifest["format_version"] == 1:
-                _load_v1(con, zf, path, sch, limits)
+                _load_v1(con, zf, path, sch)
             else:
-                _load_v2(con, zf, path, manifest, limits, spill.name if spill else None)
+                _load_v2(con, zf, path, manifest, spill.name if spill else None)
             _check_tables(con, sch, path, manifest["counts"])
         tables.inputs = [InputFile(**item) for item in manifest["inputs"]]
         tables.declared_labels = set(manifest["declared_labels"])
@@ -242,19 +245,18 @@ def _members(zf: zipfile.ZipFile, path: Path) -> dict[str, zipfile.ZipInfo]:
     return found
 
 
-def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits, cap: int | None = None) -> bytes:
+def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, cap: int | None = None) -> bytes:
     if cap is not None and info.file_size > cap:
         raise SnapshotError(f"{path}: corrupt snapshot ({info.filename} is {info.file_size} bytes)")
-    with zf.open(info) as stream:
-        return limits.read(stream, f"{path}: member {info.filename}", info.compress_size)
+    return zf.read(info)
 
 
-def _manifest(zf: zipfile.ZipFile, path: Path, limits: Limits) -> dict[str, Any]:
+def _manifest(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
     members = _members(zf, path)
     if MANIFEST not in members:
         raise SnapshotError(f"{path}: not an itsms-graph snapshot (no {MANIFEST})")
     try:
-        manifest = orjson.loads(_read(zf, members[MANIFEST], path, limits, _MANIFEST_BYTES))
+        manifest = orjson.loads(_read(zf, members[MANIFEST], path, _MANIFEST_BYTES))
     except orjson.JSONDecodeError as exc:
         raise SnapshotError(f"{path}: not an itsms-graph snapshot ({MANIFEST}: {exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -335,7 +337,7 @@ def _check_manifest(manifest: dict[str, Any], path: Path) -> None:
             raise refuse("members", f"{{{NODES_MEMBER}, {EDGES_MEMBER}}} each with its sha256 and bytes")
 
 
-def _load_v2(con: Any, zf: zipfile.ZipFile, path: Path, manifest: dict[str, Any], limits: Limits, work: str | None):
+def _load_v2(con: Any, zf: zipfile.ZipFile, path: Path, manifest: dict[str, Any], work: str | None) -> None:
     """The Parquet members, checksums verified and columns typed as the ontology says, into the tables."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -348,7 +350,7 @@ def _load_v2(con: Any, zf: zipfile.ZipFile, path: Path, manifest: dict[str, Any]
             file = Path(folder) / name
             digest = hashlib.sha256()
             with zf.open(info) as stream, file.open("wb") as out:
-                for block in limits.blocks(stream, f"{path}: member {name}", info.compress_size):
+                while block := stream.read(1 << 20):
                     digest.update(block)
                     out.write(block)
             if file.stat().st_size != declared["bytes"] or digest.hexdigest() != declared["sha256"]:
@@ -386,7 +388,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _load_v1(con: Any, zf: zipfile.ZipFile, path: Path, sch: Schema, limits: Limits) -> None:
+def _load_v1(con: Any, zf: zipfile.ZipFile, path: Path, sch: Schema) -> None:
     """The JSON members of a version-1 snapshot into the tables, each column typed as the ontology says."""
     import pyarrow as pa
 
@@ -399,7 +401,7 @@ def _load_v1(con: Any, zf: zipfile.ZipFile, path: Path, sch: Schema, limits: Lim
         label = name[len("nodes/") : -len(".json")]
         if label not in sch.labels:
             raise SnapshotError(f"{path}: label {label!r} is not in the ontology")
-        data = _json(zf, members[name], path, limits, {"ids": list, "columns": dict})
+        data = _json(zf, members[name], path, {"ids": list, "columns": dict})
         ids, columns = data["ids"], data["columns"]
         n = len(ids)
         allowed = sch.properties_of(label)
@@ -420,7 +422,7 @@ def _load_v1(con: Any, zf: zipfile.ZipFile, path: Path, sch: Schema, limits: Lim
         rel_type = name[len("edges/") : -len(".json")]
         if rel_type not in sch.relationships:
             raise SnapshotError(f"{path}: relationship type {rel_type!r} is not in the ontology")
-        data = _json(zf, members[name], path, limits, {"source": list, "target": list, "columns": dict})
+        data = _json(zf, members[name], path, {"source": list, "target": list, "columns": dict})
         n = len(data["source"])
         unknown = sorted(set(data["columns"]) - set(PROVENANCE_KEYS))
         if unknown:
@@ -439,9 +441,9 @@ def _load_v1(con: Any, zf: zipfile.ZipFile, path: Path, sch: Schema, limits: Lim
         _insert_arrow(con, EDGES, pa.table(arrays))
 
 
-def _json(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits, shape: dict[str, type]) -> Any:
+def _json(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, shape: dict[str, type]) -> Any:
     try:
-        data = orjson.loads(_read(zf, info, path, limits))
+        data = orjson.loads(_read(zf, info, path))
     except orjson.JSONDecodeError as exc:
         raise SnapshotError(f"{path}: corrupt snapshot ({info.filename}: {exc})") from None
     if not isinstance(data, dict) or not all(isinstance(data.get(k), t) for k, t in shape.items()):
