@@ -73,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="1,4,8")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--big-runs", type=int, default=1, help="runs at the sizes above 1 (each takes minutes)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS-commands.md")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "itsms-bench-bpic")
     args = parser.parse_args()
@@ -86,7 +87,7 @@ def main() -> None:
         memory = "1GB" if size >= 8 else "400MB"
         cmds = commands(folder, memory)
         results[size] = {name: [] for name in cmds}
-        for _ in range(args.runs):  # alternated: each round runs every command once
+        for _ in range(args.runs if size == 1 else args.big_runs):  # alternated: each round runs each command once
             for name, argv in cmds.items():
                 results[size][name].append(run(argv))
                 print(size, name, results[size][name][-1], flush=True)
@@ -97,7 +98,8 @@ def main() -> None:
         f"Written by `benchmarks/commands.py` ({started}): Python {platform.python_version()}, {os.cpu_count()} "
         f"cores, load average {load[0]:.1f} at the end (the machine is shared: wall times carry the other jobs' "
         "load, CPU times much less). Each command is a process of its own, from start to exit; the commands "
-        f"alternate run by run, {args.runs} runs each; min / median / max. x8 runs with `--duckdb-memory 1GB`, "
+        f"alternate run by run, {args.runs} runs each at x1 and {args.big_runs} above; min / median / max. x8 runs "
+        "with `--duckdb-memory 1GB`, "
         "the others with the default 400MB.",
         "",
         "| size | command | wall s | CPU s | peak RSS MiB | wall / duckdb | CPU / duckdb |",
