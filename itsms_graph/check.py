@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from itsms_graph.audit.facts import data_cut_off, facts_graph, gather
+from itsms_graph.audit.facts import Facts, data_cut_off, facts_graph, gather
 from itsms_graph.audit.report import CheckReport, build_report
 from itsms_graph.engines.base import Engine
 from itsms_graph.engines.embedded import EmbeddedEngine
@@ -106,10 +106,13 @@ def check_graph(
     title: str = "itsms-graph check",
     extra_inputs: list[InputFile] | None = None,
     server: Engine | None = None,
+    facts: bool | None = None,
 ) -> CheckReport:
     """Run the catalogue (or the queries *query_ids*) on *graph* and build the report: on *backend*, by default
     DuckDB on graph tables and networkx on a graph. *period* is the audit period, or the rule that makes it from
-    the data's cut-off (the CLI's --as-of, defaulting to the cut-off)."""
+    the data's cut-off (the CLI's --as-of, defaulting to the cut-off). *facts*: whether to gather the facts of the
+    records the findings name, which the verdicts read (by default on a Python graph, which holds them at hand,
+    and not on graph tables, where they are fetched by SQL only when asked for)."""
     cut_off = data_cut_off(graph)
     if not isinstance(period, AuditPeriod):
         period = period(cut_off)
@@ -119,7 +122,10 @@ def check_graph(
     with within_memory():
         engine = engine_for(graph, backend, server)
         results = run_queries(engine, queries, period, parameters, graph.declared_labels, links_of(graph.inputs))
-        facts = gather(facts_graph(graph, results), results, period, parameters, cut_off=cut_off)
+        if facts or (facts is None and isinstance(graph, SMSGraph)):
+            found = gather(facts_graph(graph, results), results, period, parameters, cut_off=cut_off)
+        else:  # the check report itself needs only the cut-off; the verdicts ask for the facts
+            found = Facts(cut_off=cut_off)
     return build_report(
         results,
         period=period,
@@ -128,7 +134,7 @@ def check_graph(
         fail_on=fail_on,
         title=title,
         extra_inputs=extra_inputs,
-        facts=facts,
+        facts=found,
     )
 
 
@@ -157,6 +163,7 @@ def visual_report(
             fail_on="none",
             title=title,
             extra_inputs=[InputFile.of(snapshot, profile="snapshot"), *compared],
+            facts=True,
         )
         # the checks are done: what the report draws needs the graph, built as the tables are let go
         graph = tables.graph(close=True)

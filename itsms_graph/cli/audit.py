@@ -127,6 +127,7 @@ def audited(snapshot: Path, audit: AuditOptions) -> Any:
         parameters=audit.parameters,
         backend=audit.backend,
         fail_on="none",
+        facts=True,  # what the verdicts judge with
     )
 
 
