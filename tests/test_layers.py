@@ -10,6 +10,7 @@ file and line, so the import to cut is plain.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,9 @@ KNOWN_PACKAGE_CYCLES = {
     # (reports/xlsx.py, being reworked by report) by audit/cap.py and audit/sampling.py
     frozenset({"audit", "reports"}),
 }
+#: Loaders that still reach into the store's indexes (#16, scale: the graph tables' loader, the import's resolve);
+#: they move to its bulk API (bulk_add_nodes, bulk_add_edges, attrs_of), and come off this list as they do.
+KNOWN_PRIVATE_USERS = {"itsms_graph.graph.tables", "itsms_graph.importers.resolve"}
 KNOWN_MODULE_CYCLES: set[frozenset[str]] = set()  # graph/snapshot.py <-> graph/tables.py: cut by scale
 
 
@@ -184,3 +188,41 @@ def test_the_walk_sees_deferred_and_type_checking_imports(tmp_path, monkeypatch)
         ("itsms_graph.b.y", "itsms_graph.a.x"): "type-checking",
     }
     assert set(cycles(package_edges())) == {frozenset({"a", "b"})}
+
+
+def _private_names_of_the_store() -> set[str]:
+    from itsms_graph.graph.store import SMSGraph
+
+    fields = {f.name for f in dataclasses.fields(SMSGraph)}
+    return {n for n in fields | set(vars(SMSGraph)) if n.startswith("_") and not n.startswith("__")}
+
+
+def _private_uses() -> dict[str, list[str]]:
+    """Module -> its uses of the store's private fields (a module's own ``self._x`` is its own business)."""
+    private = _private_names_of_the_store()
+    assert {"_nodes", "_by_label", "_marked"} <= private  # the reader finds what it guards
+    found: dict[str, list[str]] = {}
+    for name, path in _modules().items():
+        if name == "itsms_graph.graph.store":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in private
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+            ):
+                found.setdefault(name, []).append(f"line {node.lineno}: .{node.attr}")
+    return found
+
+
+def test_only_the_store_touches_its_private_fields():
+    """The graph's indexes are the store's to keep consistent: a loader uses its bulk API (bulk_add_nodes,
+    bulk_add_edges, attrs_of), never ``graph._nodes``."""
+    found = {name: uses for name, uses in _private_uses().items() if name not in KNOWN_PRIVATE_USERS}
+    assert not found, f"private fields of SMSGraph used outside graph/store.py: {found}"
+
+
+def test_known_private_users_still_are():
+    """A module that no longer reaches into the store comes off the list, so that it cannot start again."""
+    gone = sorted(KNOWN_PRIVATE_USERS - set(_private_uses()))
+    assert not gone, f"delete from KNOWN_PRIVATE_USERS in {Path(__file__).name}: {gone}"
