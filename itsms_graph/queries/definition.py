@@ -10,7 +10,7 @@ Cypher statement:
   exist: an existence requirement, one finding against the clause when none does).
 
 Filters compare a property with a literal ``value``, a query ``param``, a ``date`` expression over the audit
-period (``as_of``, ``period_start``, ``as_of - <months parameter>``), ``other`` property of the same node, a
+period (``as_of``, ``period_start``, ``as_of - <months parameter>``, ``as_of + <months parameter>``), ``other`` property of the same node, a
 ``ref`` to a matched node's property (``c.actual_start``; with ``days``/``days_param`` the comparison is in
 whole days: ``recorded_on <= c.actual_end + 10 days``), or the ``var`` of ``each``; ``in_period`` is the audit
 period itself. A comparison with a property the node lacks does not hold (Cypher's null), unless the filter says
@@ -65,7 +65,7 @@ Op = Literal[
 #: The built-in list an ``each`` can range over: every month (YYYY-MM) of the audit period.
 MONTHS_IN_PERIOD = "months_in_period"
 _VAR = r"^[a-z][a-z0-9_]*$"
-_DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*-\s*([a-z][a-z0-9_]*))?$")
+_DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*[-+]\s*([a-z][a-z0-9_]*))?$")
 
 
 class _Strict(BaseModel):
@@ -103,7 +103,9 @@ class Filter(_Strict):
         if self.days is not None and self.days_param is not None:
             raise ValueError("give days or days_param, not both")
         if self.date is not None and not _DATE_EXPR.match(self.date):
-            raise ValueError(f"date {self.date!r} must be as_of, period_start or 'as_of - <months parameter>'")
+            raise ValueError(
+                    f"date {self.date!r} must be as_of, period_start or 'as_of - <months parameter>' (or + it)"
+                )
         return self
 
 

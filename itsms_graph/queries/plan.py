@@ -155,13 +155,13 @@ class _Binder:
         return name
 
     def _date(self, expr: str) -> dt.date:
-        base, _, rest = expr.partition("-")
+        base, sign, rest = re.split(r"\s*([-+])\s*", expr.strip(), maxsplit=1) if re.search("[-+]", expr) else (expr, "", "")
         day = self.period.as_of if base.strip() == "as_of" else self.period.start
         if rest.strip():
             name = rest.strip()
-            amount = int(self.params[name])
+            amount = int(self.params[name]) * (1 if sign == "+" else -1)
             kind = self.query.parameters[name].type
-            day = day - dt.timedelta(days=amount) if kind == "days" else add_months(day, -amount)
+            day = day + dt.timedelta(days=amount) if kind == "days" else add_months(day, amount)
         return day
 
     def bind(self, label: str, f: Filter) -> list[BoundFilter]:
