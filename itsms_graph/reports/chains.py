@@ -142,7 +142,7 @@ def chain_svg(view: ChainView) -> str:
                 f'text-anchor="middle">{escape(hop.rel)}</text>'
             )
         else:  # not neighbours in the walk: an arc over the boxes between
-            x1, x2 = left(a) + _BOX_W / 2, left(b) + _BOX_W / 2
+            x1, x2 = left(a) + _BOX_W // 2, left(b) + _BOX_W // 2
             parts.append(
                 f'<path class="rel" d="M{x1},{top} C{x1},{top - 22} {x2},{top - 22} {x2},{top}" fill="none" '
                 f'stroke="#455A64" stroke-width="1.5" marker-end="url(#arrow)"/><text x="{(x1 + x2) / 2}" '
