@@ -65,7 +65,8 @@ Op = Literal[
 #: The built-in list an ``each`` can range over: every month (YYYY-MM) of the audit period.
 MONTHS_IN_PERIOD = "months_in_period"
 _VAR = r"^[a-z][a-z0-9_]*$"
-_DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*[-+]\s*([a-z][a-z0-9_]*))?$")
+#: A date filter's operand: the as-of date or the period's first day, less or plus a months or days parameter.
+DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*([-+])\s*([a-z][a-z0-9_]*))?$")
 
 
 class _Strict(BaseModel):
@@ -102,10 +103,10 @@ class Filter(_Strict):
             raise ValueError("days and days_param go with ref or other")
         if self.days is not None and self.days_param is not None:
             raise ValueError("give days or days_param, not both")
-        if self.date is not None and not _DATE_EXPR.match(self.date):
+        if self.date is not None and not DATE_EXPR.match(self.date):
             raise ValueError(
-                    f"date {self.date!r} must be as_of, period_start or 'as_of - <months parameter>' (or + it)"
-                )
+                f"date {self.date!r} must be as_of, period_start or 'as_of - <months parameter>' (or + it)"
+            )
         return self
 
 
@@ -363,8 +364,8 @@ class QueryDefinition(_Strict):
             if f.param is not None and f.param not in self.parameters:
                 raise ValueError(f"filter uses parameter {f.param!r}, which parameters does not declare")
             if f.date is not None:
-                m = _DATE_EXPR.match(f.date)
-                if m and m.group(2) and self.parameters.get(m.group(2), None) is None:
+                m = DATE_EXPR.match(f.date)
+                if m and m.group(3) and self.parameters.get(m.group(3), None) is None:
                     raise ValueError(f"date {f.date!r} uses an undeclared parameter")
             if (f.op == "in_period" or f.date is not None) and props[f.prop].type not in ("date", "datetime"):
                 raise ValueError(f"{label}.{f.prop} is not a date or datetime")
