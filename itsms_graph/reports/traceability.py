@@ -168,12 +168,13 @@ def _layer(rec: Record) -> int:
 
 
 def segment(a: tuple[float, float], b: tuple[float, float]) -> tuple[list[float | None], list[float | None]]:
-    """A line from a to just short of b (so the arrowhead shows beside the node); same-layer links bow right."""
+    """A line from a through its middle (where a label goes) to just short of b (so the arrowhead shows beside
+    the node); a link within one layer bows to the right."""
     (ax, ay), (bx, by) = a, b
     if ax == bx:
         mx, my = ax + 0.22, (ay + by) / 2
         return [ax, mx, mx + (bx - mx) * 0.85, None], [ay, my, my + (by - my) * 0.85, None]
-    return [ax, ax + (bx - ax) * 0.9, None], [ay, ay + (by - ay) * 0.9, None]
+    return [ax, (ax + bx) / 2, ax + (bx - ax) * 0.9, None], [ay, (ay + by) / 2, ay + (by - ay) * 0.9, None]
 
 
 def arrows(xs: list[float | None]) -> list[int]:
@@ -219,10 +220,10 @@ def _detail(graph: SMSGraph, view: View) -> tuple[go.Figure, dict[str, dict[str,
                 (ax, ay), (bx, by) = lay.xy(f"Clause:{number}"), lay.xy(first)
                 cite_x += [ax, bx, None]
                 cite_y += [ay, by, None]
-                mine_x += [ax, bx, None]
-                mine_y += [ay, by, None]
-                mine_text += ["cites", "", ""]
-                mine_size += [0, 0, 0]  # a citation, not a relationship: no arrowhead
+                mine_x += [ax, (ax + bx) / 2, bx, None]
+                mine_y += [ay, (ay + by) / 2, by, None]
+                mine_text += ["", "cites", "", ""]
+                mine_size += [0, 0, 0, 0]  # a citation, not a relationship: no arrowhead
         for hop in c.hops:
             if hop.source not in lay.at or hop.target not in lay.at:
                 continue
@@ -233,7 +234,7 @@ def _detail(graph: SMSGraph, view: View) -> tuple[go.Figure, dict[str, dict[str,
                 rel_y += sy
             mine_x += sx
             mine_y += sy
-            mine_text += [_text(hop.rel)] + [""] * (len(sx) - 1)
+            mine_text += ["", _text(hop.rel), "", ""]  # the type at the link's middle
             mine_size += arrows(sx)
         lx, ly = lay.xy(c.lacking)
         mx, my = float(MISSING_LAYER), ly - 0.4 * stubs[c.lacking]  # level with the record that lacks it
@@ -347,7 +348,7 @@ def _overlay(fig: go.Figure) -> None:
             name="chosen: relationships",
             line={"color": "#263238", "width": 2.5},
             marker={"symbol": "arrow", "angleref": "previous", "size": 12, "color": "#263238"},
-            textposition="middle right",
+            textposition="top center",
             textfont={"size": 10, "color": "#263238"},
             hoverinfo="skip",
             showlegend=False,
