@@ -500,7 +500,11 @@ def render_visual(
     if previous is not None:
         old = {f.id: f for f in previous.findings}
         new = {f.id: f for f in report.findings}
-        parts.append('<h2 id="diff">Changes since the previous cycle</h2>')
+        parts.append(
+            '<h2 id="diff">Changes since the previous cycle</h2>'
+            f"<p>Previous cycle: audit period {e(previous.period.label())}; this cycle: audit period "
+            f"{e(report.period.label())}. Findings are matched by id (the check and its subjects).</p>"
+        )
         for name, ids, pool in (
             ("New", sorted(set(new) - set(old)), new),
             ("Resolved", sorted(set(old) - set(new)), old),
