@@ -17,7 +17,7 @@ from itsms_graph.graph import save_snapshot
 from itsms_graph.reports.terminal import render_terminal
 from tests import fixtures
 
-AS_OF = ["--as-of", "2025-06-30"]
+AS_OF = ["--as-of", "2025-06-30", "--allow-after-cutoff"]  # the fixtures end before it
 
 
 @pytest.fixture(scope="module")

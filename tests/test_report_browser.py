@@ -13,7 +13,6 @@ import pytest
 
 from itsms_graph.audit.verdict import stage1, stage2
 from itsms_graph.check import check_graph, visual_report
-from itsms_graph.engines import EmbeddedEngine
 from itsms_graph.example import generate
 from itsms_graph.graph import save_snapshot
 from itsms_graph.reports.rollup import rollup_of
@@ -89,7 +88,7 @@ def test_a_large_graph_is_grouped_and_a_group_opens_on_click(tmp_path: Path, bro
     graph = fixtures.boundaries()  # 72 findings
     report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")
     page = tmp_path / "large.html"
-    page.write_text(render_visual(graph, report, stage1(report), stage2(report, EmbeddedEngine(graph))))
+    page.write_text(render_visual(graph, report, stage1(report), stage2(report)))
     browser.open(page.as_uri(), ready=READY)
     state = _state(browser)
     groups = _chosen(state, "groups")
@@ -169,7 +168,7 @@ def test_the_report_prints_without_a_figure_cut(example, browser, tmp_path: Path
     browser.pdf(pdf)
     pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(pdf).pages]
     report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")
-    rollup = rollup_of(report, stage1(report), stage2(report, EmbeddedEngine(graph)), graph)
+    rollup = rollup_of(report, stage1(report), stage2(report), graph)
     last_row = rollup.rows()[-1]
     figures = {  # title, bottom, right edge
         "traceability": ("every finding", "relationship (arrow: its direction)", "records missing"),

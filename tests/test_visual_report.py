@@ -157,7 +157,7 @@ def test_the_volume_axis_is_the_audit_period_and_strays_are_counted_apart():
 def test_coverage_counts_documents_checks_and_findings():
     graph = fixtures.complete_sms()
     report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")
-    table = coverage(rollup_of(report, stage1(report), stage2(report, EmbeddedEngine(graph)), graph))
+    table = coverage(rollup_of(report, stage1(report), stage2(report), graph))
     assert table["4.3"]["documents"] >= 1 and table["4.3"]["major"] == table["4.3"]["minor"] == 0
     assert set(table) == {c for c in table if c.count(".") <= 1}
 

@@ -1,11 +1,12 @@
 """The per-clause roll-up every rendering of a verdict reads: the report's summary, clause sections and coverage
-heatmap and the terminal's Stage 2 listing all count from one ClauseRollup, so they cannot disagree.
+heatmap all count from one ClauseRollup, so they cannot disagree.
 
-A graded item (a Stage 2 finding with the grade the verdict gave it, or a Stage 1 area of concern) belongs to
-every clause its check cites, and to each of their ancestors once: a clause's counts are the distinct items of
-its subtree, so "clause 8: no nonconformity" cannot stand above a sub-clause that holds one. A check belongs to
-the clauses it cites the same way (passed, not assessable). Data-quality findings cite no requirement and are
-counted apart.
+An item is a Stage 2 nonconformity (with its grade after escalation) or a Stage 1 area of concern, as the audit
+layer rolls them up per requirement (itsms_graph.audit.nonconformity), with the per-record findings behind it.
+It belongs to every clause it cites, and to each of their ancestors once: a clause's counts are the distinct
+items of its subtree, so "clause 8: no nonconformity" cannot stand above a sub-clause that holds one. A check
+belongs to the clauses it cites the same way (passed, not assessable). Data-quality findings cite no requirement
+and are counted apart.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from itsms_graph.audit.report import CheckReport
 from itsms_graph.ontology import Clause, clause_key, clauses
 from itsms_graph.queries.results import Finding, QueryResult, Status
-from itsms_graph.reports.model import CheckReport
 
 if TYPE_CHECKING:
+    from itsms_graph.audit.nonconformity import Concern
     from itsms_graph.audit.verdict import Stage1Verdict, Stage2Verdict
     from itsms_graph.graph.store import SMSGraph
 
@@ -31,19 +33,20 @@ HEATMAP_DEPTH = 2
 
 @dataclass(frozen=True)
 class Item:
-    """One graded finding as the verdict judged it: *kind* is its grade after escalation, or ``concern``."""
+    """A nonconformity or area of concern as the verdict judged it: *kind* is its grade after escalation, or
+    ``concern``; *findings* are the per-record findings behind it (each with its chain)."""
 
-    finding: Finding
+    id: str
     kind: str
-
-    @property
-    def id(self) -> str:
-        return self.finding.id
+    clauses: tuple[str, ...]
+    title: str
+    statement: str
+    findings: tuple[Finding, ...]
 
     @property
     def home(self) -> str:
-        """The clause under which the item's own section stands: the first its check cites."""
-        return self.finding.clauses[0]
+        """The clause under which the item's own section stands: its requirement's clause."""
+        return self.clauses[0]
 
 
 @dataclass
@@ -74,16 +77,14 @@ class ClauseRollup:
 
     def cited_here(self) -> list[Item]:
         """Items that cite this very clause but stand under another (a check citing two clauses)."""
-        return [i for i in self.items if self.number in i.finding.clauses and i.home != self.number]
+        return [i for i in self.items if self.number in i.clauses and i.home != self.number]
 
     def statement(self) -> str:
         """The clause's one-line verdict, from the same counts as its heatmap row."""
         counts = self.counts()
         if self.items:
             said = ", ".join(f"{n} {KIND_NAMES[k]}" for k, n in counts.items() if n)
-            where = sorted(
-                {c for i in self.items for c in i.finding.clauses if _within(c, self.number)}, key=clause_key
-            )
+            where = sorted({c for i in self.items for c in i.clauses if _within(c, self.number)}, key=clause_key)
             text = f"{said} (in {', '.join(where)})."
             if self.not_assessable:
                 text += f" {len(self.not_assessable)} check(s) could not be assessed."
@@ -127,18 +128,23 @@ class Rollup:
 
     def sections(self) -> list[ClauseRollup]:
         """The clauses the report gives a section: every heatmap row, and each deeper clause an item cites."""
-        cited = {c for i in self.items for c in i.finding.clauses}
+        cited = {c for i in self.items for c in i.clauses}
         return [r for r in self.by_clause.values() if r.clause.depth <= HEATMAP_DEPTH or r.number in cited]
 
 
 def items_of(stage1: Stage1Verdict | None, stage2: Stage2Verdict) -> list[Item]:
-    """The verdicts' graded items: each Stage 2 finding with its query's grade after escalation, and each Stage 1
-    area of concern (none without *stage1*: the Stage 2 listing speaks of nonconformities only)."""
-    items = [Item(f, g.grade) for g in stage2.graded for f in g.result.findings]
+    """The verdicts' items: each Stage 2 nonconformity with its grade, and each Stage 1 area of concern (none
+    without *stage1*), with the findings behind each."""
+
+    def item(c: Concern, kind: str, findings: dict[str, Finding]) -> Item:
+        behind = tuple(dict.fromkeys(findings[i] for e in c.evidence for i in e.findings if i in findings))
+        return Item(c.id, kind, tuple(dict.fromkeys((c.clause, *c.clauses))), c.title, c.statement, behind)
+
+    items = [item(nc, nc.grade, stage2.findings) for nc in stage2.nonconformities]
     if stage1 is not None:
-        items += [Item(f, "concern") for fs in stage1.concerns_by_clause.values() for f in fs]
+        items += [item(c, "concern", stage1.findings) for c in stage1.concerns]
     order = {k: n for n, k in enumerate(KINDS)}
-    return sorted(items, key=lambda i: (order[i.kind], clause_key(i.home), i.finding.query, i.finding.subjects))
+    return sorted(items, key=lambda i: (order[i.kind], clause_key(i.home), i.id))
 
 
 def build_rollup(
@@ -157,7 +163,7 @@ def build_rollup(
         return [out[a] for a in sorted(seen, key=clause_key) if a in out]
 
     for item in items:
-        for row in targets(item.finding.clauses):
+        for row in targets(item.clauses):
             row.items.append(item)
     for r in results:
         if r.query.grade == "data-quality":

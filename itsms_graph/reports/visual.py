@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from itsms_graph import __version__
+from itsms_graph.audit.report import CheckReport
 from itsms_graph.audit.verdict import Stage1Verdict, Stage2Verdict
 from itsms_graph.colours import label_colours
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
@@ -29,7 +30,6 @@ from itsms_graph.ontology import clause_key
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.results import Finding
 from itsms_graph.reports.chains import ChainView, chain_svg, chain_view, record, shorten
-from itsms_graph.audit.report import CheckReport
 from itsms_graph.reports.rollup import KINDS, Rollup, rollup_of
 from itsms_graph.reports.traceability import (
     AGGREGATE_ABOVE,
@@ -389,9 +389,7 @@ def render_visual(
         )
         for row in tops:
             counts = row.counts()
-            where = sorted(
-                {c for i in row.items for c in i.finding.clauses if c.split(".")[0] == row.number}, key=clause_key
-            )
+            where = sorted({c for i in row.items for c in i.clauses if c.split(".")[0] == row.number}, key=clause_key)
             parts.append(
                 f'<tr><td><a href="#clause-{e(row.number)}">{e(row.number)} {e(row.clause.title)}</a></td>'
                 + "".join(f"<td>{counts[k]}</td>" for k in KINDS)
@@ -453,6 +451,7 @@ def render_visual(
     ]
     queries = {r.query.id: r.query for r in report.results}
     shown = 0
+    drawn_sections: set[str] = set()
     for row in rollup.sections():
         counts = row.counts()
         depth = min(row.clause.depth, 3)
@@ -466,32 +465,43 @@ def render_visual(
         if also:
             parts.append(
                 "<p>Also cited here: "
-                + "; ".join(f'<a href="#{e(i.id)}">{e(i.finding.title)}</a> (under clause {e(i.home)})' for i in also)
+                + "; ".join(f'<a href="#{e(i.id)}">{e(i.id)} {e(i.title)}</a> (under clause {e(i.home)})' for i in also)
                 + "</p>"
             )
         for item in row.own():
-            f = item.finding
-            shown += 1
-            label = f"{f.grade}, Stage 1 area of concern" if item.kind == "concern" else item.kind
-            if shown > MAX_SECTIONS:
-                parts.append(
-                    f'<p id="{e(f.id)}"><span class="{e(f.grade)}">{e(label)}</span> '
-                    f"<code>{e(f.id)}</code> {e(f.message)}</p>"
-                )
-                continue
-            query = queries[f.query]
-            view = chain_view(graph, query, f)
-            show = (
-                f' <a href="#graph" class="show" data-finding="{e(f.id)}">show in the graph</a>' if f in drawn else ""
-            )
+            label = "Stage 1 area of concern" if item.kind == "concern" else f"{item.kind} nonconformity"
             parts.append(
-                f'<div class="finding" id="{e(f.id)}"><b class="{e(f.grade)}">{e(label)}</b> '
-                f"<code>{e(f.id)}</code> {e(f.title)} ({e(' '.join(f.clauses))}){show}"
-                + chain_svg(view)
-                + _records_table(view)
-                + f"<p><b>Rationale.</b> {e(query.rationale)}</p>"
-                f"<p><b>Remediation.</b> {e(query.remediation)}</p></div>"
+                f'<div class="item" id="{e(item.id)}"><h{min(depth + 3, 6)}><span class="{e(item.kind)}">'
+                f"{e(label)}</span> <code>{e(item.id)}</code> {e(item.title)} ({e(' '.join(item.clauses))})"
+                f"</h{min(depth + 3, 6)}><p>{e(item.statement)}</p>"
             )
+            for f in item.findings:
+                shown += 1
+                if f.id in drawn_sections or shown > MAX_SECTIONS:  # drawn once; then listed
+                    parts.append(
+                        f'<p class="also"><span class="{e(f.grade)}">{e(f.grade)}</span> '
+                        f'<a href="#{e(f.id)}"><code>{e(f.id)}</code></a> {e(f.message)}</p>'
+                        if f.id in drawn_sections
+                        else f'<p id="{e(f.id)}"><code>{e(f.id)}</code> {e(f.message)}</p>'
+                    )
+                    continue
+                drawn_sections.add(f.id)
+                query = queries[f.query]
+                view = chain_view(graph, query, f)
+                show = (
+                    f' <a href="#graph" class="show" data-finding="{e(f.id)}">show in the graph</a>'
+                    if f in drawn
+                    else ""
+                )
+                parts.append(
+                    f'<div class="finding" id="{e(f.id)}">finding <code>{e(f.id)}</code> {e(f.title)} '
+                    f"({e(' '.join(f.clauses))}, the check's grade: {e(f.grade)}){show}"
+                    + chain_svg(view)
+                    + _records_table(view)
+                    + f"<p><b>Rationale.</b> {e(query.rationale)}</p>"
+                    f"<p><b>Guidance.</b> {e(query.remediation)}</p></div>"
+                )
+            parts.append("</div>")
         parts.append("</section>")
     if not rollup.items:
         parts.append(
