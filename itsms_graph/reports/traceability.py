@@ -177,6 +177,20 @@ def segment(a: tuple[float, float], b: tuple[float, float]) -> tuple[list[float 
     return [ax, (ax + bx) / 2, ax + (bx - ax) * 0.9, None], [ay, (ay + by) / 2, ay + (by - ay) * 0.9, None]
 
 
+def relationship_trace(xs: list[float | None], ys: list[float | None], colour: str) -> go.Scatter:
+    """The graph's relationships as one line trace of segments, an arrowhead at each segment's end."""
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="lines+markers",
+        name="relationship (arrow: its direction)",
+        line={"color": colour, "width": 1.2},
+        marker={"symbol": "arrow", "angleref": "previous", "size": arrows(xs), "color": colour},
+        hoverinfo="skip",
+        meta="base",
+    )
+
+
 def arrows(xs: list[float | None]) -> list[int]:
     """Marker sizes along a line trace: an arrowhead at each segment's end, none elsewhere."""
     sizes = []
@@ -253,18 +267,7 @@ def _detail(graph: SMSGraph, view: View) -> tuple[go.Figure, dict[str, dict[str,
             "mtext": ["", _text("missing: " + shorten(f.missing, 40)), ""],
             "colour": GRADE_COLOURS.get(f.grade, "#B71C1C"),
         }
-    fig.add_trace(
-        go.Scatter(
-            x=rel_x,
-            y=rel_y,
-            mode="lines+markers",
-            name="relationship (arrow: its direction)",
-            line={"color": "#78909C", "width": 1.2},
-            marker={"symbol": "arrow", "angleref": "previous", "size": arrows(rel_x), "color": "#78909C"},
-            hoverinfo="skip",
-            meta="base",
-        )
-    )
+    fig.add_trace(relationship_trace(rel_x, rel_y, "#78909C"))
     fig.add_trace(
         go.Scatter(
             x=cite_x,
@@ -338,52 +341,53 @@ def _detail(graph: SMSGraph, view: View) -> tuple[go.Figure, dict[str, dict[str,
     return fig, index
 
 
+#: The traces the script fills with the chosen finding's chain: (meta, mode, line, marker, text position, font).
+_CHOSEN: tuple[tuple[str, str, dict[str, Any] | None, dict[str, Any], str, dict[str, Any]], ...] = (
+    (
+        "chosen-edges",
+        "lines+markers+text",
+        {"color": "#263238", "width": 2.5},
+        {"symbol": "arrow", "angleref": "previous", "size": 12, "color": "#263238"},
+        "top center",
+        {"size": 10, "color": "#263238"},
+    ),
+    (
+        "chosen-missing",
+        "lines+markers+text",
+        {"color": "#B71C1C", "width": 2.5, "dash": "dash"},
+        {"symbol": "x", "size": 14, "color": "#B71C1C"},
+        "bottom left",
+        {"size": 11, "color": "#B71C1C"},
+    ),
+    (
+        "chosen-nodes",
+        "markers+text",
+        None,
+        {"size": 15, "color": "#FFD54F", "line": {"width": 2, "color": "#263238"}},
+        "top center",
+        {"size": 12, "color": "#000"},
+    ),
+)
+
+
 def _overlay(fig: go.Figure) -> None:
     """Empty traces the script fills with the chosen finding's chain, drawn over the faded rest."""
-    fig.add_trace(
-        go.Scatter(
-            x=[],
-            y=[],
-            mode="lines+markers+text",
-            name="chosen: relationships",
-            line={"color": "#263238", "width": 2.5},
-            marker={"symbol": "arrow", "angleref": "previous", "size": 12, "color": "#263238"},
-            textposition="top center",
-            textfont={"size": 10, "color": "#263238"},
-            hoverinfo="skip",
-            showlegend=False,
-            meta="chosen-edges",
+    for meta, mode, line, marker, position, font in _CHOSEN:
+        fig.add_trace(
+            go.Scatter(
+                x=[],
+                y=[],
+                mode=mode,
+                name=meta.replace("-", ": "),
+                line=line,
+                marker=marker,
+                textposition=position,
+                textfont=font,
+                hoverinfo="skip",
+                showlegend=False,
+                meta=meta,
+            )
         )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[],
-            y=[],
-            mode="lines+markers+text",
-            name="chosen: missing link",
-            line={"color": "#B71C1C", "width": 2.5, "dash": "dash"},
-            marker={"symbol": "x", "size": 14, "color": "#B71C1C"},
-            textposition="bottom left",
-            textfont={"size": 11, "color": "#B71C1C"},
-            hoverinfo="skip",
-            showlegend=False,
-            meta="chosen-missing",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[],
-            y=[],
-            mode="markers+text",
-            name="chosen: records",
-            marker={"size": 15, "color": "#FFD54F", "line": {"width": 2, "color": "#263238"}},
-            textposition="top center",
-            textfont={"size": 12, "color": "#000"},
-            hoverinfo="skip",
-            showlegend=False,
-            meta="chosen-nodes",
-        )
-    )
 
 
 def _frame(fig: go.Figure, rows: int, title: str) -> None:

@@ -34,9 +34,9 @@ from itsms_graph.reports.rollup import KINDS, Rollup, rollup_of
 from itsms_graph.reports.traceability import (
     AGGREGATE_ABOVE,
     FADED,
-    arrows,
     drawn_findings,
     json_for_script,
+    relationship_trace,
     segment,
     traceability_views,
 )
@@ -631,17 +631,7 @@ def focus_figure(graph: SMSGraph, node: str, depth: int = 2) -> go.Figure:
         ex += sx
         ey += sy
     colours = label_colours(graph.schema)
-    traces: list[Any] = [
-        go.Scatter(
-            x=ex,
-            y=ey,
-            mode="lines+markers",
-            name="relationship (arrow: its direction)",
-            line={"color": "#B0BEC5", "width": 1},
-            marker={"symbol": "arrow", "angleref": "previous", "size": arrows(ex), "color": "#90A4AE"},
-            hoverinfo="skip",
-        )
-    ]
+    traces: list[Any] = [relationship_trace(ex, ey, "#90A4AE")]
     label_of = {d: graph.label_of(m[0]) for d, m in members.items()}
     for label in sorted(set(label_of.values())):
         ids = sorted(d for d in members if label_of[d] == label)
