@@ -35,6 +35,8 @@ def measure(kind: str, folder: Path) -> dict:
             [(resolve_profile("bpic2014"), ROOT.parent / "shared" / "data" / "bpic2014")], keep_going=True
         )
         period = AuditPeriod.parse("2014-03-31")
+    elif kind == "scenario":
+        graph, period = with_findings(UNAPPROVED)
     else:
         from itsms_graph.example import generate
 
@@ -47,6 +49,44 @@ def measure(kind: str, folder: Path) -> dict:
     html = visual_report(snap, period=period)
     seconds = time.perf_counter() - t0
     return {"nodes": nodes, "mb": len(html.encode()) / 1e6, "seconds": seconds, **legibility(snap, period)}
+
+
+#: The scenario's unapproved changes, each causing an incident on an in-scope service: two findings each.
+UNAPPROVED = 60
+
+
+def with_findings(n: int) -> tuple[object, object]:
+    """The example SMS with *n* more unapproved changes that caused incidents, spread over its live in-scope
+    services: over a hundred findings, the case the graph's grouping is for."""
+    import datetime as dt
+
+    from itsms_graph.example import generate
+    from itsms_graph.queries.plan import AuditPeriod
+
+    example = generate()
+    graph = example.graph
+    services = sorted(s for s in graph.neighbours("Scope:SMS", "INCLUDES", "out") if graph.label_of(s) == "Service")
+    for i in range(n):
+        day = dt.date(2024, 8, 1) + dt.timedelta(days=5 * i)
+        service = services[i % len(services)]
+        change = graph.add_node(
+            "Change",
+            f"BENCH-C{i:03}",
+            {"actual_start": f"{day}T22:00:00"},
+            source_file="bench/changes.csv",
+            source_row=i + 1,
+        )
+        graph.add_edge("AFFECTS", change, service, source_file="bench/changes.csv", source_row=i + 1)
+        incident = graph.add_node(
+            "Incident",
+            f"BENCH-I{i:03}",
+            {"opened_at": f"{day}T23:30:00"},
+            source_file="bench/incidents.csv",
+            source_row=i + 1,
+        )
+        graph.add_edge("CAUSED_BY", incident, change, source_file="bench/incidents.csv", source_row=i + 1)
+        graph.add_edge("AFFECTS", incident, service, source_file="bench/incidents.csv", source_row=i + 1)
+    return graph, AuditPeriod.parse(example.as_of, example.period)
 
 
 def legibility(snap: Path, period: object) -> dict:
@@ -92,7 +132,13 @@ def main() -> None:
         return
     rows: list[str] = []
     graph_rows: list[str] = []
-    for kind, name in (("1", "example SMS"), ("bpic2014", "BPIC 2014"), ("81", "example SMS at size 81")):
+    runs = (
+        ("1", "example SMS"),
+        ("scenario", f"example SMS + {UNAPPROVED} unapproved changes causing incidents"),
+        ("bpic2014", "BPIC 2014"),
+        ("81", "example SMS at size 81"),
+    )
+    for kind, name in runs:
         if kind == "bpic2014" and not (ROOT.parent / "shared" / "data" / "bpic2014").is_dir():
             continue
         with tempfile.TemporaryDirectory() as folder:
