@@ -21,7 +21,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from itsms_graph.exports.browser import label_colours
+from itsms_graph.colours import label_colours
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
 from itsms_graph.ontology import clause_key
 from itsms_graph.queries.results import Finding
