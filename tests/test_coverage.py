@@ -30,7 +30,12 @@ def test_only_clauses_without_sub_clauses_need_a_check():
 
 def test_a_check_of_a_parent_clause_covers_none_of_its_sub_clauses():
     cov = coverage(_with_clauses("8.2", "8.1", "8.1"), TREE)
-    assert {c.clause.number: c.checks for c in cov.clauses} == {"8": (), "8.1": ("q1", "q2"), "8.2": ("q0",), "8.2.1": ()}
+    assert {c.clause.number: c.checks for c in cov.clauses} == {
+        "8": (),
+        "8.1": ("q1", "q2"),
+        "8.2": ("q0",),
+        "8.2.1": (),
+    }
     assert [c.clause.number for c in cov.uncovered] == ["8.2.1"]
     assert cov.to_dict()["covered"] == 1 and cov.to_dict()["requirement_clauses"] == 2 and cov.checks == 3
 
