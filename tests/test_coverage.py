@@ -89,3 +89,26 @@ def test_the_coverage_doc_holds_the_generated_table():
     text = (ROOT / "docs" / "coverage.md").read_text(encoding="utf-8")
     table = text.split("<!-- generated: itsms-graph coverage --format markdown -->\n", 1)[1].split("<!-- end", 1)[0]
     assert table == render_markdown(coverage(CATALOGUE)), "regenerate it: itsms-graph coverage --format markdown"
+
+
+def test_the_command_lists_the_clauses_and_the_uncovered_ones_from_the_query_files(tmp_path: Path):
+    import json
+
+    from click.testing import CliRunner
+
+    from itsms_graph.cli import cli
+
+    runner = CliRunner()
+    text = runner.invoke(cli, ["coverage"])
+    assert text.exit_code == 0, text.output
+    assert "+   10.2 Continual improvement: improvement-not-evaluated" in text.output
+    assert text.output.endswith("Not covered: 8.3.1 General\n")
+    # a query of one's own that names 8.3.1 covers it
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    body = (ROOT / "queries" / "demand-not-analysed.yaml").read_text(encoding="utf-8")
+    body = body.replace("id: demand-not-analysed", "id: agreements-reviewed").replace('["8.4.2"]', '["8.3.1"]')
+    (mine / "agreements-reviewed.yaml").write_text(body, encoding="utf-8")
+    data = json.loads(runner.invoke(cli, ["coverage", "--format", "json", "--queries", str(mine)]).output)
+    assert (data["checks"], data["covered"], data["uncovered"]) == (len(CATALOGUE) + 1, 57, [])
+    assert next(c for c in data["clauses"] if c["number"] == "8.3.1")["checks"] == ["agreements-reviewed"]
