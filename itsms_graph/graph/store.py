@@ -108,7 +108,9 @@ def _coerce(value: Any, kind: str, where: str) -> Any:
         if isinstance(value, str) and _DATE.match(value):
             return value
     elif kind == "datetime":
-        if isinstance(value, dt.datetime):
+        if isinstance(value, dt.datetime):  # an aware one as its UTC instant (importers/values.py's rule)
+            if value.tzinfo is not None:
+                value = value.astimezone(dt.UTC)
             return value.replace(tzinfo=None, microsecond=0).isoformat()
         if isinstance(value, dt.date):
             return dt.datetime.combine(value, dt.time()).isoformat()

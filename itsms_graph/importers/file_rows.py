@@ -138,7 +138,7 @@ class FileDecisions:
         ) -> pa.Array:
             """compute of every distinct cell (null where it does not convert); a row whose cell does not convert
             is rejected (of *rows*, when given)."""
-            result, bad = _cell_values(sch, label, key, spec, col, compute, table.nulls)
+            result, bad = _cell_values(sch, label, key, spec, col, compute, table.nulls, table.zone)
             if bad:
                 flags = np.zeros(len(result), dtype=bool)
                 flags[list(bad)] = True
@@ -321,13 +321,14 @@ def _cell_values(
     col: CellColumn,
     compute: Callable[[Any], Any],
     nulls: tuple[str, ...],
+    zone: str,
 ) -> tuple[pa.Array, dict[int, Bad]]:
     """compute of every distinct cell of *col* as the property's Arrow column (null where a cell does not
     convert), and by position the cells that do not: Arrow's text cells of a date or timestamp read a part at a
     time and a plain string's in Arrow, every other cell by compute."""
     prop = sch.properties[key]
     if col.arrow is not None and spec is not None and plain_temporal(sch, label, key, spec):
-        result, said = temporal_cells(col.arrow, TemporalParser(spec.formats, prop.type), nulls, compute)
+        result, said = temporal_cells(col.arrow, TemporalParser(spec.formats, prop.type, zone), nulls, compute)
         return result, {i: v for i, v in said.items() if type(v) is Bad}
     if col.arrow is not None and spec is not None and plain_string(sch, label, key, spec):
         return string_cells(col.arrow, nulls), {}

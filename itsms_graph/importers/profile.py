@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from itsms_graph import safe_yaml
 from itsms_graph.errors import InputError
+from itsms_graph.importers.values import DEFAULT_ZONE, time_zone
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
 
 Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "yaml"]
@@ -146,6 +147,20 @@ class Table(_Strict):
     #: read through the first of the column and its aliases that it has, decided once per file. Every use of the
     #: column (id, row filter, property, reference) goes with it; the profile keeps naming it by ``column``.
     aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    #: the zone its naive timestamps are local time of (an IANA name); the profile's unless stated
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            time_zone(value)
+        return value
+
+    @property
+    def zone(self) -> str:
+        """The zone the table's naive timestamps are taken in."""
+        return self.timezone or DEFAULT_ZONE
 
     def spellings(self, column: str) -> tuple[str, ...]:
         """The headers that may name *column* in a file, in the order they are tried."""
@@ -158,6 +173,22 @@ class Profile(_Strict):
     description: str = ""
     source: str = ""  # citation / documentation of the export format
     tables: tuple[Table, ...] = Field(min_length=1)
+    #: the zone naive timestamps are local time of, for every table that states none (UTC unless stated: a
+    #: profile never guesses the machine's zone)
+    timezone: str = DEFAULT_ZONE
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        time_zone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _tables_zone(self) -> Profile:
+        """Each table that states no zone takes the profile's."""
+        tables = tuple(t if t.timezone else t.model_copy(update={"timezone": self.timezone}) for t in self.tables)
+        object.__setattr__(self, "tables", tables)
+        return self
 
     def columns(self, table: Table) -> set[str]:
         """Every column the table's mapping reads (a template's header), required or optional."""
