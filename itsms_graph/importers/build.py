@@ -98,6 +98,8 @@ class Importer(FileDecisions, Resolution):
     report: ImportReport = field(default_factory=ImportReport)
     progress: Progress | None = None
     sample_rows: int | None = None
+    #: stop on what the report would warn of (a table's glob that matches nothing while another matches)
+    strict: bool = False
     #: the duckdb a file's rows go to as soon as they are made (the staged tables, see :meth:`_stage`), which ends
     #: holding the graph tables; opened with the first file
     _con: duckdb.DuckDBPyConnection | None = None
@@ -150,7 +152,7 @@ class Importer(FileDecisions, Resolution):
         """Import every table of *profile* found at *path* (a folder or one file), file by file in order; the
         next file is read into columns on another thread while this one is converted (Arrow's reading leaves
         the GIL), and its turn comes, with its errors, only once this one is done."""
-        files = source_files(profile, path, self.report)
+        files = source_files(profile, path, self.report, strict=self.strict)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="itsms-read") as reader:
             ahead = reader.submit(self._read, profile, *files[0]) if files else None
             for i, (table, file) in enumerate(files):
@@ -162,7 +164,7 @@ class Importer(FileDecisions, Resolution):
         """One file opened and read into columns, touching nothing of the import: what it adds to the report
         goes to a report of its own, which its turn adds to the import's."""
         opened = _ReadFile(ImportReport())
-        found = open_table_file(profile, table, path, opened.report)
+        found = open_table_file(profile, table, path, opened.report, readers=_tables_reading(profile, path))
         if found is None:
             return opened
         source, headers, opened.file_report, opened.item = found
@@ -264,11 +266,12 @@ _STAGED: dict[str, list[tuple[str, str]]] = {
 
 
 def open_table_file(
-    profile: Profile, table: Table, path: Path, report_all: ImportReport
+    profile: Profile, table: Table, path: Path, report_all: ImportReport, readers: Iterable[Table] = ()
 ) -> tuple[RowSource, dict[str, str], FileReport, InputFile] | None:
     """Open one file of a table: its rows, the header naming each column the table reads, and its FileReport
     (added to *report_all*); None when an optional table's sheet is absent (reported). A required column the
-    file lacks is an error naming it."""
+    file lacks is an error naming it. The report lists the file's columns that neither the table nor the other
+    *readers* (the profile's tables that read the file too) read."""
     try:
         source = open_rows(
             path,
@@ -309,7 +312,16 @@ def open_table_file(
     item = InputFile.of(path, profile=f"{profile.id}:{table.name}")
     # an absent optional column needs nothing more: a row without the key reads as null, as an empty cell does
     absent = sorted(profile.optional_columns(table) - headers.keys())
-    report = FileReport(file=path.name, profile=profile.id, table=table.name, sha256=item.sha256, absent_columns=absent)
+    read = {h for t in (table, *readers) for h in profile.headers(t, source.columns).values()}
+    report = FileReport(
+        file=path.name,
+        profile=profile.id,
+        table=table.name,
+        sha256=item.sha256,
+        absent_columns=absent,
+        unread_columns=sorted(c for c in source.columns if c not in read),
+        warnings=list(source.warnings),
+    )
     report_all.files.append(report)
     return source, headers, report, item
 
@@ -320,14 +332,22 @@ def open_table_file(
 _NOT_EXPORTS = ("~$", ".~lock", ".")
 
 
-def source_files(profile: Profile, path: Path, report: ImportReport) -> list[tuple[Table, Path]]:
+def source_files(
+    profile: Profile, path: Path, report: ImportReport, *, strict: bool = False
+) -> list[tuple[Table, Path]]:
     """(table, file) for every file at *path* (a folder or one file) a table of *profile* reads, table by table;
-    a table no file matches is reported skipped, and a source none matches is an error."""
+    a table no file matches is reported skipped, and a source none matches is an error. A glob that matches
+    nothing while another of the table's globs for the same kind of file matches (a typo in one of two) is a
+    warning, or with *strict* an error."""
     found = []
     for table in profile.tables:
         files = files_for(table, path)
         if not files:
             report.skipped_tables.append(f"{profile.id}:{table.name}")
+        for note in unmatched_globs(profile, table, path):
+            if strict:
+                raise InputError(note + " (strict)", file=str(path))
+            report.warnings.append(note)
         found += [(table, file) for file in files]
     if not found:
         patterns = ", ".join(dict.fromkeys(p for t in profile.tables for p in t.files))
@@ -338,20 +358,50 @@ def source_files(profile: Profile, path: Path, report: ImportReport) -> list[tup
 def files_for(table: Table, path: Path) -> list[Path]:
     """The files of a folder that the table's globs match (lock and hidden files left out), or the one file."""
     if path.is_dir():
-        found = {
-            p
-            for pattern in table.files
-            for p in path.glob(pattern)
-            if p.is_file() and not p.name.startswith(_NOT_EXPORTS)
-        }
-        return sorted(found)
+        return sorted({p for pattern in table.files for p in _globbed(path, pattern)})
     if any(fnmatch.fnmatch(path.name, pattern) for pattern in table.files):
         return [path]
     return []
 
 
-def _read_sources(sources: Iterable[tuple[Profile, Path]], keep_going: bool, progress: Progress | None) -> Importer:
-    importer = Importer(keep_going=keep_going, progress=progress)
+def _globbed(folder: Path, pattern: str) -> list[Path]:
+    return [p for p in folder.glob(pattern) if p.is_file() and not p.name.startswith(_NOT_EXPORTS)]
+
+
+def _glob_kind(pattern: str) -> str:
+    """The kind of file a glob is written for: its extension, with ``.gz`` (``.csv.gz``). A table's globs of
+    different kinds name one export's alternative formats, of which one is there."""
+    name = pattern.rsplit("/", 1)[-1].lower()
+    gz = name.endswith(".gz")
+    return Path(name.removesuffix(".gz")).suffix + (".gz" if gz else "")
+
+
+def unmatched_globs(profile: Profile, table: Table, path: Path) -> list[str]:
+    """A note per glob of *table* that matches no file in the folder *path* while another of its globs for the
+    same kind of file matches some: two globs meant to read two parts of an export, one of them mistyped."""
+    if not path.is_dir() or len(table.files) < 2:
+        return []
+    matched = {pattern: len(_globbed(path, pattern)) for pattern in table.files}
+    notes = []
+    for pattern, hits in matched.items():
+        siblings = [q for q, n in matched.items() if n and q != pattern and _glob_kind(q) == _glob_kind(pattern)]
+        if not hits and siblings:
+            notes.append(
+                f"table {profile.id}:{table.name}: glob {pattern!r} matches no file in {path.name or path} "
+                f"while {siblings[0]!r} matches {matched[siblings[0]]}"
+            )
+    return notes
+
+
+def _tables_reading(profile: Profile, path: Path) -> list[Table]:
+    """The tables of *profile* that read the file *path*."""
+    return [t for t in profile.tables if any(fnmatch.fnmatch(path.name, pattern) for pattern in t.files)]
+
+
+def _read_sources(
+    sources: Iterable[tuple[Profile, Path]], keep_going: bool, progress: Progress | None, strict: bool = False
+) -> Importer:
+    importer = Importer(keep_going=keep_going, progress=progress, strict=strict)
     try:
         for profile, path in sources:
             importer.add_source(profile, path)
@@ -366,9 +416,11 @@ def import_tables(
     *,
     keep_going: bool = False,
     progress: Progress | None = None,
+    strict: bool = False,
 ) -> tuple[ImportedTables, ImportReport]:
-    """Import every (profile, path) into graph tables, without building the graph; return them with the report."""
-    importer = _read_sources(sources, keep_going, progress)
+    """Import every (profile, path) into graph tables, without building the graph; return them with the report.
+    With *strict*, what the report would warn of stops the import."""
+    importer = _read_sources(sources, keep_going, progress, strict)
     return importer.imported(), importer.report
 
 
@@ -377,6 +429,8 @@ def import_sources(
     *,
     keep_going: bool = False,
     progress: Progress | None = None,
+    strict: bool = False,
 ) -> tuple[SMSGraph, ImportReport]:
-    """Import every (profile, path) into one graph; return it with the import report."""
-    return _read_sources(sources, keep_going, progress).finish()
+    """Import every (profile, path) into one graph; return it with the import report. With *strict*, what the
+    report would warn of stops the import."""
+    return _read_sources(sources, keep_going, progress, strict).finish()
