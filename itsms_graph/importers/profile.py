@@ -27,7 +27,7 @@ from itsms_graph.errors import InputError
 from itsms_graph.importers.values import DEFAULT_ZONE, time_zone
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
 
-Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "yaml"]
+Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "yaml", "xes", "ocel"]
 
 
 class _Strict(BaseModel):

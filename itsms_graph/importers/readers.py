@@ -65,6 +65,9 @@ def detect_format(path: Path) -> str:
         (".json", "json"),
         (".yaml", "yaml"),
         (".yml", "yaml"),
+        (".xes", "xes"),
+        (".xmlocel", "ocel"),
+        (".jsonocel", "ocel"),
     ):
         if name.endswith(ext):
             return fmt
@@ -503,4 +506,9 @@ def open_rows(
         return _csv_rows(path, fmt, encoding, delimiter)
     if fmt == "xlsx":
         return _xlsx_rows(path, sheet)
+    if fmt in ("xes", "ocel"):  # event logs: the table a process-mining tool flattens them to (eventlogs.py)
+        from itsms_graph.importers.eventlogs import open_ocel, open_xes
+
+        columns, rows = open_xes(path) if fmt == "xes" else open_ocel(path, records_key)
+        return RowSource(path, fmt, columns, rows)
     return _load_structured(path, fmt, records_key, member)
