@@ -126,7 +126,9 @@ def checked_value(sch: Schema, label: str, key: str, value: Any, where: str) -> 
         return None
     prop = sch.properties_of(label).get(key)
     if prop is None or key in PROVENANCE_KEYS or key in ("id", "label"):
-        raise SchemaViolation(f"{where}: the ontology gives {label} no property {key!r}")
+        raise SchemaViolation(
+            f"{where}: the ontology gives {label} no property {key!r}{sch.nearest_property(label, key)}"
+        )
     if prop.multi_valued:
         if not isinstance(value, (list, tuple)):
             raise SchemaViolation(f"{where}: {key} is a list property, got {value!r}")
@@ -227,7 +229,7 @@ class SMSGraph:
         updates its properties.
         """
         if label not in self.schema.labels:
-            raise SchemaViolation(f"unknown label {label!r} (not in the ontology)")
+            raise SchemaViolation(f"unknown label {label!r} (not in the ontology){self.schema.nearest_label(label)}")
         if not local_id:
             raise SchemaViolation(f"a {label} node needs a non-empty id")
         nid = f"{label}:{local_id}"
@@ -275,7 +277,9 @@ class SMSGraph:
         s_attrs, t_attrs = nodes.get(source), nodes.get(target)
         if s_attrs is None or t_attrs is None:
             if rel_type not in self.schema.relationships:
-                raise SchemaViolation(f"unknown relationship type {rel_type!r} (not in the ontology)")
+                raise SchemaViolation(
+                    f"unknown relationship type {rel_type!r} (not in the ontology){self.schema.nearest_type(rel_type)}"
+                )
             raise SchemaViolation(f"{rel_type}: node {source if s_attrs is None else target} does not exist")
         if (rel_type, s_attrs["label"], t_attrs["label"]) not in self._allowed:
             self._check_endpoints(rel_type, s_attrs["label"], t_attrs["label"])
@@ -349,7 +353,9 @@ class SMSGraph:
         """Raise unless the ontology allows (s_label)-[rel_type]->(t_label); remember the triples it allows."""
         rel = self.schema.relationships.get(rel_type)
         if rel is None:
-            raise SchemaViolation(f"unknown relationship type {rel_type!r} (not in the ontology)")
+            raise SchemaViolation(
+                f"unknown relationship type {rel_type!r} (not in the ontology){self.schema.nearest_type(rel_type)}"
+            )
         if not rel.allows(s_label, t_label):
             raise SchemaViolation(f"the ontology does not allow ({s_label})-[:{rel_type}]->({t_label})")
         self._allowed.add((rel_type, s_label, t_label))

@@ -14,7 +14,6 @@ name): each file reads the first of the column and its aliases that it has.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -220,7 +219,9 @@ class Profile(_Strict):
         for t in self.tables:
             where = f"table {t.name}"
             if t.record.label not in sch.labels:
-                problems.append(f"{where}: label {t.record.label!r} is not in the ontology")
+                problems.append(
+                    f"{where}: label {t.record.label!r} is not in the ontology{sch.nearest_label(t.record.label)}"
+                )
                 continue
             problems += _check_props(sch, t.record.label, t.properties, where)
             if t.record.latest_by is not None and t.record.latest_by not in t.properties:
@@ -230,7 +231,9 @@ class Profile(_Strict):
                 rwhere = f"{where}, reference {ref.column!r}"
                 unknown = [label for label in (ref.label, *ref.or_labels) if label not in sch.labels]
                 if unknown:
-                    problems.append(f"{rwhere}: label {unknown[0]!r} is not in the ontology")
+                    problems.append(
+                        f"{rwhere}: label {unknown[0]!r} is not in the ontology{sch.nearest_label(unknown[0])}"
+                    )
                     continue
                 if ref.or_labels and ref.defines:
                     problems.append(f"{rwhere}: a reference that defines its targets names one label (no or_labels)")
@@ -242,7 +245,9 @@ class Profile(_Strict):
                         continue
                     src_label = by_column[ref.source].label
                 if rel is None:
-                    problems.append(f"{rwhere}: relationship type {ref.rel!r} is not in the ontology")
+                    problems.append(
+                        f"{rwhere}: relationship type {ref.rel!r} is not in the ontology{sch.nearest_type(ref.rel)}"
+                    )
                 else:
                     stray = sorted(set(ref.dir_for) - set(ref.labels))
                     if stray:
@@ -256,7 +261,9 @@ class Profile(_Strict):
                 problems += _check_props(sch, ref.label, ref.properties, rwhere)
             for label in t.declares:
                 if label not in sch.labels:
-                    problems.append(f"{where}: declares {label!r}, which is not in the ontology")
+                    problems.append(
+                        f"{where}: declares {label!r}, which is not in the ontology{sch.nearest_label(label)}"
+                    )
             problems += _check_aliases(t, self.columns(t), where)
         return problems
 
@@ -308,12 +315,9 @@ def _check_props(sch: Schema, label: str, props: dict[str, Column], where: str) 
     allowed = sch.properties_of(label)
     out = []
     for key, col in props.items():
-        if key not in allowed or key in ("id", "source_file", "source_row", "source_path"):
-            keys = sorted(k for k in allowed if k not in PROVENANCE_KEYS)
-            near = [k for k in keys if key.startswith(k) or k.startswith(key)]  # risk_level -> risk
-            near += [k for k in difflib.get_close_matches(key, keys, n=3, cutoff=0.6) if k not in near]
-            hint = f" (did you mean {' or '.join(repr(k) for k in near[:3])}?)" if near else ""
-            out.append(f"{where}: the ontology gives {label} no property {key!r}{hint}")
+        if key not in allowed or key in ("id", *PROVENANCE_KEYS):
+            # risk_level -> risk: a prefix either way is near too
+            out.append(f"{where}: the ontology gives {label} no property {key!r}{sch.nearest_property(label, key)}")
             continue
         enum = sch.enumerations.get((label, key))
         if enum is not None:
