@@ -157,3 +157,36 @@ def test_the_text_report_says_each_warning_and_unread_column(tmp_path):
     text = console.export_text()
     assert "warning: table silent:incidents: glob 'inc_2O24*.csv' matches no file" in text
     assert "unread: inc_2023.csv (incidents): no table reads the column(s) owner" in text
+
+
+def test_import_strict_stops_on_a_glob_warning_and_profile_check_reads_all_rows(tmp_path):
+    """--strict makes the glob warning an error (exit 2); profile check --rows all finds a value-map gap past the
+    sample of 1,000 rows that the default tries."""
+    from click.testing import CliRunner
+
+    from itsms_graph.cli import cli
+
+    runner = CliRunner()
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        textwrap.dedent(PROFILE.format(files='"inc_2023*.csv", "inc_2O24*.csv"', extra="")).replace(
+            "status: {column: state}", "priority: {column: prio, map: {high: 1, low: 4}}"
+        ),
+        encoding="utf-8",
+    )
+    rows = "".join(f"I{i},low\n" for i in range(1500)) + "I1500,urgent\n"  # the gap is at row 1,502
+    folder = _write(tmp_path / "d", "inc_2023.csv", "number,prio\n" + rows)
+    _write(folder, "inc_2024.csv", "number,prio\nJ1,high\n")
+    out = tmp_path / "s.itsms"
+    loose = runner.invoke(cli, ["import", "-p", str(path), str(folder), "-o", str(out), "--keep-going"])
+    assert loose.exit_code == 0 and "warning: table silent:incidents: glob 'inc_2O24*.csv'" in loose.output
+    strict = runner.invoke(cli, ["import", "-p", str(path), str(folder), "-o", str(out), "--keep-going", "--strict"])
+    assert strict.exit_code == 2 and "inc_2O24*.csv" in strict.output and "strict" in strict.output
+    sampled = runner.invoke(cli, ["profile", "check", str(path), "--sample", str(folder)])
+    assert sampled.exit_code == 0 and "1000 rows tried" in sampled.output
+    assert "warning: table silent:incidents" in sampled.output
+    whole = runner.invoke(cli, ["profile", "check", str(path), "--sample", str(folder), "--rows", "all"])
+    assert whole.exit_code == 2 and "1501 rows tried" in whole.output and "row 1502" in whole.output
+    assert "'urgent'" in whole.output
+    wrong = runner.invoke(cli, ["profile", "check", str(path), "--rows", "some"])
+    assert wrong.exit_code == 2 and "neither a positive number nor 'all'" in wrong.output

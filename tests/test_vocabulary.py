@@ -112,3 +112,19 @@ def test_the_store_names_the_nearest_label_type_and_property():
     with pytest.raises(SchemaViolation) as err:
         graph.add_node("Incident", "I2", {"opened": "2024-01-01"}, source_file="api")
     assert "'opened_at'" in str(err.value)
+
+
+def test_the_ontology_command_prints_one_label_all_or_json_and_names_the_nearest():
+    import json
+
+    from click.testing import CliRunner
+
+    from itsms_graph.cli import cli
+
+    runner = CliRunner()
+    one = runner.invoke(cli, ["ontology", "Approval"])
+    assert one.exit_code == 0 and one.output == vocabulary_text([describe("Approval")])
+    every = runner.invoke(cli, ["ontology", "--format", "json"])
+    assert every.exit_code == 0 and json.loads(every.output) == vocabulary()
+    wrong = runner.invoke(cli, ["ontology", "Incidnet"])
+    assert wrong.exit_code == 2 and "did you mean 'Incident'" in wrong.output
