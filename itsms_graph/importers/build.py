@@ -164,7 +164,7 @@ class Importer(FileDecisions, Resolution):
         """One file opened and read into columns, touching nothing of the import: what it adds to the report
         goes to a report of its own, which its turn adds to the import's."""
         opened = _ReadFile(ImportReport())
-        found = open_table_file(profile, table, path, opened.report, readers=_tables_reading(profile, path))
+        found = open_table_file(profile, table, path, opened.report)
         if found is None:
             return opened
         source, headers, opened.file_report, opened.item = found
@@ -266,12 +266,12 @@ _STAGED: dict[str, list[tuple[str, str]]] = {
 
 
 def open_table_file(
-    profile: Profile, table: Table, path: Path, report_all: ImportReport, readers: Iterable[Table] = ()
+    profile: Profile, table: Table, path: Path, report_all: ImportReport
 ) -> tuple[RowSource, dict[str, str], FileReport, InputFile] | None:
     """Open one file of a table: its rows, the header naming each column the table reads, and its FileReport
     (added to *report_all*); None when an optional table's sheet is absent (reported). A required column the
-    file lacks is an error naming it. The report lists the file's columns that neither the table nor the other
-    *readers* (the profile's tables that read the file too) read."""
+    file lacks is an error naming it. The report lists the file's columns that no table of the profile reading
+    the file reads."""
     try:
         source = open_rows(
             path,
@@ -312,7 +312,7 @@ def open_table_file(
     item = InputFile.of(path, profile=f"{profile.id}:{table.name}")
     # an absent optional column needs nothing more: a row without the key reads as null, as an empty cell does
     absent = sorted(profile.optional_columns(table) - headers.keys())
-    read = {h for t in (table, *readers) for h in profile.headers(t, source.columns).values()}
+    read = {h for t in _tables_reading(profile, path) for h in profile.headers(t, source.columns).values()}
     report = FileReport(
         file=path.name,
         profile=profile.id,
