@@ -166,7 +166,7 @@ def main() -> None:
     lines += [
         "",
         "The whole import through the `event-log` profile (four tables read the log: cases, events, resolved, "
-        "closed; each table reads it in two streamed passes, the first for its columns):",
+        "closed; each reads it in a streamed pass of its own, after one pass that finds the columns):",
         "",
         "| import | rows read | time | peak RSS |",
         "|---|---|---|---|",
