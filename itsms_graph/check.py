@@ -16,6 +16,7 @@ from itsms_graph.importers.build import ImportedTables, ImportReport, import_tab
 from itsms_graph.importers.profile import Profile
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.definition import QueryDefinition
+from itsms_graph.queries.parameters import RULE_LABEL, ParameterSources, RuleRecord
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
 from itsms_graph.reports.model import CheckReport, build_report
@@ -53,6 +54,42 @@ def engine_for(graph: SMSGraph | ImportedTables, backend: str, server: Engine | 
     raise ItsmsError(f"unknown backend {backend!r} (one of {', '.join(BACKENDS)})")
 
 
+def rules_register(graph: SMSGraph | ImportedTables) -> list[RuleRecord]:
+    """The organisation's rules register: every Rule record of *graph* (placeholders are not rules), in the
+    graph's order."""
+    if isinstance(graph, ImportedTables):
+        rows = graph.con.execute(
+            'SELECT id, "parameter", "value", source_file, source_row FROM nodes '
+            "WHERE label = $label AND unresolved IS NULL ORDER BY seq",
+            {"label": RULE_LABEL},
+        ).fetchall()
+    else:
+        rows = []
+        for nid in graph.nodes(RULE_LABEL):
+            attrs = graph.attrs(nid)
+            if not attrs.get("unresolved"):
+                row = (attrs.get("source_file"), attrs.get("source_row"))
+                rows.append((nid, attrs.get("parameter"), attrs.get("value"), *row))
+    out = []
+    for nid, parameter, value, source_file, source_row in rows:
+        where = f"{source_file}, row {source_row}" if source_file and source_row else (source_file or "")
+        if not parameter or value is None:
+            raise ItsmsError(f"{where or nid}: the rules register's rule {nid} names no parameter or no value")
+        out.append(RuleRecord(str(parameter).strip(), str(value).strip(), nid, where))
+    return out
+
+
+def parameter_sources(
+    graph: SMSGraph | ImportedTables,
+    parameters: ParameterSources | dict[str, Any] | None,
+    catalogue: Iterable[QueryDefinition],
+) -> ParameterSources:
+    """*parameters* with *graph*'s rules register, every name checked to be some query's parameter."""
+    sources = ParameterSources.of(parameters).with_register(rules_register(graph))
+    sources.check_known(catalogue)
+    return sources
+
+
 def select_queries(catalogue: dict[str, QueryDefinition], ids: Iterable[str] | None) -> list[QueryDefinition]:
     if not ids:
         return list(catalogue.values())
@@ -68,17 +105,21 @@ def check_graph(
     period: AuditPeriod,
     query_dirs: Iterable[Path] = (),
     query_ids: Iterable[str] | None = None,
-    parameters: dict[str, Any] | None = None,
+    parameters: ParameterSources | dict[str, Any] | None = None,
     backend: str = "networkx",
     fail_on: str = "major",
     title: str = "itsms-graph check",
     extra_inputs: list[InputFile] | None = None,
     server: Engine | None = None,
 ) -> CheckReport:
-    """Run the catalogue (or the queries *query_ids*) on *graph* and build the report."""
-    queries = select_queries(load_catalogue(query_dirs), query_ids)
+    """Run the catalogue (or the queries *query_ids*) on *graph* and build the report. *parameters* are the
+    configuration's and the command line's values (a plain mapping: given as ``--param``); the organisation's
+    rules register is read from *graph*."""
+    catalogue = load_catalogue(query_dirs)
+    queries = select_queries(catalogue, query_ids)
+    sources = parameter_sources(graph, parameters, catalogue.values())
     engine = engine_for(graph, backend, server)
-    results = run_queries(engine, queries, period, parameters, graph.declared_labels)
+    results = run_queries(engine, queries, period, sources, graph.declared_labels)
     return build_report(
         results,
         period=period,

@@ -129,7 +129,7 @@ def test_user_queries_come_from_a_folder_or_the_config_file(runner, snap, tmp_pa
     listed = runner.invoke(cli, ["query", "list", "--queries", str(TEST_QUERIES)])
     assert "test-dependency-cycle" in listed.output
     config = tmp_path / "itsms-graph.toml"
-    config.write_text(f'queries = ["{TEST_QUERIES}"]\n[parameters]\nreview_interval = 13\n')
+    config.write_text(f'queries = ["{TEST_QUERIES}"]\n[parameters]\npolicy_review_interval = 13\n')
     result = runner.invoke(cli, ["check", str(snap), *AS_OF, "--config", str(config), "--format", "json"])
     by_id = {r["query"]: r for r in json.loads(result.output)["results"]}
     assert "test-shared-incident" in by_id

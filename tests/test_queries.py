@@ -151,7 +151,7 @@ def test_parameters_change_the_window():
     period = fixtures.PERIOD
     catalogue = load_catalogue()
     graph = fixtures.boundaries()
-    [r] = run_queries(EmbeddedEngine(graph), [catalogue["sm-policy-current"]], period, {"review_interval": "13"})
+    [r] = run_queries(EmbeddedEngine(graph), [catalogue["sm-policy-current"]], period, {"policy_review_interval": "13"})
     assert r.status is Status.PASS
 
 

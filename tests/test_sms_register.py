@@ -48,6 +48,7 @@ REGISTERS = [
     "nonconformities",
     "corrective_actions",
     "records",
+    "rules",
 ]
 
 
@@ -222,6 +223,7 @@ def test_declared_labels_include_every_register_label(from_csv, from_xlsx):
         "Nonconformity",
         "CorrectiveAction",
         "Record",
+        "Rule",
     }
     assert {label for t in PROFILE.tables for label in t.declares} == expected
     for graph, _ in (from_csv, from_xlsx):

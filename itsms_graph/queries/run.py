@@ -8,14 +8,16 @@ or when an imported source declared it (an empty audit register is evidence of n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from itsms_graph.engines.base import Engine
 from itsms_graph.ontology import schema
 from itsms_graph.queries.definition import ANY, Filter, MatchNode, QueryDefinition
-from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
+from itsms_graph.errors import ItsmsError
+from itsms_graph.queries.parameters import ParameterSources, UsedParameter
+from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind, coerce_param
 from itsms_graph.queries.results import QueryResult, Status, findings_for
 
 Need = tuple[str, str | None]  # (label, property or None)
@@ -188,19 +190,36 @@ def run_queries(
     engine: Engine,
     queries: Iterable[QueryDefinition],
     period: AuditPeriod,
-    overrides: dict[str, Any] | None = None,
+    overrides: ParameterSources | Mapping[str, Any] | None = None,
     declared_labels: Iterable[str] = (),
 ) -> list[QueryResult]:
-    """Run every query on *engine* for the audit *period*; results in the order given."""
+    """Run every query on *engine* for the audit *period*; results in the order given. *overrides* are the
+    parameter values besides the defaults (a plain mapping: given explicitly, as ``--param``); each result
+    records the value and source of every parameter its query declares."""
     assessor = _Assessor(engine, frozenset(declared_labels), period)
+    sources = ParameterSources.of(overrides)
     results = []
     for query in queries:
+        used = sources.resolve(query)
+        values = {name: _checked(query, p) for name, p in used.items()}
         missing = assessor.missing(query) or assessor.undated(query)
         if missing:
-            results.append(QueryResult(query, Status.NOT_ASSESSABLE, missing_data=missing))
+            results.append(QueryResult(query, Status.NOT_ASSESSABLE, missing_data=missing, parameters=used))
             continue
-        bound = bind(query, period, overrides)
+        bound = bind(query, period, values)
         rows = engine.rows(bound)
         findings = findings_for(query, rows)
-        results.append(QueryResult(query, Status.FAIL if findings else Status.PASS, findings, rows=rows))
+        results.append(
+            QueryResult(query, Status.FAIL if findings else Status.PASS, findings, rows=rows, parameters=used)
+        )
     return results
+
+
+def _checked(query: QueryDefinition, used: UsedParameter) -> Any:
+    """The parameter's value as its type; a value that is not one names where it was set (a rule's row)."""
+    try:
+        return coerce_param(query, used.name, used.value)
+    except ItsmsError as exc:
+        if used.origin:
+            raise ItsmsError(f"{used.origin}: {exc}") from None
+        raise
