@@ -505,7 +505,7 @@ def _changes(b: _Builder, services: dict[str, str], size: int) -> list[tuple[str
             b.edge("CAUSED_BY", inc, change, "incidents")
             b.plant(
                 "uncontrolled-change-caused-incident",
-                (change, inc, sid),
+                (change, inc),
                 "major",
                 f"The unapproved {cid} caused {inc} on an in-scope service.",
             )
