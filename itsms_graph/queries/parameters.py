@@ -78,8 +78,7 @@ class ParameterSources:
             if rule.parameter in register:
                 first = register[rule.parameter]
                 raise ItsmsError(
-                    f"{rule.where or rule.node}: the rules register sets {rule.parameter} twice "
-                    f"(also {first.origin()})"
+                    f"{rule.where or rule.node}: the rules register sets {rule.parameter} twice (also {first.origin()})"
                 )
             register[rule.parameter] = rule
         return ParameterSources(self.config, register, self.given, self.config_file)
