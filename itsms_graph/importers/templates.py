@@ -89,7 +89,6 @@ EXAMPLE_ROWS: dict[str, dict[str, str]] = {
         "clauses": "4.3;4.4",
         "defines_scope": "SMS",
         "status": "current",
-        "scheduled_on": "",
     },
     "objectives": {
         "id": "OBJ-EMAIL-AVAIL",

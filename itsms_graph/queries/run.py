@@ -41,6 +41,8 @@ def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
         placeholders = any(f.prop == PLACEHOLDER_FLAG for f in filters)
         needs: list[Need] = [(label, PLACEHOLDER_FLAG if placeholders else None)]
         for f in filters:
+            if f.optional:
+                continue  # the query answers without it (see Filter.optional)
             for key in (f.prop, f.other):
                 if key is not None and not props[key].marker:
                     needs.append((label, key))
