@@ -137,7 +137,7 @@ def visual_report(
     period: AuditPeriod,
     previous: Path | None = None,
     previous_period: AuditPeriod | None = None,
-    parameters: dict[str, Any] | None = None,
+    parameters: ParameterSources | dict[str, Any] | None = None,
     query_dirs: Iterable[Path] = (),
     title: str = "itsms-graph report",
 ) -> str:
@@ -161,7 +161,8 @@ def visual_report(
     old = None
     if previous is not None:
         old = check(previous, period=previous_period or period, parameters=parameters, query_dirs=query_dirs)
-    return render_visual(graph, report, stage1(report), stage2(report, engine, parameters=parameters), previous=old)
+    merged = parameter_sources(graph, parameters, load_catalogue(query_dirs).values()).merged()
+    return render_visual(graph, report, stage1(report), stage2(report, engine, parameters=merged), previous=old)
 
 
 def check_sources(

@@ -2,7 +2,10 @@
 
     queries = ["audit-queries/"]      # folders of the user's own query files, relative to the file
     [parameters]
-    review_interval = 6               # overrides the default of every query that declares it
+    management_review_interval = 6    # overrides the default of every query that declares it
+
+The organisation's own rules register (docs/organisation-rules.md) wins over these values; ``--param`` wins over
+both.
 
 It is read from ``--config FILE``, else from ``./itsms-graph.toml`` when present.
 """
@@ -23,6 +26,8 @@ DEFAULT_NAME = "itsms-graph.toml"
 class Config:
     queries: list[Path] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: the file read (None: no configuration file), named where a parameter's source is reported
+    path: Path | None = None
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -43,4 +48,4 @@ def load_config(path: Path | None = None) -> Config:
         raise ItsmsError(f"{path}: queries must be a list of folder paths")
     if not isinstance(params, dict):
         raise ItsmsError(f"{path}: [parameters] must be a table")
-    return Config(queries=[(path.parent / q).resolve() for q in queries], parameters=dict(params))
+    return Config(queries=[(path.parent / q).resolve() for q in queries], parameters=dict(params), path=path)

@@ -113,9 +113,17 @@ def check(
         sys.exit(EXIT_FINDINGS)
 
 
+def merged_parameters(graph: Any, audit: AuditOptions) -> dict[str, Any]:
+    """The values *audit*'s configuration, *graph*'s rules register and --param set, the highest precedence
+    winning: what a population count binds, as the checks did."""
+    from itsms_graph.check import parameter_sources
+
+    return parameter_sources(graph, audit.parameters, audit.catalogue.values()).merged()
+
+
 def audited(snapshot: Path, audit: AuditOptions) -> tuple[Any, Any, Any]:
     """Check a snapshot with the whole catalogue on *audit*'s backend: (report, engine, graph)."""
-    from itsms_graph.check import engine_for
+    from itsms_graph.check import engine_for, parameter_sources
     from itsms_graph.graph.snapshot import open_snapshot
     from itsms_graph.graph.store import InputFile
     from itsms_graph.queries.run import run_queries
@@ -124,7 +132,8 @@ def audited(snapshot: Path, audit: AuditOptions) -> tuple[Any, Any, Any]:
     catalogue = audit.catalogue
     graph = open_snapshot(snapshot)
     engine = engine_for(graph, audit.backend)
-    results = run_queries(engine, catalogue.values(), audit.period, audit.parameters, graph.declared_labels)
+    sources = parameter_sources(graph, audit.parameters, catalogue.values())
+    results = run_queries(engine, catalogue.values(), audit.period, sources, graph.declared_labels)
     report = build_report(
         results,
         period=audit.period,
@@ -192,8 +201,8 @@ def stage2(snapshot: Path, audit: AuditOptions, fmt: str, systemic_rate: float) 
     from itsms_graph.reports.audit import render_stage2
     from itsms_graph.reports.terminal import render_header
 
-    report, engine, _ = audited(snapshot, audit)
-    verdict = decide(report, engine, systemic_rate=systemic_rate, parameters=audit.parameters)
+    report, engine, graph = audited(snapshot, audit)
+    verdict = decide(report, engine, systemic_rate=systemic_rate, parameters=merged_parameters(graph, audit))
     if fmt == "json":
         click.echo(verdict_json(report, "stage2", verdict.to_dict()), nl=False)
     else:
@@ -227,7 +236,7 @@ def cap(snapshot: Path, audit: AuditOptions, output: Path) -> None:
     from itsms_graph.audit.verdict import stage2 as decide
 
     report, engine, graph = audited(snapshot, audit)
-    verdict = decide(report, engine, parameters=audit.parameters)
+    verdict = decide(report, engine, parameters=merged_parameters(graph, audit))
     rows = plan_rows(verdict, report.period.as_of, graph)
     write_plan(rows, output, report.provenance())
     click.echo(f"wrote {output}: {len(rows)} nonconformities")

@@ -83,6 +83,11 @@ class ParameterSources:
             register[rule.parameter] = rule
         return ParameterSources(self.config, register, self.given, self.config_file)
 
+    def merged(self) -> dict[str, Any]:
+        """Every value these sources set, by name, the highest precedence winning (for code that binds a query
+        without running it through :func:`itsms_graph.queries.run.run_queries`)."""
+        return {**self.config, **{name: rule.value for name, rule in self.register.items()}, **self.given}
+
     def names(self) -> set[str]:
         return {*self.config, *self.register, *self.given}
 
