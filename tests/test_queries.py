@@ -96,13 +96,13 @@ def boundary_results():
         ),
         # S-out is catalogued and outside the scope, but its only incident is before the period
         ("service-delivered-outside-scope", Status.PASS, []),
-        # the only completed audit was on 2024-06-30: exactly 12 months before as-of, outside the interval
+        # the only completed audit was on 2024-06-29: 12 months and a day before as-of, outside the interval
         ("internal-audit-completed", Status.FAIL, []),
         # the review on 2024-07-01 is the first day inside the interval
         ("management-review-held", Status.PASS, [("ManagementReview:M1",)]),
         # approved on the as-of date itself
         ("scope-statement-approved", Status.PASS, [("Document:SCOPE",)]),
-        # approved exactly 12 months before as-of: outside the review interval
+        # approved 12 months and a day before as-of: outside the review interval
         ("sm-policy-current", Status.FAIL, []),
         # P1's only record is the day before the period; P3 is approved after as-of, so not yet in force
         ("policy-without-records", Status.FAIL, [("Document:P1",)]),
