@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from itsms_graph.audit.facts import Facts, data_cut_off, gather
+from itsms_graph.audit.report import CheckReport, build_report
 from itsms_graph.engines.base import Engine
 from itsms_graph.engines.embedded import EmbeddedEngine
 from itsms_graph.engines.registry import BACKENDS
@@ -19,7 +22,6 @@ from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.parameters import RULE_LABEL, ParameterSources, RuleRecord
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
-from itsms_graph.reports.model import CheckReport, build_report
 
 __all__ = ["BACKENDS", "check", "check_graph", "check_sources", "engine_for", "select_queries", "visual_report"]
 
@@ -90,6 +92,21 @@ def parameter_sources(
     return sources
 
 
+def links_of(inputs: list[InputFile]) -> frozenset[tuple[str, str, str]] | None:
+    """The links the *inputs* can carry, from their shipped profiles (None when one came from no shipped profile)."""
+    from itsms_graph.importers import builtin_profiles
+    from itsms_graph.importers.carried import carried_links
+    from itsms_graph.importers.profile import load_profile
+
+    wanted = {item.profile.partition(":")[0] for item in inputs}
+    profiles = {pid: load_profile(path) for pid, path in builtin_profiles().items() if pid in wanted}
+    return carried_links(inputs, profiles)
+
+
+#: The audit period as a function of the data's cut-off (None when no record is dated).
+PeriodRule = Callable[[dt.date | None], AuditPeriod]
+
+
 def select_queries(catalogue: dict[str, QueryDefinition], ids: Iterable[str] | None) -> list[QueryDefinition]:
     if not ids:
         return list(catalogue.values())
@@ -102,7 +119,7 @@ def select_queries(catalogue: dict[str, QueryDefinition], ids: Iterable[str] | N
 def check_graph(
     graph: SMSGraph | ImportedTables,
     *,
-    period: AuditPeriod,
+    period: AuditPeriod | PeriodRule,
     query_dirs: Iterable[Path] = (),
     query_ids: Iterable[str] | None = None,
     parameters: ParameterSources | dict[str, Any] | None = None,
@@ -112,14 +129,23 @@ def check_graph(
     extra_inputs: list[InputFile] | None = None,
     server: Engine | None = None,
 ) -> CheckReport:
-    """Run the catalogue (or the queries *query_ids*) on *graph* and build the report. *parameters* are the
-    configuration's and the command line's values (a plain mapping: given as ``--param``); the organisation's
-    rules register is read from *graph*."""
+    """Run the catalogue (or the queries *query_ids*) on *graph* and build the report. *period* is the audit
+    period, or the rule that makes it from the data's cut-off (the CLI's --as-of, defaulting to the cut-off).
+    *parameters* are the configuration's and the command line's values (a plain mapping: given as ``--param``);
+    the organisation's rules register is read from *graph*."""
+    cut_off = data_cut_off(graph)
+    if not isinstance(period, AuditPeriod):
+        period = period(cut_off)
     catalogue = load_catalogue(query_dirs)
     queries = select_queries(catalogue, query_ids)
     sources = parameter_sources(graph, parameters, catalogue.values())
     engine = engine_for(graph, backend, server)
-    results = run_queries(engine, queries, period, sources, graph.declared_labels)
+    results = run_queries(engine, queries, period, sources, graph.declared_labels, links_of(graph.inputs))
+    # the facts of failing records come from the graph; graph tables (a columnar import) give the cut-off alone
+    if isinstance(graph, SMSGraph):
+        facts = gather(graph, results, period, sources.merged(), cut_off=cut_off)
+    else:
+        facts = Facts(cut_off=cut_off)
     return build_report(
         results,
         period=period,
@@ -128,15 +154,16 @@ def check_graph(
         fail_on=fail_on,
         title=title,
         extra_inputs=extra_inputs,
+        facts=facts,
     )
 
 
 def visual_report(
     snapshot: Path,
     *,
-    period: AuditPeriod,
+    period: AuditPeriod | PeriodRule,
     previous: Path | None = None,
-    previous_period: AuditPeriod | None = None,
+    previous_period: AuditPeriod | PeriodRule | None = None,
     parameters: ParameterSources | dict[str, Any] | None = None,
     query_dirs: Iterable[Path] = (),
     title: str = "itsms-graph report",
@@ -157,12 +184,10 @@ def visual_report(
         title=title,
         extra_inputs=[InputFile.of(snapshot, profile="snapshot"), *compared],
     )
-    engine = EmbeddedEngine(graph)
     old = None
     if previous is not None:
         old = check(previous, period=previous_period or period, parameters=parameters, query_dirs=query_dirs)
-    merged = parameter_sources(graph, parameters, load_catalogue(query_dirs).values()).merged()
-    return render_visual(graph, report, stage1(report), stage2(report, engine, parameters=merged), previous=old)
+    return render_visual(graph, report, stage1(report), stage2(report), previous=old)
 
 
 def check_sources(

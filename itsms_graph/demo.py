@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from itsms_graph.audit.report import CheckReport
 from itsms_graph.check import check, visual_report
 from itsms_graph.graph.snapshot import save_snapshot
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.reports.formats import to_json, to_markdown
 from itsms_graph.reports.html import render_html
-from itsms_graph.reports.model import CheckReport
 
 
 def run_demo(

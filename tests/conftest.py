@@ -70,3 +70,26 @@ def load_engine(request):
 
         return lambda graph, name: DuckDBEngine.from_graph(graph)
     raise ValueError(f"no engine {request.param!r}")
+
+
+def pytest_addoption(parser):
+    """``--update-goldens``: rewrite the golden output files (tests/goldens/) instead of comparing with them."""
+    parser.addoption("--update-goldens", action="store_true", help="rewrite tests/goldens/ from the current output")
+
+
+@pytest.fixture
+def golden(request):
+    """``golden(name, text)``: compare *text* with tests/goldens/NAME, or rewrite it under --update-goldens."""
+    update = request.config.getoption("--update-goldens")
+
+    def check(name: str, text: str) -> None:
+        path = Path(__file__).resolve().parent / "goldens" / name
+        if update:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        assert path.exists(), f"{path} is missing: run pytest --update-goldens and review the new file"
+        expected = path.read_text(encoding="utf-8")
+        assert text == expected, f"{name} differs from its golden file: review, then pytest --update-goldens"
+
+    return check

@@ -188,6 +188,7 @@ def complete_sms(*, drop: tuple[str, ...] = ()) -> SMSGraph:
         "policy": ["8.3.3", "8.3.4.1", "8.6.1"],
         "change_policy": ["8.5.1.1"],
         "release_policy": ["8.5.3"],
+        "process": ["8.5.1"],
         "availability_plan": ["8.7.1"],
         "continuity_plan": ["8.7.2"],
         "infosec_policy": ["8.7.3.1"],

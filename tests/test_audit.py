@@ -13,20 +13,19 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from itsms_graph.audit.cap import COLUMNS, plan_rows, write_plan
+from itsms_graph.audit.attributes import zero_failure_size
+from itsms_graph.audit.cap import COLUMNS, TO_FILL, plan_rows, write_plan
 from itsms_graph.audit.diff import diff_findings, findings_of_report
 from itsms_graph.audit.sampling import (
     WORKSHEET_COLUMNS,
     draw,
     population_of,
     read_worksheet,
-    recommended_size,
     write_worksheet,
 )
 from itsms_graph.audit.verdict import stage1, stage2
 from itsms_graph.check import check_graph
 from itsms_graph.cli import cli
-from itsms_graph.engines import EmbeddedEngine
 from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.graph import save_snapshot
 from itsms_graph.queries.catalogue import load_catalogue
@@ -64,12 +63,12 @@ def test_a_missing_change_policy_makes_it_not_ready():
 def test_no_recent_internal_audit_makes_it_not_ready_and_says_why():
     verdict = stage1(report_of(fixtures.complete_sms(drop=("recent_audit",))))
     assert verdict.outcome == "Not ready"
-    assert "internal audit completed within the planned interval failed" in verdict.rule
+    assert verdict.rule.startswith("Not ready: ") and "(internal-audit-completed)" in verdict.rule
 
 
 def test_records_without_any_sms_register_cannot_show_readiness():
     verdict = stage1(report_of(fixtures.missing_approvals()))
-    assert verdict.outcome == "Not ready" and "cannot be shown from the records" in verdict.rule
+    assert verdict.outcome == "Cannot be concluded" and "cannot be judged from the records" in verdict.rule
 
 
 def with_changes(graph, approved: int, unapproved: int):
@@ -85,67 +84,72 @@ def with_changes(graph, approved: int, unapproved: int):
 
 def test_isolated_failures_stay_minor_and_need_a_plan():
     graph = with_changes(fixtures.complete_sms(), approved=18, unapproved=2)
-    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
-    [g] = [g for g in verdict.graded if g.result.query.id == "change-implemented-without-approval"]
-    assert (g.grade, g.population, g.rate, g.escalated) == ("minor", 20, 0.1, False)
-    assert g.detection_chance == pytest.approx(1 - 0.9**25)
+    verdict = stage2(report_of(graph))
+    [nc] = [nc for nc in verdict.nonconformities if "change-implemented-without-approval" in nc.queries]
+    assert (nc.grade, nc.population, nc.failing, nc.rate, nc.escalated) == ("minor", 20, 2, 0.1, False)
+    # the zero-failure sample of 20 is 16; it misses both failing changes with C(18,16)/C(20,16) = 153/4845
+    assert nc.sample_size == 16 and nc.detection_chance == pytest.approx(1 - 153 / 4845)
     assert verdict.summary.startswith("Certification can be recommended once the certification body accepts")
 
 
 def test_systemic_failures_escalate_to_major_and_block_certification():
     graph = with_changes(fixtures.complete_sms(), approved=6, unapproved=4)
-    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
-    [g] = [g for g in verdict.graded if g.result.query.id == "change-implemented-without-approval"]
-    assert (g.grade, g.population, g.escalated) == ("major", 10, True)
-    assert verdict.summary.startswith("Certification cannot be recommended: 4 major nonconformities")
-    assert verdict.counts()["major"] == 4
-    assert "8.5.1.3" in verdict.by_clause()
+    verdict = stage2(report_of(graph))
+    [nc] = [nc for nc in verdict.nonconformities if "change-implemented-without-approval" in nc.queries]
+    assert (nc.grade, nc.population, nc.failing, nc.escalated) == ("major", 10, 4, True)
+    assert nc.escalation[0].startswith("systemic: 4 of 10 records fail (40%")
+    assert verdict.summary.startswith("Certification cannot be recommended: 1 major nonconformity.")
+    assert verdict.counts()["major"] == 1  # one requirement, four records of evidence
+    assert [e.record.id for e in nc.evidence] == [f"Change:K{i}" for i in range(6, 10)]
+    assert len(verdict.by_clause()["8.5.1.3"]["major"]) == 4
 
 
 def test_data_quality_and_not_assessable_are_listed_apart():
     graph = fixtures.missing_approvals()
-    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
-    assert verdict.graded == []
+    verdict = stage2(report_of(graph))
+    assert [nc for nc in verdict.nonconformities if "change-implemented-without-approval" in nc.queries] == []
     assert "change-implemented-without-approval" in {r.query.id for r in verdict.not_assessable}
 
 
 def test_stage2_without_assessable_checks_gives_no_basis_for_a_recommendation():
     graph = fixtures.empty()
-    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
-    assert verdict.graded == [] and "recommendation is possible" not in verdict.summary
-    checks = sum(q.stage == 2 and q.grade != "data-quality" for q in load_catalogue().values())
-    assert verdict.summary.startswith(f"No Stage 2 check could be assessed from the records (none of {checks})")
+    verdict = stage2(report_of(graph))
+    assert verdict.nonconformities == [] and "recommendation is possible" not in verdict.summary
+    checks = sum(q.grade != "data-quality" for q in load_catalogue().values())  # both stages: every requirement
+    assert verdict.summary.startswith(f"No check could be assessed from the records (none of {checks})")
 
 
 def test_stage2_without_nonconformities_is_only_as_good_as_the_checks_it_could_answer():
     graph = fixtures.complete_sms()
     report = report_of(graph)
-    checks = [r for r in report.results if r.query.stage == 2 and r.query.grade != "data-quality"]
+    checks = [r for r in report.results if r.query.grade != "data-quality"]
     answered = sum(r.status.value != "not assessable" for r in checks)
     assert 0 < answered < len(checks)
     assert all(r.status.value != "fail" for r in checks)
-    summary = stage2(report, EmbeddedEngine(graph)).summary
-    assert summary.startswith(f"No nonconformity is evident in the {answered} of {len(checks)} Stage 2 checks")
+    summary = stage2(report).summary
+    assert summary.startswith(f"No nonconformity is evident in the {answered} of {len(checks)} checks")
     assert "only once the evidence for the others has been sampled" in summary
 
 
 def test_corrective_action_plan(tmp_path: Path):
     graph = with_changes(fixtures.complete_sms(), approved=6, unapproved=4)
-    verdict = stage2(report_of(graph), EmbeddedEngine(graph))
-    rows = plan_rows(verdict, fixtures.PERIOD.as_of, graph)
-    assert len(rows) == 4 and {r["grade"] for r in rows} == {"major"}
-    assert {r["due_date"] for r in rows} == {"2025-07-30"}  # majors: 30 days after the audit date
-    assert rows[0]["proposed_action"] == load_catalogue()["change-implemented-without-approval"].remediation
+    report = report_of(graph)
+    rows = plan_rows(stage2(report), fixtures.PERIOD.as_of, report.facts)
+    assert len(rows) == 1 and rows[0]["grade"] == "major"  # one nonconformity, its four changes the evidence
+    assert rows[0]["objective_evidence"].count("Change:K") == 4
+    assert rows[0]["due_date"] == "2025-07-30"  # majors: 30 days after the audit date
+    assert rows[0]["guidance"] == load_catalogue()["change-implemented-without-approval"].remediation.strip()
+    assert all(rows[0][c] == "" for c in TO_FILL)  # the organisation's to write, never prescribed
     about = ["itsms-graph 9.9", "input s.itsms (snapshot) sha256 ab12"]
     for suffix in (".csv", ".md", ".xlsx"):
         write_plan(rows, tmp_path / f"plan{suffix}", about)
     text = (tmp_path / "plan.csv").read_text()
-    assert text.startswith("# itsms-graph 9.9\n# input s.itsms (snapshot) sha256 ab12\nfinding_id,")
-    assert len(list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))) == 4
+    assert text.startswith("# itsms-graph 9.9\n# input s.itsms (snapshot) sha256 ab12\nnonconformity,")
+    assert len(list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))) == 1
     assert "- input s.itsms (snapshot) sha256 ab12" in (tmp_path / "plan.md").read_text()
     book = openpyxl.load_workbook(tmp_path / "plan.xlsx")
     sheet = book.worksheets[0]
-    assert [c.value for c in sheet[1]][:3] == ["finding_id", "clause", "grade"] and sheet.max_row == 5
+    assert [c.value for c in sheet[1]][:3] == ["nonconformity", "clause", "grade"] and sheet.max_row == 2
     assert [r[0] for r in book["about"].iter_rows(values_only=True)] == about
 
 
@@ -174,7 +178,8 @@ def test_diff_command_gates_on_new_majors(tmp_path: Path):
     runner = CliRunner()
     a = save_snapshot(fixtures.complete_sms(), tmp_path / "a.itsms")
     b = save_snapshot(fixtures.complete_sms(drop=("recent_audit",)), tmp_path / "b.itsms")
-    result = runner.invoke(cli, ["diff", str(a), str(b), "--as-of", "2025-06-30", "--format", "json"])
+    as_of = ["--as-of", "2025-06-30", "--allow-after-cutoff"]  # the fixture's records end on 2025-03-01
+    result = runner.invoke(cli, ["diff", str(a), str(b), *as_of, "--format", "json"])
     assert result.exit_code == 1, result.output
     data = json.loads(result.output)
     # the audit of 2023 is outside both the 12-month interval and the programme cycle: a major, then the clauses
@@ -185,7 +190,7 @@ def test_diff_command_gates_on_new_majors(tmp_path: Path):
         ("new", hashlib.sha256(b.read_bytes()).hexdigest()),
     ]
     assert data["tool"]["name"] == "itsms-graph"
-    again = runner.invoke(cli, ["diff", str(a), str(a), "--as-of", "2025-06-30"])
+    again = runner.invoke(cli, ["diff", str(a), str(a), *as_of])
     assert (
         again.exit_code == 0
         and f"input a.itsms (new) sha256 {hashlib.sha256(a.read_bytes()).hexdigest()}" in again.output
@@ -193,10 +198,11 @@ def test_diff_command_gates_on_new_majors(tmp_path: Path):
 
 
 def test_sample_size_table():
-    assert recommended_size(10_000) == 29  # ln(0.05)/ln(0.9) = 28.4 -> 29, corrected to 29 for a large N
-    assert recommended_size(20) == 13  # finite population: 29 / (1 + 28/20) = 12.08, rounded up
-    assert recommended_size(3) == 3
-    assert recommended_size(0) == 0
+    """The hypergeometric zero-failure rule (the proportion formula gave 13 for 20: 80 % confidence, not 95 %)."""
+    assert zero_failure_size(10_000) == 29  # tends to ln(0.05)/ln(0.9) = 28.4 -> 29
+    assert zero_failure_size(20) == 16
+    assert zero_failure_size(3) == 3
+    assert zero_failure_size(0) == 0
 
 
 def sample_graph():
@@ -278,7 +284,7 @@ def test_a_worksheet_handed_back_without_verdicts_is_not_a_clean_sample(tmp_path
 
 def test_sample_options_are_checked_before_anything_is_drawn(tmp_path: Path):
     graph = sample_graph()
-    graph.add_node("Change", "E1", {"emergency": True}, source_file=SRC)
+    graph.add_node("Change", "E1", {"emergency": True, "actual_start": "2025-06-30T10:00:00"}, source_file=SRC)
     assert population_of(graph, "Change", load_catalogue(), fixtures.PERIOD, {"emergency": "true"}) == ["Change:E1"]
     with pytest.raises(ItsmsError, match="--by month goes with --method stratified"):
         draw(graph, sorted(graph.nodes("Change")), name="Change", method="random", seed=1, by="month")
@@ -303,32 +309,58 @@ def test_a_bad_verdict_is_located(tmp_path: Path):
 def test_stage_commands(tmp_path: Path):
     runner = CliRunner()
     snap = save_snapshot(with_changes(fixtures.complete_sms(), approved=6, unapproved=4), tmp_path / "s.itsms")
-    s1 = runner.invoke(cli, ["stage1", str(snap), "--as-of", "2025-06-30"])
+    as_of = ["--as-of", "2025-06-30", "--allow-after-cutoff"]  # the fixture's records end on 2025-03-01
+    s1 = runner.invoke(cli, ["stage1", str(snap), *as_of])
     assert s1.exit_code == 0 and "Ready" in s1.output
-    s2 = runner.invoke(cli, ["stage2", str(snap), "--as-of", "2025-06-30", "--format", "json"])
+    assert "data cut-off 2025-03-01" in s1.output
+    s2 = runner.invoke(cli, ["stage2", str(snap), *as_of, "--format", "json"])
     assert s2.exit_code == 1
-    assert json.loads(s2.output)["stage2"]["counts"]["major"] == 4
-    cap = runner.invoke(cli, ["cap", str(snap), "--as-of", "2025-06-30", "-o", str(tmp_path / "plan.md")])
-    assert cap.exit_code == 0 and "4 nonconformities" in cap.output
+    data = json.loads(s2.output)
+    assert data["stage2"]["counts"]["major"] == 1 and data["audit_period"]["data_cut_off"] == "2025-03-01"
+    [nc] = data["stage2"]["nonconformities"]
+    assert (nc["failing_records"], nc["population"], nc["escalation"][0][:18]) == (4, 10, "systemic: 4 of 10 ")
+    lenient = runner.invoke(cli, ["stage2", str(snap), *as_of, "--systemic-rate", "0.5", "--format", "json"])
+    assert lenient.exit_code == 0 and json.loads(lenient.output)["stage2"]["counts"]["minor"] == 1
+    cap = runner.invoke(cli, ["cap", str(snap), *as_of, "-o", str(tmp_path / "plan.md")])
+    assert cap.exit_code == 0 and "1 major and 0 minor nonconformities, 0 OFI" in cap.output
     digest = hashlib.sha256(snap.read_bytes()).hexdigest()
     assert f"- input s.itsms (snapshot) sha256 {digest}" in (tmp_path / "plan.md").read_text()
-    sample = runner.invoke(
-        cli,
-        [
-            "sample",
-            str(snap),
-            "--population",
-            "Change",
-            "--method",
-            "systematic",
-            "--seed",
-            "3",
-            "-o",
-            str(tmp_path / "w.xlsx"),
-        ],
-    )
-    assert sample.exit_code == 0 and "size 8 from the zero-failure attribute table" in sample.output
+    args = ["sample", str(snap), *as_of, "--population", "Change", "--method", "systematic", "--seed", "3"]
+    sample = runner.invoke(cli, [*args, "-o", str(tmp_path / "w.xlsx")])
+    assert sample.exit_code == 0 and "size 10 from the hypergeometric zero-failure rule" in sample.output
     about = [r[0] for r in openpyxl.load_workbook(tmp_path / "w.xlsx")["about"].iter_rows(values_only=True)]
     assert about[1].startswith("itsms-graph ") and f"input s.itsms (snapshot) sha256 {digest}" in about
     found = runner.invoke(cli, ["sample-findings", str(tmp_path / "w.xlsx")])
     assert found.exit_code == 0 and "0 finding(s)" in found.output
+    assert "no conclusion until every sampled record has a verdict" in found.output
+
+
+def test_an_as_of_past_the_cut_off_is_refused_unless_stated(tmp_path: Path):
+    snap = save_snapshot(fixtures.complete_sms(), tmp_path / "s.itsms")
+    refused = CliRunner().invoke(cli, ["stage2", str(snap), "--as-of", "2025-06-30"])
+    assert refused.exit_code == 2
+    assert refused.output.startswith("error: --as-of 2025-06-30 is after the data's cut-off 2025-03-01")
+    default = CliRunner().invoke(cli, ["stage2", str(snap), "--format", "json"])
+    assert json.loads(default.output)["audit_period"]["as_of"] == "2025-03-01"  # the default is the cut-off
+
+
+def test_a_complete_sample_concludes(tmp_path: Path):
+    graph = sample_graph()
+    ids = population_of(graph, "Change", load_catalogue(), fixtures.PERIOD, {})
+    sample = draw(graph, ids, name="Change", method="random", seed=1)
+    assert len(ids) == 120 and len(sample.drawn) == 26  # the hypergeometric size for 120 at 95 % / 10 %
+    path = write_worksheet(graph, sample, tmp_path / "w.csv")
+    lines = path.read_text().splitlines()
+    head = [line for line in lines if line.startswith("#")]
+    rows = list(csv.reader(line for line in lines if not line.startswith("#")))
+    for row in rows[1:]:
+        row[WORKSHEET_COLUMNS.index("verdict")] = "conforms"
+    rows[1][WORKSHEET_COLUMNS.index("verdict")] = "nonconformity"
+    with path.open("w", newline="") as fh:
+        fh.write("".join(f"{line}\n" for line in head))
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    result = CliRunner().invoke(cli, ["sample-findings", str(path), "--format", "json"])
+    assert result.exit_code == 1
+    conclusion = json.loads(result.output)["conclusion"]
+    assert (conclusion["population"], conclusion["sample"], conclusion["deviations"]) == (120, 26, 1)
+    assert conclusion["accept"] is False and conclusion["upper_deviation_limit"] > 0.10

@@ -94,7 +94,12 @@ def test_json_report_states_version_period_and_input_hashes(runner, snap):
     result = runner.invoke(cli, ["check", str(snap), *AS_OF, "--format", "json"])
     report = json.loads(result.output)
     assert report["tool"] == {"name": "itsms-graph", "version": __version__}
-    assert report["audit_period"] == {"as_of": "2025-06-30", "start": "2024-07-01", "end": "2025-06-30"}
+    assert report["audit_period"] == {
+        "as_of": "2025-06-30",
+        "start": "2024-07-01",
+        "end": "2025-06-30",
+        "data_cut_off": "2025-07-01",
+    }
     assert report["inputs"][0]["sha256"] == hashlib.sha256(snap.read_bytes()).hexdigest()
     by_id = {r["query"]: r for r in report["results"]}
     assert by_id["internal-audit-completed"]["findings"][0]["subjects"] == ["Clause:9.2"]

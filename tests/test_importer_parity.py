@@ -351,7 +351,15 @@ def test_check_on_exports_gives_what_import_then_check_gives(tmp_path: Path):
 
     runner = CliRunner()
     folder = str(DATA / "bpic2014")
-    as_of = ["--as-of", "2014-03-31", "--fail-on", "none", "--format", "json"]
+    as_of = [
+        "--as-of",
+        "2014-03-31",
+        "--allow-after-cutoff",
+        "--fail-on",
+        "none",
+        "--format",
+        "json",
+    ]  # excerpt: ends 03-28
     snap = tmp_path / "b.itsms"
     assert runner.invoke(cli, ["import", "-p", "bpic2014", folder, "-o", str(snap), "--keep-going"]).exit_code == 0
     via_snapshot = runner.invoke(cli, ["check", str(snap), *as_of])

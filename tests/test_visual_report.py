@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from itsms_graph.audit.verdict import stage1, stage2
 from itsms_graph.check import check_graph, visual_report
 from itsms_graph.cli import cli
-from itsms_graph.engines import EmbeddedEngine
 from itsms_graph.example import generate
 from itsms_graph.graph import save_snapshot
 from itsms_graph.reports.visual import coverage, focus_figure, render_visual, traceability_figure
@@ -45,7 +44,7 @@ def hostile_graph():
 
 def render(graph):
     report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")
-    return render_visual(graph, report, stage1(report), stage2(report, EmbeddedEngine(graph)))
+    return render_visual(graph, report, stage1(report), stage2(report))
 
 
 @pytest.fixture(scope="module")
@@ -150,9 +149,8 @@ def test_report_and_viz_commands(tmp_path: Path):
     runner = CliRunner()
     old = save_snapshot(fixtures.complete_sms(), tmp_path / "old.itsms")
     new = save_snapshot(fixtures.complete_sms(drop=("recent_audit",)), tmp_path / "new.itsms")
-    result = runner.invoke(
-        cli, ["report", str(new), "--previous", str(old), "--as-of", "2025-06-30", "-o", str(tmp_path / "r.html")]
-    )
+    as_of = ["--as-of", "2025-06-30", "--allow-after-cutoff"]  # the fixture's records end on 2025-03-01
+    result = runner.invoke(cli, ["report", str(new), "--previous", str(old), *as_of, "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 0, result.output
     html = (tmp_path / "r.html").read_text()
     assert 'id="diff"' in html and "internal-audit-completed:" in html

@@ -1,7 +1,10 @@
-"""The corrective action plan a certification body asks for: one row per nonconformity.
+"""The corrective action plan a certification body asks for: one row per nonconformity (and per OFI).
 
-Each row: finding id, clause, grade, the finding in words, its evidence chain, the proposed action (the query's
-remediation), an owner (the subject's recorded owner when the graph has one) and a due date by grade.
+Each row states the nonconformity (requirement, statement, objective evidence) and leaves to the organisation
+what is its own to write: the correction, the root cause, the corrective action, the evidence of implementation and
+the verification of effectiveness. The query's remediation is guidance, not a prescribed action (an auditor does
+not prescribe solutions). The owner is the holder of the clause's process where the graph knows one. Majors and
+minors get a due date by grade; an OFI needs no response and gets none.
 """
 
 from __future__ import annotations
@@ -12,58 +15,51 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from itsms_graph.audit.facts import Facts
+from itsms_graph.audit.report import comment_lines
 from itsms_graph.audit.verdict import Stage2Verdict
 from itsms_graph.errors import ItsmsError
-from itsms_graph.graph.store import SMSGraph
-from itsms_graph.reports.model import comment_lines
 
 #: Days after the audit date by which a correction is due, by grade (CB practice: majors fast, minors ~90 days).
-DUE_DAYS = {"major": 30, "minor": 90, "ofi": 180}
+DUE_DAYS = {"major": 30, "minor": 90}
+#: What the organisation fills in for each nonconformity (left empty here).
+TO_FILL = ["correction", "root_cause", "corrective_action", "evidence_of_implementation", "verification"]
 COLUMNS = [
-    "finding_id",
+    "nonconformity",
     "clause",
     "grade",
-    "finding",
-    "evidence",
-    "root_cause",
-    "proposed_action",
+    "requirement",
+    "statement",
+    "objective_evidence",
+    *TO_FILL,
+    "guidance",
     "owner",
     "due_date",
     "status",
 ]
 
 
-def _owner(graph: SMSGraph | None, subjects: tuple[str, ...]) -> str:
-    if graph is None:
-        return ""
-    for nid in subjects:
-        if nid in graph:
-            owners = graph.neighbours(nid, "OWNED_BY", "out")
-            if owners:
-                attrs = graph.node(owners[0])
-                return str(attrs.get("name") or owners[0])
-    return ""
-
-
-def plan_rows(verdict: Stage2Verdict, as_of: dt.date, graph: SMSGraph | None = None) -> list[dict[str, str]]:
+def plan_rows(verdict: Stage2Verdict, as_of: dt.date, facts: Facts | None = None) -> list[dict[str, str]]:
+    """One row per nonconformity of *verdict*, in its order (majors first); *facts* name the owners."""
+    facts = facts or Facts()
     rows = []
-    for g in sorted(verdict.graded, key=lambda g: ({"major": 0, "minor": 1, "ofi": 2}[g.grade], g.result.query.id)):
-        for f in g.result.findings:
-            evidence = "; ".join(str(h) for h in f.chain) or ", ".join(f.subjects)
-            rows.append(
-                {
-                    "finding_id": f.id,
-                    "clause": " ".join(f.clauses),
-                    "grade": g.grade,
-                    "finding": f"{f.title}: {', '.join(f.subjects)}: missing {f.missing}",
-                    "evidence": evidence,
-                    "root_cause": "",
-                    "proposed_action": g.result.query.remediation,
-                    "owner": _owner(graph, f.subjects),
-                    "due_date": (as_of + dt.timedelta(days=DUE_DAYS[g.grade])).isoformat(),
-                    "status": "open",
-                }
-            )
+    for nc in verdict.nonconformities:
+        due = DUE_DAYS.get(nc.grade)
+        rows.append(
+            {
+                "nonconformity": nc.id,
+                "clause": " ".join(nc.clauses),
+                "grade": nc.grade,
+                "requirement": nc.requirement_text,
+                "statement": nc.statement + (f" Escalated: {' '.join(nc.escalation)}" if nc.escalation else ""),
+                "objective_evidence": "; ".join(e.describe() for e in nc.evidence),
+                **dict.fromkeys(TO_FILL, ""),
+                "guidance": nc.guidance,
+                "owner": facts.owner_of(nc.clause),
+                "due_date": "" if due is None else (as_of + dt.timedelta(days=due)).isoformat(),
+                "status": "open",
+            }
+        )
     return rows
 
 

@@ -1,10 +1,12 @@
 """Audit sampling in the manner of ISO 19011 (A.6): a defined population, a stated method and size, a seed.
 
-The same snapshot, population, filters, method and seed always draw the same sample. Without a size, the size
-comes from the zero-failure attribute sampling formula (95 % confidence that the deviation rate is below 10 %:
-n = ceil(ln(0.05) / ln(0.90)) = 29) with the finite-population correction, and the report says so. The
-worksheet has one row per sampled record with its linked evidence and empty columns for the auditor; a filled
-worksheet read back turns "no evidence" and "nonconformity" verdicts into findings.
+The same snapshot, population, filters, method and seed always draw the same sample. A label's population is
+its records dated in the audit period (changes implemented in it, not every change ever recorded) unless the whole
+history is asked for. Without a size, the size is the hypergeometric zero-failure size (itsms_graph.audit.attributes:
+95 % confidence that the deviation rate is below 10 % by default), and the report says so. The worksheet has one
+row per sampled record with its linked evidence and empty columns for the auditor; a filled worksheet read back
+turns "no evidence" and "nonconformity" verdicts into findings and concludes: the deviations found, the upper
+deviation limit at the stated confidence, and whether the control operates at the tolerable rate.
 """
 
 from __future__ import annotations
@@ -12,23 +14,22 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import math
 import random
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from itsms_graph.audit.attributes import CONFIDENCE, TOLERABLE_RATE, upper_deviation_limit, zero_failure_size
+from itsms_graph.audit.report import comment_lines
 from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.embedded import evaluate
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
-from itsms_graph.reports.model import comment_lines
 
-CONFIDENCE = 0.95
-TOLERABLE_RATE = 0.10
 VERDICTS = ("conforms", "nonconformity", "no evidence")
 AUDITOR_COLUMNS = ["verdict", "auditor_note"]
 #: Temporal properties tried, in order, to put a record in a month (stratify by month).
@@ -45,15 +46,6 @@ DATE_KEYS = (
     "raised_on",
     "updated_at",
 )
-
-
-def recommended_size(population: int, confidence: float = CONFIDENCE, tolerable: float = TOLERABLE_RATE) -> int:
-    """Zero-failure attribute sample size with the finite-population correction, never above the population."""
-    if population <= 0:
-        return 0
-    n = math.ceil(math.log(1 - confidence) / math.log(1 - tolerable))
-    corrected = math.ceil(n / (1 + (n - 1) / population))
-    return min(population, corrected)
 
 
 @dataclass
@@ -74,21 +66,38 @@ class Sample:
 
 
 def population_of(
-    graph: SMSGraph, name: str, catalogue: dict[str, QueryDefinition], period: AuditPeriod, filters: dict[str, str]
+    graph: SMSGraph,
+    name: str,
+    catalogue: dict[str, QueryDefinition],
+    period: AuditPeriod,
+    filters: dict[str, str],
+    *,
+    whole_history: bool = False,
 ) -> list[str]:
-    """The ids of a population: a label's records, or the records a canned query examines (its first variable).
-    A placeholder for a reference no input resolves is no record, so it is never drawn."""
+    """The ids of a population: a label's records dated in the audit period (by their first date of
+    ``DATE_KEYS``; all of them with *whole_history*, or when the label's records carry none of those dates), or
+    the records a canned query applies to (its first variable, under its applicability conditions). A placeholder
+    for a reference no input resolves is no record, so it is never drawn."""
     if name in catalogue:
         query = catalogue[name]
-        bare = query.model_copy(update={"conditions": (), "each": None})
+        bare = query.model_copy(update={"conditions": query.population_conditions, "each": None})
         ids = sorted({row[0] for row in evaluate(graph, bind(bare, period))})
     elif name in graph.schema.labels:
         ids = sorted(n for n in graph.nodes(name) if not graph.attrs(n).get(PLACEHOLDER_FLAG))
+        if not whole_history and any(_date(graph, i) for i in ids):
+            start, end = period.start.isoformat(), period.as_of.isoformat()
+            ids = [i for i in ids if start <= _date(graph, i)[:10] <= end]
     else:
         raise ItsmsError(f"--population {name!r} is neither a canned query id nor a label")
     for key, value in filters.items():
         ids = [i for i in ids if _equals(graph.attrs(i).get(key), value)]
     return ids
+
+
+def _date(graph: SMSGraph, nid: str) -> str:
+    """The record's first date of ``DATE_KEYS`` (when it happened), or ""."""
+    attrs = graph.attrs(nid)
+    return next((str(attrs[k]) for k in DATE_KEYS if isinstance(attrs.get(k), str)), "")
 
 
 def _equals(value: Any, wanted: str) -> bool:
@@ -118,14 +127,16 @@ def draw(
     seed: int,
     size: int | None = None,
     by: str | None = None,
+    confidence: float = CONFIDENCE,
+    tolerable: float = TOLERABLE_RATE,
 ) -> Sample:
     """Draw a reproducible sample from *population* (sorted ids)."""
     ids = sorted(population)
     if size is None:
-        n = recommended_size(len(ids))
+        n = zero_failure_size(len(ids), confidence, tolerable)
         rule = (
-            f"size {n} from the zero-failure attribute table: {CONFIDENCE:.0%} confidence, tolerable "
-            f"deviation {TOLERABLE_RATE:.0%}, finite-population corrected for {len(ids)}"
+            f"size {n} from the hypergeometric zero-failure rule: {confidence:.0%} confidence, tolerable "
+            f"deviation {tolerable:.0%}, population {len(ids)}"
         )
     else:
         n = min(size, len(ids))
@@ -229,11 +240,60 @@ class SampleFinding:
 
 
 @dataclass(frozen=True)
+class Conclusion:
+    """What a tested sample says about its population: deviations found, the upper deviation limit at the stated
+    confidence, and whether the control operates at the tolerable rate (the limit does not exceed it)."""
+
+    population: int
+    sample: int
+    deviations: int
+    confidence: float
+    tolerable: float
+
+    @property
+    def upper_limit(self) -> float:
+        return upper_deviation_limit(self.population, self.sample, self.deviations, self.confidence)
+
+    @property
+    def accept(self) -> bool:
+        return self.upper_limit <= self.tolerable
+
+    def describe(self) -> str:
+        verdict = (
+            "the control operates at the tolerable rate (accept)"
+            if self.accept
+            else "the control does not operate at the tolerable rate (reject)"
+        )
+        return (
+            f"{self.deviations} deviation(s) in {self.sample} sampled of {self.population}: upper deviation limit "
+            f"{self.upper_limit:.1%} at {self.confidence:.0%} confidence against a tolerable {self.tolerable:.0%}: "
+            + verdict
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**vars(self), "upper_deviation_limit": self.upper_limit, "accept": self.accept}
+
+
+@dataclass(frozen=True)
 class Judged:
-    """A worksheet read back: the findings its verdicts give, and the records still without a verdict."""
+    """A worksheet read back: the findings its verdicts give, the records still without a verdict, and how many
+    records the sample was drawn from (read from the worksheet's own description line)."""
 
     findings: list[SampleFinding]
     unjudged: list[str]
+    population: int | None = None
+    drawn: int = 0
+
+    def conclude(self, confidence: float = CONFIDENCE, tolerable: float = TOLERABLE_RATE) -> Conclusion | None:
+        """The conclusion, once every sampled record has a verdict and the population is known; else None."""
+        if self.unjudged or self.population is None or not self.drawn:
+            return None
+        deviations = len({f.record for f in self.findings})
+        return Conclusion(self.population, self.drawn, deviations, confidence, tolerable)
+
+
+#: The description line a worksheet carries (Sample.describe): how many records the sample was drawn from.
+_DESCRIBED = re.compile(r"^population .+: (\d+) records; method .+; (\d+) drawn")
 
 
 def read_worksheet(path: Path) -> Judged:
@@ -243,13 +303,16 @@ def read_worksheet(path: Path) -> Judged:
 
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         raw = [["" if v is None else str(v) for v in r] for r in book.worksheets[0].iter_rows(values_only=True)]
+        about = [str(r[0]) for r in book["about"].iter_rows(values_only=True)] if "about" in book.sheetnames else []
         book.close()
         offset = 1
     else:
         lines = path.read_text(encoding="utf-8").splitlines()
         skip = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
         raw = list(csv.reader(lines[skip:]))  # the # lines (how it was drawn, from what) are text, not CSV
+        about = [line[2:] for line in lines[:skip]]
         offset = skip + 1
+    described = next((m for m in map(_DESCRIBED.match, about) if m), None)
     if not raw or raw[0][: len(WORKSHEET_COLUMNS)] != WORKSHEET_COLUMNS:
         raise InputError("not an itsms-graph sample worksheet (header differs)", file=path.name, row=offset)
     header = raw[0]
@@ -267,4 +330,5 @@ def read_worksheet(path: Path) -> Judged:
         if verdict != "conforms":
             digest = hashlib.sha256(f"{row['record']}\x1f{verdict}".encode()).hexdigest()[:12]
             out.append(SampleFinding(f"sample:{digest}", row["record"], verdict, row.get("auditor_note", ""), n))
-    return Judged(out, unjudged)
+    population = int(described.group(1)) if described else None
+    return Judged(out, unjudged, population, len(raw) - 1)

@@ -1,10 +1,12 @@
-"""Stage 1 readiness and Stage 2 findings, reasoned the way a lead auditor does (ISO/IEC 17021-1 practice).
+"""Stage 1 readiness and Stage 2 nonconformities, reasoned the way a lead auditor does (ISO/IEC 17021-1 practice).
 
-Stage 1 ends Ready, Conditionally ready or Not ready, and says which rule decided it; its findings are areas of
-concern, not nonconformities. Stage 2 grades nonconformities major, minor or OFI per clause, escalates a minor
-query to major when its failures are systemic (a failure rate over its population at or above a threshold),
-and summarises what blocks a certification recommendation. The decision is risk-based: no percentage score.
-Not-assessable queries and data-quality findings are listed apart and never count as nonconformities.
+Stage 1 ends Ready, Conditionally ready, Not ready or Cannot be concluded, and says which rule decided it; it
+reports areas of concern per requirement, never graded. Which checks decide readiness is a field of the query
+file (``decides_readiness``). Stage 2 covers every requirement, the design ones of Stage 1 included: the failures
+of each requirement roll up into one nonconformity (itsms_graph.audit.nonconformity), graded major, minor or OFI,
+a minor escalated to major by the tool's stated heuristic. The decision is risk-based: no percentage score.
+Not-assessable queries and data-quality findings are listed apart and never count as nonconformities. Everything
+here reads the check report alone: no engine, no graph.
 """
 
 from __future__ import annotations
@@ -13,77 +15,78 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from itsms_graph.engines.base import Engine
+from itsms_graph.audit.attributes import CONFIDENCE, TOLERABLE_RATE, detection_chance, zero_failure_size
+from itsms_graph.audit.nonconformity import Concern, Escalation, Nonconformity, grade, roll_up
+from itsms_graph.audit.report import CheckReport
 from itsms_graph.ontology import clause_key
-from itsms_graph.queries.plan import AuditPeriod, bind
 from itsms_graph.queries.results import Finding, QueryResult, Status
-from itsms_graph.reports.model import CheckReport
 
-#: Stage 1 queries whose failure alone makes the SMS not ready: the design is missing its foundations.
-NOT_READY_IF_FAILING = (
-    "scope-statement-approved",
-    "sm-policy-current",
-    "internal-audit-completed",
-    "management-review-held",
-)
-SAMPLE_SIZE_FOR_DETECTION = 25
+GRADES = ("major", "minor", "ofi")
 
 
 @dataclass
 class Stage1Verdict:
-    outcome: str  # Ready, Conditionally ready, Not ready
+    outcome: str  # Ready, Conditionally ready, Not ready, Cannot be concluded
     rule: str
-    concerns_by_clause: dict[str, list[Finding]]
+    concerns: list[Concern]
     not_assessable: list[QueryResult]
     data_quality: list[Finding]
+    #: the per-record findings behind the concerns, by id
+    findings: dict[str, Finding] = field(default_factory=dict)
+
+    @property
+    def concerns_by_clause(self) -> dict[str, list[Finding]]:
+        """The findings behind the areas of concern, per clause (a per-record view of the same concerns)."""
+        out: dict[str, list[Finding]] = defaultdict(list)
+        for c in self.concerns:
+            out[c.clause] += [self.findings[i] for e in c.evidence for i in e.findings if i in self.findings]
+        return dict(out)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "outcome": self.outcome,
             "rule": self.rule,
-            "areas_of_concern": {c: [_finding_dict(f) for f in fs] for c, fs in self.concerns_by_clause.items()},
+            "areas_of_concern": [c.to_dict() for c in self.concerns],
             "not_assessable": [{"query": r.query.id, "missing": r.missing_data} for r in self.not_assessable],
-            "data_quality": [_finding_dict(f) for f in self.data_quality],
+            "data_quality": [_quality_dict(f) for f in self.data_quality],
         }
 
 
 @dataclass
-class GradedQuery:
-    result: QueryResult
-    grade: str  # the grade after escalation
-    population: int | None
-    rate: float | None
-    escalated: bool
-
-    @property
-    def detection_chance(self) -> float | None:
-        """Chance that an auditor's sample of 25 from the population contains a failure: 1 - (1 - p)^25."""
-        if self.rate is None:
-            return None
-        return 1 - (1 - self.rate) ** SAMPLE_SIZE_FOR_DETECTION
-
-
-@dataclass
 class Stage2Verdict:
-    graded: list[GradedQuery]
+    nonconformities: list[Nonconformity]
     summary: str
     blocking: list[str]
     needs_plan: list[str]
     not_assessable: list[QueryResult] = field(default_factory=list)
     data_quality: list[Finding] = field(default_factory=list)
-
-    def by_clause(self) -> dict[str, dict[str, list[Finding]]]:
-        out: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
-        for g in self.graded:
-            for f in g.result.findings:
-                out[f.clauses[0]][g.grade].append(f)
-        return {c: dict(out[c]) for c in sorted(out, key=clause_key)}
+    escalation: Escalation = field(default_factory=Escalation)
+    confidence: float = CONFIDENCE
+    tolerable: float = TOLERABLE_RATE
+    #: the per-record findings behind the nonconformities (what ``check`` lists), by id
+    findings: dict[str, Finding] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        counts = {"major": 0, "minor": 0, "ofi": 0}
-        for g in self.graded:
-            counts[g.grade] += len(g.result.findings)
-        return counts
+        """Nonconformities (and OFIs) per grade: one per requirement, however many records fail."""
+        return {g: sum(nc.grade == g for nc in self.nonconformities) for g in GRADES}
+
+    def by_clause(self) -> dict[str, dict[str, list[Finding]]]:
+        """The findings behind the nonconformities, per clause and grade of their nonconformity."""
+        out: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+        for nc in self.nonconformities:
+            for e in nc.evidence:
+                out[nc.clause][nc.grade] += [self.findings[i] for i in e.findings if i in self.findings]
+        return {c: dict(out[c]) for c in sorted(out, key=clause_key)}
+
+    def reconciliation(self) -> str:
+        """Why the counts differ from ``check``'s: findings per record and row, nonconformities per requirement."""
+        n = len(self.nonconformities)
+        records = sum(nc.failing for nc in self.nonconformities)
+        return (
+            f"{sum(nc.findings for nc in self.nonconformities)} finding(s) (one per failing row, as check lists "
+            f"them) on {records} distinct record(s) roll up into {n} nonconformit{'y' if n == 1 else 'ies'} "
+            "and OFIs, one per requirement"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,90 +94,67 @@ class Stage2Verdict:
             "blocking": self.blocking,
             "needs_corrective_action_plan": self.needs_plan,
             "counts": self.counts(),
-            "queries": [
-                {
-                    "query": g.result.query.id,
-                    "clauses": list(g.result.query.clauses),
-                    "grade": g.grade,
-                    "query_grade": g.result.query.grade,
-                    "escalated": g.escalated,
-                    "findings": len(g.result.findings),
-                    "population": g.population,
-                    "failure_rate": g.rate,
-                    "detection_chance_n25": g.detection_chance,
-                }
-                for g in self.graded
-                if g.result.findings
-            ],
-            "by_clause": {
-                c: {gr: [_finding_dict(f) for f in fs] for gr, fs in grades.items()}
-                for c, grades in self.by_clause().items()
-            },
+            "reconciliation": self.reconciliation(),
+            "escalation_rule": self.escalation.describe(),
+            "sampling": {"confidence": self.confidence, "tolerable_rate": self.tolerable},
+            "nonconformities": [nc.to_dict() for nc in self.nonconformities],
             "not_assessable": [{"query": r.query.id, "missing": r.missing_data} for r in self.not_assessable],
-            "data_quality": [_finding_dict(f) for f in self.data_quality],
+            "data_quality": [_quality_dict(f) for f in self.data_quality],
         }
 
 
-def _finding_dict(f: Finding) -> dict[str, Any]:
-    return {
-        "id": f.id,
-        "query": f.query,
-        "title": f.title,
-        "grade": f.grade,
-        "clauses": list(f.clauses),
-        "subjects": list(f.subjects),
-        "chain": [str(h) for h in f.chain],
-        "missing": f.missing,
-    }
+def _quality_dict(f: Finding) -> dict[str, Any]:
+    """A data-quality finding: what the data lacks, citing no clause (it is no requirement of the standard)."""
+    return {"id": f.id, "query": f.query, "title": f.title, "subjects": list(f.subjects), "missing": f.missing}
+
+
+def _by_id(results: list[QueryResult]) -> dict[str, Finding]:
+    return {f.id: f for r in results for f in r.findings}
+
+
+def _titles(results: list[QueryResult]) -> str:
+    return "; ".join(f"{r.query.title} ({r.query.id})" for r in results)
 
 
 def stage1(report: CheckReport) -> Stage1Verdict:
     """The Stage 1 readiness verdict from a check report (every query of the catalogue, both stages)."""
-    by_id = {r.query.id: r for r in report.results}
-    s1 = [r for r in report.results if r.query.stage == 1 and r.query.grade != "data-quality"]
-    concerns: dict[str, list[Finding]] = defaultdict(list)
-    for r in s1:
-        for f in r.findings:
-            concerns[f.clauses[0]].append(f)
-    na = [r for r in report.results if r.query.stage == 1 and r.status is Status.NOT_ASSESSABLE]
-    na += [
-        by_id[q]
-        for q in NOT_READY_IF_FAILING
-        if q in by_id and by_id[q].status is Status.NOT_ASSESSABLE and by_id[q] not in na
-    ]
+    design = [r for r in report.results if r.query.stage == 1 and r.query.grade != "data-quality"]
+    deciding = [r for r in report.results if r.query.decides_readiness]
+    concerned = [r for r in design if r.status is Status.FAIL]
+    concerns = roll_up(concerned, report.facts, prefix="AOC")
+    na = [r for r in design if r.status is Status.NOT_ASSESSABLE]
+    na += [r for r in deciding if r.status is Status.NOT_ASSESSABLE and r not in na]
     dq = [f for r in report.results if r.query.grade == "data-quality" for f in r.findings]
-    blocking = [q for q in NOT_READY_IF_FAILING if q in by_id and by_id[q].status is Status.FAIL]
-    unknown = [q for q in NOT_READY_IF_FAILING if q in by_id and by_id[q].status is Status.NOT_ASSESSABLE]
-    majors = [r.query.id for r in s1 if r.status is Status.FAIL and r.query.grade == "major"]
-    if unknown and not blocking:
+    blocking = [r for r in deciding if r.status is Status.FAIL]
+    unknown = [r for r in deciding if r.status is Status.NOT_ASSESSABLE]
+    unknown += [r for r in na if r.query.grade == "major" and r not in unknown]
+    majors = [r for r in concerned if r.query.grade == "major" and r not in blocking]
+    if blocking:
         outcome = "Not ready"
         rule = (
-            "Not ready: readiness cannot be shown from the records, which hold no evidence for "
-            + "; ".join(f"{q} ({', '.join(by_id[q].missing_data)})" for q in unknown)
-            + ". Import the SMS registers (itsms-graph template) before Stage 1."
+            f"Not ready: {_titles(blocking)}. Stage 1 needs an approved scope and policy, and an internal audit "
+            "and a management review performed (ISO/IEC 17021-1 Stage 1 objectives)."
         )
-    elif blocking:
-        outcome = "Not ready"
+    elif unknown:
+        outcome = "Cannot be concluded"
         rule = (
-            "Not ready: "
-            + ", ".join(by_id[q].query.title.lower() for q in blocking)
-            + " failed. Stage 1 needs an approved scope and policy, and an internal audit and a management "
-            "review performed (ISO/IEC 17021-1 Stage 1 objectives)."
+            "Cannot be concluded: readiness cannot be judged from the records, which hold no evidence for "
+            + "; ".join(f"{r.query.id} ({', '.join(r.missing_data)})" for r in unknown)
+            + ". Import the SMS registers (itsms-graph template) or review that documented information directly."
         )
     elif majors:
         outcome = "Not ready"
         rule = (
-            "Not ready: required design elements are missing ("
-            + ", ".join(majors)
-            + "). Each is a major area of concern that would be a nonconformity at Stage 2."
+            f"Not ready: required design elements are missing ({_titles(majors)}). Each would be a "
+            "nonconformity at Stage 2."
         )
     elif concerns or na:
         outcome = "Conditionally ready"
         parts = []
         if concerns:
             parts.append(
-                f"{sum(len(v) for v in concerns.values())} area(s) of concern in "
-                f"{len(concerns)} clause(s) must be resolved before or at Stage 2"
+                f"{len(concerns)} area(s) of concern ({sum(c.failing for c in concerns)} record(s)) must be "
+                "resolved before or at Stage 2"
             )
         if na:
             parts.append(
@@ -185,99 +165,85 @@ def stage1(report: CheckReport) -> Stage1Verdict:
     else:
         outcome = "Ready"
         rule = "Ready: every Stage 1 check passed on the records."
-    ordered = {c: concerns[c] for c in sorted(concerns, key=clause_key)}
-    return Stage1Verdict(outcome, rule, ordered, na, dq)
-
-
-def population_size(
-    engine: Engine, result: QueryResult, period: AuditPeriod, parameters: dict[str, Any] | None = None
-) -> int | None:
-    """How many candidates a violation query examined: its match (and each) rows without the conditions."""
-    query = result.query
-    if query.expect != "none":
-        return None
-    bare = query.model_copy(update={"conditions": ()})
-    return len(engine.rows(bind(bare, period, parameters)))
+    return Stage1Verdict(outcome, rule, concerns, na, dq, _by_id(concerned))
 
 
 def stage2(
     report: CheckReport,
-    engine: Engine,
     *,
-    systemic_rate: float = 0.2,
-    systemic_min: int = 3,
-    parameters: dict[str, Any] | None = None,
+    escalation: Escalation | None = None,
+    confidence: float = CONFIDENCE,
+    tolerable: float = TOLERABLE_RATE,
 ) -> Stage2Verdict:
-    """Stage 2 findings graded per clause, with systemic escalation and a readiness summary."""
-    graded: list[GradedQuery] = []
-    for r in report.results:
-        if r.query.stage != 2 or r.query.grade == "data-quality" or r.status is not Status.FAIL:
-            continue
-        population = population_size(engine, r, report.period, parameters)
-        rate = len(r.findings) / population if population else None
-        escalate = (
-            r.query.grade == "minor" and rate is not None and rate >= systemic_rate and len(r.findings) >= systemic_min
-        )
-        graded.append(GradedQuery(r, "major" if escalate else r.query.grade, population, rate, escalate))
-    na = [r for r in report.results if r.query.stage == 2 and r.status is Status.NOT_ASSESSABLE]
+    """Stage 2 nonconformities per requirement, over every requirement (Stage 1's design checks included),
+    with the tool's escalation heuristic and a recommendation summary."""
+    rule = escalation or Escalation()
+    checks = [r for r in report.results if r.query.grade != "data-quality"]
+    failed = [r for r in checks if r.status is Status.FAIL]
+    by_query = {r.query.id: r for r in failed}
+    ncs: list[Nonconformity] = []
+    for concern in roll_up(failed, report.facts):
+        nc = grade(concern, [by_query[q] for q in concern.queries], rule, report.facts)
+        if nc.population:
+            nc.sample_size = zero_failure_size(nc.population, confidence, tolerable)
+            nc.detection_chance = detection_chance(nc.population, nc.failing, nc.sample_size)
+        ncs.append(nc)
+    ncs.sort(key=lambda nc: (-_RANK[nc.grade], clause_key(nc.clause), nc.requirement))
+    na = [r for r in report.results if r.status is Status.NOT_ASSESSABLE and r.query.grade != "data-quality"]
     dq = [f for r in report.results if r.query.grade == "data-quality" for f in r.findings]
-    #: the Stage 2 checks of the run that can give a nonconformity
-    checks = [r for r in report.results if r.query.stage == 2 and r.query.grade != "data-quality"]
-    majors = [g for g in graded if g.grade == "major"]
-    minors = [g for g in graded if g.grade == "minor"]
-    blocking = [
-        f"{g.result.query.title} ({', '.join(g.result.query.clauses)}): {len(g.result.findings)} "
-        f"finding(s)" + (f", systemic: {g.rate:.0%} of {g.population}" if g.escalated else "")
-        for g in majors
-    ]
-    needs_plan = [
-        f"{g.result.query.title} ({', '.join(g.result.query.clauses)}): {len(g.result.findings)} finding(s)"
-        for g in minors
-    ]
-    n_major = sum(len(g.result.findings) for g in majors)
-    n_minor = sum(len(g.result.findings) for g in minors)
+    majors = [nc for nc in ncs if nc.grade == "major"]
+    minors = [nc for nc in ncs if nc.grade == "minor"]
+    blocking = [_line(nc) for nc in majors]
+    needs_plan = [_line(nc) for nc in minors]
+    verdict = Stage2Verdict(ncs, "", blocking, needs_plan, na, dq, rule, confidence, tolerable, _by_id(failed))
     if majors:
         summary = (
-            f"Certification cannot be recommended: {n_major} major nonconformit"
-            f"{'y' if n_major == 1 else 'ies'} in {len(majors)} requirement(s). Each needs a correction and "
-            "a corrective action whose implementation the certification body verifies; if that is not "
-            "done within six months of the last day of Stage 2, Stage 2 is repeated."
+            f"Certification cannot be recommended: {_count(len(majors), 'major')}. Each needs a correction and a "
+            "corrective action whose implementation the certification body verifies; if that is not done within "
+            "six months of the last day of Stage 2, Stage 2 is repeated."
         )
         if minors:
-            summary += f" In addition, {n_minor} minor nonconformities need an accepted corrective action plan."
+            summary += f" In addition, {_count(len(minors), 'minor')} need an accepted corrective action plan."
     elif minors:
         summary = (
-            f"Certification can be recommended once the certification body accepts a corrective action "
-            f"plan for the {n_minor} minor nonconformit{'y' if n_minor == 1 else 'ies'}; their "
-            "implementation is verified at the first surveillance audit."
+            f"Certification can be recommended once the certification body accepts a corrective action plan for "
+            f"the {_count(len(minors), 'minor')}; their implementation is verified at the first surveillance audit."
         )
     elif checks and all(r.status is Status.NOT_ASSESSABLE for r in checks):
-        return Stage2Verdict(
-            graded,
-            f"No Stage 2 check could be assessed from the records (none of {len(checks)}): they give no basis "
-            "for a certification recommendation. Import the SMS registers (itsms-graph template) or sample the "
-            "evidence directly; the checks and what each lacks are listed under Not assessable.",
-            blocking,
-            needs_plan,
-            na,
-            dq,
-        )
-    elif any(r.status is Status.NOT_ASSESSABLE for r in checks):
-        answered = sum(r.status is not Status.NOT_ASSESSABLE for r in checks)
         summary = (
-            f"No nonconformity is evident in the {answered} of {len(checks)} Stage 2 checks the records could "
-            "answer: a certification recommendation is possible only once the evidence for the others has "
-            "been sampled, and subject to what interviews and observation, which records cannot replace, show."
+            f"No check could be assessed from the records (none of {len(checks)}): they give no basis for a "
+            "certification recommendation. Import the SMS registers (itsms-graph template) or sample the "
+            "evidence directly; the checks and what each lacks are listed under Not assessable."
+        )
+    elif na:
+        answered = len(checks) - len(na)
+        summary = (
+            f"No nonconformity is evident in the {answered} of {len(checks)} checks the records could answer: a "
+            "certification recommendation is possible only once the evidence for the others has been sampled, "
+            "and subject to what interviews and observation, which records cannot replace, show."
         )
     else:
         summary = (
             "No nonconformity is evident in the records: a certification recommendation is possible, "
             "subject to what interviews and observation, which records cannot replace, show."
         )
-    if na:
+    if na and not (checks and len(na) == len(checks)):
         summary += (
             f" {len(na)} check(s) could not be assessed from the records ("
             + ", ".join(r.query.id for r in na)
             + "): the auditor must sample that evidence directly."
         )
-    return Stage2Verdict(graded, summary, blocking, needs_plan, na, dq)
+    verdict.summary = summary
+    return verdict
+
+
+_RANK = {"major": 2, "minor": 1, "ofi": 0}
+
+
+def _count(n: int, grade_: str) -> str:
+    return f"{n} {grade_} nonconformit{'y' if n == 1 else 'ies'}"
+
+
+def _line(nc: Nonconformity) -> str:
+    reasons = f"; escalated: {' '.join(nc.escalation)}" if nc.escalation else ""
+    return f"{nc.id} ({', '.join(nc.clauses)}): {nc.statement}{reasons}"

@@ -15,10 +15,12 @@ from itsms_graph.cli.options import (
     DIFF_GATES,
     AuditOptions,
     backend_option,
+    escalation_options,
     fail_on_option,
     pass_audit,
     period_options,
     query_options,
+    sampling_options,
     snapshot_argument,
     sources_option,
 )
@@ -86,7 +88,7 @@ def check(
         raise click.UsageError("--profile checks the exports in process: --backend networkx, duckdb or falkordb")
     server = neo4j_engine(uri, user, database) if backend == "neo4j" and uri else None
     options: dict[str, Any] = {
-        "period": audit.period,
+        "period": audit.period_rule(),
         "query_dirs": audit.dirs,
         "query_ids": query_ids or None,
         "parameters": audit.parameters,
@@ -113,35 +115,19 @@ def check(
         sys.exit(EXIT_FINDINGS)
 
 
-def merged_parameters(graph: Any, audit: AuditOptions) -> dict[str, Any]:
-    """The values *audit*'s configuration, *graph*'s rules register and --param set, the highest precedence
-    winning: what a population count binds, as the checks did."""
-    from itsms_graph.check import parameter_sources
+def audited(snapshot: Path, audit: AuditOptions) -> Any:
+    """Check a snapshot with the whole catalogue on *audit*'s backend: the check report the verdicts read."""
+    from itsms_graph.check import check as run_check
 
-    return parameter_sources(graph, audit.parameters, audit.catalogue.values()).merged()
-
-
-def audited(snapshot: Path, audit: AuditOptions) -> tuple[Any, Any, Any]:
-    """Check a snapshot with the whole catalogue on *audit*'s backend: (report, engine, graph)."""
-    from itsms_graph.check import engine_for, parameter_sources
-    from itsms_graph.graph.snapshot import open_snapshot
-    from itsms_graph.graph.store import InputFile
-    from itsms_graph.queries.run import run_queries
-    from itsms_graph.reports.model import build_report
-
-    catalogue = audit.catalogue
-    graph = open_snapshot(snapshot)
-    engine = engine_for(graph, audit.backend)
-    sources = parameter_sources(graph, audit.parameters, catalogue.values())
-    results = run_queries(engine, catalogue.values(), audit.period, sources, graph.declared_labels)
-    report = build_report(
-        results,
-        period=audit.period,
-        engine=engine.name,
-        inputs=graph.inputs,
-        extra_inputs=[InputFile.of(snapshot, profile="snapshot")],
+    audit.resolve()
+    return run_check(
+        snapshot,
+        period=audit.period_rule(),
+        query_dirs=audit.dirs,
+        parameters=audit.parameters,
+        backend=audit.backend,
+        fail_on="none",
     )
-    return report, engine, graph
 
 
 @cli.command()
@@ -151,7 +137,8 @@ def audited(snapshot: Path, audit: AuditOptions) -> tuple[Any, Any, Any]:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @pass_audit
 def stage1(snapshot: Path, audit: AuditOptions, fmt: str) -> None:
-    """Stage 1 readiness: Ready, Conditionally ready or Not ready, with the deciding rule.
+    """Stage 1 readiness: Ready, Conditionally ready, Not ready or Cannot be concluded, with the deciding rule and
+    the areas of concern per requirement (never graded).
 
     Exit code 0 when Ready, 1 otherwise.
 
@@ -163,7 +150,7 @@ def stage1(snapshot: Path, audit: AuditOptions, fmt: str) -> None:
     from itsms_graph.reports.audit import render_stage1
     from itsms_graph.reports.terminal import render_header
 
-    report, _, _ = audited(snapshot, audit)
+    report = audited(snapshot, audit)
     verdict = decide(report)
     if fmt == "json":
         click.echo(verdict_json(report, "stage1", verdict.to_dict()), nl=False)
@@ -180,36 +167,34 @@ def stage1(snapshot: Path, audit: AuditOptions, fmt: str) -> None:
 @period_options
 @query_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option(
-    "--systemic-rate",
-    type=click.FloatRange(0, 1),
-    default=0.2,
-    show_default=True,
-    help="A minor query failing on at least this share of its population is graded major (systemic).",
-)
-@fail_on_option()
+@escalation_options
+@sampling_options
+@fail_on_option("Exit 1 when a nonconformity is at or above this grade ('none': never).")
 @pass_audit
-def stage2(snapshot: Path, audit: AuditOptions, fmt: str, systemic_rate: float) -> None:
-    """Stage 2: nonconformities graded major, minor, OFI per clause, and what blocks certification.
+def stage2(snapshot: Path, audit: AuditOptions, fmt: str, confidence: float, tolerable: float, **rule: Any) -> None:
+    """Stage 2: nonconformities per requirement (clause and query family) graded major, minor or OFI, Stage 1's
+    design requirements included, each with its objective evidence and the reasoning of any escalation; and what
+    blocks certification. The escalation thresholds are this tool's heuristic.
 
     \b
     Example:
       itsms-graph stage2 out/example.itsms --as-of 2025-06-30 --format json
     """
+    from itsms_graph.audit.nonconformity import Escalation
     from itsms_graph.audit.verdict import stage2 as decide
     from itsms_graph.queries.results import at_or_above
     from itsms_graph.reports.audit import render_stage2
     from itsms_graph.reports.terminal import render_header
 
-    report, engine, graph = audited(snapshot, audit)
-    verdict = decide(report, engine, systemic_rate=systemic_rate, parameters=merged_parameters(graph, audit))
+    report = audited(snapshot, audit)
+    verdict = decide(report, escalation=Escalation(**rule), confidence=confidence, tolerable=tolerable)
     if fmt == "json":
         click.echo(verdict_json(report, "stage2", verdict.to_dict()), nl=False)
     else:
         out = console()
         render_header(report, out, title="itsms-graph stage2")
         render_stage2(verdict, out)
-    if audit.fail_on != "none" and any(at_or_above(g.grade, audit.fail_on) for g in verdict.graded):
+    if audit.fail_on != "none" and any(at_or_above(nc.grade, audit.fail_on) for nc in verdict.nonconformities):
         sys.exit(EXIT_FINDINGS)
 
 
@@ -224,22 +209,29 @@ def stage2(snapshot: Path, audit: AuditOptions, fmt: str, systemic_rate: float) 
     required=True,
     help="plan.xlsx, plan.csv or plan.md",
 )
+@escalation_options
 @pass_audit
-def cap(snapshot: Path, audit: AuditOptions, output: Path) -> None:
-    """Write the corrective action plan: one row per Stage 2 nonconformity.
+def cap(snapshot: Path, audit: AuditOptions, output: Path, **rule: Any) -> None:
+    """Write the corrective action plan: one row per Stage 2 nonconformity (and OFI), with its requirement,
+    statement and objective evidence, the query's remediation as guidance, and empty columns for the
+    organisation's correction, root cause, corrective action, evidence of implementation and verification.
 
     \b
     Example:
       itsms-graph cap out/example.itsms --as-of 2025-06-30 -o plan.xlsx
     """
     from itsms_graph.audit.cap import plan_rows, write_plan
+    from itsms_graph.audit.nonconformity import Escalation
     from itsms_graph.audit.verdict import stage2 as decide
 
-    report, engine, graph = audited(snapshot, audit)
-    verdict = decide(report, engine, parameters=merged_parameters(graph, audit))
-    rows = plan_rows(verdict, report.period.as_of, graph)
+    report = audited(snapshot, audit)
+    verdict = decide(report, escalation=Escalation(**rule))
+    rows = plan_rows(verdict, report.period.as_of, report.facts)
     write_plan(rows, output, report.provenance())
-    click.echo(f"wrote {output}: {len(rows)} nonconformities")
+    counts = verdict.counts()
+    click.echo(
+        f"wrote {output}: {counts['major']} major and {counts['minor']} minor nonconformities, {counts['ofi']} OFI"
+    )
 
 
 @cli.command()
@@ -277,7 +269,7 @@ def diff(old: Path, new: Path, audit: AuditOptions, old_as_of: str | None, gate:
 
     def findings(path: Path, day: str | None) -> Any:
         if path.read_bytes()[:2] == b"PK":  # a snapshot (ZIP)
-            report = run_check(path, period=audit.period_at(day), fail_on="none")
+            report = run_check(path, period=audit.period_rule(day), fail_on="none")
             return findings_of_report(report.to_dict())
         return findings_of_report(load_report(path))
 

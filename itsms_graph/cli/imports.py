@@ -49,6 +49,7 @@ def import_(
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from itsms_graph.audit.facts import data_cut_off
     from itsms_graph.graph.snapshot import save_tables_snapshot
     from itsms_graph.importers import import_tables, resolve_profile
     from itsms_graph.reports.imports import render_import_text, to_import_json
@@ -75,6 +76,7 @@ def import_(
     # the snapshot is written from the graph tables: the graph itself is never built (the same bytes)
     save_tables_snapshot(imported.con, output, inputs=imported.inputs, declared=imported.declared_labels)
     counts = imported.counts()
+    cut_off = data_cut_off(imported)  # the default --as-of of every check of the snapshot
     imported.close()
     if report_file is not None:
         report_file.write_text(to_import_json(report), encoding="utf-8")
@@ -82,7 +84,8 @@ def import_(
         click.echo(to_import_json(report), nl=False)
     else:
         render_import_text(report, counts, console())
-        click.echo(f"wrote {output}")
+        cut = "unknown: no record is dated" if cut_off is None else cut_off.isoformat()
+        click.echo(f"wrote {output} (data cut-off {cut}, the default --as-of)")
 
 
 @cli.command()

@@ -82,7 +82,7 @@ def neo4j_push(
     from itsms_graph.graph.snapshot import open_snapshot
 
     graph = open_snapshot(snapshot)
-    findings = [] if no_findings else check_graph(graph, period=audit.period).findings
+    findings = [] if no_findings else check_graph(graph, period=audit.period_rule()).findings
     engine = neo4j_engine(uri, user, database)
     with Progress(console=Console(stderr=True)) as bar:
         task = bar.add_task("pushing", total=None)

@@ -55,17 +55,27 @@ class AuditOptions:
     params: tuple[str, ...] = ()
     backend: str = "networkx"
     fail_on: str = "major"
+    allow_after_cutoff: bool = False
 
     @cached_property
     def period(self) -> AuditPeriod:
-        """The audit period --period long ending at --as-of (parsed once)."""
-        return self.period_at(self.as_of)
-
-    def period_at(self, as_of: str | dt.date | None) -> AuditPeriod:
-        """A period as long as --period ending at another day (``--old-as-of``: the previous cycle's)."""
+        """The audit period --period long ending at --as-of (parsed once), for a command that reads no data (so
+        knows no cut-off): without --as-of it ends today."""
         from itsms_graph.queries.plan import AuditPeriod
 
-        return AuditPeriod.parse(as_of, self.period_text)
+        return AuditPeriod.parse(self.as_of, self.period_text)
+
+    def period_rule(self, as_of: str | None = None) -> Callable[[dt.date | None], AuditPeriod]:
+        """The audit period as a function of the data's cut-off: ending at --as-of (or *as_of*: ``--old-as-of``,
+        the previous cycle's), by default at the cut-off, and refused past it unless --allow-after-cutoff."""
+        from itsms_graph.queries.plan import audit_period
+
+        day = self.as_of if as_of is None else as_of
+
+        def rule(cut_off: dt.date | None) -> AuditPeriod:
+            return audit_period(day, self.period_text, cut_off, allow_after_cutoff=self.allow_after_cutoff)
+
+        return rule
 
     @cached_property
     def _resolved(self) -> tuple[list[Path], ParameterSources, dict[str, QueryDefinition]]:
@@ -112,6 +122,7 @@ _FIELDS = {
     "params": "params",
     "backend": "backend",
     "fail_on": "fail_on",
+    "allow_after_cutoff": "allow_after_cutoff",
 }
 
 
@@ -135,11 +146,18 @@ def period_options(f: Any) -> Any:
         help="Length of the audit period ending at --as-of: 12M, 90D, 1Y.",
     )(f)
     f = click.option(
+        "--allow-after-cutoff",
+        is_flag=True,
+        help="Accept an --as-of after the data's cut-off (the latest record date), where obligations due since "
+        "would read as missing.",
+    )(f)
+    f = click.option(
         "--as-of",
         "as_of",
         default=None,
         metavar="DATE",
-        help="Last day of the audit period (YYYY-MM-DD); default today.",
+        help="Last day of the audit period (YYYY-MM-DD); default the data's cut-off, the latest date its records "
+        "state (today where a command reads no data).",
     )(f)
     return f
 
@@ -198,3 +216,59 @@ def sources_option(help_text: str, *, required: bool) -> Any:
 def snapshot_argument(name: str = "snapshot", **kwargs: Any) -> Any:
     """A snapshot file that must exist."""
     return click.argument(name, type=click.Path(path_type=Path, dir_okay=False, exists=True), **kwargs)
+
+
+def escalation_options(f: Any) -> Any:
+    """The thresholds at which a minor nonconformity is escalated to major: this tool's heuristic (ISO/IEC 17021-1
+    leaves the judgement to the auditor); they arrive as the keyword arguments of an Escalation."""
+    f = click.option(
+        "--spread-min",
+        "spread_minimum",
+        type=click.IntRange(min=1),
+        default=5,
+        show_default=True,
+        help="Heuristic: with --spread, at least this many failing records.",
+    )(f)
+    f = click.option(
+        "--spread",
+        type=click.IntRange(min=2),
+        default=2,
+        show_default=True,
+        help="Heuristic: a minor whose failing records span this many services or teams is major.",
+    )(f)
+    f = click.option(
+        "--systemic-min",
+        "minimum",
+        type=click.IntRange(min=1),
+        default=3,
+        show_default=True,
+        help="Heuristic: with --systemic-rate, at least this many failing records.",
+    )(f)
+    f = click.option(
+        "--systemic-rate",
+        "rate",
+        type=click.FloatRange(0, 1, min_open=True),
+        default=0.2,
+        show_default=True,
+        help="Heuristic: a minor failing on at least this share of the records it applies to is major.",
+    )(f)
+    return f
+
+
+def sampling_options(f: Any) -> Any:
+    """The attribute-sampling rule: confidence and tolerable deviation rate (ISO 19011)."""
+    f = click.option(
+        "--tolerable",
+        type=click.FloatRange(0, 1, min_open=True, max_open=True),
+        default=0.10,
+        show_default=True,
+        help="Tolerable deviation rate of the zero-failure sampling rule.",
+    )(f)
+    f = click.option(
+        "--confidence",
+        type=click.FloatRange(0, 1, min_open=True, max_open=True),
+        default=0.95,
+        show_default=True,
+        help="Confidence of the zero-failure sampling rule.",
+    )(f)
+    return f

@@ -105,7 +105,7 @@ def query_run(query_id: str, snapshot: Path, audit: AuditOptions, fmt: str) -> N
     audit.resolve()
     report = run_check(
         snapshot,
-        period=audit.period,
+        period=audit.period_rule(),
         query_dirs=audit.dirs,
         query_ids=[query_id],
         parameters=audit.parameters,

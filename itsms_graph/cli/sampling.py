@@ -9,7 +9,14 @@ from pathlib import Path
 import click
 
 from itsms_graph.cli.app import cli
-from itsms_graph.cli.options import AuditOptions, parse_params, pass_audit, period_options, snapshot_argument
+from itsms_graph.cli.options import (
+    AuditOptions,
+    parse_params,
+    pass_audit,
+    period_options,
+    sampling_options,
+    snapshot_argument,
+)
 from itsms_graph.cli.output import dump
 from itsms_graph.errors import EXIT_FINDINGS, ItsmsError
 
@@ -20,11 +27,17 @@ from itsms_graph.errors import EXIT_FINDINGS, ItsmsError
     "--population",
     required=True,
     metavar="QUERY_OR_LABEL",
-    help="A label (Change: its records, whatever their dates) or a canned query id (the records it examines in "
-    "the audit period).",
+    help="A label (Change: its records dated in the audit period; with --whole-history all of them) or a canned "
+    "query id (the records it applies to in the audit period).",
 )
+@click.option("--whole-history", is_flag=True, help="A label's records whatever their dates, not the period's.")
 @click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE", help="Keep records whose property equals.")
-@click.option("--size", type=click.IntRange(min=1), default=None, help="Sample size (default: from the table).")
+@click.option(
+    "--size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Sample size (default: the hypergeometric zero-failure size at --confidence and --tolerable).",
+)
 @click.option("--method", type=click.Choice(["random", "systematic", "stratified"]), required=True)
 @click.option("--by", type=click.Choice(["service", "month"]), default=None, help="Strata for --method stratified.")
 @click.option("--seed", type=int, required=True, help="Random seed: the same seed gives the same sample.")
@@ -36,10 +49,14 @@ from itsms_graph.errors import EXIT_FINDINGS, ItsmsError
     help="Write the worksheet (.csv or .xlsx).",
 )
 @period_options
+@sampling_options
 @pass_audit
 def sample(
     snapshot: Path,
     population: str,
+    whole_history: bool,
+    confidence: float,
+    tolerable: float,
     filters: tuple[str, ...],
     size: int | None,
     method: str,
@@ -54,6 +71,7 @@ def sample(
     Example:
       itsms-graph sample out/example.itsms --as-of 2025-06-30 --population change-implemented-without-approval --method stratified --by month --seed 7 -o sample.xlsx
     """
+    from itsms_graph.audit.facts import data_cut_off
     from itsms_graph.audit.sampling import draw, population_of, write_worksheet
     from itsms_graph.graph.snapshot import open_snapshot
     from itsms_graph.graph.store import InputFile
@@ -63,9 +81,21 @@ def sample(
     if worksheet is not None and worksheet.suffix.lower() not in (".csv", ".xlsx"):
         raise ItsmsError(f"{worksheet}: the worksheet is written as .csv or .xlsx")
     graph = open_snapshot(snapshot)
-    audit_period = audit.period
-    ids = population_of(graph, population, load_catalogue(), audit_period, parse_params(filters))
-    drawn = draw(graph, ids, name=population, method=method, seed=seed, size=size, by=by)
+    audit_period = audit.period_rule()(data_cut_off(graph))
+    ids = population_of(
+        graph, population, load_catalogue(), audit_period, parse_params(filters), whole_history=whole_history
+    )
+    drawn = draw(
+        graph,
+        ids,
+        name=population,
+        method=method,
+        seed=seed,
+        size=size,
+        by=by,
+        confidence=confidence,
+        tolerable=tolerable,
+    )
     if not ids:
         click.echo(
             f"warning: the population is empty (audit period {audit_period.label()}; is --as-of right?)", err=True
@@ -82,8 +112,11 @@ def sample(
 @cli.command("sample-findings")
 @click.argument("worksheet", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def sample_findings(worksheet: Path, fmt: str) -> None:
-    """Read a filled sample worksheet back: 'nonconformity' and 'no evidence' verdicts become findings.
+@sampling_options
+def sample_findings(worksheet: Path, fmt: str, confidence: float, tolerable: float) -> None:
+    """Read a filled sample worksheet back: 'nonconformity' and 'no evidence' verdicts become findings, and once
+    every record has a verdict, the conclusion: deviations found, the upper deviation limit at --confidence, and
+    whether the control operates at the --tolerable rate (accept or reject).
 
     Exit code 1 when there is such a finding.
 
@@ -102,11 +135,23 @@ def sample_findings(worksheet: Path, fmt: str) -> None:
             + (" ..." if len(judged.unjudged) > 5 else ""),
             err=True,
         )
+    conclusion = judged.conclude(confidence, tolerable)
     if fmt == "json":
-        click.echo(dump([vars(f) for f in found]), nl=False)
+        data = {
+            "findings": [vars(f) for f in found],
+            "unjudged": judged.unjudged,
+            "conclusion": None if conclusion is None else conclusion.to_dict(),
+        }
+        click.echo(dump(data), nl=False)
     else:
         for f in found:
             click.echo(f"{f.id} {f.record}: {f.verdict}" + (f" ({f.note})" if f.note else ""))
         click.echo(f"{len(found)} finding(s) from the sample")
+        if conclusion is not None:
+            click.echo(conclusion.describe())
+        elif judged.population is None:
+            click.echo("no conclusion: the worksheet does not say how many records the sample was drawn from")
+        else:
+            click.echo("no conclusion until every sampled record has a verdict")
     if found:
         sys.exit(EXIT_FINDINGS)

@@ -83,9 +83,9 @@ def report(snapshot: Path, output: Path, previous: Path | None, old_as_of: str |
     audit.resolve()
     html = visual_report(
         snapshot,
-        period=audit.period,
+        period=audit.period_rule(),
         previous=previous,
-        previous_period=audit.period_at(old_as_of or audit.as_of),
+        previous_period=audit.period_rule(old_as_of or audit.as_of),
         parameters=audit.parameters,
         query_dirs=audit.dirs,
     )

@@ -169,6 +169,7 @@ def _generate(size: int, seed: int, as_of: dt.date) -> ExampleSMS:
     _incidents(b, services, changes, size)
     _audits_and_reviews(b, people)
     _organisation_rules(b, people, services)
+    _export_day(b, as_of)
     # as a register export would: the labels it has rows for (no CMDB, no ticket histories)
     b.g.declared_labels.update(b.g.labels_present())
     return ExampleSMS(
@@ -938,3 +939,20 @@ def _organisation_rules(b: _Builder, people: dict[str, str], services: dict[str,
         "corrective-action-completed-late", (ca,), "ofi",
         "CA-42 was completed on 2024-12-10, ten days after its due date.",
     )  # fmt: skip
+
+
+def _export_day(b: _Builder, as_of: dt.date) -> None:
+    """The export is taken at the end of the as-of day, so the data runs to it: a service request raised that
+    day on the service of the first request, which makes the as-of date the data's cut-off (the default --as-of)
+    and changes no finding."""
+    first = "ServiceRequest:REQ0000001"
+    service = b.g.neighbours(first, "AFFECTS", "out")[0]
+    req = b.node(
+        "ServiceRequest",
+        "REQ-EXPORT-DAY",
+        "requests",
+        number="REQ-EXPORT-DAY",
+        priority=4,
+        opened_at=_ts(as_of, 16),
+    )
+    b.edge("AFFECTS", req, service, "requests")

@@ -21,6 +21,12 @@ also be a ``check`` (filters on a matched node) or ``any`` of several conditions
 conditions for every value of a list parameter (or every month of the audit period, ``months_in_period``; with
 ``due_after: <days parameter>`` only the months whose end lies that many days before the as-of date, so that a
 monthly report is asked for once it has fallen due), adding the value as a result column.
+
+For the audit: ``requirement`` names the requirement a query tests when several queries test one (their failures
+roll up into one nonconformity); ``decides_readiness`` makes a failure (or no answer) decide Stage 1 readiness;
+``population_required`` makes an empty population a failure where the standard requires such records to exist.
+The ``exists`` conditions say which records a violation query applies to (its population, the denominator of a
+failure rate); the others say which of those fail.
 """
 
 from __future__ import annotations
@@ -204,9 +210,35 @@ class QueryDefinition(_Strict):
     missing: str = Field(description="What is missing when the query fails, in an auditor's words")
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     expect: Literal["none", "some"]
+    #: the requirement the query tests, as a short name shared by the queries that test the same one (the same
+    #: clause and obligation): their failures roll up into one nonconformity. Default: the query's own id.
+    requirement: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")] | None = None
+    #: a failure (or no answer) alone decides Stage 1 readiness: the design lacks a foundation Stage 2 needs
+    decides_readiness: bool = False
+    #: the standard requires the population to exist (processes, services in scope): with none, the query fails
+    #: against its clause instead of passing on nothing
+    population_required: bool = False
     match: tuple[MatchNode | MatchRel, ...] = Field(min_length=1)
     each: Each | None = None
     conditions: tuple[Condition, ...] = ()
+
+    @property
+    def cited_clauses(self) -> tuple[str, ...]:
+        """The clauses a finding of the query cites: none for a data-quality check, which tests the records, not a
+        requirement of the standard (its ``clauses`` only place it next to the requirement its data serves)."""
+        return () if self.grade == "data-quality" else self.clauses
+
+    @property
+    def family(self) -> str:
+        """The requirement's name: queries of one clause and family give one nonconformity."""
+        return self.requirement or self.id
+
+    @property
+    def population_conditions(self) -> tuple[Condition, ...]:
+        """The conditions that say which records the query applies to (``exists``, as "changes with an
+        approval"); the others (``absent``, ``check``, ``any``) say which of those fail. A condition on the
+        ``each`` value tests the failure of one repetition, never who is examined."""
+        return tuple(c for c in self.conditions if c.exists is not None and not _uses_var(c))
 
     @property
     def nodes(self) -> list[MatchNode]:
@@ -243,6 +275,8 @@ class QueryDefinition(_Strict):
         for a, b in zip(self.match, self.match[1:], strict=False):
             if type(a) is type(b):
                 raise ValueError("match must alternate nodes and relationships")
+        if self.population_required and self.expect != "none":
+            raise ValueError("population_required goes with expect: none (expect: some already requires a match)")
         if len(set(self.variables)) != len(self.variables):
             raise ValueError("match variables must be distinct")
         for node in self.nodes:
@@ -361,6 +395,13 @@ class QueryDefinition(_Strict):
 
 
 Condition.model_rebuild()
+
+
+def _uses_var(cond: Condition) -> bool:
+    """Whether *cond* compares with the ``each`` variable anywhere."""
+    steps = [s for path in cond.spec.alternatives for s in path] if cond.is_path else []
+    filters = [f for s in steps for f in s.where] + (list(cond.check.where) if cond.check else [])
+    return any(f.var is not None for f in filters) or any(_uses_var(c) for c in cond.any or ())
 
 
 def load_query_file(path: Path, sch: Schema | None = None) -> QueryDefinition:

@@ -264,3 +264,31 @@ def bind(
     if any(getattr(m, "rel", None) == ANY for m in query.match):
         tool_types_param = binder._name(sorted(binder.schema.tool_relationship_types))
     return BoundQuery(query, period, params, filters, binder.cypher_params, each_values, each_param, tool_types_param)
+
+
+def audit_period(
+    as_of: str | dt.date | None,
+    period: str,
+    cut_off: dt.date | None,
+    *,
+    allow_after_cutoff: bool = False,
+) -> AuditPeriod:
+    """The audit period ending at *as_of*, or at the data's *cut_off* (the latest date on which the inputs record
+    something) when no as-of date is given. An as-of date past the cut-off is refused unless *allow_after_cutoff*:
+    the data cannot show what happened after it ends, so every obligation that fell due since would be a false
+    finding. Without a cut-off (no dated record) the default is today.
+
+    >>> audit_period(None, "12M", dt.date(2025, 6, 30)).label()
+    '2024-07-01 to 2025-06-30'
+    """
+    if as_of is None:
+        return AuditPeriod.parse(cut_off, period)
+    chosen = AuditPeriod.parse(as_of, period)
+    if cut_off is not None and chosen.as_of > cut_off and not allow_after_cutoff:
+        raise ItsmsError(
+            f"--as-of {chosen.as_of.isoformat()} is after the data's cut-off {cut_off.isoformat()} (the latest date "
+            "the inputs record): the records cannot show what happened since, and every obligation due since would "
+            f"read as missing. Leave --as-of out (it defaults to the cut-off), give {cut_off.isoformat()} or "
+            "earlier, or say --allow-after-cutoff."
+        )
+    return chosen

@@ -46,6 +46,11 @@ class Finding:
     missing: str
 
     @property
+    def subject(self) -> str:
+        """The record the finding is about: the query's first match variable (a change, a supplier...)."""
+        return self.subjects[0] if self.subjects else ""
+
+    @property
     def message(self) -> str:
         return f"{', '.join(self.subjects)}: missing {self.missing}" if self.subjects else f"missing {self.missing}"
 
@@ -60,10 +65,18 @@ class QueryResult:
     rows: list[tuple[str, ...]] = field(default_factory=list)
     #: the value and source (default, config, rules register, --param) of each parameter the query declares
     parameters: dict[str, UsedParameter] = field(default_factory=dict)
+    #: the distinct records (first match variable) the query applies to, its own applicability conditions
+    #: included: the denominator of a failure rate; None for an existence query (expect: some)
+    population: tuple[str, ...] | None = None
 
     @property
     def grade(self) -> str:
         return self.query.grade
+
+    @property
+    def failing(self) -> tuple[str, ...]:
+        """The distinct records that fail, sorted: one per subject however many rows (inputs, months) fail."""
+        return tuple(sorted({f.subject for f in self.findings}))
 
 
 def finding_id(query_id: str, subjects: tuple[str, ...]) -> str:
@@ -85,22 +98,25 @@ def chain_of(query: QueryDefinition, row: tuple[str, ...]) -> tuple[Hop, ...]:
     return tuple(hops)
 
 
-def findings_for(query: QueryDefinition, rows: list[tuple[str, ...]]) -> list[Finding]:
-    def make(subjects: tuple[str, ...], chain: tuple[Hop, ...], key: tuple[str, ...] = ()) -> Finding:
-        return Finding(
-            id=finding_id(query.id, (*subjects, *key)),
-            query=query.id,
-            title=query.title,
-            grade=query.grade,
-            stage=query.stage,
-            clauses=query.clauses,
-            subjects=subjects,
-            chain=chain,
-            missing=query.missing,
-        )
+def _finding(
+    query: QueryDefinition, subjects: tuple[str, ...], chain: tuple[Hop, ...] = (), key: tuple[str, ...] = (), **kw: str
+) -> Finding:
+    return Finding(
+        id=finding_id(query.id, (*subjects, *key)),
+        query=query.id,
+        title=query.title,
+        grade=query.grade,
+        stage=query.stage,
+        clauses=query.clauses,
+        subjects=subjects,
+        chain=chain,
+        missing=kw.get("missing", query.missing),
+    )
 
+
+def findings_for(query: QueryDefinition, rows: list[tuple[str, ...]]) -> list[Finding]:
     if query.expect == "some":
-        return [] if rows else [make((f"Clause:{query.clauses[0]}",), ())]
+        return [] if rows else [_finding(query, (f"Clause:{query.clauses[0]}",))]
     nodes = [i for i, c in enumerate(query.columns) if c in query.variables]
     each = query.columns.index(query.each.as_) if query.each else None
 
@@ -113,7 +129,14 @@ def findings_for(query: QueryDefinition, rows: list[tuple[str, ...]]) -> list[Fi
     any_types = [
         query.columns.index(f"rel{i}") for i, m in enumerate(query.match) if isinstance(m, MatchRel) and m.rel == ANY
     ]
-    return [make(subjects(row), chain_of(query, row), tuple(row[i] for i in any_types)) for row in rows]
+    return [_finding(query, subjects(row), chain_of(query, row), tuple(row[i] for i in any_types)) for row in rows]
+
+
+def absent_population(query: QueryDefinition) -> list[Finding]:
+    """The finding of a query whose required population is empty (no process at all to own): one, against its
+    clause, as an existence query gives, since the standard requires such records to exist."""
+    label = query.nodes[0].label
+    return [_finding(query, (f"Clause:{query.clauses[0]}",), missing=f"any {label} record the requirement applies to")]
 
 
 def at_or_above(grade: str, threshold: str) -> bool:

@@ -8,17 +8,17 @@ or when an imported source declared it (an empty audit register is evidence of n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from itsms_graph.engines.base import Engine
 from itsms_graph.errors import ItsmsError
 from itsms_graph.ontology import schema
-from itsms_graph.queries.definition import ANY, Filter, MatchNode, QueryDefinition
+from itsms_graph.queries.definition import ANY, Filter, MatchNode, MatchRel, QueryDefinition
 from itsms_graph.queries.parameters import ParameterSources, UsedParameter
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind, coerce_param
-from itsms_graph.queries.results import QueryResult, Status, findings_for
+from itsms_graph.queries.results import QueryResult, Status, absent_population, findings_for
 
 Need = tuple[str, str | None]  # (label, property or None)
 #: Labels every graph holds whatever was imported (the clause catalogue), and those itsms-graph writes itself:
@@ -119,6 +119,9 @@ class _Assessor:
     _counts: dict[str, int] = field(default_factory=dict)
     _props: dict[tuple[str, str], bool] = field(default_factory=dict)
     _dated: dict[tuple[str, str], bool] = field(default_factory=dict)
+    #: the links (type, source label, target label) the imported sources can carry; None: not known
+    links: frozenset[tuple[str, str, str]] | None = None
+    _linked: dict[tuple[str, str, str], bool] = field(default_factory=dict)
 
     def count(self, label: str) -> int:
         if label not in self._counts:
@@ -162,6 +165,47 @@ class _Assessor:
                 out.append(f"no {label} record has {prop} in the audit period ({self.period.label()})")
         return out
 
+    def carried(self, query: QueryDefinition, link: tuple[str, str, str]) -> bool:
+        """Whether the data can hold *link*: an imported source maps it, or some relationship of it exists."""
+        if self.links is None or link in self.links:
+            return True
+        if link not in self._linked:
+            rel, source, target = link
+            probe = (MatchNode(node="a", label=source), MatchRel(rel=rel, dir="out"), MatchNode(node="b", label=target))
+            bare = query.model_copy(update={"match": probe, "conditions": (), "each": None})
+            self._linked[link] = self.engine.exists(bind(bare, self.period))
+        return self._linked[link]
+
+    def uncarried(self, query: QueryDefinition) -> list[str]:
+        """The links *query* follows that no imported source can carry, said once each: a pattern needing one,
+        or a condition all of whose alternatives need one, has no answer in this data (absence of a link the
+        sources never record is no evidence of absence)."""
+        out: list[str] = []
+
+        def gaps(start: str, steps: Sequence[tuple[str, str, str]]) -> list[str]:
+            found, here = [], start
+            for rel, direction, label in steps:
+                if ANY not in (rel, here, label):
+                    pair = [(rel, here, label)] if direction != "in" else [(rel, label, here)]
+                    if direction == "both":  # either way round will do
+                        pair.append((rel, label, here))
+                    if not any(self.carried(query, link) for link in pair):
+                        found.append(f"no imported source links {pair[0][1]} to {pair[0][2]} ({rel})")
+                here = label
+            return found
+
+        nodes = query.nodes
+        match = [(m.rel, m.dir, nodes[i + 1].label) for i, m in enumerate(query.match[1::2]) if isinstance(m, MatchRel)]
+        sites = [gaps(nodes[0].label, match)] if match else []
+        for cond in query.flat_conditions():
+            if cond.is_path:
+                start = query.label_of(cond.spec.from_)
+                alternatives = [gaps(start, [(s.rel, s.dir, s.label) for s in path]) for path in cond.spec.alternatives]
+                sites.append(alternatives[0] if all(alternatives) else [])
+        for site in sites:
+            out += [g for g in site if g not in out]
+        return out
+
     def missing(self, query: QueryDefinition) -> list[str]:
         """What the data lacks for *query*, each gap said once: ``no Approval records``, or ``no Location
         records or no OrganisationalUnit records`` when any one of several would do."""
@@ -194,25 +238,37 @@ def run_queries(
     period: AuditPeriod,
     overrides: ParameterSources | Mapping[str, Any] | None = None,
     declared_labels: Iterable[str] = (),
+    carried_links: frozenset[tuple[str, str, str]] | None = None,
 ) -> list[QueryResult]:
     """Run every query on *engine* for the audit *period*; results in the order given. *overrides* are the
     parameter values besides the defaults (a plain mapping: given explicitly, as ``--param``); each result
-    records the value and source of every parameter its query declares."""
-    assessor = _Assessor(engine, frozenset(declared_labels), period)
+    records the value and source of every parameter its query declares. *carried_links* are the links the
+    imported sources can carry (None: not known, nothing is ruled out)."""
+    assessor = _Assessor(engine, frozenset(declared_labels), period, links=carried_links)
     sources = ParameterSources.of(overrides)
     results = []
     for query in queries:
         used = sources.resolve(query)
         values = {name: _checked(query, p) for name, p in used.items()}
-        missing = assessor.missing(query) or assessor.undated(query)
+        missing = assessor.missing(query) or assessor.uncarried(query) or assessor.undated(query)
         if missing:
             results.append(QueryResult(query, Status.NOT_ASSESSABLE, missing_data=missing, parameters=used))
             continue
         bound = bind(query, period, values)
         rows = engine.rows(bound)
         findings = findings_for(query, rows)
+        population = population_of(engine, query, period, values)
+        if query.population_required and not population:
+            findings = absent_population(query)
         results.append(
-            QueryResult(query, Status.FAIL if findings else Status.PASS, findings, rows=rows, parameters=used)
+            QueryResult(
+                query,
+                Status.FAIL if findings else Status.PASS,
+                findings,
+                rows=rows,
+                population=population,
+                parameters=used,
+            )
         )
     return results
 
@@ -225,3 +281,14 @@ def _checked(query: QueryDefinition, used: UsedParameter) -> Any:
         if used.origin:
             raise ItsmsError(f"{used.origin}: {exc}") from None
         raise
+
+
+def population_of(
+    engine: Engine, query: QueryDefinition, period: AuditPeriod, overrides: dict[str, Any] | None = None
+) -> tuple[str, ...] | None:
+    """The distinct records a violation query applies to (its first match variable, under its match filters and
+    its applicability conditions), sorted; None for an existence query, which examines no population."""
+    if query.expect != "none":
+        return None
+    bare = query.model_copy(update={"conditions": query.population_conditions, "each": None})
+    return tuple(sorted({row[0] for row in engine.rows(bind(bare, period, overrides))}))

@@ -1,4 +1,5 @@
-"""Renderings of the audit verdicts: Stage 1 readiness, Stage 2 findings per clause, the cycle diff."""
+"""Renderings of the audit verdicts: Stage 1 readiness and its areas of concern, Stage 2 nonconformities per
+requirement with their evidence and escalation reasoning, the cycle diff."""
 
 from __future__ import annotations
 
@@ -6,51 +7,60 @@ from rich.console import Console
 from rich.markup import escape
 
 from itsms_graph.audit.diff import CycleDiff
+from itsms_graph.audit.nonconformity import Concern
 from itsms_graph.audit.verdict import Stage1Verdict, Stage2Verdict
 from itsms_graph.queries.results import Finding, QueryResult
 
-_STYLE = {"Ready": "green", "Conditionally ready": "yellow", "Not ready": "red"}
+_STYLE = {"Ready": "green", "Conditionally ready": "yellow", "Not ready": "red", "Cannot be concluded": "red"}
 
 
-def render_stage1(verdict: Stage1Verdict, console: Console) -> None:
+def render_stage1(verdict: Stage1Verdict, console: Console, *, max_records: int = 10) -> None:
     console.print(f"[bold]Stage 1 readiness: [{_STYLE[verdict.outcome]}]{verdict.outcome}[/][/bold]")
     console.print(escape(verdict.rule))
-    if verdict.concerns_by_clause:
-        console.print("\n[bold]Areas of concern[/bold] (not nonconformities; resolve before or at Stage 2)")
-    for clause, findings in verdict.concerns_by_clause.items():
-        console.print(f"  clause {clause}")
-        for f in findings:
-            console.print(f"    [{f.grade}] {escape(f.title)}: {escape(f.message)}", highlight=False)
+    if verdict.concerns:
+        console.print(
+            "\n[bold]Areas of concern[/bold] (per requirement; not nonconformities, not graded; resolve before or "
+            "at Stage 2)"
+        )
+    for c in verdict.concerns:
+        console.print(f"  {escape(c.id)} ({escape(', '.join(c.clauses))}): {escape(c.statement)}", highlight=False)
+        _evidence(console, c, max_records)
     _apart(console, verdict.not_assessable, verdict.data_quality)
 
 
-def render_stage2(verdict: Stage2Verdict, console: Console, *, max_per_grade: int = 10) -> None:
+def render_stage2(verdict: Stage2Verdict, console: Console, *, max_records: int = 10) -> None:
     counts = verdict.counts()
-    console.print(f"[bold]Stage 2: {counts['major']} major, {counts['minor']} minor, {counts['ofi']} OFI[/bold]")
+    console.print(
+        f"[bold]Stage 2: {counts['major']} major, {counts['minor']} minor nonconformities, {counts['ofi']} OFI[/bold]"
+    )
     console.print(escape(verdict.summary))
-    for clause, grades in verdict.by_clause().items():
-        console.print(f"\n[bold]clause {clause}[/bold]")
-        for grade in ("major", "minor", "ofi"):
-            for f in grades.get(grade, [])[:max_per_grade]:
-                console.print(f"  {grade}: {escape(f.title)}: {escape(f.message)}", highlight=False)
-                for hop in f.chain:
-                    console.print(f"      {escape(str(hop))}", highlight=False)
-            extra = len(grades.get(grade, [])) - max_per_grade
-            if extra > 0:
-                console.print(f"  ... {extra} more {grade} findings (--format json lists all)")
-    for g in verdict.graded:
-        if g.escalated:
+    console.print(escape(verdict.reconciliation() + "."), highlight=False)
+    for nc in verdict.nonconformities:
+        console.print(f"\n[bold]{nc.grade}[/bold] {escape(nc.id)}  {escape(nc.requirement_text)}", highlight=False)
+        console.print(f"  {escape(nc.statement)}", highlight=False)
+        for reason in nc.escalation:
+            console.print(f"  escalated to major: {escape(reason)}", highlight=False)
+        for note in nc.credit:
+            console.print(f"  {escape(note)}", highlight=False)
+        if nc.detection_chance is not None:
             console.print(
-                f"escalated to major (systemic): {g.result.query.id}: {len(g.result.findings)} of "
-                f"{g.population} ({g.rate:.0%})"
+                f"  a zero-failure sample of {nc.sample_size} of {nc.population} ({verdict.confidence:.0%} "
+                f"confidence, tolerable {verdict.tolerable:.0%}) would hold a failing record with probability "
+                f"{nc.detection_chance:.0%}",
+                highlight=False,
             )
-        elif g.rate is not None:
-            console.print(
-                f"{g.result.query.id}: {len(g.result.findings)} of {g.population} "
-                f"({g.rate:.1%}); a sample of 25 would contain one with probability "
-                f"{g.detection_chance:.0%}"
-            )
+        _evidence(console, nc, max_records)
+    if any(nc.escalated for nc in verdict.nonconformities):
+        console.print(f"\nEscalation: {escape(verdict.escalation.describe())}.", highlight=False)
     _apart(console, verdict.not_assessable, verdict.data_quality)
+
+
+def _evidence(console: Console, concern: Concern, max_records: int) -> None:
+    for e in concern.evidence[:max_records]:
+        console.print(f"    {escape(e.describe())}", highlight=False)
+    extra = len(concern.evidence) - max_records
+    if extra > 0:
+        console.print(f"    ... {extra} more record(s) (--format json lists all)")
 
 
 def _apart(console: Console, not_assessable: list[QueryResult], data_quality: list[Finding]) -> None:
@@ -60,7 +70,10 @@ def _apart(console: Console, not_assessable: list[QueryResult], data_quality: li
             console.print(f"  {r.query.id}: {escape('; '.join(r.missing_data))}", highlight=False)
     if data_quality:
         queries = sorted({f.query for f in data_quality})
-        console.print(f"\n[bold]Data-quality gaps[/bold]: {len(data_quality)} finding(s) in {', '.join(queries)}")
+        console.print(
+            f"\n[bold]Data-quality gaps[/bold] (no requirement of the standard): {len(data_quality)} finding(s) in "
+            + ", ".join(queries)
+        )
 
 
 def render_diff(diff: CycleDiff, console: Console) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from itsms_graph.reports.model import CheckReport
+from itsms_graph.audit.report import CheckReport
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem;color:#222}

@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from itsms_graph.audit.report import CheckReport
 from itsms_graph.queries.results import Status
-from itsms_graph.reports.model import CheckReport
 
 _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE: "yellow"}
 _GRADE_STYLE = {"major": "bold red", "minor": "red", "ofi": "cyan", "data-quality": "magenta"}
@@ -18,7 +18,7 @@ def render_header(report: CheckReport, console: Console, *, title: str | None = 
     d = report.to_dict()
     console.print(
         f"[bold]{escape(title or report.title)}[/bold]  itsms-graph {report.tool_version} on {report.engine}, "
-        f"audit period {d['audit_period']['start']} to {d['audit_period']['end']}"
+        f"audit period {d['audit_period']['start']} to {d['audit_period']['end']}; {report.cut_off_line()}"
     )
     for item in [*report.extra_inputs, *report.inputs]:
         console.print("  " + escape(item.line()), highlight=False)
@@ -34,7 +34,7 @@ def render_terminal(report: CheckReport, console: Console, *, max_findings: int 
         status = r.status.value
         table.add_row(
             r.query.id,
-            " ".join(r.query.clauses),
+            " ".join(r.query.cited_clauses),
             str(r.query.stage),
             f"[{_GRADE_STYLE[r.query.grade]}]{r.query.grade}[/]",
             f"[{_STATUS_STYLE[r.status]}]{escape(status)}[/]",

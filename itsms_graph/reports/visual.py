@@ -18,12 +18,12 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from itsms_graph import __version__
+from itsms_graph.audit.report import CheckReport
 from itsms_graph.audit.verdict import Stage1Verdict, Stage2Verdict
 from itsms_graph.exports.browser import label_colours
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
 from itsms_graph.ontology import clause_key, clauses
 from itsms_graph.queries.results import Finding, Status
-from itsms_graph.reports.model import CheckReport
 
 #: Left-to-right layers of the traceability graph: the chain an auditor follows.
 LAYERS = {
@@ -509,7 +509,8 @@ def render_visual(
     ]
     shown = 0
     ranges = focus_ranges(graph, report)
-    sections = {n: dict(g) for n, g in by_clause.items()}
+    # a Stage 1 failure is drawn once, as the area of concern it is (Stage 2 also counts it as a nonconformity)
+    sections = {n: {g: [f for f in fs if f.stage == 2] for g, fs in grades.items()} for n, grades in by_clause.items()}
     for number, stage1_concerns in stage1.concerns_by_clause.items():
         sections.setdefault(number, {})["area of concern"] = stage1_concerns
     for number in sorted(sections, key=clause_key):
@@ -525,7 +526,7 @@ def render_visual(
                     )
                     continue
                 query = next(r.query for r in report.results if r.query.id == f.query)
-                label = f"{f.grade}, Stage 1 area of concern" if grade == "area of concern" else grade
+                label = "Stage 1 area of concern" if grade == "area of concern" else grade
                 span = ranges.get(_text(f.id))
                 show = (
                     (

@@ -1,0 +1,235 @@
+"""What the audit judges with besides the query results: the facts of each failing record, read once from the graph.
+
+A nonconformity's objective evidence names each record (its name, dates and source file and row), the services and
+teams it touches (the spread of a failure), the major incidents it is linked to (its impact), the nonconformities
+the organisation raised itself per clause, and who owns each clause's process. They are gathered when the check
+runs, so the verdicts, the plan and every rendering read plain data and need no engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from itsms_graph.graph.store import SMSGraph
+from itsms_graph.ontology import schema
+from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod
+from itsms_graph.queries.results import QueryResult
+
+#: Dates that look forward (when something is due, planned or valid until): not when a record was made, so never
+#: the data's cut-off. Every other date or datetime property says when something happened or was recorded.
+FORWARD_DATES = frozenset(
+    {"review_due", "due_on", "planned_start", "planned_end", "planned_on", "valid_from", "valid_to", "period_end"}
+)
+#: Statuses of a nonconformity the organisation has closed.
+CLOSED = frozenset({"closed", "cancelled", "resolved"})
+#: The priority that marks a major incident, unless the check's parameters say otherwise (major_incident_priority, which the rules register may set).
+MAJOR_PRIORITY = 1
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record as objective evidence: what it is called, when things happened to it, where it came from."""
+
+    id: str
+    label: str
+    name: str = ""
+    dates: tuple[tuple[str, str], ...] = ()
+    source: str = ""
+    services: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    #: major incidents linked to the record (caused by it, or it is one)
+    major_incidents: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``Change:C7 "Patch DB" (actual_start 2025-02-01T10:00:00; source changes.csv:8)``."""
+        facts = [f"{k} {v}" for k, v in self.dates]
+        if self.source:
+            facts.append(f"source {self.source}")
+        name = f' "{self.name}"' if self.name else ""
+        return f"{self.id}{name}" + (f" ({'; '.join(facts)})" if facts else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "name": self.name,
+            "dates": dict(self.dates),
+            "source": self.source,
+            "services": list(self.services),
+            "teams": list(self.teams),
+            "major_incidents": list(self.major_incidents),
+        }
+
+
+@dataclass(frozen=True)
+class RaisedNonconformity:
+    """A nonconformity the organisation raised itself (its own audit, review or complaint), against a clause."""
+
+    id: str
+    clause: str
+    raised_on: str
+
+
+@dataclass
+class Facts:
+    """The facts a check gathered for the audit: records by id, own nonconformities by clause, clause owners,
+    and the data's cut-off (the latest date on which the inputs record something)."""
+
+    records: dict[str, Record] = field(default_factory=dict)
+    raised: dict[str, list[RaisedNonconformity]] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+    cut_off: dt.date | None = None
+
+    def record(self, nid: str) -> Record:
+        """The record's facts, or its id and label alone when the check gathered none (a bare result)."""
+        return self.records.get(nid) or Record(nid, nid.split(":", 1)[0])
+
+    def raised_against(self, clause: str) -> list[RaisedNonconformity]:
+        """Own nonconformities against *clause*, a clause above it, or one of its sub-clauses."""
+        return [nc for number, ncs in sorted(self.raised.items()) if _related(number, clause) for nc in ncs]
+
+    def owner_of(self, clause: str) -> str:
+        """Who holds the process of *clause* (or of the nearest clause above it), or ""."""
+        parts = clause.split(".")
+        for n in range(len(parts), 0, -1):
+            owner = self.owners.get(".".join(parts[:n]))
+            if owner:
+                return owner
+        return ""
+
+
+def _related(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def _record_dates() -> list[str]:
+    sch = schema()
+    return [p for p, d in sch.properties.items() if d.type in ("date", "datetime") and p not in FORWARD_DATES]
+
+
+def data_cut_off(graph: SMSGraph | Any) -> dt.date | None:
+    """The latest date on which an imported record says something happened: the day the data ends. Forward-looking
+    dates (review due, valid to, planned) and placeholders do not count; None when no record is dated. *graph* is
+    the graph, or the graph tables of a columnar import (anything with their DuckDB connection, ``con``)."""
+    if not isinstance(graph, SMSGraph):
+        return _tables_cut_off(graph.con)
+    sch = schema()
+    keys = _record_dates()
+    latest: str | None = None
+    for label in sorted(graph.labels_present() - sch.tool_labels - {"Clause"}):
+        for nid in graph.nodes(label):
+            attrs = graph.attrs(nid)
+            if attrs.get(PLACEHOLDER_FLAG):
+                continue
+            for key in keys:
+                value = attrs.get(key)
+                if isinstance(value, str) and (latest is None or value[:10] > latest):
+                    latest = value[:10]
+    return dt.date.fromisoformat(latest) if latest else None
+
+
+def _tables_cut_off(con: Any) -> dt.date | None:
+    from itsms_graph.graph.tables import NODES, property_columns, quote
+
+    present = set(property_columns())
+    keys = [k for k in _record_dates() if k in present]
+    if not keys:
+        return None
+    skip = sorted(schema().tool_labels | {"Clause"})
+    latest = ", ".join(f"max(substr({quote(k)}, 1, 10))" for k in keys)
+    marks = ", ".join("?" for _ in skip)
+    row = con.execute(
+        f"SELECT greatest({latest}) FROM {NODES} "  # names from the ontology, quoted; values as parameters
+        f"WHERE label NOT IN ({marks}) AND coalesce({quote(PLACEHOLDER_FLAG)}, false) = false",
+        skip,
+    ).fetchone()
+    return dt.date.fromisoformat(row[0]) if row and row[0] else None
+
+
+def _name(attrs: dict[str, Any]) -> str:
+    for key in ("name", "title", "number"):
+        if attrs.get(key):
+            return str(attrs[key])
+    return ""
+
+
+def _record(graph: SMSGraph, nid: str, major_priority: int) -> Record:
+    attrs = graph.attrs(nid)
+    label = str(attrs.get("label", nid.split(":", 1)[0]))
+    sch = schema()
+    dates = tuple(
+        (k, str(v))
+        for k, v in sorted(attrs.items())
+        if k in sch.properties and sch.properties[k].type in ("date", "datetime") and v is not None
+    )
+    source = str(attrs.get("source_file", ""))
+    where = attrs.get("source_row", attrs.get("source_path"))
+    if source and where is not None:
+        source = f"{source}:{where}"
+    services = tuple(_name(graph.attrs(s)) or s for s in graph.services_of(nid))
+    owners = graph.neighbours(nid, "OWNED_BY", "out")
+    teams = sorted({_name(graph.attrs(u)) or u for o in owners for u in graph.neighbours(o, "MEMBER_OF", "out")})
+    linked = {nid} | {other for _rel, other in graph.neighbours_any(nid, "in")}
+    linked |= {other for _rel, other in graph.neighbours_any(nid, "out")}
+    majors = sorted(
+        i
+        for i in linked
+        if graph.attrs(i).get("label") == "Incident" and graph.attrs(i).get("priority") == major_priority
+    )
+    return Record(nid, label, _name(attrs), dates, source, services, tuple(teams), tuple(majors))
+
+
+def gather(
+    graph: SMSGraph,
+    results: Iterable[QueryResult],
+    period: AuditPeriod,
+    parameters: dict[str, Any] | None = None,
+    *,
+    cut_off: dt.date | None,
+) -> Facts:
+    """The facts of every record a finding names, the organisation's own open nonconformities raised in the audit
+    period, the holders of each clause's process, and the data's *cut_off* (:func:`data_cut_off`, computed once by
+    the caller, which needs it first to set the period)."""
+    major_priority = int((parameters or {}).get("major_incident_priority", MAJOR_PRIORITY))
+    ids = sorted({nid for r in results for f in r.findings for nid in f.subjects if nid in graph})
+    records = {nid: _record(graph, nid, major_priority) for nid in ids}
+    raised: dict[str, list[RaisedNonconformity]] = defaultdict(list)
+    for nc in sorted(graph.nodes("Nonconformity")):
+        attrs = graph.attrs(nc)
+        day = str(attrs.get("raised_on") or "")
+        if attrs.get(PLACEHOLDER_FLAG) or not period.start.isoformat() <= day <= period.as_of.isoformat():
+            continue  # raised outside the audit period, or undated: no credit
+        if attrs.get("status") in CLOSED:
+            continue  # closed: if the failure persists, the correction did not work, which earns no credit
+        for clause in graph.neighbours(nc, "AGAINST", "out"):
+            number = str(graph.attrs(clause).get("number") or clause.split(":", 1)[1])
+            raised[number].append(RaisedNonconformity(nc, number, day))
+    return Facts(records, dict(raised), _owners(graph), cut_off)
+
+
+def _owners(graph: SMSGraph) -> dict[str, str]:
+    """Clause number -> who holds it: the owner of a current document addressing the clause (a role's holders
+    by name), the first such document by id."""
+    out: dict[str, str] = {}
+    for doc in sorted(graph.nodes("Document")):
+        attrs = graph.attrs(doc)
+        if attrs.get(PLACEHOLDER_FLAG) or attrs.get("status") in ("draft", "superseded", "retired"):
+            continue
+        names = []
+        for owner in graph.neighbours(doc, "OWNED_BY", "out"):
+            if graph.attrs(owner).get("label") == "Role":
+                holders = graph.neighbours(owner, "HOLDS_ROLE", "in")
+                role = _name(graph.attrs(owner)) or owner
+                names += [f"{_name(graph.attrs(h)) or h} ({role})" for h in sorted(holders)] or [role]
+            else:
+                names.append(_name(graph.attrs(owner)) or owner)
+        if not names:
+            continue
+        for clause in graph.neighbours(doc, "ADDRESSES", "out"):
+            number = str(graph.attrs(clause).get("number") or clause.split(":", 1)[1])
+            out.setdefault(number, ", ".join(names))
+    return out
