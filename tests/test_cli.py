@@ -184,7 +184,7 @@ def test_query_run(runner, snap):
         (["check", "{snap}", "--fail-on", "bogus"], "Invalid value for '--fail-on': 'bogus' is not one of"),
         (
             ["check", "{snap}", "--uri", "bolt://localhost:1"],
-            "--uri goes with --backend neo4j (the backend is networkx)",
+            "--uri goes with --backend neo4j (the backend is duckdb)",
         ),
         (["diff", "{snap}", "{snap}", "--fail-on", "new-big"], "Invalid value for '--fail-on': 'new-big'"),
         (["check"], "give a SNAPSHOT or --profile PROFILE PATH (one of the two) (see "),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from itsms_graph.engines.registry import BACKENDS, SERVER_BACKENDS
+from itsms_graph.engines.registry import BACKENDS, DEFAULT_BACKEND, SERVER_BACKENDS
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -53,7 +53,7 @@ class AuditOptions:
     config_path: Path | None = None
     query_dirs: tuple[Path, ...] = ()
     params: tuple[str, ...] = ()
-    backend: str = "networkx"
+    backend: str = DEFAULT_BACKEND
     fail_on: str = "major"
     allow_after_cutoff: bool = False
 
@@ -84,6 +84,10 @@ class AuditOptions:
         from itsms_graph.queries.parameters import ParameterSources
 
         config = load_config(self.config_path)
+        if config.duckdb:  # --config's [duckdb] table, under the option and the environment
+            from itsms_graph.duckdb_settings import configure
+
+            configure(config=config.duckdb)
         sources = ParameterSources(
             config=config.parameters, given=parse_params(self.params), config_file=str(config.path or "")
         )
@@ -187,17 +191,19 @@ def query_options(f: Any) -> Any:
     return f
 
 
-def backend_option(runs: str, *, server: bool = False) -> Any:
+def backend_option(runs: str, *, server: bool = False, default: str = DEFAULT_BACKEND) -> Any:
     """The --backend option of a command that runs queries (*runs*: "the query" or "the queries"); neo4j, a
-    server, only where a pushed snapshot is checked (*server*)."""
+    server, only where a pushed snapshot is checked (*server*). By default the queries run on the graph tables
+    (duckdb); a command that holds a Python graph already (demo) says networkx."""
     engines = [b for b in BACKENDS if server or b not in SERVER_BACKENDS]
     neo4j = "neo4j: on the server the snapshot was pushed to; " if server else ""
     return click.option(
         "--backend",
         type=click.Choice(engines),
-        default="networkx",
+        default=default,
         show_default=True,
-        help=f"Engine that runs {runs} ({neo4j}duckdb: SQL over the graph as columnar tables, in process).",
+        help=f"Engine that runs {runs} ({neo4j}duckdb: SQL over the graph as columnar tables, in process; "
+        "networkx: the Python graph, the reference engine).",
     )
 
 
