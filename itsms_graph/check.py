@@ -9,7 +9,6 @@ from typing import Any
 
 from itsms_graph.audit.facts import Facts, data_cut_off, facts_graph, gather
 from itsms_graph.audit.report import CheckReport, build_report
-from itsms_graph.engines.base import Engine
 from itsms_graph.engines.embedded import EmbeddedEngine
 from itsms_graph.engines.registry import BACKENDS, DEFAULT_BACKEND
 from itsms_graph.errors import ItsmsError
@@ -20,6 +19,7 @@ from itsms_graph.importers.build import ImportReport, import_tables
 from itsms_graph.importers.profile import Profile
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.definition import QueryDefinition
+from itsms_graph.queries.engine import Engine
 from itsms_graph.queries.parameters import RULE_LABEL, ParameterSources, RuleRecord
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries

@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from itsms_graph.cli import cli
+from itsms_graph.colours import label_colours
 from itsms_graph.engines import falkordb as falkordb_engine
-from itsms_graph.exports.browser import grass, guide, label_colours, query_file
+from itsms_graph.exports.browser import grass, guide, query_file
 from itsms_graph.exports.cypher_script import literal, script_lines
 from itsms_graph.exports.neo4j_admin import write_import_files
 from itsms_graph.graph import save_snapshot

@@ -482,3 +482,16 @@ def test_the_sampling_rules_hold_exactly_on_their_boundary():
     assert zero_failure_size(20, confidence=0.95, tolerable=0.05) == 19
     assert upper_deviation_limit(20, 19, 0, confidence=0.95) == 0.05
     assert Conclusion(20, 19, 0, 0.95, 0.05).accept
+
+
+def test_a_cycle_diff_reads_only_itsms_graph_reports(tmp_path):
+    from itsms_graph.audit.diff import load_report
+    from itsms_graph.errors import ItsmsError
+
+    ours = tmp_path / "ours.json"
+    ours.write_text('{"tool": {"name": "itsms-graph"}, "results": []}')
+    assert load_report(ours)["results"] == []
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text('{"tool": {"name": "another-tool"}, "results": []}')
+    with pytest.raises(ItsmsError, match="not an itsms-graph JSON check report"):
+        load_report(theirs)

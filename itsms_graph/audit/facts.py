@@ -119,16 +119,15 @@ def data_cut_off(graph: SMSGraph | Any) -> dt.date | None:
         return _tables_cut_off(graph.con)
     sch = schema()
     keys = _record_dates()
-    latest: str | None = None
-    for label in sorted(graph.labels_present() - sch.tool_labels - {"Clause"}):
-        for nid in graph.nodes(label):
-            attrs = graph.attrs(nid)
-            if attrs.get(PLACEHOLDER_FLAG):
-                continue
-            for key in keys:
-                value = attrs.get(key)
-                if isinstance(value, str) and (latest is None or value[:10] > latest):
-                    latest = value[:10]
+    days = (
+        value[:10]
+        for label in graph.labels_present() - sch.tool_labels - {"Clause"}
+        for nid in graph.nodes(label)
+        if not graph.attrs(nid).get(PLACEHOLDER_FLAG)
+        for key in keys
+        if isinstance(value := graph.attrs(nid).get(key), str)
+    )
+    latest = max(days, default=None)
     return dt.date.fromisoformat(latest) if latest else None
 
 

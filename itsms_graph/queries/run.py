@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from itsms_graph.engines.base import Engine
 from itsms_graph.errors import ItsmsError
 from itsms_graph.ontology import schema
 from itsms_graph.queries.definition import ANY, Filter, MatchNode, MatchRel, QueryDefinition
+from itsms_graph.queries.engine import Engine
 from itsms_graph.queries.parameters import ParameterSources, UsedParameter
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind, coerce_param
 from itsms_graph.queries.results import QueryResult, Status, absent_population, findings_for
