@@ -3,6 +3,7 @@ query on a snapshot)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -11,12 +12,14 @@ from itsms_graph.cli.app import cli
 from itsms_graph.cli.options import (
     AuditOptions,
     backend_option,
+    fail_on_option,
     pass_audit,
     period_options,
     query_options,
     snapshot_argument,
 )
 from itsms_graph.cli.output import FORMATS, console, render
+from itsms_graph.errors import EXIT_FINDINGS
 
 
 @cli.group()
@@ -91,6 +94,7 @@ def query_show(query_id: str, cypher: bool, audit: AuditOptions) -> None:
 @period_options
 @query_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@fail_on_option("Exit 1 when a finding is at or above this grade ('none': never).")
 @backend_option("the query")
 @pass_audit
 def query_run(query_id: str, snapshot: Path, audit: AuditOptions, fmt: str) -> None:
@@ -110,7 +114,9 @@ def query_run(query_id: str, snapshot: Path, audit: AuditOptions, fmt: str) -> N
         query_ids=[query_id],
         parameters=audit.parameters,
         backend=audit.backend,
-        fail_on="none",
+        fail_on=audit.fail_on,
         title="itsms-graph query run",
     )
     render(report, fmt, None)
+    if report.gate_failed():
+        sys.exit(EXIT_FINDINGS)

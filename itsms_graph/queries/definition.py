@@ -10,7 +10,7 @@ Cypher statement:
   exist: an existence requirement, one finding against the clause when none does).
 
 Filters compare a property with a literal ``value``, a query ``param``, a ``date`` expression over the audit
-period (``as_of``, ``period_start``, ``as_of - <months parameter>``), ``other`` property of the same node, a
+period (``as_of``, ``period_start``, ``as_of - <months parameter>``, ``as_of + <months parameter>``), ``other`` property of the same node, a
 ``ref`` to a matched node's property (``c.actual_start``; with ``days``/``days_param`` the comparison is in
 whole days: ``recorded_on <= c.actual_end + 10 days``), or the ``var`` of ``each``; ``in_period`` is the audit
 period itself. A comparison with a property the node lacks does not hold (Cypher's null), unless the filter says
@@ -67,7 +67,8 @@ Op = Literal[
 #: The built-in list an ``each`` can range over: every month (YYYY-MM) of the audit period.
 MONTHS_IN_PERIOD = "months_in_period"
 _VAR = r"^[a-z][a-z0-9_]*$"
-_DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*-\s*([a-z][a-z0-9_]*))?$")
+#: A date filter's operand: the as-of date or the period's first day, less or plus a months or days parameter.
+DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*([-+])\s*([a-z][a-z0-9_]*))?$")
 
 
 class _Strict(BaseModel):
@@ -107,8 +108,10 @@ class Filter(_Strict):
             raise ValueError("days and days_param go with ref or other")
         if self.days is not None and self.days_param is not None:
             raise ValueError("give days or days_param, not both")
-        if self.date is not None and not _DATE_EXPR.match(self.date):
-            raise ValueError(f"date {self.date!r} must be as_of, period_start or 'as_of - <months parameter>'")
+        if self.date is not None and not DATE_EXPR.match(self.date):
+            raise ValueError(
+                f"date {self.date!r} must be as_of, period_start or 'as_of - <months parameter>' (or + it)"
+            )
         return self
 
 
@@ -366,8 +369,8 @@ class QueryDefinition(_Strict):
             if f.param is not None and f.param not in self.parameters:
                 raise ValueError(f"filter uses parameter {f.param!r}, which parameters does not declare")
             if f.date is not None:
-                m = _DATE_EXPR.match(f.date)
-                if m and m.group(2) and self.parameters.get(m.group(2), None) is None:
+                m = DATE_EXPR.match(f.date)
+                if m and m.group(3) and self.parameters.get(m.group(3), None) is None:
                     raise ValueError(f"date {f.date!r} uses an undeclared parameter")
             if (f.op == "in_period" or f.date is not None) and props[f.prop].type not in ("date", "datetime"):
                 raise ValueError(f"{label}.{f.prop} is not a date or datetime")

@@ -16,7 +16,7 @@ from typing import Any
 
 from itsms_graph.errors import ItsmsError
 from itsms_graph.ontology import Schema, schema
-from itsms_graph.queries.definition import ANY, MONTHS_IN_PERIOD, Filter, QueryDefinition
+from itsms_graph.queries.definition import ANY, DATE_EXPR, MONTHS_IN_PERIOD, Filter, QueryDefinition
 
 #: The property that marks a placeholder node for a reference no input resolves.
 PLACEHOLDER_FLAG = "unresolved"
@@ -155,13 +155,14 @@ class _Binder:
         return name
 
     def _date(self, expr: str) -> dt.date:
-        base, _, rest = expr.partition("-")
-        day = self.period.as_of if base.strip() == "as_of" else self.period.start
-        if rest.strip():
-            name = rest.strip()
-            amount = int(self.params[name])
+        m = DATE_EXPR.match(expr.strip())
+        assert m is not None  # the query file was validated
+        base, sign, name = m.groups()
+        day = self.period.as_of if base == "as_of" else self.period.start
+        if name:
+            amount = int(self.params[name]) * (1 if sign == "+" else -1)
             kind = self.query.parameters[name].type
-            day = day - dt.timedelta(days=amount) if kind == "days" else add_months(day, -amount)
+            day = day + dt.timedelta(days=amount) if kind == "days" else add_months(day, amount)
         return day
 
     def bind(self, label: str, f: Filter) -> list[BoundFilter]:
