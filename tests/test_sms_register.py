@@ -49,6 +49,12 @@ REGISTERS = [
     "corrective_actions",
     "records",
     "rules",
+    "context_issues",
+    "interested_parties",
+    "configuration_items",
+    "budgets",
+    "complaints",
+    "improvements",
 ]
 
 
@@ -156,12 +162,22 @@ def test_csv_and_workbook_templates_import_without_rejection_into_the_same_graph
     assert g_csv.neighbours("Document:DOC-SCOPE", "DEFINES", "out") == ["Scope:SMS"]
     assert g_csv.neighbours("Document:DOC-SCOPE", "ADDRESSES", "out") == ["Clause:4.3", "Clause:4.4"]
     assert sorted(g_csv.neighbours("Person:Ana Silva", "OWNED_BY", "in")) == [
+        "Complaint:CMP-2025-003",
+        "ConfigurationItem:CI-MX01",
         "CorrectiveAction:CA-2025-01",
         "Document:DOC-SCOPE",
+        "Improvement:OFI-2025-01",
         "Objective:OBJ-EMAIL-AVAIL",
         "Risk:RISK-MAILHOST",
         "Service:SVC-EMAIL",
     ]
+    # the registers of the rest of the standard: the auditor and the review's attendees, outputs and the CMDB
+    assert g_csv.neighbours("InternalAudit:IA-2025-01", "AUDITED_BY", "out") == ["Person:Rui Costa"]
+    assert g_xlsx.neighbours("ManagementReview:MR-2025-1", "ATTENDED_BY", "out") == ["Person:Ana Silva"]
+    assert g_xlsx.node("ManagementReview:MR-2025-1")["outputs"] == ["decisions", "actions"]
+    assert g_xlsx.node("ConfigurationItem:CI-MX01")["modified_at"] == "2025-03-14T22:00:00"
+    assert g_csv.neighbours("ConfigurationItem:CI-MX01", "PART_OF", "out") == ["Service:SVC-EMAIL"]
+    assert g_csv.node("Budget:BUD-EMAIL-2025")["actual_amount"] == 58000.0
 
 
 def test_every_row_of_every_file_is_accounted_for(from_csv, from_xlsx):
@@ -222,6 +238,12 @@ def test_declared_labels_include_every_register_label(from_csv, from_xlsx):
         "ManagementReview",
         "Nonconformity",
         "CorrectiveAction",
+        "ContextIssue",
+        "InterestedParty",
+        "ConfigurationItem",
+        "Budget",
+        "Complaint",
+        "Improvement",
         "Record",
         "Rule",
     }

@@ -5,7 +5,7 @@ One module per command group, each adding its commands to the root group :data:`
 - ``audit``: check, stage1, stage2, cap, diff (the certification questions);
 - ``sampling``: sample, sample-findings (the auditor's sample and its verdicts);
 - ``imports``: import, template, profile (getting an organisation's records in);
-- ``queries``: query list/show/run (the canned-query catalogue);
+- ``queries``: query list/show/run and coverage (the canned-query catalogue and the clauses it covers);
 - ``visual``: demo, report, viz (the HTML a person reads);
 - ``neo4j``: neo4j push/style/guide, export cypher/neo4j-admin (the way to a graph server).
 

@@ -120,3 +120,37 @@ def query_run(query_id: str, snapshot: Path, audit: AuditOptions, fmt: str) -> N
     render(report, fmt, None)
     if report.gate_failed():
         sys.exit(EXIT_FINDINGS)
+
+
+@cli.command("coverage")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text: the clause tree (+ covered, - not covered); json: the same as data; markdown: the table of the "
+    "clauses with requirements (docs/coverage.md).",
+)
+@query_options
+@pass_audit
+def coverage_command(fmt: str, audit: AuditOptions) -> None:
+    """List every ISO/IEC 20000-1:2018 clause with the checks that cover it, and the clauses no check covers.
+
+    Generated from the query files (shipped and --queries). A clause without sub-clauses has requirements of its
+    own; a check that names a parent clause covers none of its sub-clauses.
+
+    \b
+    Example:
+      itsms-graph coverage
+      itsms-graph coverage --format json --queries my-queries/
+    """
+    import json
+
+    from itsms_graph.queries.coverage import coverage, render_markdown, render_text
+
+    cov = coverage(audit.catalogue)
+    if fmt == "json":
+        click.echo(json.dumps(cov.to_dict(), indent=2))
+    else:
+        click.echo(render_markdown(cov) if fmt == "markdown" else render_text(cov), nl=False)

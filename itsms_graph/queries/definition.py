@@ -46,6 +46,9 @@ Grade = Literal["major", "minor", "ofi", "data-quality"]
 GRADE_ORDER: dict[str, int] = {"data-quality": 0, "ofi": 1, "minor": 2, "major": 3}
 #: A match node's label or a match relationship's type that stands for any label or type.
 ANY = "any"
+#: The property every node has (its namespaced id): ``{prop: id, op: eq, ref: a.id}`` says a condition's path came
+#: back to the matched node ``a``, closing a cycle that a linear match cannot.
+IDENTITY = "id"
 Op = Literal[
     "eq",
     "ne",

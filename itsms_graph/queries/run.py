@@ -14,7 +14,7 @@ from typing import Any
 
 from itsms_graph.errors import ItsmsError
 from itsms_graph.ontology import schema
-from itsms_graph.queries.definition import ANY, Filter, MatchNode, MatchRel, QueryDefinition
+from itsms_graph.queries.definition import ANY, IDENTITY, Filter, MatchNode, MatchRel, QueryDefinition
 from itsms_graph.queries.engine import Engine
 from itsms_graph.queries.parameters import ParameterSources, UsedParameter
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind, coerce_param
@@ -29,7 +29,8 @@ BUILT_IN_LABELS = frozenset({"Clause"}) | schema().tool_labels
 def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
     """What the data must hold: a list of requirements, each a list of alternatives, each a list of needs.
 
-    Marker properties (flags such as ``unresolved``, whose absence means false) are never needs. A step that asks
+    Marker properties (flags such as ``unresolved``, whose absence means false) and the id every record has are
+    never needs. A step that asks
     for placeholders (a filter on ``unresolved``) needs the label's records or placeholders: an incident export
     that names CIs no input holds does record which incident has a CI.
     """
@@ -44,7 +45,7 @@ def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
             if f.optional:
                 continue  # the query answers without it (see Filter.optional)
             for key in (f.prop, f.other):
-                if key is not None and not props[key].marker:
+                if key is not None and key != IDENTITY and not props[key].marker:
                     needs.append((label, key))
         return needs
 
@@ -64,7 +65,8 @@ def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
         for f in filters:
             if f.ref is not None:
                 var, key = f.ref.split(".")
-                reqs.append([[(query.label_of(var), key)]])
+                if key != IDENTITY:
+                    reqs.append([[(query.label_of(var), key)]])
     return reqs
 
 
