@@ -170,8 +170,11 @@ def test_the_report_prints_without_a_figure_cut(example, browser, tmp_path: Path
     report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")
     rollup = rollup_of(report, stage1(report), stage2(report), graph)
     last_row = rollup.rows()[-1]
+    grouped = "groups (click a group to open it)" in " ".join(pages)  # over AGGREGATE_ABOVE findings
+    traceability_bottom = "group of findings (click to open)" if grouped else "relationship (arrow: its direction)"
     figures = {  # title, bottom, right edge
-        "traceability": ("every finding", "relationship (arrow: its direction)", "records missing"),
+        # the legend's last entry: a relationship line, or (findings grouped) a group of findings
+        "traceability": ("every finding", traceability_bottom, "records missing"),
         "coverage": (
             "Clause coverage (each clause",
             f"{last_row.number} {last_row.clause.title[:20]}",
