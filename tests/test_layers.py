@@ -28,12 +28,10 @@ KNOWN_PACKAGE_CYCLES = {
     # (reports/xlsx.py, being reworked by report) by audit/cap.py and audit/sampling.py
     frozenset({"audit", "reports"}),
 }
-#: Modules being restructured by their owners (#16, scale: the snapshot format, the streaming import) that still
-#: reach into the store's indexes; they move to its bulk API (bulk_add_nodes, bulk_add_edges) as they land.
-KNOWN_PRIVATE_USERS = {"itsms_graph.graph.snapshot", "itsms_graph.graph.tables", "itsms_graph.importers.build"}
-KNOWN_MODULE_CYCLES = {
-    frozenset({"itsms_graph.graph.snapshot", "itsms_graph.graph.tables"}),  # #20.3, scale: the snapshot format
-}
+#: Loaders that still reach into the store's indexes (#16, scale: the graph tables' loader, the import's resolve);
+#: they move to its bulk API (bulk_add_nodes, bulk_add_edges, attrs_of), and come off this list as they do.
+KNOWN_PRIVATE_USERS = {"itsms_graph.graph.tables", "itsms_graph.importers.resolve"}
+KNOWN_MODULE_CYCLES: set[frozenset[str]] = set()  # graph/snapshot.py <-> graph/tables.py: cut by scale
 
 
 @dataclass(frozen=True)

@@ -32,3 +32,21 @@ def test_an_existence_check_is_titled_by_its_failure(query):
 def test_no_title_is_a_fixed_interval_the_organisation_sets(query):
     """ "in the last 12 months" states the tool's default as if it were the requirement."""
     assert not re.search(r"\b\d+ months\b", CATALOGUE[query].title)
+
+
+def test_data_quality_findings_cite_no_clause_in_the_check_report():
+    from itsms_graph.check import check_graph
+    from itsms_graph.reports.formats import to_csv, to_junit, to_markdown
+    from tests import fixtures
+    from tests.builders import SRC
+
+    graph = fixtures.complete_sms()
+    graph.add_node("Change", "C-DQ", {"closed_at": "2025-03-01T10:00:00", "status": "closed"}, source_file=SRC)
+    graph.add_node(
+        "Change", "C-OK", {"closed_at": "2025-03-01T10:00:00", "actual_end": "2025-03-01T09:00:00"}, source_file=SRC
+    )
+    report = check_graph(graph, period=fixtures.PERIOD, query_ids=["change-closed-without-actual-end"])
+    [result] = report.to_dict()["results"]
+    assert result["grade"] == "data-quality" and result["findings"] and result["clauses"] == []
+    assert ",data-quality,," in to_csv(report)
+    assert "stage2.data-quality" in to_junit(report) and "(7.5" not in to_markdown(report)

@@ -109,11 +109,12 @@ class CheckReport:
                 {
                     "query": r.query.id,
                     "title": r.query.title,
-                    "clauses": list(r.query.clauses),
+                    "clauses": list(r.query.cited_clauses),
                     "stage": r.query.stage,
                     "grade": r.query.grade,
                     "status": r.status.value,
                     "missing_data": r.missing_data,
+                    "parameters": [p.to_dict() for p in r.parameters.values()],
                     "rationale": r.query.rationale,
                     "remediation": r.query.remediation,
                     "findings": [

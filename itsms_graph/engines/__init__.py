@@ -3,7 +3,8 @@ DuckDB (SQL over the graph tables).
 
 Every engine answers the same questions (:class:`itsms_graph.queries.engine.Engine`: how many nodes of a label,
 is a property present, which id tuples does a bound query return), so the query runner and the parity tests treat
-them alike. ``itsms_graph.registry`` names them; the engines themselves load on first use.
+them alike. ``itsms_graph.registry`` names them; the engines themselves load on first use, so that naming them stays
+cheap.
 """
 
 from __future__ import annotations

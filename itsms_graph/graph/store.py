@@ -108,7 +108,9 @@ def _coerce(value: Any, kind: str, where: str) -> Any:
         if isinstance(value, str) and _DATE.match(value):
             return value
     elif kind == "datetime":
-        if isinstance(value, dt.datetime):
+        if isinstance(value, dt.datetime):  # an aware one as its UTC instant (importers/values.py's rule)
+            if value.tzinfo is not None:
+                value = value.astimezone(dt.UTC)
             return value.replace(tzinfo=None, microsecond=0).isoformat()
         if isinstance(value, dt.date):
             return dt.datetime.combine(value, dt.time()).isoformat()
@@ -124,7 +126,9 @@ def checked_value(sch: Schema, label: str, key: str, value: Any, where: str) -> 
         return None
     prop = sch.properties_of(label).get(key)
     if prop is None or key in PROVENANCE_KEYS or key in ("id", "label"):
-        raise SchemaViolation(f"{where}: the ontology gives {label} no property {key!r}")
+        raise SchemaViolation(
+            f"{where}: the ontology gives {label} no property {key!r}{sch.nearest_property(label, key)}"
+        )
     if prop.multi_valued:
         if not isinstance(value, (list, tuple)):
             raise SchemaViolation(f"{where}: {key} is a list property, got {value!r}")
@@ -225,7 +229,7 @@ class SMSGraph:
         updates its properties.
         """
         if label not in self.schema.labels:
-            raise SchemaViolation(f"unknown label {label!r} (not in the ontology)")
+            raise SchemaViolation(f"unknown label {label!r} (not in the ontology){self.schema.nearest_label(label)}")
         if not local_id:
             raise SchemaViolation(f"a {label} node needs a non-empty id")
         nid = f"{label}:{local_id}"
@@ -273,7 +277,9 @@ class SMSGraph:
         s_attrs, t_attrs = nodes.get(source), nodes.get(target)
         if s_attrs is None or t_attrs is None:
             if rel_type not in self.schema.relationships:
-                raise SchemaViolation(f"unknown relationship type {rel_type!r} (not in the ontology)")
+                raise SchemaViolation(
+                    f"unknown relationship type {rel_type!r} (not in the ontology){self.schema.nearest_type(rel_type)}"
+                )
             raise SchemaViolation(f"{rel_type}: node {source if s_attrs is None else target} does not exist")
         if (rel_type, s_attrs["label"], t_attrs["label"]) not in self._allowed:
             self._check_endpoints(rel_type, s_attrs["label"], t_attrs["label"])
@@ -339,15 +345,17 @@ class SMSGraph:
             done += 1
         return done
 
-    #: The name the loaders being restructured (#16: graph/snapshot.py, graph/tables.py) still call; it goes when
-    #: they call bulk_add_edges (tests/test_layers.py lists them until then).
+    #: The name the graph tables' loader (graph/tables.py) still calls; it goes when that calls bulk_add_edges
+    #: (tests/test_layers.py lists the loaders until then).
     _index_edges = bulk_add_edges
 
     def _check_endpoints(self, rel_type: str, s_label: str, t_label: str) -> None:
         """Raise unless the ontology allows (s_label)-[rel_type]->(t_label); remember the triples it allows."""
         rel = self.schema.relationships.get(rel_type)
         if rel is None:
-            raise SchemaViolation(f"unknown relationship type {rel_type!r} (not in the ontology)")
+            raise SchemaViolation(
+                f"unknown relationship type {rel_type!r} (not in the ontology){self.schema.nearest_type(rel_type)}"
+            )
         if not rel.allows(s_label, t_label):
             raise SchemaViolation(f"the ontology does not allow ({s_label})-[:{rel_type}]->({t_label})")
         self._allowed.add((rel_type, s_label, t_label))

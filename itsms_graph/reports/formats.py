@@ -26,7 +26,7 @@ def to_csv(report: CheckReport) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in report.results:
-        base = [r.query.id, r.status.value, r.query.stage, r.query.grade, " ".join(r.query.clauses)]
+        base = [r.query.id, r.status.value, r.query.stage, r.query.grade, " ".join(r.query.cited_clauses)]
         if not r.findings:
             writer.writerow([*base, "", "", "", "; ".join(r.missing_data)])
         for f in r.findings:
@@ -72,13 +72,14 @@ def to_markdown(report: CheckReport) -> str:
     for r in report.results:
         status = r.status.value + (f" ({_md('; '.join(r.missing_data))})" if r.missing_data else "")
         lines.append(
-            f"| {r.query.id} | {' '.join(r.query.clauses)} | {r.query.stage} | {r.query.grade} | {status} "
+            f"| {r.query.id} | {' '.join(r.query.cited_clauses)} | {r.query.stage} | {r.query.grade} | {status} "
             f"| {len(r.findings)} |"
         )
     lines += ["", "## Findings", ""]
     for r in report.results:
+        cited = f" ({' '.join(r.query.cited_clauses)})" if r.query.cited_clauses else ""
         for f in r.findings:
-            lines.append(f"- **{f.grade}** `{f.id}` ({' '.join(f.clauses)}) {_md(f.title)}: {_md(f.message)}")
+            lines.append(f"- **{f.grade}** `{f.id}`{cited} {_md(f.title)}: {_md(f.message)}")
             for hop in f.chain:
                 lines.append(f"  - {_md(str(hop))}")
     if not report.findings:
@@ -105,7 +106,8 @@ def to_junit(report: CheckReport) -> str:
     ]
     for r in report.results:
         name = quoteattr(r.query.id)
-        classname = quoteattr(f"stage{r.query.stage}.clause{r.query.clauses[0]}")
+        where = f"clause{r.query.cited_clauses[0]}" if r.query.cited_clauses else "data-quality"
+        classname = quoteattr(f"stage{r.query.stage}.{where}")
         out.append(f"  <testcase classname={classname} name={name}>")
         if r.status is Status.FAIL:
             body = "\n".join(f"{f.id} {f.message}" for f in r.findings)
