@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LINTER := tools/cypher-lint
 
-.PHONY: demo test install install-test linter lint typecheck bench clean
+.PHONY: demo test test-fast docs install install-test linter lint typecheck bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "itsms-graph needs Python >= 3.12 (see .python-version)"; exit 2; }
@@ -48,6 +48,15 @@ typecheck: install-test
 
 test: install-test linter lint typecheck
 	$(BIN)/python -m pytest
+
+# The loop while you work: the whole suite but the real-data tier (../shared/data; tests marked realdata).
+test-fast: install-test linter
+	$(BIN)/python -m pytest -q -m "not realdata"
+
+# The generated pages: every command's --help, and the JSON Schema of a query file (tests/test_docs.py checks both).
+docs: install
+	$(BIN)/python -m itsms_graph.cli.reference > docs/cli.md.tmp && mv docs/cli.md.tmp docs/cli.md
+	$(BIN)/python -m itsms_graph.queries.json_schema > docs/query-schema.json.tmp && mv docs/query-schema.json.tmp docs/query-schema.json
 
 bench: install-test
 	$(BIN)/python benchmarks/run.py

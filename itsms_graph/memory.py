@@ -5,7 +5,7 @@ malloc maps a block that large on its own, but each time such a block is freed i
 mapping to that block's size (up to 32 MiB); from then on the lists come from the heap, and the heap keeps what
 is freed in it. :func:`return_freed_blocks` pins the threshold at its initial 128 KiB: every large block is
 mapped, and unmapped when freed. On BPIC 2014 that lowered each command's peak by 40 to 125 MiB, at no
-measured cost in time (README, "Importing exports").
+measured cost in time (benchmarks/README.md).
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ store's validation, Cypher load statements, constraints, the linter schema, styl
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -33,6 +35,8 @@ XSD_TYPES = {
 
 #: The domain group of the labels itsms-graph writes itself rather than imports.
 TOOL_GROUP = "findings"
+#: The values of itsms:serviceLink: how a relationship ties a record to a service (see RelationshipDef).
+SERVICE_LINKS = ("names", "component")
 #: Properties every node and relationship may carry, whatever its label: identity and provenance.
 PROVENANCE_KEYS = ("source_file", "source_row", "source_path")
 
@@ -61,6 +65,8 @@ class PropertyDef:
     comment: str
     #: a flag whose absence means false/none: never a data gap when no node carries it
     marker: bool = False
+    #: itsms:datingOrder: this property dates a record (when it happened); the lowest order a record has wins
+    dating_order: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,9 @@ class RelationshipDef:
     targets: frozenset[str]  # empty: any label
     title: str
     comment: str
+    #: itsms:serviceLink: "names" (a record names the service it reaches) or "component" (a configuration item
+    #: or component is part of the service it reaches); None: the relationship says nothing about services
+    service_link: str | None = None
 
     def allows(self, source_label: str, target_label: str) -> bool:
         return (not self.sources or source_label in self.sources) and (not self.targets or target_label in self.targets)
@@ -82,6 +91,9 @@ class LabelDef:
     comment: str
     group: str
     caption: str
+    #: itsms:traceLayer: the column of the report's traceability graph (0 clauses, 1 documents, 2 what the SMS
+    #: delivers and relies on); None: a record (drawn after them)
+    trace_layer: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,21 @@ class Clause:
     @property
     def node_id(self) -> str:
         return f"Clause:{self.number}"
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'A' or 'B'?)`` naming the valid names nearest *name* (a prefix either way, or close by
+    difflib's ratio), or "" when none is near: what every "unknown label / property / type" error adds."""
+    names = sorted(set(candidates))
+
+    def fold(text: str) -> str:  # CAUSEDBY, caused_by and CAUSED_BY are one name mistyped
+        return text.lower().replace("_", "")
+
+    same = [n for n in names if fold(n) == fold(name)]
+    near = same + [n for n in names if n not in same and fold(name) and fold(n).startswith(fold(name))]
+    near += [n for n in names if n not in near and fold(n) and fold(name).startswith(fold(n))]  # risk_level: risk
+    near += [n for n in difflib.get_close_matches(name, names, n=3, cutoff=0.6) if n not in near]
+    return f" (did you mean {' or '.join(repr(n) for n in near[:3])}?)" if near else ""
 
 
 @dataclass(frozen=True)
@@ -124,13 +151,48 @@ class Schema:
     def property_type(self, label: str, key: str) -> str:
         prop = self.properties.get(key)
         if prop is None or (prop.labels and label not in prop.labels):
-            raise OntologyError(f"the ontology gives label {label} no property {key!r}")
+            raise OntologyError(
+                f"the ontology gives label {label} no property {key!r}{self.nearest_property(label, key)}"
+            )
         return prop.type
+
+    def nearest_label(self, name: str) -> str:
+        """did_you_mean among the labels."""
+        return did_you_mean(name, self.labels)
+
+    def nearest_type(self, name: str) -> str:
+        """did_you_mean among the relationship types."""
+        return did_you_mean(name, self.relationships)
+
+    def nearest_property(self, label: str, key: str) -> str:
+        """did_you_mean among the properties a node of *label* may carry (all of them for an unknown label); when
+        none is near, the keys there are."""
+        known = self.properties_of(label) if label in self.labels else self.properties
+        keys = sorted(k for k in known if k != "id" and k not in PROVENANCE_KEYS)
+        hint = did_you_mean(key, keys)
+        return hint or f" (its properties: {', '.join(keys)})"
 
     @cached_property
     def marker_keys(self) -> tuple[str, ...]:
         """The marker properties (``unresolved``, ``unnamed_references``): flags few nodes carry, indexed."""
         return tuple(sorted(k for k, p in self.properties.items() if p.marker))
+
+    @cached_property
+    def dating_keys(self) -> tuple[str, ...]:
+        """The properties that date a record (when it happened), in the order they are tried: a record's first
+        one decides its month (``itsms:datingOrder``)."""
+        dated = [(p.dating_order, k) for k, p in self.properties.items() if p.dating_order is not None]
+        return tuple(k for _, k in sorted(dated))
+
+    @cached_property
+    def trace_layers(self) -> dict[str, int]:
+        """Label -> its column in a traceability graph (``itsms:traceLayer``); a label without one is a record."""
+        return {label: d.trace_layer for label, d in sorted(self.labels.items()) if d.trace_layer is not None}
+
+    def service_relationships(self, link: str) -> tuple[str, ...]:
+        """The relationship types with ``itsms:serviceLink`` *link*: "names" (a record names the service it
+        concerns) or "component" (an item is part of a service)."""
+        return tuple(sorted(r.type for r in self.relationships.values() if r.service_link == link))
 
     @property
     def property_keys(self) -> list[str]:
@@ -165,6 +227,16 @@ def _text(graph: Graph, subject: URIRef, predicate: URIRef) -> str:
     return str(value) if value is not None else ""
 
 
+def _integer(graph: Graph, subject: URIRef, predicate: URIRef) -> int | None:
+    """An annotation that must be an integer when present (a layer, an order)."""
+    value = graph.value(subject, predicate)
+    if value is None:
+        return None
+    if not isinstance(value, Literal) or not isinstance(value.toPython(), int) or isinstance(value.toPython(), bool):
+        raise OntologyError(f"{_local(subject)}: {_local(predicate)} must be an integer, not {value!r}")
+    return int(value.toPython())
+
+
 def _local(node: URIRef) -> str:
     return str(node)[len(str(ITSMS)) :]
 
@@ -190,6 +262,7 @@ def load_schema(ontology_dir: Path | None = None) -> Schema:
             comment=_text(graph, cls, RDFS.comment),
             group=_text(graph, cls, ITSMS.domainGroup) or "other",
             caption=_text(graph, cls, ITSMS.caption) or "id",
+            trace_layer=_integer(graph, cls, ITSMS.traceLayer),
         )
 
     relationships: dict[str, RelationshipDef] = {}
@@ -205,7 +278,10 @@ def load_schema(ontology_dir: Path | None = None) -> Schema:
             targets=_members(graph, range_) if range_ is not None else frozenset(),  # type: ignore[arg-type]
             title=_text(graph, prop, RDFS.label),
             comment=_text(graph, prop, RDFS.comment),
+            service_link=_text(graph, prop, ITSMS.serviceLink) or None,
         )
+        if rel.service_link not in (None, *SERVICE_LINKS):
+            raise OntologyError(f"{_local(prop)}: itsms:serviceLink is one of {', '.join(SERVICE_LINKS)}")
         relationships[rel.type] = rel
 
     properties: dict[str, PropertyDef] = {}
@@ -225,9 +301,13 @@ def load_schema(ontology_dir: Path | None = None) -> Schema:
             labels=_members(graph, domain) if domain is not None else frozenset(),  # type: ignore[arg-type]
             multi_valued=bool(isinstance(multi, Literal) and multi.toPython() is True),
             marker=bool(isinstance(marker, Literal) and marker.toPython() is True),
+            dating_order=_integer(graph, prop, ITSMS.datingOrder),
             title=_text(graph, prop, RDFS.label),
             comment=_text(graph, prop, RDFS.comment),
         )
+    for key, p in properties.items():
+        if p.dating_order is not None and p.type not in ("date", "datetime"):
+            raise OntologyError(f"{key}: itsms:datingOrder on a {p.type}; only a date or datetime dates a record")
     for key in (*PROVENANCE_KEYS, "id"):
         if key not in properties:
             raise OntologyError(f"the ontology must define the property {key}")

@@ -25,7 +25,7 @@ URI = os.environ.get("NEO4J_URI")
 @pytest.fixture(scope="module")
 def neo4j_engine():
     if not URI:
-        pytest.skip("live Neo4j tier: NEO4J_URI is not set (see README, 'Architects')")
+        pytest.skip("live Neo4j tier: NEO4J_URI is not set (see docs/neo4j.md)")
     from itsms_graph.engines.neo4j import Neo4jEngine
 
     engine = Neo4jEngine(

@@ -35,6 +35,11 @@ def test_the_command_line_imports_nothing_heavy():
     assert _imported_by("import itsms_graph.cli") == []
 
 
+def test_the_package_and_its_api_names_import_nothing_heavy():
+    """``import itsms_graph`` offers the API by name; a name loads its module when first used."""
+    assert _imported_by("import itsms_graph\nitsms_graph.__all__") == []
+
+
 def test_help_imports_nothing_heavy():
     statement = (
         "from itsms_graph.cli import cli\n"
@@ -85,3 +90,13 @@ def test_yaml_is_read_with_a_safe_loader_in_c_when_available():
         pass
     else:
         raise AssertionError("the loader built a Python object")
+
+
+def test_no_api_name_is_hidden_by_a_module_of_the_package():
+    """``itsms_graph.example`` once named both a function and the subpackage: the subpackage, once imported,
+    shadows a name the package offers lazily."""
+    import itsms_graph
+
+    package = Path(itsms_graph.__file__).parent
+    clashes = [n for n in itsms_graph.__all__ if (package / n).is_dir() or (package / f"{n}.py").exists()]
+    assert not clashes

@@ -27,26 +27,16 @@ from itsms_graph.audit.columns import Column
 from itsms_graph.audit.report import comment_lines
 from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
+from itsms_graph.ontology import schema
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.embedded import evaluate
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
 
 VERDICTS = ("conforms", "nonconformity", "no evidence")
 AUDITOR_COLUMNS = ["verdict", "auditor_note"]
-#: Temporal properties tried, in order, to put a record in a month (stratify by month).
-DATE_KEYS = (
-    "actual_start",
-    "opened_at",
-    "recorded_on",
-    "held_on",
-    "completed_on",
-    "deployed_at",
-    "decided_at",
-    "approved_on",
-    "valid_from",
-    "raised_on",
-    "updated_at",
-)
+#: Temporal properties tried, in order, to put a record in a month (stratify by month): the ontology's
+#: itsms:datingOrder.
+DATE_KEYS = schema().dating_keys
 
 
 @dataclass

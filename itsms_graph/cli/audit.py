@@ -24,8 +24,9 @@ from itsms_graph.cli.options import (
     snapshot_argument,
     sources_option,
 )
-from itsms_graph.cli.output import FORMATS, console, dump, render, verdict_json
+from itsms_graph.cli.output import console, dump, render, verdict_json
 from itsms_graph.errors import EXIT_FINDINGS, ItsmsError
+from itsms_graph.registry import FORMATS
 
 
 @cli.command()
@@ -132,6 +133,7 @@ def audited(snapshot: Path, audit: AuditOptions) -> Any:
         parameters=audit.parameters,
         backend=audit.backend,
         fail_on="none",
+        facts=True,  # what the verdicts judge with
     )
 
 
@@ -140,6 +142,7 @@ def audited(snapshot: Path, audit: AuditOptions) -> Any:
 @period_options
 @query_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@backend_option("the queries")
 @fail_on_option(
     "Exit 1 when a finding behind an area of concern is at or above this grade, or the verdict is Not ready or "
     "Cannot be concluded ('none': never)."
@@ -185,6 +188,7 @@ def stage1(snapshot: Path, audit: AuditOptions, fmt: str) -> None:
 @escalation_options
 @sampling_options
 @fail_on_option("Exit 1 when a nonconformity is at or above this grade ('none': never).")
+@backend_option("the queries")
 @pass_audit
 def stage2(snapshot: Path, audit: AuditOptions, fmt: str, confidence: float, tolerable: float, **rule: Any) -> None:
     """Stage 2: nonconformities per requirement (clause and query family) graded major, minor or OFI, Stage 1's
@@ -225,6 +229,7 @@ def stage2(snapshot: Path, audit: AuditOptions, fmt: str, confidence: float, tol
     help="plan.xlsx, plan.csv or plan.md",
 )
 @escalation_options
+@backend_option("the queries")
 @pass_audit
 def cap(snapshot: Path, audit: AuditOptions, output: Path, **rule: Any) -> None:
     """Write the corrective action plan: one row per Stage 2 nonconformity (and OFI), with its requirement,

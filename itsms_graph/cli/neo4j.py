@@ -79,10 +79,11 @@ def neo4j_push(
 
     from itsms_graph.check import check_graph
     from itsms_graph.exports.push import push
-    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.graph.snapshot import open_snapshot_tables
 
-    graph = open_snapshot(snapshot)
-    findings = [] if no_findings else check_graph(graph, period=audit.period_rule()).findings
+    # streamed from the tables the snapshot opens to (checked there for the findings): the graph is never built
+    graph = open_snapshot_tables(snapshot)
+    findings = [] if no_findings else check_graph(graph, period=audit.period_rule(), backend=audit.backend).findings
     engine = neo4j_engine(uri, user, database)
     with Progress(console=Console(stderr=True)) as bar:
         task = bar.add_task("pushing", total=None)
@@ -154,21 +155,29 @@ def export() -> None:
 
     \b
     Example:
-      itsms-graph export cypher out/example.itsms -o graph.cypher
-      itsms-graph export neo4j-admin out/example.itsms -o import/
+      itsms-graph export cypher out/example.itsms --as-of 2025-06-30 -o graph.cypher
+      itsms-graph export neo4j-admin out/example.itsms --as-of 2025-06-30 -o import/
     """
 
 
 def _with_findings(snapshot: Path, audit: AuditOptions) -> tuple[Any, Any]:
-    """The snapshot's graph as a push writes it: the Snapshot node and the findings of every canned query (as of
-    --as-of) with their FLAGS edges, so that an exported graph holds what the checks found."""
+    """The graph tables SNAPSHOT opens to and the check report of every canned query on them (as of --as-of), so
+    that an export writes the graph as a push does, with the Snapshot node and the findings flagging their
+    subjects. The checks run on the tables by duckdb, which keeps them open for the export to stream from (the
+    Python graph is never built)."""
     from itsms_graph.check import check_graph
-    from itsms_graph.exports.push import graph_for_push
-    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.graph.snapshot import open_snapshot_tables
 
-    graph = open_snapshot(snapshot)
-    report = check_graph(graph, period=audit.period_rule(), parameters=audit.parameters, fail_on="none")
-    return graph_for_push(graph, report.findings), report
+    tables = open_snapshot_tables(snapshot)
+    report = check_graph(
+        tables,
+        period=audit.period_rule(),
+        query_dirs=audit.dirs,
+        parameters=audit.parameters,
+        backend="duckdb",
+        fail_on="none",
+    )
+    return tables, report
 
 
 @export.command("cypher")
@@ -196,10 +205,10 @@ def export_cypher(snapshot: Path, output: Path, batch_size: int, dialect: str, a
     """
     from itsms_graph.exports.cypher_script import write_script
 
-    graph, report = _with_findings(snapshot, audit)
-    write_script(graph, output, batch_size, dialect)
+    tables, report = _with_findings(snapshot, audit)
+    write_script(tables, output, batch_size, dialect, report.findings)  # streamed from the tables
     click.echo(
-        f"wrote {output} ({dialect}): {graph.number_of_nodes():,} nodes, {len(report.findings):,} findings as of "
+        f"wrote {output} ({dialect}): {tables.number_of_nodes():,} nodes and {len(report.findings):,} findings as of "
         f"{report.period.as_of}"
     )
 
@@ -221,8 +230,8 @@ def export_neo4j_admin(snapshot: Path, folder: Path, database: str, audit: Audit
     """
     from itsms_graph.exports.neo4j_admin import write_import_files
 
-    graph, report = _with_findings(snapshot, audit)
-    files, command = write_import_files(graph, folder, database)
+    tables, report = _with_findings(snapshot, audit)
+    files, command = write_import_files(tables, folder, database, report.findings)  # streamed from the tables
     click.echo(
         f"wrote {len(files)} CSV files and import-command.txt in {folder} ({len(report.findings):,} findings as of "
         f"{report.period.as_of}); load them (database stopped) from that folder with:"

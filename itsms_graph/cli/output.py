@@ -10,16 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from itsms_graph import registry
+from itsms_graph.registry import PLAIN_WIDTH, TABLE
+
 if TYPE_CHECKING:
     from rich.console import Console
-
-#: The formats of ``check --format`` and ``query run --format``: "table" for the terminal, the others as text
-#: (see :func:`render`).
-FORMATS = ("table", "json", "csv", "markdown", "junit", "html")
-
-#: The width of a table written to a file, a pipe or a CI log: Rich's 80 columns would cut file names and query
-#: ids short ("Detai…"), and a log never wraps. A terminal keeps its own width, and COLUMNS is honoured.
-PLAIN_WIDTH = 200
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -40,31 +35,14 @@ def emit(text: str, output: Path | None) -> None:
 
 
 def render(report: Any, fmt: str, output: Path | None) -> None:
-    """A check report in one of :data:`FORMATS`, on standard output or to *output*."""
-    import io
+    """A check report in one of the registry's :data:`~itsms_graph.registry.FORMATS`, on standard output (a table
+    at the terminal's width) or to *output*."""
+    if fmt == TABLE and output is None:
+        from itsms_graph.reports.terminal import render_terminal
 
-    from rich.console import Console
-
-    from itsms_graph.reports import formats
-    from itsms_graph.reports.html import render_html
-    from itsms_graph.reports.terminal import render_terminal
-
-    if fmt == "table":
-        if output is None:
-            render_terminal(report, console())
-        else:
-            recorder = Console(record=True, width=PLAIN_WIDTH, file=io.StringIO())
-            render_terminal(report, recorder)
-            emit(recorder.export_text(), output)
-        return
-    renderers = {
-        "json": formats.to_json,
-        "csv": formats.to_csv,
-        "markdown": formats.to_markdown,
-        "junit": formats.to_junit,
-        "html": render_html,
-    }
-    emit(renderers[fmt](report), output)
+        render_terminal(report, console())
+    else:
+        emit(registry.render(report, fmt), output)
 
 
 def dump(data: Any) -> str:

@@ -1,9 +1,11 @@
 """A Cypher script that loads a snapshot: an index or constraint per label, then literal UNWIND ... MERGE batches.
 
 Two dialects: ``neo4j`` (Neo4j 5 uniqueness constraints, for cypher-shell) and ``falkordb`` (FalkorDB has no
-such constraints, so an index on each label's id instead: without it every MERGE scans its label). Values are
-written as Cypher literals, quoted by :func:`literal` (strings escaped, never interpolated into code); labels,
-relationship types and keys come from the ontology.
+such constraints, so an index on each label's id instead: without it every MERGE scans its label). The rows are
+streamed from the graph tables a snapshot opens to (or a Python graph), a batch at a time; with the findings, the
+graph is written as ``neo4j push`` writes it (:mod:`itsms_graph.exports.findings`). Values are written as Cypher
+literals, quoted by :func:`literal` (strings escaped, never interpolated into code); labels, relationship types
+and keys come from the ontology.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from itsms_graph.engines.cypher_load import constraint_statement, index_statement, load_batches
+from itsms_graph.exports.findings import DEFAULT_TAG, added_rows
 from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.tables import GraphTables
+from itsms_graph.queries.results import Finding
 
 _ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
@@ -45,19 +50,45 @@ def literal(value: Any) -> str:
 DIALECTS = {"neo4j": constraint_statement, "falkordb": index_statement}
 
 
-def script_lines(graph: SMSGraph, batch_size: int = 500, dialect: str = "neo4j") -> Iterator[str]:
+def script_lines(
+    graph: SMSGraph | GraphTables,
+    batch_size: int = 500,
+    dialect: str = "neo4j",
+    findings: list[Finding] | None = None,
+    tag: str = DEFAULT_TAG,
+) -> Iterator[str]:
+    """The script's lines: an index or constraint per label, then the graph's rows (from a Python graph or the
+    graph tables, a batch at a time), literally. With *findings*, the graph as a push writes it: every node
+    marked ``pushed_by`` = *tag*, then the Snapshot node and the findings with their FLAGS."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r} (one of {', '.join(DIALECTS)})")
     how = "cypher-shell -f graph.cypher" if dialect == "neo4j" else "FalkorDB: one GRAPH.QUERY per statement"
     yield f"// itsms-graph load script ({dialect}): run with  {how}"
-    for label in sorted(graph.labels_present()):
+    extra = None if findings is None else added_rows(graph, findings, tag)
+    labels = set(graph.labels_present()) | {label for label, batch in (extra.nodes if extra else {}).items() if batch}
+    for label in sorted(labels):
         yield DIALECTS[dialect](label, graph.schema) + ";"
-    for statement, rows in load_batches(graph, batch_size):
-        yield statement.replace("UNWIND $rows AS row", "UNWIND " + literal(rows) + " AS row", 1) + ";"
+    for statement, batch in load_batches(graph, batch_size, tag=None if extra is None else tag):
+        yield _literally(statement, batch)
+    if extra is not None:
+        for statement, batch in extra.statements(graph.schema):
+            for i in range(0, len(batch), batch_size):
+                yield _literally(statement, batch[i : i + batch_size])
 
 
-def write_script(graph: SMSGraph, path: Path, batch_size: int = 500, dialect: str = "neo4j") -> Path:
+def _literally(statement: str, batch: list[list[Any]]) -> str:
+    return statement.replace("UNWIND $rows AS row", "UNWIND " + literal(batch) + " AS row", 1) + ";"
+
+
+def write_script(
+    graph: SMSGraph | GraphTables,
+    path: Path,
+    batch_size: int = 500,
+    dialect: str = "neo4j",
+    findings: list[Finding] | None = None,
+    tag: str = DEFAULT_TAG,
+) -> Path:
     with path.open("w", encoding="utf-8") as fh:
-        for line in script_lines(graph, batch_size, dialect):
+        for line in script_lines(graph, batch_size, dialect, findings, tag):
             fh.write(line + "\n")
     return path

@@ -2,18 +2,28 @@
 
 One node file per label and one relationship file per type, typed header columns (``id:ID``, ``:LABEL``,
 ``source_row:long``, ``inputs:string[]``), ids global (they are already namespaced by label), and the exact
-command line to load them. Temporal values stay strings: the canned queries compare ISO strings everywhere.
+command line to load them. Temporal values stay strings: the canned queries compare ISO strings everywhere. The
+rows are streamed from the graph tables a snapshot opens to (or a Python graph); with the findings, the files hold
+the graph as ``neo4j push`` writes it (:mod:`itsms_graph.exports.findings`).
 """
 
 from __future__ import annotations
 
 import csv
 import shlex
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from itsms_graph.errors import ItsmsError
+from itsms_graph.exports.findings import DEFAULT_TAG, added_rows
+from itsms_graph.graph import rows
 from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.tables import GraphTables
+from itsms_graph.queries.results import Finding
 
 ARRAY_DELIMITER = "|"
+#: Rows read and written at a time
+_BATCH = 65_536
 _TYPES = {
     "string": "string",
     "integer": "long",
@@ -22,6 +32,11 @@ _TYPES = {
     "date": "string",
     "datetime": "string",
 }
+
+
+def _tagged(batches: Iterable[list[rows.NodeRow]], tag: str) -> Iterator[list[rows.NodeRow]]:
+    for batch in batches:
+        yield [(nid, {**attrs, "pushed_by": tag}) for nid, attrs in batch]
 
 
 def _cell(value: object) -> str:
@@ -34,8 +49,16 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -> tuple[list[Path], str]:
-    """Write the CSV files into *folder*; return them and the neo4j-admin command line that loads them."""
+def write_import_files(
+    graph: SMSGraph | GraphTables,
+    folder: Path,
+    database: str = "neo4j",
+    findings: list[Finding] | None = None,
+    tag: str = DEFAULT_TAG,
+) -> tuple[list[Path], str]:
+    """Write the CSV files of *graph* (the Python graph or the graph tables) into *folder*; return them and the
+    neo4j-admin command line that loads them. With *findings*, the graph as ``neo4j push`` writes it: every node
+    marked ``pushed_by`` = *tag*, and the Snapshot node and the findings with their FLAGS in files of their own."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     args = [
@@ -47,9 +70,12 @@ def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -
         "--overwrite-destination=true",
     ]
     sch = graph.schema
-    for label in sorted(graph.labels_present()):
-        ids = list(graph.nodes(label))
-        keys = sorted({k for n in ids for k in graph.attrs(n) if k not in ("label", "id")})
+    extra = None if findings is None else added_rows(graph, findings, tag)
+    labels = rows.labels(graph)
+    if extra is not None and set(labels) & set(extra.nodes):
+        raise ItsmsError(f"the graph already holds {', '.join(sorted(set(labels) & set(extra.nodes)))} nodes")
+
+    def node_file(label: str, keys: list[str], batches: Iterable[list[rows.NodeRow]]) -> None:
         header = ["id:ID", ":LABEL"]
         for k in keys:
             prop = sch.properties[k]
@@ -58,23 +84,41 @@ def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)
-            for nid in ids:
-                attrs = graph.attrs(nid)
-                writer.writerow([nid, label, *(_cell(attrs.get(k)) for k in keys)])
+            for batch in batches:
+                writer.writerows([nid, label, *(_cell(attrs.get(k)) for k in keys)] for nid, attrs in batch)
         written.append(path)
         args.append(f"--nodes={path.name}")
-    for rel in sorted(graph.rel_types_present()):
-        pairs = list(graph.edges(rel))
-        keys = sorted({k for s, t in pairs for k in graph.edge_attrs(s, t, rel)})
-        path = folder / f"relationships_{rel}.csv"
+
+    def relationship_file(rel: str, keys: list[str], parts: Iterable[list[rows.EdgeRow]], name: str) -> None:
+        path = folder / f"relationships_{name}.csv"
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow([":START_ID", ":END_ID", ":TYPE", *(f"{k}:{_TYPES[sch.properties[k].type]}" for k in keys)])
-            for s, t in pairs:
-                attrs = graph.edge_attrs(s, t, rel)
-                writer.writerow([s, t, rel, *(_cell(attrs.get(k)) for k in keys)])
+            for part in parts:
+                writer.writerows([s, t, rel, *(_cell(attrs.get(k)) for k in keys)] for s, t, attrs in part)
         written.append(path)
         args.append(f"--relationships={path.name}")
+
+    # a batch at a time: from the graph tables a snapshot opens to, nothing is held for the whole graph
+    for label in labels:
+        keys = rows.node_keys(graph, label)
+        if extra is None:
+            node_file(label, keys, rows.node_rows(graph, label, _BATCH))
+        else:
+            marked = [*(k for k in keys if k != "pushed_by"), "pushed_by"]
+            node_file(label, marked, _tagged(rows.node_rows(graph, label, _BATCH), tag))
+    for rel in rows.rel_types(graph):
+        relationship_file(rel, rows.edge_keys(graph, rel), rows.edge_rows(graph, rel, _BATCH), rel)
+    if extra is not None:  # what a push adds: the Snapshot node, the findings and their FLAGS
+        for label, batch in extra.nodes.items():
+            if batch:
+                keys = sorted({k for _, props in batch for k in props})
+                node_file(label, keys, [batch])
+        flags = [row for label in sorted(extra.flags) for row in extra.flags[label]]
+        if flags and "FLAGS" in rows.rel_types(graph):
+            raise ItsmsError("the graph already holds FLAGS relationships")
+        if flags:
+            relationship_file("FLAGS", ["source_file"], [flags], "FLAGS")
     args.append(database)
     command = shlex.join(args)  # pasted into a shell: "|" (the array delimiter) must not become a pipe
     (folder / "import-command.txt").write_text(

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from itsms_graph import __version__
 from itsms_graph.engines.cypher import CypherEngine
 from itsms_graph.errors import ItsmsError
+from itsms_graph.exports.findings import DEFAULT_TAG, added_rows
 from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.tables import GraphTables
 from itsms_graph.queries.results import Finding
 
-DEFAULT_TAG = "itsms-graph"
 DELETE_BATCH = 10_000
 
 #: Removes up to $limit nodes of an earlier push (FalkorDB has no CALL ... IN TRANSACTIONS, so it loops).
@@ -43,38 +43,9 @@ class PushResult:
         return self.expected == self.actual
 
 
-def graph_for_push(graph: SMSGraph, findings: list[Finding], tag: str = DEFAULT_TAG) -> SMSGraph:
-    """A copy of *graph* with every node tagged, the Snapshot node, and the findings with their FLAGS edges."""
-    out = graph.copy()
-    source = "itsms-graph:push"
-    out.add_node(
-        "Snapshot",
-        tag,
-        {
-            "tool_version": __version__,
-            "declared_labels": sorted(graph.declared_labels),
-            "input_files": [f"{i.path} {i.sha256}" for i in graph.inputs],
-        },
-        source_file=source,
-    )
-    for f in findings:
-        nid = out.add_node(
-            "Finding",
-            f.id,
-            {"query": f.query, "grade": f.grade, "clause": " ".join(f.clauses), "title": f.title},
-            source_file=source,
-        )
-        for subject in f.subjects:
-            if subject in out:
-                out.add_edge("FLAGS", nid, subject, source_file=source)
-    for nid in out.all_nodes():
-        out.attrs(nid)["pushed_by"] = tag
-    return out
-
-
 def push(
     engine: CypherEngine,
-    graph: SMSGraph,
+    graph: SMSGraph | GraphTables,
     findings: list[Finding],
     *,
     tag: str = DEFAULT_TAG,
@@ -92,9 +63,16 @@ def push(
             deleted += int(n)
             if not n:
                 break
-    tagged = graph_for_push(graph, findings, tag)
-    engine.load(tagged, batch_size, progress)
-    expected = tagged.counts()
+    # the graph streamed as it is read (from the tables a snapshot opens to: the Python graph is never built),
+    # every node tagged; then what the push adds
+    extra = added_rows(graph, findings, tag)
+    engine.load(graph, batch_size, progress, tag=tag, extra_labels=("Snapshot", "Finding"))
+    for statement, batch in extra.statements(graph.schema):
+        engine.run(statement, {"rows": batch})
+    expected = dict(graph.counts())
+    for key, n in extra.counts().items():
+        expected[key] = expected.get(key, 0) + n
+    expected = dict(sorted(expected.items()))
     actual = {str(label): int(n) for label, n in engine.run(COUNT_TAGGED_NODES, {"tag": tag})}
     actual.update({str(t): int(n) for t, n in engine.run(COUNT_TAGGED_RELATIONSHIPS, {"tag": tag})})
     result = PushResult(expected, dict(sorted(actual.items())), deleted, len(findings))

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from itsms_graph.importers.cells import stripped
-from itsms_graph.importers.readers import RowSource, _head, _text_stream
+from itsms_graph.importers.readers import RowSource, _head, _text_stream, header_names
 from itsms_graph.importers.values import TemporalParser, _fast_format, is_null
 
 #: How much of a CSV pyarrow reads at a time (its reader parses a block on every core; a progress bar moves by it)
@@ -138,9 +138,9 @@ def read_csv_columns(
         return None
     head = _head(source.path)
     first = head.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
-    if first.startswith("sep=") or first.count('"') % 2:
-        return None
-    header = [c.strip() for c in next(csv.reader([first.rstrip("\r")], delimiter=source.delimiter), [])]
+    if first.startswith("sep=") or first.count('"') % 2 or "\r" in first.rstrip("\r"):
+        return None  # a carriage return ending the header (or inside it): the row reader knows its line ends
+    header = header_names(next(csv.reader([first.rstrip("\r")], delimiter=source.delimiter), []), source.path)
     named = [h for h in header if h]
     if len(header) < 2 or len(set(named)) != len(named):
         return None

@@ -17,8 +17,8 @@ from itsms_graph.ontology import schema
 
 __all__ = [
     "CSV_FOLDER",
-    "EXAMPLE_ROWS",
     "WORKBOOK",
+    "example_rows",
     "register_columns",
     "registers",
     "table_columns",
@@ -33,131 +33,6 @@ CSV_FOLDER = "csv"
 _STAMP = dt.datetime(2025, 1, 1)
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _GLOB = frozenset("*?[")
-
-#: The example row of each register of the sms-register profile, keyed by table name: a small SMS in which
-#: every reference resolves (the catalogue table reads the services register's row, so it has none of its own).
-EXAMPLE_ROWS: dict[str, dict[str, str]] = {
-    "roles": {"id": "Top management", "name": "Top management", "top_management": "yes"},
-    "people": {"id": "Ana Silva", "name": "Ana Silva", "roles": "Top management", "unit": "IT Operations"},
-    "scope": {
-        "id": "SMS",
-        "name": "Service management system of IT Operations",
-        "org_units": "IT Operations",
-        "locations": "Lisbon head office",
-    },
-    "services": {
-        "id": "SVC-EMAIL",
-        "name": "Corporate e-mail",
-        "status": "live",
-        "criticality": "high",
-        "owner": "Ana Silva",
-        "customers": "Retail Banking;Corporate Banking",
-        "in_scope": "yes",
-        "in_catalogue": "yes",
-    },
-    "suppliers": {"id": "SUP-MAILHOST", "name": "MailHost Ltd", "criticality": "high", "supports": "SVC-EMAIL"},
-    "contracts": {
-        "id": "CON-MAILHOST-2024",
-        "title": "E-mail hosting contract with MailHost",
-        "approved_on": "2024-06-20",
-        "valid_from": "2024-07-01",
-        "valid_to": "2026-06-30",
-        "supplier": "SUP-MAILHOST",
-        "underpins": "SVC-EMAIL",
-    },
-    "slas": {
-        "id": "SLA-EMAIL",
-        "title": "Corporate e-mail SLA with Retail Banking",
-        "valid_from": "2024-07-01",
-        "valid_to": "2025-12-31",
-        "reporting_period": "monthly",
-        "service": "SVC-EMAIL",
-        "customer": "Retail Banking",
-    },
-    "documents": {
-        "id": "DOC-SCOPE",
-        "kind": "scope_statement",
-        "title": "SMS scope statement",
-        "version": "2.0",
-        "approved_on": "2025-01-15",
-        "review_due": "2026-01-15",
-        "owner": "Ana Silva",
-        "approved_by": "Ana Silva",
-        "approved_by_role": "Top management",
-        "clauses": "4.3;4.4",
-        "defines_scope": "SMS",
-    },
-    "objectives": {
-        "id": "OBJ-EMAIL-AVAIL",
-        "title": "Corporate e-mail available 99.9% of each month",
-        "metric": "monthly availability of corporate e-mail",
-        "target": ">= 99.9%",
-        "due_on": "2025-12-31",
-        "owner": "Ana Silva",
-    },
-    "risks": {
-        "id": "RISK-MAILHOST",
-        "title": "E-mail hosting supplier fails or exits the market",
-        "rating": "high",
-        "treatment": "reduce: tested exit plan and a second supplier on standby",
-        "owner": "Ana Silva",
-    },
-    "audits": {
-        "id": "IA-2025-01",
-        "title": "Internal audit of change and release management",
-        "status": "completed",
-        "planned_on": "2025-03-10",
-        "completed_on": "2025-03-14",
-        "clauses": "8.5.1;8.5.2;8.5.3",
-        "services": "SVC-EMAIL",
-        "programme": "",
-    },
-    "management_reviews": {
-        "id": "MR-2025-1",
-        "title": "Management review, first half of 2025",
-        "held_on": "2025-05-20",
-        "inputs": "audit_results;customer_feedback;service_performance;nonconformity_status",
-    },
-    "nonconformities": {
-        "id": "NC-2025-01",
-        "title": "Emergency changes closed without a post-implementation review",
-        "grade": "minor",
-        "raised_on": "2025-03-14",
-        "status": "closed",
-        "clause": "8.5.1.3",
-        "raised_by_audit": "IA-2025-01",
-        "raised_by_review": "",
-        "raised_by_record": "",
-    },
-    "corrective_actions": {
-        "id": "CA-2025-01",
-        "title": "Make the post-implementation review a mandatory task of every emergency change",
-        "due_on": "2025-05-31",
-        "completed_on": "2025-05-15",
-        "verified_on": "2025-06-20",
-        "effective": "yes",
-        "corrects": "NC-2025-01",
-        "owner": "Ana Silva",
-    },
-    "records": {
-        "id": "REC-2025-042",
-        "kind": "supplier_review",
-        "title": "MailHost quarterly supplier review, Q1 2025",
-        "recorded_on": "2025-04-10",
-        "period_start": "2025-01-01",
-        "period_end": "2025-03-31",
-        "evidences_document": "",
-        "evidences_clause": "8.3.4.1",
-        "evidences_service": "SVC-EMAIL",
-        "evidences_supplier": "SUP-MAILHOST",
-        "evidences_contract": "CON-MAILHOST-2024",
-        "evidences_sla": "SLA-EMAIL",
-        "evidences_objective": "",
-        "evidences_person": "",
-        "evidences_corrective_action": "",
-        "evidences_change": "",
-    },
-}
 
 
 def table_columns(profile: Profile, table: Table) -> list[str]:
@@ -198,6 +73,13 @@ def registers(profile: Profile) -> dict[str, list[Table]]:
 def register_columns(profile: Profile, tables: list[Table]) -> list[str]:
     """The header of a register: the columns of every table that reads it, first table first."""
     return list(dict.fromkeys(c for t in tables for c in table_columns(profile, t)))
+
+
+def example_rows(profile: Profile) -> dict[str, dict[str, str]]:
+    """The example row of each table of *profile* that has one (its ``example``), by table name. sms-register's
+    are a small SMS in which every reference resolves (its catalogue table reads the services register's row, so
+    it has none of its own)."""
+    return {t.name: dict(t.example) for t in profile.tables if t.example}
 
 
 def _example_rows(
@@ -308,12 +190,12 @@ def write_templates(
     a folder import read both, and the example rows of the form left unfilled became records).
 
     Headers come from the profile (every column its tables read); each register has its example row from
-    *examples* (by table name; default: :data:`EXAMPLE_ROWS` for sms-register, none for other profiles) or
-    only a header. Returns the files written, the CSVs in profile order and the workbook last.
+    *examples* (by table name; default: the profile's own, each table's ``example``) or only a header. Returns
+    the files written, the CSVs in profile order and the workbook last.
     """
     profile = resolve_profile(profile_id)
     if examples is None:
-        examples = EXAMPLE_ROWS if profile.id == "sms-register" else {}
+        examples = example_rows(profile)
     sheets = _example_rows(profile, examples)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / CSV_FOLDER).mkdir(exist_ok=True)

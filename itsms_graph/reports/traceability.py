@@ -21,33 +21,16 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from itsms_graph.exports.browser import label_colours
+from itsms_graph.colours import label_colours
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
-from itsms_graph.ontology import clause_key
+from itsms_graph.ontology import clause_key, schema
 from itsms_graph.queries.results import Finding
 from itsms_graph.reports.chains import GRADE_COLOURS, ChainView, Record, chain_view, record, shorten
 from itsms_graph.reports.model import CheckReport
 
-#: Left-to-right layers: the chain an auditor follows.
-LAYERS = {
-    "Clause": 0,
-    "Document": 1,
-    "Scope": 1,
-    "Objective": 1,
-    "Risk": 1,
-    "Service": 2,
-    "Supplier": 2,
-    "Contract": 2,
-    "SLA": 2,
-    "CatalogueEntry": 2,
-    "Customer": 2,
-    "ConfigurationItem": 2,
-    "Role": 2,
-    "Person": 2,
-    "OrganisationalUnit": 2,
-    "Location": 2,
-    "ServiceComponent": 2,
-}
+#: Left-to-right layers: the chain an auditor follows (the ontology's itsms:traceLayer: 0 the clauses, 1 what
+#: documents the SMS, 2 what it delivers and relies on; a label without one is a record).
+LAYERS = schema().trace_layers
 RECORD_LAYER, MISSING_LAYER = 3, 4
 LAYER_NAMES = ["clause", "document / policy", "service / supplier", "records", "missing"]
 #: The most findings one view draws with their chains; beyond it a view groups them (by check, then service).

@@ -24,7 +24,7 @@ from plotly.offline import get_plotlyjs
 from itsms_graph import __version__
 from itsms_graph.audit.report import CheckReport
 from itsms_graph.audit.verdict import Stage1Verdict, Stage2Verdict
-from itsms_graph.exports.browser import label_colours
+from itsms_graph.colours import label_colours
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
 from itsms_graph.ontology import clause_key
 from itsms_graph.queries.plan import AuditPeriod
