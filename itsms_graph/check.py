@@ -20,6 +20,7 @@ from itsms_graph.importers.profile import Profile
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.engine import Engine
+from itsms_graph.queries.parameters import RULE_LABEL, ParameterSources, RuleRecord
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
 
@@ -70,6 +71,42 @@ def engine_for(graph: SMSGraph | GraphTables, backend: str, server: Engine | Non
     raise ItsmsError(f"unknown backend {backend!r} (one of {', '.join(BACKENDS)})")
 
 
+def rules_register(graph: SMSGraph | GraphTables) -> list[RuleRecord]:
+    """The organisation's rules register: every Rule record of *graph* (placeholders are not rules), in the
+    graph's order."""
+    if isinstance(graph, GraphTables):
+        rows = graph.con.execute(
+            'SELECT id, "parameter", "value", source_file, source_row FROM nodes '
+            "WHERE label = $label AND unresolved IS NULL ORDER BY seq",
+            {"label": RULE_LABEL},
+        ).fetchall()
+    else:
+        rows = []
+        for nid in graph.nodes(RULE_LABEL):
+            attrs = graph.attrs(nid)
+            if not attrs.get("unresolved"):
+                row = (attrs.get("source_file"), attrs.get("source_row"))
+                rows.append((nid, attrs.get("parameter"), attrs.get("value"), *row))
+    out = []
+    for nid, parameter, value, source_file, source_row in rows:
+        where = f"{source_file}, row {source_row}" if source_file and source_row else (source_file or "")
+        if not parameter or value is None:
+            raise ItsmsError(f"{where or nid}: the rules register's rule {nid} names no parameter or no value")
+        out.append(RuleRecord(str(parameter).strip(), str(value).strip(), nid, where))
+    return out
+
+
+def parameter_sources(
+    graph: SMSGraph | GraphTables,
+    parameters: ParameterSources | dict[str, Any] | None,
+    catalogue: Iterable[QueryDefinition],
+) -> ParameterSources:
+    """*parameters* with *graph*'s rules register, every name checked to be some query's parameter."""
+    sources = ParameterSources.of(parameters).with_register(rules_register(graph))
+    sources.check_known(catalogue)
+    return sources
+
+
 def links_of(inputs: list[InputFile]) -> frozenset[tuple[str, str, str]] | None:
     """The links the *inputs* can carry, from their shipped profiles (None when one came from no shipped profile)."""
     from itsms_graph.importers import builtin_profiles
@@ -100,7 +137,7 @@ def check_graph(
     period: AuditPeriod | PeriodRule,
     query_dirs: Iterable[Path] = (),
     query_ids: Iterable[str] | None = None,
-    parameters: dict[str, Any] | None = None,
+    parameters: ParameterSources | dict[str, Any] | None = None,
     backend: str | None = None,
     fail_on: str = "major",
     title: str = "itsms-graph check",
@@ -110,20 +147,24 @@ def check_graph(
 ) -> CheckReport:
     """Run the catalogue (or the queries *query_ids*) on *graph* and build the report: on *backend*, by default
     DuckDB on graph tables and networkx on a graph. *period* is the audit period, or the rule that makes it from
-    the data's cut-off (the CLI's --as-of, defaulting to the cut-off). *facts*: whether to gather the facts of the
-    records the findings name, which the verdicts read (by default on a Python graph, which holds them at hand,
-    and not on graph tables, where they are fetched by SQL only when asked for)."""
+    the data's cut-off (the CLI's --as-of, defaulting to the cut-off). *parameters* are the configuration's and the
+    command line's values (a plain mapping: given as ``--param``); the organisation's rules register is read from
+    *graph*. *facts*: whether to gather the facts of the records the findings name, which the verdicts read (by
+    default on a Python graph, which holds them at hand, and not on graph tables, where they are fetched by SQL
+    only when asked for)."""
     cut_off = data_cut_off(graph)
     if not isinstance(period, AuditPeriod):
         period = period(cut_off)
-    queries = select_queries(load_catalogue(query_dirs), query_ids)
+    catalogue = load_catalogue(query_dirs)
+    queries = select_queries(catalogue, query_ids)
+    sources = parameter_sources(graph, parameters, catalogue.values())
     if backend is None:
         backend = DEFAULT_BACKEND if isinstance(graph, GraphTables) else "networkx"
     with within_memory():
         engine = engine_for(graph, backend, server)
-        results = run_queries(engine, queries, period, parameters, graph.declared_labels, links_of(graph.inputs))
+        results = run_queries(engine, queries, period, sources, graph.declared_labels, links_of(graph.inputs))
         if facts or (facts is None and isinstance(graph, SMSGraph)):
-            found = gather(facts_graph(graph, results), results, period, parameters, cut_off=cut_off)
+            found = gather(facts_graph(graph, results), results, period, sources.merged(), cut_off=cut_off)
         else:  # the check report itself needs only the cut-off; the verdicts ask for the facts
             found = Facts(cut_off=cut_off)
     return build_report(
@@ -144,7 +185,7 @@ def visual_report(
     period: AuditPeriod | PeriodRule,
     previous: Path | None = None,
     previous_period: AuditPeriod | PeriodRule | None = None,
-    parameters: dict[str, Any] | None = None,
+    parameters: ParameterSources | dict[str, Any] | None = None,
     query_dirs: Iterable[Path] = (),
     title: str = "itsms-graph report",
 ) -> str:

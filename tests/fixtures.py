@@ -67,11 +67,11 @@ def boundaries() -> SMSGraph:
         incident("I-u", opened="2025-03-01T08:00:00", caused_by=("C-first",), affects=("S-in",)),
         incident("I-v", opened="2025-03-02T08:00:00", caused_by=("C-approved",), affects=("S-in",)),
         incident("I-w", opened="2025-03-03T08:00:00", caused_by=("C-rejected",), affects=("S-ext",)),
-        audit("A-old", completed_on="2024-06-30"),
+        audit("A-old", completed_on="2024-06-29"),  # 12 months and a day before as-of: too old
         audit("A-planned", completed_on="2025-01-01", status="planned"),
         review("M1", held_on="2024-07-01"),
         document("SCOPE", "scope_statement", approved_on="2025-06-30"),
-        document("P1", "sm_policy", approved_on="2024-06-30"),
+        document("P1", "sm_policy", approved_on="2024-06-29"),  # 12 months and a day: overdue
         document("P2", "policy", approved_on="2024-01-01"),
         document("P3", "change_policy", approved_on="2025-07-01"),
         record("R1", "communication", recorded_on="2024-06-30", evidences=("Document:P1",)),

@@ -73,7 +73,9 @@ def test_records_without_any_sms_register_cannot_show_readiness():
 
 def with_changes(graph, approved: int, unapproved: int):
     for i in range(approved + unapproved):
-        c = graph.add_node("Change", f"K{i}", {"actual_start": "2025-02-01T10:00:00"}, source_file=SRC)
+        c = graph.add_node(
+            "Change", f"K{i}", {"actual_start": "2025-02-01T10:00:00", "category": "normal"}, source_file=SRC
+        )
         if i < approved:
             a = graph.add_node("Approval", f"KA{i}", {"decision": "approved"}, source_file=SRC)
             graph.add_edge("APPROVES", a, c, source_file=SRC)

@@ -344,10 +344,11 @@ def test_servicenow_canned_queries_find_the_planted_unapproved_changes(sn_csv):
     report = check_graph(graph, period=AuditPeriod.parse("2024-06-30"), query_ids=queries)  # 2023-07-01..2024-06-30
     results = {r.query.id: r for r in report.results}
     unapproved = results["change-implemented-without-approval"]
-    # CHG0030002: implemented although rejected / no longer required; CHG0030003: standard change, no approval.
-    # Not flagged: CHG0030001 (approved), CHG0030004 (implemented before the period), CHG0030005 (not implemented).
+    # CHG0030002: implemented although rejected / no longer required. Not flagged: CHG0030003 (a standard change,
+    # pre-authorised by its model), CHG0030001 (approved), CHG0030004 (implemented before the period),
+    # CHG0030005 (not implemented).
     assert unapproved.status.value == "fail"
-    assert sorted(unapproved.rows) == [("Change:CHG0030002",), ("Change:CHG0030003",)]
+    assert sorted(unapproved.rows) == [("Change:CHG0030002",)]
     assert results["approval-after-implementation-start"].status.value == "pass"  # CHG0030001 approved before work
     assert results["unresolved-reference"].rows == [("Problem:PRB0040099", "RELATED_TO", "Incident:INC0010003")]
 

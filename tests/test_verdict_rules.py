@@ -408,10 +408,10 @@ def test_a_family_is_named_after_its_principal_query_else_its_most_severe():
 
 def test_evidence_names_the_other_records_of_its_rows_never_itself():
     query = CATALOGUE["uncontrolled-change-caused-incident"]
-    rows = [("Change:C1", "Incident:I1", "Service:S1"), ("Change:C1", "Incident:I2", "Service:S1")]
+    rows = [("Change:C1", "Incident:I1"), ("Change:C1", "Incident:I2")]
     result = QueryResult(query, Status.FAIL, findings_for(query, rows), population=("Change:C1",))
     [evidence] = the_nc(stage2(report(result))).evidence
-    assert evidence.related == ("Incident:I1", "Service:S1", "Incident:I2")
+    assert evidence.related == ("Incident:I1", "Incident:I2")
     assert len(evidence.findings) == 2
 
 
@@ -458,7 +458,7 @@ def test_an_unapproved_change_that_caused_an_incident_is_one_piece_of_evidence_o
         findings_for(unapproved, [("Change:C1",), ("Change:C2",)]),
         population=tuple(changes(10)),
     )
-    row = ("Change:C2", "Incident:I1", "Service:S1")
+    row = ("Change:C2", "Incident:I1")
     b = QueryResult(caused, Status.FAIL, findings_for(caused, [row]), population=("Change:C2",))
     verdict = stage2(report(b, a))
     nc = the_nc(verdict)

@@ -26,7 +26,7 @@ FORWARD_DATES = frozenset(
 )
 #: Statuses of a nonconformity the organisation has closed.
 CLOSED = frozenset({"closed", "cancelled", "resolved"})
-#: The priority that marks a major incident, unless the check's parameters say otherwise (major_priority).
+#: The priority that marks a major incident, unless the check's parameters say otherwise (major_incident_priority, which the rules register may set).
 MAJOR_PRIORITY = 1
 
 
@@ -193,7 +193,7 @@ def gather(
     """The facts of every record a finding names, the organisation's own open nonconformities raised in the audit
     period, the holders of each clause's process, and the data's *cut_off* (:func:`data_cut_off`, computed once by
     the caller, which needs it first to set the period)."""
-    major_priority = int((parameters or {}).get("major_priority", MAJOR_PRIORITY))
+    major_priority = int((parameters or {}).get("major_incident_priority", MAJOR_PRIORITY))
     ids = sorted({nid for r in results for f in r.findings for nid in f.subjects if nid in graph})
     records = {nid: _record(graph, nid, major_priority) for nid in ids}
     raised: dict[str, list[RaisedNonconformity]] = defaultdict(list)

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from itsms_graph.engines.registry import BACKENDS, DEFAULT_BACKEND, SERVER_BACKENDS
-from itsms_graph.errors import ItsmsError
 
 if TYPE_CHECKING:
     import datetime as dt
 
     from itsms_graph.queries.definition import QueryDefinition
+    from itsms_graph.queries.parameters import ParameterSources
     from itsms_graph.queries.plan import AuditPeriod
 
 #: The grades a ``--fail-on`` gate can name, most serious first ("none": never fail).
@@ -78,26 +78,23 @@ class AuditOptions:
         return rule
 
     @cached_property
-    def _resolved(self) -> tuple[list[Path], dict[str, Any], dict[str, QueryDefinition]]:
+    def _resolved(self) -> tuple[list[Path], ParameterSources, dict[str, QueryDefinition]]:
         from itsms_graph.config import load_config
         from itsms_graph.queries.catalogue import load_catalogue
+        from itsms_graph.queries.parameters import ParameterSources
 
         config = load_config(self.config_path)
         if config.duckdb:  # --config's [duckdb] table, under the option and the environment
             from itsms_graph.duckdb_settings import configure
 
             configure(config=config.duckdb)
-        merged = {**config.parameters, **parse_params(self.params)}
+        sources = ParameterSources(
+            config=config.parameters, given=parse_params(self.params), config_file=str(config.path or "")
+        )
         dirs = [*config.queries, *self.query_dirs]
         catalogue = load_catalogue(dirs)
-        known = {name for q in catalogue.values() for name in q.parameters}
-        unknown = sorted(set(merged) - known)
-        if unknown:  # a misspelt parameter would otherwise leave its default in force without a word
-            raise ItsmsError(
-                f"no query has a parameter {unknown[0]!r} (from --param or the config's [parameters]); "
-                f"the parameters are: {', '.join(sorted(known))}"
-            )
-        return dirs, merged, catalogue
+        sources.check_known(catalogue.values())  # a misspelt parameter would leave its default in force
+        return dirs, sources, catalogue
 
     def resolve(self) -> None:
         """Read the configuration and the catalogue now (so that their errors come first)."""
@@ -109,8 +106,9 @@ class AuditOptions:
         return self._resolved[0]
 
     @property
-    def parameters(self) -> dict[str, Any]:
-        """The parameter values (the configuration's overridden by --param), each checked to be some query's."""
+    def parameters(self) -> ParameterSources:
+        """The parameter values of the configuration and of --param (which wins), each checked to be some
+        query's, with where each came from; the graph's rules register joins them when a snapshot is checked."""
         return self._resolved[1]
 
     @property
@@ -174,7 +172,7 @@ def query_options(f: Any) -> Any:
         "params",
         multiple=True,
         metavar="KEY=VALUE",
-        help="Override a query parameter (e.g. review_interval=6); repeatable.",
+        help="Set a query parameter for this run, over the configuration and the rules register (e.g. management_review_interval=6); repeatable.",
     )(f)
     f = click.option(
         "--queries",

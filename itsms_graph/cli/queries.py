@@ -81,7 +81,7 @@ def query_show(query_id: str, cypher: bool, audit: AuditOptions) -> None:
     for name, p in q.parameters.items():
         click.echo(f"parameter {name} ({p.type}, default {p.default!r}): {p.description}")
     if cypher:
-        bound = bind(q, audit.period, audit.parameters)
+        bound = bind(q, audit.period, audit.parameters.merged())
         click.echo("\n// Cypher (Neo4j, FalkorDB)")
         click.echo(compile_query(bound))
         click.echo("// parameters")

@@ -91,12 +91,24 @@ class PlantedDefect:
     description: str
 
 
+@dataclass(frozen=True)
+class NearMiss:
+    """A record placed just inside a rule (a boundary day, a status, an exception the organisation's rules
+    allow): the query named must not flag these subjects."""
+
+    kind: str
+    query: str
+    subjects: tuple[str, ...]
+    description: str
+
+
 @dataclass
 class ExampleSMS:
     graph: SMSGraph
     as_of: dt.date = AS_OF
     period: str = "12M"
     planted: list[PlantedDefect] = field(default_factory=list)
+    near_misses: list[NearMiss] = field(default_factory=list)
 
 
 def records_for(size: int) -> int:
@@ -119,6 +131,7 @@ class _Builder:
         self.rng = random.Random(seed)
         self.rows: dict[str, int] = {}
         self.planted: list[PlantedDefect] = []
+        self.near_misses: list[NearMiss] = []
 
     def node(self, label: str, local: str, file: str, **props: object) -> str:
         self.rows[file] = self.rows.get(file, 0) + 1
@@ -134,6 +147,9 @@ class _Builder:
 
     def plant(self, query: str, subjects: tuple[str, ...], grade: str, description: str) -> None:
         self.planted.append(PlantedDefect(query, subjects, grade, description))
+
+    def near_miss(self, kind: str, query: str, subjects: tuple[str, ...], description: str) -> None:
+        self.near_misses.append(NearMiss(kind, query, subjects, description))
 
 
 def generate(size: int = 1, seed: int = 20250630, as_of: dt.date = AS_OF) -> ExampleSMS:
@@ -152,11 +168,18 @@ def _generate(size: int, seed: int, as_of: dt.date) -> ExampleSMS:
     changes = _changes(b, services, size)
     _incidents(b, services, changes, size)
     _audits_and_reviews(b, people)
+    _organisation_rules(b, people, services)
     _whole_standard(b, people, services, changes)
     _export_day(b, as_of)
     # as a register export would: the labels it has rows for (no CMDB, no ticket histories)
     b.g.declared_labels.update(b.g.labels_present())
-    return ExampleSMS(b.g, as_of, "12M", sorted(b.planted, key=lambda p: (p.query, p.subjects)))
+    return ExampleSMS(
+        b.g,
+        as_of,
+        "12M",
+        sorted(b.planted, key=lambda p: (p.query, p.subjects)),
+        sorted(b.near_misses, key=lambda n: (n.kind, n.query, n.subjects)),
+    )
 
 
 def _governance(b: _Builder) -> dict[str, str]:
@@ -507,7 +530,7 @@ def _changes(b: _Builder, services: dict[str, str], size: int) -> list[tuple[str
             b.edge("CAUSED_BY", inc, change, "incidents")
             b.plant(
                 "uncontrolled-change-caused-incident",
-                (change, inc, sid),
+                (change, inc),
                 "major",
                 f"The unapproved {cid} caused {inc} on an in-scope service.",
             )
@@ -734,6 +757,7 @@ def _audits_and_reviews(b: _Builder, people: dict[str, str]) -> None:
             "reviews",
             title=f"Management review {day:%Y-%m}",
             held_on=day.isoformat(),
+            scheduled_on=day.isoformat(),  # held as scheduled: the missing review of the period is the defect
             inputs=REVIEW_INPUTS,
         )
     b.plant(
@@ -742,6 +766,180 @@ def _audits_and_reviews(b: _Builder, people: dict[str, str]) -> None:
         "major",
         "No management review was held in the twelve months to 2025-06-30 (the last was on 2024-05-20).",
     )
+
+
+def _organisation_rules(b: _Builder, people: dict[str, str], services: dict[str, str]) -> None:
+    """The organisation's rules register, and records that sit just inside its rules (near-misses of each kind),
+    with one opportunity for improvement planted."""
+    change_policy, sm_policy = "Document:DOC-07", "Document:DOC-02"
+    for rid, parameter, value, description, document in [
+        ("RULE-STD", "standard_change_categories", "standard", "Changes of an approved standard model", change_policy),
+        ("RULE-ECAB", "emergency_approval_window", "1", "The emergency CAB approves by the next day", change_policy),
+        ("RULE-MR", "management_review_interval", "12", "Top management reviews the SMS every 12 months", sm_policy),
+        ("RULE-SUPH", "supplier_review_interval_high", "6", "Suppliers of high criticality: every 6 months", sm_policy),
+        ("RULE-MI", "major_incident_priority", "1", "A priority 1 incident is a major incident", sm_policy),
+    ]:
+        rule = b.node("Rule", rid, "rules", parameter=parameter, value=value, description=description)
+        b.edge("STATED_IN", rule, document, "rules")
+
+    live = services[SERVICES[0]]
+    # a standard change, pre-authorised by its model: no approval of its own
+    day = dt.date(2025, 2, 12)
+    std = b.node(
+        "Change", "CHG-S1", "changes", number="CHG-S1", category="standard", emergency=False, cab_required=False,
+        risk="low", opened_at=_ts(day, 8), actual_start=_ts(day, 20), actual_end=_ts(day, 21),
+        closed_at=_ts(day + dt.timedelta(days=1)), status="closed",
+    )  # fmt: skip
+    b.edge("AFFECTS", std, live, "changes")
+    b.near_miss("standard change", "change-implemented-without-approval", (std,), "A standard change has no approval.")
+    # approved the same day, an hour before it started
+    day = dt.date(2025, 3, 18)
+    same = b.node(
+        "Change", "CHG-N1", "changes", number="CHG-N1", category="normal", emergency=False, cab_required=True,
+        risk="medium", opened_at=_ts(day - dt.timedelta(days=3)), actual_start=_ts(day, 20), actual_end=_ts(day, 22),
+        closed_at=_ts(day + dt.timedelta(days=1)), status="closed",
+    )  # fmt: skip
+    b.edge("AFFECTS", same, live, "changes")
+    approval = b.node("Approval", "APR-N1", "approvals", decision="approved", decided_at=_ts(day, 19))
+    b.edge("APPROVES", approval, same, "approvals")
+    b.near_miss("approval the same day", "approval-after-implementation-start", (same,), "Approved an hour before.")
+    # an emergency change approved the morning after, within the emergency CAB's retrospective window
+    day = dt.date(2025, 4, 22)
+    emergency = b.node(
+        "Change", "CHG-E2", "changes", number="CHG-E2", category="emergency", emergency=True, cab_required=True,
+        risk="high", opened_at=_ts(day, 21), actual_start=_ts(day, 22), actual_end=_ts(day, 23),
+        closed_at=_ts(day + dt.timedelta(days=2)), status="closed",
+    )  # fmt: skip
+    b.edge("AFFECTS", emergency, live, "changes")
+    approval = b.node("Approval", "APR-E2", "approvals", decision="approved", decided_at=_ts(day + dt.timedelta(1), 9))
+    b.edge("APPROVES", approval, emergency, "approvals")
+    pir = b.node(
+        "Record", "PIR-E2", "records", kind="post_implementation_review", title="PIR CHG-E2",
+        recorded_on=(day + dt.timedelta(days=3)).isoformat(),
+    )  # fmt: skip
+    b.edge("EVIDENCES", pir, emergency, "records")
+    b.near_miss(
+        "emergency approval within the window", "approval-after-implementation-start", (emergency,),
+        "Approved the next morning, within the one-day retrospective window of the rules register.",
+    )  # fmt: skip
+
+    # a superseded first version of the scope statement, kept under document control
+    old = b.node(
+        "Document", "DOC-01-V1", "documents", kind="scope_statement", title="SMS scope statement", version="1.0",
+        status="superseded", approved_on="2022-06-01", review_due="2023-06-01",
+    )  # fmt: skip
+    b.edge("OWNED_BY", old, people["P02"], "documents")
+    b.edge("APPROVED_BY", old, people["P01"], "documents")
+    for query in ("scope-names-services-and-units", "document-control"):
+        b.near_miss("superseded document", query, (old,), "The superseded v1 of the scope statement.")
+    # a procedure without a review date of its own, approved exactly one review interval ago: due today
+    proc = b.node(
+        "Document", "DOC-40", "documents", kind="procedure", title="Supplier review procedure", version="1.0",
+        approved_on="2024-06-30",
+    )  # fmt: skip
+    b.edge("OWNED_BY", proc, people["P02"], "documents")
+    b.edge("APPROVED_BY", proc, people["P01"], "documents")
+    b.edge("ADDRESSES", proc, "Clause:8.3.4.1", "documents")
+    log = b.node(
+        "Record", "OPS-40", "records", kind="operational_log", title="Supplier reviews held", recorded_on="2025-02-15"
+    )
+    b.edge("EVIDENCES", log, proc, "records")
+    b.near_miss("review on the boundary", "document-control", (proc,), "Its review falls due on the as-of date.")
+
+    # a pipeline service: in the scope, being built (a change), not yet in the catalogue
+    pipeline = b.node("Service", "SVC-40", "services", name="Data lake", status="pipeline", criticality="medium")
+    b.edge("OWNED_BY", pipeline, people["P04"], "services")
+    b.edge("INCLUDES", "Scope:SMS", pipeline, "scope")
+    day = dt.date(2025, 5, 6)
+    build = b.node(
+        "Change", "CHG-P1", "changes", number="CHG-P1", category="normal", emergency=False, cab_required=True,
+        risk="medium", opened_at=_ts(day - dt.timedelta(days=5)), actual_start=_ts(day, 10), actual_end=_ts(day, 16),
+        closed_at=_ts(day + dt.timedelta(days=1)), status="closed",
+    )  # fmt: skip
+    b.edge("AFFECTS", build, pipeline, "changes")
+    approval = b.node("Approval", "APR-P1", "approvals", decision="approved", decided_at=_ts(day, 9))
+    b.edge("APPROVES", approval, build, "approvals")
+    for query in ("in-scope-service-not-in-catalogue", "service-delivered-not-in-catalogue"):
+        b.near_miss("pipeline service", query, (pipeline,), "A pipeline service is not delivered yet.")
+    # a service the scope excludes explicitly, with a justification, though it is catalogued and delivered
+    excluded = b.node(
+        "Service", "SVC-41", "services", name="Group telephony", status="live", criticality="low",
+        exclusion_justification="Run by the group's telecom unit under its own management system",
+    )  # fmt: skip
+    b.edge("OWNED_BY", excluded, people["P05"], "services")
+    b.edge("EXCLUDES", "Scope:SMS", excluded, "scope")
+    entry = b.node("CatalogueEntry", "CAT-41", "catalogue", title="Group telephony", published_on="2023-02-01")
+    b.edge("DESCRIBES", entry, excluded, "catalogue")
+    inc = b.node(
+        "Incident", "INC-X41", "incidents", number="INC-X41", priority=3, category="network", status="closed",
+        opened_at=_ts(dt.date(2025, 1, 8)), resolved_at=_ts(dt.date(2025, 1, 8), 12),
+        closed_at=_ts(dt.date(2025, 1, 9)),
+    )  # fmt: skip
+    b.edge("AFFECTS", inc, excluded, "incidents")
+    b.near_miss("excluded service", "service-delivered-outside-scope", (excluded,), "Excluded with a justification.")
+    for name in RETIRED:
+        b.near_miss("retired service outside scope", "service-delivered-outside-scope", (services[name],), "Retired.")
+
+    # a quarterly SLA: its second-quarter report is not due yet, the first quarter's was made
+    sla = b.node(
+        "SLA", "SLA-Q1", "slas", title="Data warehouse quarterly SLA", valid_from="2024-01-01",
+        valid_to="2026-12-31", reporting_period="quarterly", approved_on="2023-12-15",
+    )  # fmt: skip
+    b.edge("COVERS", sla, services["Data warehouse"], "slas")
+    report = b.node(
+        "Record", "REP-Q-2025Q1", "records", kind="sla_report", title="Data warehouse report 2025-Q1",
+        period_start="2025-01-01", period_end="2025-03-31", recorded_on="2025-04-10",
+    )  # fmt: skip
+    b.edge("EVIDENCES", report, sla, "records")
+    b.near_miss(
+        "SLA report not yet due", "sla-report-missing", (sla, "month=2025-06"), "A quarterly SLA; June not due."
+    )
+    # a supplier contract renewed the day after the old one expired
+    old_contract = b.node(
+        "Contract", "CON-1-2020", "contracts", title="Contoso Cloud master agreement 2020", valid_from="2020-01-01",
+        valid_to="2022-12-31", approved_on="2019-12-15",
+    )  # fmt: skip
+    b.edge("SIGNED_WITH", old_contract, "Supplier:SUP-1", "contracts")
+    b.near_miss(
+        "contract renewed the day after expiry", "contract-expired-in-use", (old_contract,), "Renewed 2023-01-01."
+    )
+
+    # a nonconformity raised ten days ago: its corrective action is not due yet
+    recent = b.node(
+        "Nonconformity", "NC-40", "nonconformities", title="Supplier review minutes unsigned", grade="minor",
+        raised_on="2025-06-20", status="open",
+    )  # fmt: skip
+    b.edge("AGAINST", recent, "Clause:8.3.4.1", "nonconformities")
+    b.near_miss("recent nonconformity", "nonconformity-without-corrective-action", (recent,), "Raised 2025-06-20.")
+    # a corrective action completed a month ago: its effectiveness check is not due yet
+    nc = b.node(
+        "Nonconformity", "NC-41", "nonconformities", title="Capacity report late", grade="minor",
+        raised_on="2025-04-02", status="closed",
+    )  # fmt: skip
+    b.edge("AGAINST", nc, "Clause:8.4.3", "nonconformities")
+    ca = b.node(
+        "CorrectiveAction", "CA-41", "actions", title="Schedule the capacity report", due_on="2025-06-15",
+        completed_on="2025-06-01",
+    )  # fmt: skip
+    b.edge("CORRECTS", ca, nc, "actions")
+    b.edge("OWNED_BY", ca, people["P02"], "actions")
+    b.near_miss("effectiveness check not yet due", "corrective-action-not-verified", (ca,), "Completed 2025-06-01.")
+    # planted: an opportunity for improvement, a corrective action completed ten days after its due date
+    nc = b.node(
+        "Nonconformity", "NC-42", "nonconformities", title="Training records incomplete", grade="minor",
+        raised_on="2024-10-01", status="closed",
+    )  # fmt: skip
+    b.edge("AGAINST", nc, "Clause:7.2", "nonconformities")
+    ca = b.node(
+        "CorrectiveAction", "CA-42", "actions", title="Complete the training records", due_on="2024-11-30",
+        completed_on="2024-12-10", verified_on="2025-01-15", effective=True,
+    )  # fmt: skip
+    b.edge("CORRECTS", ca, nc, "actions")
+    b.edge("OWNED_BY", ca, people["P02"], "actions")
+    b.plant(
+        "corrective-action-completed-late", (ca,), "ofi",
+        "CA-42 was completed on 2024-12-10, ten days after its due date.",
+    )  # fmt: skip
 
 
 def _export_day(b: _Builder, as_of: dt.date) -> None:

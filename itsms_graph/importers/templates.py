@@ -44,6 +44,7 @@ EXAMPLE_ROWS: dict[str, dict[str, str]] = {
         "name": "Service management system of IT Operations",
         "org_units": "IT Operations",
         "locations": "Lisbon head office",
+        "excluded_services": "",
     },
     "services": {
         "id": "SVC-EMAIL",
@@ -54,6 +55,7 @@ EXAMPLE_ROWS: dict[str, dict[str, str]] = {
         "customers": "Retail Banking;Corporate Banking",
         "in_scope": "yes",
         "in_catalogue": "yes",
+        "exclusion_justification": "",
     },
     "suppliers": {
         "id": "SUP-MAILHOST",
@@ -93,6 +95,7 @@ EXAMPLE_ROWS: dict[str, dict[str, str]] = {
         "approved_by_role": "Top management",
         "clauses": "4.3;4.4",
         "defines_scope": "SMS",
+        "status": "current",
         "plans_services": "",
         "plans_changes": "",
         "operated_by": "",
@@ -128,6 +131,7 @@ EXAMPLE_ROWS: dict[str, dict[str, str]] = {
         "title": "Management review, first half of 2025",
         "held_on": "2025-05-20",
         "inputs": "audit_results;customer_feedback;service_performance;nonconformity_status",
+        "scheduled_on": "2025-05-31",
         "outputs": "decisions;actions",
         "attendees": "Ana Silva",
     },
@@ -225,6 +229,13 @@ EXAMPLE_ROWS: dict[str, dict[str, str]] = {
         "evaluated_on": "2025-04-15",
         "closed_on": "",
         "owner": "Ana Silva",
+    },
+    "rules": {
+        "id": "RULE-MR-INTERVAL",
+        "parameter": "management_review_interval",
+        "value": "12",
+        "description": "Top management reviews the SMS at least every 12 months",
+        "stated_in": "DOC-SCOPE",
     },
 }
 

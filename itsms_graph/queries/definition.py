@@ -14,7 +14,9 @@ period (``as_of``, ``period_start``, ``as_of - <months parameter>``, ``as_of + <
 ``ref`` to a matched node's property (``c.actual_start``; with ``days``/``days_param`` the comparison is in
 whole days: ``recorded_on <= c.actual_end + 10 days``), or the ``var`` of ``each``; ``in_period`` is the audit
 period itself. A comparison with a property the node lacks does not hold (Cypher's null), unless the filter says
-``or_null: true`` (``status ne retired, or_null``: a service without a status is not retired). A condition may
+``or_null: true`` (``status ne retired, or_null``: a service without a status is not retired); a filtered
+property no record carries makes the query not assessable, unless the filter says ``optional: true`` (a
+document register without a status column has no superseded documents). A condition may
 also be a ``check`` (filters on a matched node) or ``any`` of several conditions. ``each`` repeats the
 conditions for every value of a list parameter (or every month of the audit period, ``months_in_period``; with
 ``due_after: <days parameter>`` only the months whose end lies that many days before the as-of date, so that a
@@ -89,6 +91,9 @@ class Filter(_Strict):
     days_param: str | None = None  # the same, from a days parameter
     #: the filter holds for a node without the property too: a service without a status is not retired
     or_null: bool = False
+    #: the data need not carry the property at all to answer (a document register without a status column: no
+    #: document is superseded); without it, a filtered property no record has makes the query not assessable
+    optional: bool = False
 
     @model_validator(mode="after")
     def _one_operand(self) -> Filter:

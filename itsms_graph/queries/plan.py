@@ -214,7 +214,8 @@ class _Binder:
         return (*bound, BoundFilter(PLACEHOLDER_FLAG, "is_null", None, None))
 
 
-def _coerce_param(query: QueryDefinition, name: str, raw: Any) -> Any:
+def coerce_param(query: QueryDefinition, name: str, raw: Any) -> Any:
+    """*raw* (a default, a configuration value, a rule's text or a --param) as the parameter's type."""
     spec = query.parameters[name]
     try:
         if spec.type in ("months", "days", "integer"):
@@ -222,7 +223,8 @@ def _coerce_param(query: QueryDefinition, name: str, raw: Any) -> Any:
         if spec.type == "boolean":
             return raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes")
         if spec.type == "list":
-            return list(raw) if isinstance(raw, (list, tuple)) else [s.strip() for s in str(raw).split(",")]
+            # a register cell separates values with ';' (the sms-register convention), a --param with ','
+            return list(raw) if isinstance(raw, (list, tuple)) else [s.strip() for s in re.split(r"[;,]", str(raw))]
         return str(raw)
     except (TypeError, ValueError):
         kind = {"months": "number of months", "days": "number of days"}.get(spec.type, spec.type)
@@ -236,10 +238,10 @@ def bind(
     sch: Schema | None = None,
 ) -> BoundQuery:
     """Resolve parameters (defaults, then *overrides* that this query declares) and every filter."""
-    params = {name: _coerce_param(query, name, p.default) for name, p in query.parameters.items()}
+    params = {name: coerce_param(query, name, p.default) for name, p in query.parameters.items()}
     for name, raw in (overrides or {}).items():
         if name in query.parameters:
-            params[name] = _coerce_param(query, name, raw)
+            params[name] = coerce_param(query, name, raw)
     binder = _Binder(query, period, params, sch or schema())
     filters: dict[int, tuple[BoundFilter, ...]] = {}
     for node in query.nodes:
