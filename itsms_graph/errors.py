@@ -58,3 +58,12 @@ class EngineUnavailable(ItsmsError):
 class RowsUnaccounted(ItsmsError):
     """An import whose counts do not add up: rows read != accepted + merged + rejected + skipped. A bug, never the
     input's fault, but the snapshot it would write cannot be trusted, so the import stops."""
+
+
+class OutputError(ItsmsError):
+    """An output file cannot be written (a read-only folder, a full disk, a file-size limit); the previous file,
+    if any, is left as it was."""
+
+
+class OutputBusy(OutputError):
+    """Another writer holds the output file being written: refused rather than interleaved."""

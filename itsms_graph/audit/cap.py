@@ -19,6 +19,7 @@ from itsms_graph.audit.facts import Facts
 from itsms_graph.audit.report import comment_lines
 from itsms_graph.audit.verdict import Stage2Verdict
 from itsms_graph.errors import ItsmsError
+from itsms_graph.outputs import write_text
 
 #: Days after the audit date by which a correction is due, by grade (CB practice: majors fast, minors ~90 days).
 DUE_DAYS = {"major": 30, "minor": 90}
@@ -73,7 +74,7 @@ def write_plan(rows: list[dict[str, str]], path: Path, about: Sequence[str] = ()
         writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-        path.write_text(out.getvalue(), encoding="utf-8")
+        write_text(path, out.getvalue())
     elif suffix == ".md":
 
         def cell(text: str) -> str:
@@ -83,7 +84,7 @@ def write_plan(rows: list[dict[str, str]], path: Path, about: Sequence[str] = ()
         lines = ["# Corrective action plan", "", *(f"- {cell(line)}" for line in about)]
         lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
         lines += ["| " + " | ".join(cell(r[c]) for c in COLUMNS) + " |" for r in rows]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_text(path, "\n".join(lines) + "\n")
     elif suffix == ".xlsx":
         from itsms_graph.reports.xlsx import write_table
 

@@ -26,6 +26,7 @@ from itsms_graph.audit.attributes import CONFIDENCE, TOLERABLE_RATE, upper_devia
 from itsms_graph.audit.report import comment_lines
 from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
+from itsms_graph.outputs import write_text
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.embedded import evaluate
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
@@ -226,7 +227,7 @@ def write_worksheet(graph: SMSGraph, sample: Sample, path: Path, about: Sequence
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(WORKSHEET_COLUMNS)
     writer.writerows(rows)
-    path.write_text(out.getvalue(), encoding="utf-8")
+    write_text(path, out.getvalue())
     return path
 
 

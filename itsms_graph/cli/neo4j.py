@@ -12,6 +12,7 @@ import click
 from itsms_graph.cli.app import cli
 from itsms_graph.cli.options import AuditOptions, pass_audit, period_options, query_options, snapshot_argument
 from itsms_graph.errors import ItsmsError
+from itsms_graph.outputs import write_text
 
 
 def _neo4j_options(f: Any) -> Any:
@@ -116,7 +117,7 @@ def neo4j_style(output: Path) -> None:
     """
     from itsms_graph.exports.browser import grass
 
-    output.write_text(grass(), encoding="utf-8")
+    write_text(output, grass())
     click.echo(f"wrote {output}")
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from itsms_graph import __version__
 from itsms_graph.exports.cypher_script import literal
 from itsms_graph.ontology import Schema, clause_key, schema
+from itsms_graph.outputs import write_text
 from itsms_graph.queries.cypher import compile_query
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.plan import AuditPeriod, BoundQuery, bind
@@ -123,7 +124,7 @@ def write_query_files(catalogue: dict[str, QueryDefinition], folder: Path, perio
     out = []
     for query in catalogue.values():
         path = folder / f"{query.id}.cypher"
-        path.write_text(query_file(query, period), encoding="utf-8")
+        write_text(path, query_file(query, period))
         out.append(path)
     return out
 
@@ -202,5 +203,5 @@ def guide(catalogue: dict[str, QueryDefinition], period: AuditPeriod, sch: Schem
 def write_guide(catalogue: dict[str, QueryDefinition], folder: Path, period: AuditPeriod) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "itsms-graph.html"
-    path.write_text(guide(catalogue, period), encoding="utf-8")
+    write_text(path, guide(catalogue, period))
     return path

@@ -13,6 +13,7 @@ from typing import Any
 
 from itsms_graph.engines.cypher_load import constraint_statement, load_batches
 from itsms_graph.graph.store import SMSGraph
+from itsms_graph.outputs import atomic_output
 
 _ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
@@ -48,7 +49,7 @@ def script_lines(graph: SMSGraph, batch_size: int = 500) -> Iterator[str]:
 
 
 def write_script(graph: SMSGraph, path: Path, batch_size: int = 500) -> Path:
-    with path.open("w", encoding="utf-8") as fh:
+    with atomic_output(path, text=True) as fh:
         for line in script_lines(graph, batch_size):
             fh.write(line + "\n")
     return path

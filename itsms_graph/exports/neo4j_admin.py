@@ -12,6 +12,7 @@ import shlex
 from pathlib import Path
 
 from itsms_graph.graph.store import SMSGraph
+from itsms_graph.outputs import atomic_output, write_text
 
 ARRAY_DELIMITER = "|"
 _TYPES = {
@@ -55,7 +56,7 @@ def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -
             prop = sch.properties[k]
             header.append(f"{k}:{_TYPES[prop.type]}{'[]' if prop.multi_valued else ''}")
         path = folder / f"nodes_{label}.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
+        with atomic_output(path, text=True, newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)
             for nid in ids:
@@ -67,7 +68,7 @@ def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -
         pairs = list(graph.edges(rel))
         keys = sorted({k for s, t in pairs for k in graph.edge_attrs(s, t, rel)})
         path = folder / f"relationships_{rel}.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
+        with atomic_output(path, text=True, newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow([":START_ID", ":END_ID", ":TYPE", *(f"{k}:{_TYPES[sch.properties[k].type]}" for k in keys)])
             for s, t in pairs:
@@ -77,7 +78,8 @@ def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -
         args.append(f"--relationships={path.name}")
     args.append(database)
     command = shlex.join(args)  # pasted into a shell: "|" (the array delimiter) must not become a pipe
-    (folder / "import-command.txt").write_text(
-        f"# run from this folder, with the database stopped (Neo4j 5 / 2025.x)\n{command}\n", encoding="utf-8"
+    write_text(
+        folder / "import-command.txt",
+        f"# run from this folder, with the database stopped (Neo4j 5 / 2025.x)\n{command}\n",
     )
     return written, command

@@ -24,6 +24,7 @@ from itsms_graph import __version__
 from itsms_graph.errors import SnapshotError
 from itsms_graph.graph.store import InputFile, Provenance, SMSGraph, bulk_build
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
+from itsms_graph.outputs import atomic_output
 
 FORMAT = "itsms-graph-snapshot"
 FORMAT_VERSION = 1
@@ -55,7 +56,7 @@ def _manifest(inputs: list[InputFile], declared: set[str], counts: dict[str, int
 
 def save_snapshot(graph: SMSGraph, path: Path) -> Path:
     """Write *graph* to *path*; the same graph always gives the same bytes."""
-    with zipfile.ZipFile(path, "w") as zf:
+    with atomic_output(path) as fh, zipfile.ZipFile(fh, "w") as zf:
         _write(zf, "manifest.json", _manifest(graph.inputs, graph.declared_labels, graph.counts()))
         for label in sorted(graph.labels_present()):
             ids = list(graph.nodes(label))
@@ -86,7 +87,7 @@ def save_tables_snapshot(con: Any, path: Path, *, inputs: list[InputFile], decla
     (an import writes its snapshot this way)."""
     from itsms_graph.graph.tables import EDGES, NODES, fetch_columns, fetch_sql, present_node_keys, table_counts
 
-    with zipfile.ZipFile(path, "w") as zf:
+    with atomic_output(path) as fh, zipfile.ZipFile(fh, "w") as zf:
         _write(zf, "manifest.json", _manifest(inputs, declared, table_counts(con)))
         for label, keys in present_node_keys(con):
             columns = fetch_columns(con, ["id", *keys], NODES, "label", label)

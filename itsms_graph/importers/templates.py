@@ -14,6 +14,7 @@ from itsms_graph.errors import InputError
 from itsms_graph.importers import resolve_profile
 from itsms_graph.importers.profile import Profile, Table
 from itsms_graph.ontology import schema
+from itsms_graph.outputs import atomic_output
 
 __all__ = [
     "CSV_FOLDER",
@@ -250,7 +251,7 @@ def _cell(value: str, is_date: bool) -> str | dt.date | None:
 
 
 def _write_csv(path: Path, header: list[str], row: dict[str, str] | None) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_output(path, text=True, newline="") as fh:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow(header)
         if row is not None:
@@ -288,7 +289,11 @@ def _write_workbook(path: Path, profile: Profile, sheets: dict[str, tuple[list[s
     # openpyxl stamps the save time into docProps/core.xml and the ZIP entries: rewrite both with fixed dates
     props.modified = _STAMP
     core = tostring(props.to_tree())
-    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(buffer) as src,
+        atomic_output(path) as fh,
+        zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             data = core if info.filename == "docProps/core.xml" else src.read(info)
             entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)

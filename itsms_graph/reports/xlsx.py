@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from itsms_graph.errors import ItsmsError
+from itsms_graph.outputs import atomic_output
 
 _FIXED = dt.datetime(2000, 1, 1)
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
@@ -44,7 +45,11 @@ def write_table(path: Path, sheet: str, columns: list[str], rows: list[list[Any]
     book.properties.modified = _FIXED
     drafted = io.BytesIO()
     ExcelWriter(book, zipfile.ZipFile(drafted, "w", zipfile.ZIP_DEFLATED)).save()  # save() would re-stamp modified
-    with zipfile.ZipFile(drafted) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+    with (
+        zipfile.ZipFile(drafted) as src,
+        atomic_output(path) as fh,
+        zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
         for item in src.infolist():
             member = zipfile.ZipInfo(item.filename, date_time=_ZIP_TIME)
             member.compress_type = zipfile.ZIP_DEFLATED
