@@ -121,6 +121,16 @@ def _sync_folder(folder: Path) -> None:
             os.close(fd)
 
 
+def make_folder(folder: Path | str) -> Path:
+    """*folder* and its parents, made if absent; an OutputError when it cannot be (a file in the way, no right)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _failed(folder, exc) from None
+    return folder
+
+
 def write_text(path: Path | str, text: str, *, encoding: str = "utf-8") -> None:
     """*text* as the whole of *path*, atomically."""
     with atomic_output(path, text=True, encoding=encoding, newline="") as fh:

@@ -26,6 +26,7 @@ from itsms_graph.audit.attributes import CONFIDENCE, TOLERABLE_RATE, upper_devia
 from itsms_graph.audit.report import comment_lines
 from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
+from itsms_graph.limits import read_text
 from itsms_graph.outputs import write_text
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.embedded import evaluate
@@ -302,13 +303,20 @@ def read_worksheet(path: Path) -> Judged:
     if path.suffix.lower() == ".xlsx":
         import openpyxl
 
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        raw = [["" if v is None else str(v) for v in r] for r in book.worksheets[0].iter_rows(values_only=True)]
-        about = [str(r[0]) for r in book["about"].iter_rows(values_only=True)] if "about" in book.sheetnames else []
-        book.close()
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                raw = [["" if v is None else str(v) for v in r] for r in book.worksheets[0].iter_rows(values_only=True)]
+                about = (
+                    [str(r[0]) for r in book["about"].iter_rows(values_only=True)] if "about" in book.sheetnames else []
+                )
+            finally:
+                book.close()
+        except Exception as exc:  # openpyxl raises many types for a damaged workbook
+            raise InputError(f"not a readable XLSX workbook: {type(exc).__name__}: {exc}", file=path.name) from None
         offset = 1
     else:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_text(path).splitlines()
         skip = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
         raw = list(csv.reader(lines[skip:]))  # the # lines (how it was drawn, from what) are text, not CSV
         about = [line[2:] for line in lines[:skip]]

@@ -12,7 +12,7 @@ import shlex
 from pathlib import Path
 
 from itsms_graph.graph.store import SMSGraph
-from itsms_graph.outputs import atomic_output, write_text
+from itsms_graph.outputs import atomic_output, make_folder, write_text
 
 ARRAY_DELIMITER = "|"
 _TYPES = {
@@ -37,7 +37,7 @@ def _cell(value: object) -> str:
 
 def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -> tuple[list[Path], str]:
     """Write the CSV files into *folder*; return them and the neo4j-admin command line that loads them."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     written: list[Path] = []
     args = [
         "neo4j-admin",

@@ -23,6 +23,7 @@ import orjson
 from itsms_graph import __version__
 from itsms_graph.errors import SnapshotError
 from itsms_graph.graph.store import InputFile, Provenance, SMSGraph, bulk_build
+from itsms_graph.limits import check_archive
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
 from itsms_graph.outputs import atomic_output
 
@@ -118,6 +119,7 @@ def save_tables_snapshot(con: Any, path: Path, *, inputs: list[InputFile], decla
 def read_manifest(path: Path) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(path) as zf:
+            check_archive(path.name, zf)  # before anything inflates: a snapshot is an untrusted file too
             manifest = orjson.loads(zf.read("manifest.json"))
     except (OSError, zipfile.BadZipFile, KeyError, orjson.JSONDecodeError) as exc:
         raise SnapshotError(f"{path}: not an itsms-graph snapshot ({exc})") from None

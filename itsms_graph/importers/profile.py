@@ -14,16 +14,16 @@ name): each file reads the first of the column and its aliases that it has.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from itsms_graph import safe_yaml
 from itsms_graph.errors import InputError
+from itsms_graph.limits import load_user_yaml
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
 
 Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "yaml"]
@@ -120,6 +120,10 @@ class RowFilter(_Strict):
         return text not in self.not_in
 
 
+#: Codecs Python decodes text with that no export file is written in: names, escapes and punycode
+_NOT_FILE_ENCODINGS = {"idna", "punycode", "unicode-escape", "raw-unicode-escape"}
+
+
 class Table(_Strict):
     name: str
     files: tuple[str, ...] = Field(min_length=1)  # glob patterns, matched against file names
@@ -146,6 +150,30 @@ class Table(_Strict):
     #: read through the first of the column and its aliases that it has, decided once per file. Every use of the
     #: column (id, row filter, property, reference) goes with it; the profile keeps naming it by ``column``.
     aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) != 1 or value in '\r\n"' or value == "\0"):
+            raise ValueError(
+                f"a delimiter is one character, not a quote or a line break, such as ',' ';' '|' (not {value!r})"
+            )
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _text_encoding(cls, value: str | None) -> str | None:
+        """An encoding that decodes text files: not a codec for bytes (base64), domain names (idna) or escapes."""
+        if value is None:
+            return value
+        try:
+            info = codecs.lookup(value)
+            b"id,title\r\n\xe9".decode(value, errors="replace")
+        except (LookupError, UnicodeError, ValueError, TypeError):
+            raise ValueError(f"{value!r} is not an encoding for text files (such as utf-8, cp1252, latin-1)") from None
+        if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FILE_ENCODINGS:
+            raise ValueError(f"{value!r} is not an encoding for text files (such as utf-8, cp1252, latin-1)")
+        return value
 
     def spellings(self, column: str) -> tuple[str, ...]:
         """The headers that may name *column* in a file, in the order they are tried."""
@@ -296,10 +324,7 @@ def _check_props(sch: Schema, label: str, props: dict[str, Column], where: str) 
 
 def load_profile(path: Path, sch: Schema | None = None) -> Profile:
     """Read and validate a profile file; InputError names the file and every problem."""
-    try:
-        data = safe_yaml.load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read profile: {exc}", file=str(path)) from None
+    data = load_user_yaml(path)
     if not isinstance(data, dict):
         raise InputError("a profile is a mapping of keys", file=str(path))
     try:

@@ -14,7 +14,7 @@ from itsms_graph.errors import InputError
 from itsms_graph.importers import resolve_profile
 from itsms_graph.importers.profile import Profile, Table
 from itsms_graph.ontology import schema
-from itsms_graph.outputs import atomic_output
+from itsms_graph.outputs import atomic_output, make_folder
 
 __all__ = [
     "CSV_FOLDER",
@@ -320,8 +320,7 @@ def write_templates(
     if examples is None:
         examples = EXAMPLE_ROWS if profile.id == "sms-register" else {}
     sheets = _example_rows(profile, examples)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / CSV_FOLDER).mkdir(exist_ok=True)
+    make_folder(folder / CSV_FOLDER)
     written = []
     for register, (header, row) in sheets.items():
         path = folder / CSV_FOLDER / f"{register}.csv"

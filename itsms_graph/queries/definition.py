@@ -33,11 +33,10 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from itsms_graph import safe_yaml
-from itsms_graph.errors import QueryDefinitionError
+from itsms_graph.errors import InputError, QueryDefinitionError
+from itsms_graph.limits import load_user_yaml
 from itsms_graph.ontology import Schema, clause_numbers, schema
 
 Grade = Literal["major", "minor", "ofi", "data-quality"]
@@ -402,9 +401,9 @@ def _uses_var(cond: Condition) -> bool:
 def load_query_file(path: Path, sch: Schema | None = None) -> QueryDefinition:
     """Read and validate one query file; QueryDefinitionError names the file and what is wrong."""
     try:
-        data = safe_yaml.load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise QueryDefinitionError(f"{path}: cannot read query file: {exc}") from None
+        data = load_user_yaml(path)
+    except InputError as exc:
+        raise QueryDefinitionError(f"cannot read query file: {exc}") from None
     if not isinstance(data, dict):
         raise QueryDefinitionError(f"{path}: a query file is a mapping of keys")
     try:
