@@ -216,7 +216,7 @@ def core_sql(period: Any, catalogue: dict[str, Any]) -> dict[str, tuple[str, dic
         ),
         "sm-policy-current": (
             "SELECT d.id FROM n_Document d WHERE d.kind = $kind AND d.approved_on <= $as_of AND d.approved_on > $since",
-            {"kind": "sm_policy", "as_of": as_of, "since": since("sm-policy-current", "review_interval")},
+            {"kind": "sm_policy", "as_of": as_of, "since": since("sm-policy-current", "policy_review_interval")},
         ),
         "service-delivered-not-in-catalogue": (
             f"SELECT s.id FROM n_Service s WHERE {_delivered('s')} AND NOT {_in('DESCRIBES', 'CatalogueEntry', 's')}",
@@ -255,12 +255,12 @@ def core_sql(period: Any, catalogue: dict[str, Any]) -> dict[str, tuple[str, dic
             {
                 "completed": "completed",
                 "as_of": as_of,
-                "since": since("internal-audit-completed", "audit_interval"),
+                "since": since("internal-audit-completed", "internal_audit_interval"),
             },
         ),
         "management-review-held": (
             "SELECT m.id FROM n_ManagementReview m WHERE m.held_on <= $as_of AND m.held_on > $since",
-            {"as_of": as_of, "since": since("management-review-held", "review_interval")},
+            {"as_of": as_of, "since": since("management-review-held", "management_review_interval")},
         ),
     }
 

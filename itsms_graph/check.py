@@ -7,36 +7,51 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from itsms_graph.audit.facts import Facts, data_cut_off, gather
+from itsms_graph.audit.facts import Facts, data_cut_off, facts_graph, gather
 from itsms_graph.audit.report import CheckReport, build_report
-from itsms_graph.engines.base import Engine
 from itsms_graph.engines.embedded import EmbeddedEngine
-from itsms_graph.engines.registry import BACKENDS
+from itsms_graph.engines.registry import BACKENDS, DEFAULT_BACKEND
 from itsms_graph.errors import ItsmsError
-from itsms_graph.graph.snapshot import open_snapshot
+from itsms_graph.graph.snapshot import open_snapshot_tables
 from itsms_graph.graph.store import InputFile, SMSGraph
-from itsms_graph.importers.build import ImportedTables, ImportReport, import_tables
+from itsms_graph.graph.tables import GraphTables, within_memory
+from itsms_graph.importers.build import ImportReport, import_tables
 from itsms_graph.importers.profile import Profile
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.definition import QueryDefinition
+from itsms_graph.queries.engine import Engine
+from itsms_graph.queries.parameters import RULE_LABEL, ParameterSources, RuleRecord
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
 
-__all__ = ["BACKENDS", "check", "check_graph", "check_sources", "engine_for", "select_queries", "visual_report"]
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_BACKEND",
+    "check",
+    "check_graph",
+    "check_sources",
+    "engine_for",
+    "select_queries",
+    "visual_report",
+]
 
 
-def engine_for(graph: SMSGraph | ImportedTables, backend: str, server: Engine | None = None) -> Engine:
+def engine_for(graph: SMSGraph | GraphTables, backend: str, server: Engine | None = None) -> Engine:
     """The engine that runs queries on *graph*: networkx, an embedded FalkorDB or an in-memory DuckDB loaded
     with it, or *server* (a Neo4j the snapshot was pushed to: the queries run there, on what the server holds).
-    An import still held as graph tables is checked there by DuckDB, and built into a graph for the others (the
-    tables closed as it is: the import is not held twice)."""
-    if isinstance(graph, ImportedTables):
+    Graph tables (an import, a snapshot opened) are checked there by DuckDB, streamed into FalkorDB, and built
+    into a graph for networkx (the tables closed as it is: the graph is not held twice)."""
+    if isinstance(graph, GraphTables):
         if backend == "duckdb":
+            if not graph.is_open:
+                raise ItsmsError("the graph tables were closed when the graph was built from them")
             from itsms_graph.engines.duckdb import DuckDBEngine
 
             return DuckDBEngine(graph.con, graph.schema)
-        graph = graph.graph(close=True)
+        if backend == "networkx":  # the one engine that walks the Python graph (FalkorDB loads from the tables)
+            graph = graph.graph(close=True)
     if backend == "networkx":
+        assert isinstance(graph, SMSGraph)
         return EmbeddedEngine(graph)
     if backend == "neo4j":
         if server is None:
@@ -51,8 +66,45 @@ def engine_for(graph: SMSGraph | ImportedTables, backend: str, server: Engine | 
     if backend == "duckdb":
         from itsms_graph.engines.duckdb import DuckDBEngine
 
+        assert isinstance(graph, SMSGraph)
         return DuckDBEngine.from_graph(graph)
     raise ItsmsError(f"unknown backend {backend!r} (one of {', '.join(BACKENDS)})")
+
+
+def rules_register(graph: SMSGraph | GraphTables) -> list[RuleRecord]:
+    """The organisation's rules register: every Rule record of *graph* (placeholders are not rules), in the
+    graph's order."""
+    if isinstance(graph, GraphTables):
+        rows = graph.con.execute(
+            'SELECT id, "parameter", "value", source_file, source_row FROM nodes '
+            "WHERE label = $label AND unresolved IS NULL ORDER BY seq",
+            {"label": RULE_LABEL},
+        ).fetchall()
+    else:
+        rows = []
+        for nid in graph.nodes(RULE_LABEL):
+            attrs = graph.attrs(nid)
+            if not attrs.get("unresolved"):
+                row = (attrs.get("source_file"), attrs.get("source_row"))
+                rows.append((nid, attrs.get("parameter"), attrs.get("value"), *row))
+    out = []
+    for nid, parameter, value, source_file, source_row in rows:
+        where = f"{source_file}, row {source_row}" if source_file and source_row else (source_file or "")
+        if not parameter or value is None:
+            raise ItsmsError(f"{where or nid}: the rules register's rule {nid} names no parameter or no value")
+        out.append(RuleRecord(str(parameter).strip(), str(value).strip(), nid, where))
+    return out
+
+
+def parameter_sources(
+    graph: SMSGraph | GraphTables,
+    parameters: ParameterSources | dict[str, Any] | None,
+    catalogue: Iterable[QueryDefinition],
+) -> ParameterSources:
+    """*parameters* with *graph*'s rules register, every name checked to be some query's parameter."""
+    sources = ParameterSources.of(parameters).with_register(rules_register(graph))
+    sources.check_known(catalogue)
+    return sources
 
 
 def links_of(inputs: list[InputFile]) -> frozenset[tuple[str, str, str]] | None:
@@ -80,31 +132,41 @@ def select_queries(catalogue: dict[str, QueryDefinition], ids: Iterable[str] | N
 
 
 def check_graph(
-    graph: SMSGraph | ImportedTables,
+    graph: SMSGraph | GraphTables,
     *,
     period: AuditPeriod | PeriodRule,
     query_dirs: Iterable[Path] = (),
     query_ids: Iterable[str] | None = None,
-    parameters: dict[str, Any] | None = None,
-    backend: str = "networkx",
+    parameters: ParameterSources | dict[str, Any] | None = None,
+    backend: str | None = None,
     fail_on: str = "major",
     title: str = "itsms-graph check",
     extra_inputs: list[InputFile] | None = None,
     server: Engine | None = None,
+    facts: bool | None = None,
 ) -> CheckReport:
-    """Run the catalogue (or the queries *query_ids*) on *graph* and build the report. *period* is the audit
-    period, or the rule that makes it from the data's cut-off (the CLI's --as-of, defaulting to the cut-off)."""
+    """Run the catalogue (or the queries *query_ids*) on *graph* and build the report: on *backend*, by default
+    DuckDB on graph tables and networkx on a graph. *period* is the audit period, or the rule that makes it from
+    the data's cut-off (the CLI's --as-of, defaulting to the cut-off). *parameters* are the configuration's and the
+    command line's values (a plain mapping: given as ``--param``); the organisation's rules register is read from
+    *graph*. *facts*: whether to gather the facts of the records the findings name, which the verdicts read (by
+    default on a Python graph, which holds them at hand, and not on graph tables, where they are fetched by SQL
+    only when asked for)."""
     cut_off = data_cut_off(graph)
     if not isinstance(period, AuditPeriod):
         period = period(cut_off)
-    queries = select_queries(load_catalogue(query_dirs), query_ids)
-    engine = engine_for(graph, backend, server)
-    results = run_queries(engine, queries, period, parameters, graph.declared_labels, links_of(graph.inputs))
-    # the facts of failing records come from the graph; graph tables (a columnar import) give the cut-off alone
-    if isinstance(graph, SMSGraph):
-        facts = gather(graph, results, period, parameters, cut_off=cut_off)
-    else:
-        facts = Facts(cut_off=cut_off)
+    catalogue = load_catalogue(query_dirs)
+    queries = select_queries(catalogue, query_ids)
+    sources = parameter_sources(graph, parameters, catalogue.values())
+    if backend is None:
+        backend = DEFAULT_BACKEND if isinstance(graph, GraphTables) else "networkx"
+    with within_memory():
+        engine = engine_for(graph, backend, server)
+        results = run_queries(engine, queries, period, sources, graph.declared_labels, links_of(graph.inputs))
+        if facts or (facts is None and isinstance(graph, SMSGraph)):
+            found = gather(facts_graph(graph, results), results, period, sources.merged(), cut_off=cut_off)
+        else:  # the check report itself needs only the cut-off; the verdicts ask for the facts
+            found = Facts(cut_off=cut_off)
     return build_report(
         results,
         period=period,
@@ -113,7 +175,7 @@ def check_graph(
         fail_on=fail_on,
         title=title,
         extra_inputs=extra_inputs,
-        facts=facts,
+        facts=found,
     )
 
 
@@ -123,26 +185,31 @@ def visual_report(
     period: AuditPeriod | PeriodRule,
     previous: Path | None = None,
     previous_period: AuditPeriod | PeriodRule | None = None,
-    parameters: dict[str, Any] | None = None,
+    parameters: ParameterSources | dict[str, Any] | None = None,
     query_dirs: Iterable[Path] = (),
     title: str = "itsms-graph report",
 ) -> str:
     """The consultant's self-contained HTML report for *snapshot* (and the cycle diff against *previous*)."""
     from itsms_graph.audit.verdict import stage1, stage2
-    from itsms_graph.graph.snapshot import open_snapshot
     from itsms_graph.reports.visual import render_visual
 
-    graph = open_snapshot(snapshot)
-    compared = [] if previous is None else [InputFile.of(previous, profile="previous snapshot")]
-    report = check_graph(
-        graph,
-        period=period,
-        parameters=parameters,
-        query_dirs=query_dirs,
-        fail_on="none",
-        title=title,
-        extra_inputs=[InputFile.of(snapshot, profile="snapshot"), *compared],
-    )
+    tables = open_snapshot_tables(snapshot)
+    try:
+        compared = [] if previous is None else [InputFile.of(previous, profile="previous snapshot")]
+        report = check_graph(
+            tables,
+            period=period,
+            parameters=parameters,
+            query_dirs=query_dirs,
+            fail_on="none",
+            title=title,
+            extra_inputs=[InputFile.of(snapshot, profile="snapshot"), *compared],
+            facts=True,
+        )
+        # the checks are done: what the report draws needs the graph, built as the tables are let go
+        graph = tables.graph(close=True)
+    finally:
+        tables.close()
     old = None
     if previous is not None:
         old = check(previous, period=previous_period or period, parameters=parameters, query_dirs=query_dirs)
@@ -162,6 +229,10 @@ def check_sources(
 
 
 def check(snapshot: Path, **kwargs: Any) -> CheckReport:
-    """Open *snapshot* and run :func:`check_graph` on it; the report names the snapshot and its inputs."""
-    graph = open_snapshot(snapshot)
-    return check_graph(graph, extra_inputs=[InputFile.of(snapshot, profile="snapshot")], **kwargs)
+    """Open *snapshot* as graph tables and run :func:`check_graph` on them (on DuckDB unless ``backend`` says
+    otherwise); the report names the snapshot and its inputs."""
+    tables = open_snapshot_tables(snapshot)
+    try:
+        return check_graph(tables, extra_inputs=[InputFile.of(snapshot, profile="snapshot")], **kwargs)
+    finally:
+        tables.close()

@@ -6,7 +6,9 @@ store's validation, Cypher load statements, constraints, the linter schema, styl
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -102,6 +104,21 @@ class Clause:
         return f"Clause:{self.number}"
 
 
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'A' or 'B'?)`` naming the valid names nearest *name* (a prefix either way, or close by
+    difflib's ratio), or "" when none is near: what every "unknown label / property / type" error adds."""
+    names = sorted(set(candidates))
+
+    def fold(text: str) -> str:  # CAUSEDBY, caused_by and CAUSED_BY are one name mistyped
+        return text.lower().replace("_", "")
+
+    same = [n for n in names if fold(n) == fold(name)]
+    near = same + [n for n in names if n not in same and fold(name) and fold(n).startswith(fold(name))]
+    near += [n for n in names if n not in near and fold(n) and fold(name).startswith(fold(n))]  # risk_level: risk
+    near += [n for n in difflib.get_close_matches(name, names, n=3, cutoff=0.6) if n not in near]
+    return f" (did you mean {' or '.join(repr(n) for n in near[:3])}?)" if near else ""
+
+
 @dataclass(frozen=True)
 class Schema:
     """Labels, relationship types and properties of the graph, as the ontology defines them."""
@@ -124,8 +141,26 @@ class Schema:
     def property_type(self, label: str, key: str) -> str:
         prop = self.properties.get(key)
         if prop is None or (prop.labels and label not in prop.labels):
-            raise OntologyError(f"the ontology gives label {label} no property {key!r}")
+            raise OntologyError(
+                f"the ontology gives label {label} no property {key!r}{self.nearest_property(label, key)}"
+            )
         return prop.type
+
+    def nearest_label(self, name: str) -> str:
+        """did_you_mean among the labels."""
+        return did_you_mean(name, self.labels)
+
+    def nearest_type(self, name: str) -> str:
+        """did_you_mean among the relationship types."""
+        return did_you_mean(name, self.relationships)
+
+    def nearest_property(self, label: str, key: str) -> str:
+        """did_you_mean among the properties a node of *label* may carry (all of them for an unknown label); when
+        none is near, the keys there are."""
+        known = self.properties_of(label) if label in self.labels else self.properties
+        keys = sorted(k for k in known if k != "id" and k not in PROVENANCE_KEYS)
+        hint = did_you_mean(key, keys)
+        return hint or f" (its properties: {', '.join(keys)})"
 
     @cached_property
     def marker_keys(self) -> tuple[str, ...]:

@@ -121,6 +121,16 @@ def _sync_folder(folder: Path) -> None:
             os.close(fd)
 
 
+@contextlib.contextmanager
+def writing(path: Path | str) -> Iterator[None]:
+    """Work that prepares *path* outside :func:`atomic_output` (a snapshot's members in a scratch folder beside
+    it): a failure to write there is *path*'s OutputError too, one line, the previous file untouched."""
+    try:
+        yield
+    except OSError as exc:
+        raise _failed(Path(path), exc) from None
+
+
 def make_folder(folder: Path | str) -> Path:
     """*folder* and its parents, made if absent; an OutputError when it cannot be (a file in the way, no right)."""
     folder = Path(folder)

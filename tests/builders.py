@@ -45,13 +45,23 @@ def service(sid: str, *, in_scope: bool = False, catalogued: bool = False, statu
     return add
 
 
-def change(cid: str, *, started: str | None = None, approval: str | None = None, affects: tuple[str, ...] = ()) -> Part:
-    """A change; *approval* is the decision of an Approval that approves it (none when None)."""
+def change(
+    cid: str,
+    *,
+    started: str | None = None,
+    approval: str | None = None,
+    affects: tuple[str, ...] = (),
+    category: str | None = "normal",
+) -> Part:
+    """A change (a normal one unless *category* says otherwise); *approval* is the decision of an Approval that
+    approves it (none when None)."""
 
     def add(g: SMSGraph) -> None:
-        node = g.add_node("Change", cid, {"actual_start": started}, source_file=SRC, source_row=_row(g))
+        props = {"actual_start": started, "category": category}
+        node = g.add_node("Change", cid, props, source_file=SRC, source_row=_row(g))
         if approval is not None:
-            a = g.add_node("Approval", f"A-{cid}", {"decision": approval}, source_file=SRC, source_row=_row(g))
+            decided = {"decision": approval, "decided_at": started}  # at the start: in time
+            a = g.add_node("Approval", f"A-{cid}", decided, source_file=SRC, source_row=_row(g))
             g.add_edge("APPROVES", a, node, source_file=SRC)
         for sid in affects:
             g.add_edge("AFFECTS", node, f"Service:{sid}", source_file=SRC)

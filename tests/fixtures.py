@@ -67,11 +67,11 @@ def boundaries() -> SMSGraph:
         incident("I-u", opened="2025-03-01T08:00:00", caused_by=("C-first",), affects=("S-in",)),
         incident("I-v", opened="2025-03-02T08:00:00", caused_by=("C-approved",), affects=("S-in",)),
         incident("I-w", opened="2025-03-03T08:00:00", caused_by=("C-rejected",), affects=("S-ext",)),
-        audit("A-old", completed_on="2024-06-30"),
+        audit("A-old", completed_on="2024-06-29"),  # 12 months and a day before as-of: too old
         audit("A-planned", completed_on="2025-01-01", status="planned"),
         review("M1", held_on="2024-07-01"),
         document("SCOPE", "scope_statement", approved_on="2025-06-30"),
-        document("P1", "sm_policy", approved_on="2024-06-30"),
+        document("P1", "sm_policy", approved_on="2024-06-29"),  # 12 months and a day: overdue
         document("P2", "policy", approved_on="2024-01-01"),
         document("P3", "change_policy", approved_on="2025-07-01"),
         record("R1", "communication", recorded_on="2024-06-30", evidences=("Document:P1",)),
@@ -193,6 +193,9 @@ def complete_sms(*, drop: tuple[str, ...] = ()) -> SMSGraph:
         "continuity_plan": ["8.7.2"],
         "infosec_policy": ["8.7.3.1"],
         "audit_programme": ["9.2"],
+        "capacity_plan": ["8.4.3"],
+        "service_requirements": ["8.2.2"],
+        "knowledge": ["7.6"],
     }
     for kind, numbers in docs.items():
         if kind in drop:
@@ -209,8 +212,7 @@ def complete_sms(*, drop: tuple[str, ...] = ()) -> SMSGraph:
         e("OWNED_BY", d, mgr)
         for number in numbers:
             e("ADDRESSES", d, f"Clause:{number}")
-        if kind in ("sm_policy", "scope_statement"):
-            e("APPROVED_BY", d, ceo)
+        e("APPROVED_BY", d, ceo)
     scope = n("Scope", "SMS", name="SMS scope")
     if "scope_statement" not in drop:
         e("DEFINES", "Document:SCOPE_STATEMENT", scope)
@@ -219,6 +221,14 @@ def complete_sms(*, drop: tuple[str, ...] = ()) -> SMSGraph:
     e("INCLUDES", scope, svc)
     e("OWNED_BY", svc, mgr)
     e("DESCRIBES", n("CatalogueEntry", "MAIL", title="Mail"), svc)
+    if "service_requirements" not in drop:
+        e("PLANS", "Document:SERVICE_REQUIREMENTS", svc)
+    # context, interested parties and an internal supplier under an OLA (issue #18's Stage 1 checks)
+    n("ContextIssue", "CTX1", title="Cloud dependency", kind="external", reviewed_on="2025-02-01")
+    n("InterestedParty", "IP1", name="Regulator", requirements="outage notices", reviewed_on="2025-02-01")
+    team = n("Supplier", "NET", name="Network team", kind="internal")
+    e("SUPPORTS", team, svc)
+    e("SIGNED_WITH", n("Contract", "OLA1", kind="ola", valid_from="2024-01-01", valid_to="2026-12-31"), team)
     obj = n("Objective", "AVAIL", title="Mail availability", metric="availability", target="99.9%")
     e("OWNED_BY", obj, mgr)
     risk = n(
@@ -242,11 +252,14 @@ def complete_sms(*, drop: tuple[str, ...] = ()) -> SMSGraph:
     for clause in clauses():
         if clause.depth == 2:
             e("AUDITS", ia, clause.node_id)
+    e("AUDITED_BY", ia, n("Person", "AUD", name="Independent auditor"))
     n(
         "ManagementReview",
         "MR1",
         title="Annual review",
         held_on="2025-03-01",
         inputs=["audit_results", "customer_feedback", "service_performance", "nonconformity_status"],
+        outputs=["decisions", "actions"],
     )
+    e("ATTENDED_BY", "ManagementReview:MR1", ceo)
     return g

@@ -115,7 +115,7 @@ class RowImporter:
 
         graph = self.graph
         nid = f"{rec.label}:{local}"
-        if nid in graph._nodes:
+        if nid in graph:
             self._merge(nid, rec.label, props, table, order_key)
             report.merged += 1
         else:
@@ -156,7 +156,7 @@ class RowImporter:
         (an event to its incident)."""
         target = f"{labels[0]}:{local}"
         target = self._ids.setdefault(target, target)
-        if target not in self.graph._nodes:
+        if target not in self.graph:
             self._pending.append((rel, source, labels, local, directions, file, row))
             return
         a, b = (source, target) if directions[0] == "out" else (target, source)
@@ -169,7 +169,7 @@ class RowImporter:
         """The node a row describes besides its record (a CI named on a change row): created, or its missing
         properties filled."""
         tid = f"{label}:{local}"
-        attrs = self.graph._nodes.get(tid)
+        attrs = self.graph.attrs(tid) if tid in self.graph else None
         if attrs is None:
             self.graph.add_node(label, local, props, source_file=file, source_row=row_no, checked=True)
         else:

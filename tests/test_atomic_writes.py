@@ -142,9 +142,19 @@ def test_a_report_over_a_file_size_limit_leaves_the_previous_report(tmp_path: Pa
     assert run(["import", "-p", str(profile), str(folder), "-o", str(snapshot)]).returncode == 0
     target = tmp_path / "report.html"
     target.write_bytes(PREVIOUS)
-    result = run(["report", str(snapshot), "--as-of", "2025-06-30", "-o", str(target)], fsize=20_000)
+    # the limit lets the snapshot's members unpack to scratch (a few KB) but not the report (megabytes) be written
+    result = run(["report", str(snapshot), "--as-of", "2025-06-30", "-o", str(target)], fsize=1_000_000)
     one_line_error(result, "cannot write", "report.html")
     assert target.read_bytes() == PREVIOUS
+
+
+def test_a_snapshot_that_cannot_unpack_to_scratch_says_so_not_that_it_is_damaged(tmp_path: Path, export):
+    profile, folder = export
+    snapshot = tmp_path / "snap.itsms"
+    assert run(["import", "-p", str(profile), str(folder), "-o", str(snapshot)]).returncode == 0
+    result = run(["check", str(snapshot), "--as-of", "2025-06-30"], fsize=2_000)
+    one_line_error(result, "snap.itsms", "cannot unpack it into the scratch folder", "--duckdb-temp")
+    assert "not an itsms-graph snapshot" not in result.stderr
 
 
 def test_an_import_to_a_snapshot_another_writer_holds_is_refused(tmp_path: Path, export):

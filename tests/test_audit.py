@@ -73,7 +73,9 @@ def test_records_without_any_sms_register_cannot_show_readiness():
 
 def with_changes(graph, approved: int, unapproved: int):
     for i in range(approved + unapproved):
-        c = graph.add_node("Change", f"K{i}", {"actual_start": "2025-02-01T10:00:00"}, source_file=SRC)
+        c = graph.add_node(
+            "Change", f"K{i}", {"actual_start": "2025-02-01T10:00:00", "category": "normal"}, source_file=SRC
+        )
         if i < approved:
             a = graph.add_node("Approval", f"KA{i}", {"decision": "approved"}, source_file=SRC)
             graph.add_edge("APPROVES", a, c, source_file=SRC)
@@ -148,7 +150,7 @@ def test_corrective_action_plan(tmp_path: Path):
     book = openpyxl.load_workbook(tmp_path / "plan.xlsx")
     sheet = book.worksheets[0]
     assert [c.value for c in sheet[1]][:3] == ["nonconformity", "clause", "grade"] and sheet.max_row == 2
-    assert [r[0] for r in book["about"].iter_rows(values_only=True)] == about
+    assert [r[0] for r in book["about"].iter_rows(values_only=True)][: len(about) + 1] == [*about, None]
 
 
 def test_xlsx_outputs_are_byte_identical_across_seconds(tmp_path: Path):
@@ -258,7 +260,8 @@ def test_the_worksheet_round_trips_into_findings(tmp_path: Path, suffix):
             csv.writer(fh, lineterminator="\n").writerows(lines)
     else:
         book = openpyxl.load_workbook(path)
-        assert [r[0] for r in book["about"].iter_rows(values_only=True)] == [sample.describe(), *about]
+        said = [r[0] for r in book["about"].iter_rows(values_only=True)]
+        assert said[: len(about) + 2] == [sample.describe(), *about, None]  # then what each column holds
         for r, verdict in enumerate(verdicts, start=2):
             book.active.cell(row=r, column=WORKSHEET_COLUMNS.index("verdict") + 1, value=verdict)
         book.save(path)
@@ -362,3 +365,43 @@ def test_a_complete_sample_concludes(tmp_path: Path):
     conclusion = json.loads(result.output)["conclusion"]
     assert (conclusion["population"], conclusion["sample"], conclusion["deviations"]) == (120, 26, 1)
     assert conclusion["accept"] is False and conclusion["upper_deviation_limit"] > 0.10
+
+
+def test_workbooks_are_laid_out_for_their_reader(tmp_path: Path):
+    """The plan and the sampling worksheet: widths, wrapped text, real date cells, a frozen filterable header, a
+    drop-down for the columns with allowed values, and an about sheet saying where it came from and each column."""
+    import datetime as dt
+
+    from openpyxl.utils import get_column_letter
+
+    from itsms_graph.audit.cap import STATUSES
+    from itsms_graph.audit.sampling import VERDICTS
+
+    graph = with_changes(fixtures.complete_sms(), approved=6, unapproved=4)
+    report = report_of(graph)
+    rows = plan_rows(stage2(report), fixtures.PERIOD.as_of, report.facts)
+    book = openpyxl.load_workbook(write_plan(rows, tmp_path / "plan.xlsx", ["itsms-graph 9.9"]))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    due = sheet.cell(row=2, column=header.index("due_date") + 1)
+    assert due.value == dt.datetime(2025, 7, 30) and due.number_format == "yyyy-mm-dd"  # a date, not text
+    statement = sheet.cell(row=2, column=header.index("statement") + 1)
+    assert statement.alignment.wrap_text and sheet.column_dimensions["E"].width == 60
+    last = get_column_letter(len(header))
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{last}{len(rows) + 1}"
+    checks = {dv.formula1: str(dv.sqref) for dv in sheet.data_validations.dataValidation}
+    assert checks['"' + ",".join(STATUSES) + '"'].startswith(f"{last}2:{last}")
+    about = [r for r in book["about"].iter_rows(values_only=True)]
+    assert about[0] == ("itsms-graph 9.9", None) and ("column", "what it holds") in about
+    assert any(r[0] == "status" and "One of: open, in progress" in r[1] for r in about)
+    # the CSV of the same plan keeps the text (layout never changes a value)
+    text = write_plan(rows, tmp_path / "plan.csv").read_text()
+    assert ",2025-07-30,open" in text
+
+    graph = sample_graph()
+    ids = population_of(graph, "Change", load_catalogue(), fixtures.PERIOD, {})
+    sample = draw(graph, ids, name="Change", method="random", seed=1, size=3)
+    path = write_worksheet(graph, sample, tmp_path / "w.xlsx", ["itsms-graph 9.9"])
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    [verdict] = [dv for dv in sheet.data_validations.dataValidation if dv.formula1 == '"' + ",".join(VERDICTS) + '"']
+    assert str(verdict.sqref).startswith("H2:H") and sheet.cell(row=2, column=1).value == 1  # a number

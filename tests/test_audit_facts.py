@@ -66,7 +66,7 @@ def test_a_failing_record_is_named_dated_and_sourced():
     assert record.services == ("Svc A", "Svc B") and facts().record("Risk:R1").teams == ("Operations",)
     assert record.major_incidents == ("Incident:I1",)
     assert record.describe().startswith('Change:C1 "CHG1" (actual_start 2025-02-01T10:00:00; ')
-    assert facts({"major_priority": 2}).record("Change:C1").major_incidents == ("Incident:I2",)
+    assert facts({"major_incident_priority": 2}).record("Change:C1").major_incidents == ("Incident:I2",)
 
 
 def test_own_nonconformities_count_when_open_and_raised_in_the_audit_period():

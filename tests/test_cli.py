@@ -134,11 +134,30 @@ def test_user_queries_come_from_a_folder_or_the_config_file(runner, snap, tmp_pa
     listed = runner.invoke(cli, ["query", "list", "--queries", str(TEST_QUERIES)])
     assert "test-dependency-cycle" in listed.output
     config = tmp_path / "itsms-graph.toml"
-    config.write_text(f'queries = ["{TEST_QUERIES}"]\n[parameters]\nreview_interval = 13\n')
+    config.write_text(f'queries = ["{TEST_QUERIES}"]\n[parameters]\npolicy_review_interval = 13\n')
     result = runner.invoke(cli, ["check", str(snap), *AS_OF, "--config", str(config), "--format", "json"])
     by_id = {r["query"]: r for r in json.loads(result.output)["results"]}
     assert "test-shared-incident" in by_id
-    assert by_id["sm-policy-current"]["status"] == "pass"  # 13-month interval reaches 2024-06-30
+    assert by_id["sm-policy-current"]["status"] == "pass"  # 13-month interval reaches 2024-06-29
+    assert by_id["sm-policy-current"]["parameters"] == [
+        {"name": "policy_review_interval", "value": 13, "source": "config", "origin": str(config)}
+    ]
+    given = runner.invoke(
+        cli,
+        [
+            "check",
+            str(snap),
+            *AS_OF,
+            "--config",
+            str(config),
+            "--param",
+            "policy_review_interval=6",
+            "--format",
+            "json",
+        ],
+    )
+    [used] = {r["query"]: r for r in json.loads(given.output)["results"]}["sm-policy-current"]["parameters"]
+    assert (used["value"], used["source"]) == ("6", "--param")  # --param wins over the configuration
 
 
 def test_query_show_prints_cypher_with_parameters(runner):
@@ -165,7 +184,7 @@ def test_query_run(runner, snap):
         (["check", "{snap}", "--fail-on", "bogus"], "Invalid value for '--fail-on': 'bogus' is not one of"),
         (
             ["check", "{snap}", "--uri", "bolt://localhost:1"],
-            "--uri goes with --backend neo4j (the backend is networkx)",
+            "--uri goes with --backend neo4j (the backend is duckdb)",
         ),
         (["diff", "{snap}", "{snap}", "--fail-on", "new-big"], "Invalid value for '--fail-on': 'new-big'"),
         (["check"], "give a SNAPSHOT or --profile PROFILE PATH (one of the two) (see "),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from itsms_graph.engines.neo4j_lint import (
+from itsms_graph.ontology import PROVENANCE_KEYS, schema
+from tests.conftest import require_tier
+from tests.neo4j_lint import (
     Statement,
     failures,
     graph_schema,
@@ -14,8 +16,6 @@ from itsms_graph.engines.neo4j_lint import (
     linter_version,
     shipped_statements,
 )
-from itsms_graph.ontology import PROVENANCE_KEYS, schema
-from tests.conftest import require_tier
 
 pytestmark = pytest.mark.neo4j_lint
 

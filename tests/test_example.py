@@ -54,16 +54,47 @@ def test_the_catalogue_finds_exactly_the_planted_defects(example, report):
 def test_every_query_is_assessable_on_the_example(example, report):
     # but the inputs of management reviews held in the period, of which the planted year without one has none
     not_assessable = {r.query.id: r.missing_data for r in report.results if r.status is Status.NOT_ASSESSABLE}
-    assert not_assessable == {
-        "management-review-missing-inputs": [
-            "no ManagementReview record has held_on in the audit period (2024-07-01 to 2025-06-30)"
-        ]
-    }
+    in_period = ["no ManagementReview record has held_on in the audit period (2024-07-01 to 2025-06-30)"]
+    assert not_assessable == {"management-review-missing-inputs": in_period, "management-review-late": in_period}
     planted = {p.query for p in example.planted}
     assert {r.query.id for r in report.results if r.status is Status.FAIL} == planted & {
         r.query.id for r in report.results
     }
     assert all(r.status is Status.PASS for r in report.results if r.query.id not in {*planted, *not_assessable})
+
+
+NEAR_MISS_KINDS = {  # issue 14: each kind of near-miss the example holds
+    "approval the same day",
+    "review on the boundary",
+    "retired service outside scope",
+    "SLA report not yet due",
+    "contract renewed the day after expiry",
+    "recent nonconformity",
+    "effectiveness check not yet due",
+    "standard change",
+    "pipeline service",
+    "superseded document",
+    "excluded service",
+    "emergency approval within the window",
+}
+
+
+def test_no_near_miss_is_flagged(example, report):
+    assert {n.kind for n in example.near_misses} == NEAR_MISS_KINDS
+    found = {r.query.id: {f.subjects for f in r.findings} for r in report.results}
+    assessed = {r.query.id for r in report.results if r.status is not Status.NOT_ASSESSABLE}
+    for miss in example.near_misses:
+        assert miss.query in assessed, miss  # a near-miss of a query that does not run proves nothing
+        assert miss.subjects not in found[miss.query], miss
+
+
+def test_the_example_carries_the_organisations_rules(example, report):
+    by_id = {r.query.id: r for r in report.results}
+    used = by_id["approval-after-implementation-start"].parameters["emergency_approval_window"]
+    assert (used.value, used.source.value) == ("1", "rules register")
+    assert used.origin.startswith("Rule:RULE-ECAB (example/rules.csv, row ")
+    assert example.graph.has_edge("Rule:RULE-ECAB", "Document:DOC-07", "STATED_IN")
+    assert any(r.query.grade == "ofi" and r.findings for r in report.results)  # an OFI the catalogue produces
 
 
 def test_every_record_has_provenance_and_the_declared_labels_are_those_produced(example):

@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from itsms_graph.cli import cli
+from itsms_graph.colours import label_colours
 from itsms_graph.engines import falkordb as falkordb_engine
-from itsms_graph.exports.browser import grass, guide, label_colours, query_file
+from itsms_graph.exports.browser import grass, guide, query_file
 from itsms_graph.exports.cypher_script import literal, script_lines
 from itsms_graph.exports.neo4j_admin import write_import_files
 from itsms_graph.graph import save_snapshot
@@ -119,3 +120,48 @@ def test_push_needs_a_reachable_server_and_never_takes_a_password_flag(tmp_path:
     assert result.exit_code == 2 and "cannot reach Neo4j at bolt://127.0.0.1:1" in result.output
     assert "secret-not-to-echo" not in result.output
     assert "--password" not in CliRunner().invoke(cli, ["neo4j", "push", "--help"]).output
+
+
+def test_the_exports_stream_from_the_tables_what_the_graph_gives(tmp_path: Path):
+    """#16.3: export cypher and export neo4j-admin read the tables a snapshot opens to, a batch at a time, without
+    the Python graph, and write what the graph itself gives."""
+    from itsms_graph.graph.snapshot import open_snapshot, open_snapshot_tables
+
+    snap = save_snapshot(hostile_graph(), tmp_path / "h.itsms")
+    graph = open_snapshot(snap)
+    tables = open_snapshot_tables(snap)
+    try:
+        assert list(script_lines(tables, batch_size=3)) == list(script_lines(graph, batch_size=3))
+        write_import_files(tables, tmp_path / "from-tables")
+        write_import_files(graph, tmp_path / "from-graph")
+        assert tables.built is None  # never built
+    finally:
+        tables.close()
+    names = sorted(p.name for p in (tmp_path / "from-graph").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "from-tables").iterdir())
+    for name in names:
+        assert (tmp_path / "from-tables" / name).read_bytes() == (tmp_path / "from-graph" / name).read_bytes(), name
+
+
+def test_push_streams_from_the_tables_into_falkordb(tmp_path: Path):
+    """#16.3: neo4j push writes the tables as they are read, every node tagged, the findings flagging their
+    subjects, and reads back the counts it expects; the same as pushing the graph."""
+    require_tier(falkordb_engine.available(), "FalkorDB (falkordblite)", "pip install falkordblite")
+    from itsms_graph.check import check_graph
+    from itsms_graph.exports.push import push
+    from itsms_graph.graph.snapshot import open_snapshot, open_snapshot_tables
+
+    snap = save_snapshot(fixtures.boundaries(), tmp_path / "b.itsms")
+    results = {}
+    for name, opened in (("tables", open_snapshot_tables), ("graph", open_snapshot)):
+        source = opened(snap)
+        findings = check_graph(source, period=fixtures.PERIOD).findings
+        engine = falkordb_engine.FalkorDBEngine(graph_name=f"push-{name}")
+        result = push(engine, source, findings, batch_size=5)
+        assert result.ok, result.problems
+        assert result.findings == len(findings) > 0 and result.actual["FLAGS"] > 0
+        [[untagged]] = engine.run("MATCH (n) WHERE n.pushed_by IS NULL RETURN count(n)")
+        assert untagged == 0
+        results[name] = result.actual
+        engine.close()
+    assert results["tables"] == results["graph"]

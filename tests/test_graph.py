@@ -15,6 +15,7 @@ from itsms_graph.graph import InputFile, SMSGraph, open_snapshot, save_snapshot
 from itsms_graph.graph.store import bulk_build
 from itsms_graph.ontology import clauses, load_schema, schema
 from tests import fixtures
+from tests.snapshot_v1 import save_v1
 
 
 def test_schema_comes_from_the_ontology_file():
@@ -109,13 +110,15 @@ def test_snapshot_round_trips_and_is_deterministic(tmp_path: Path):
     assert b.read_bytes() != a.read_bytes()
 
 
-def test_a_snapshot_re_zipped_with_folder_entries_still_opens(tmp_path: Path):
-    a = save_snapshot(fixtures.boundaries(), tmp_path / "a.itsms")
+@pytest.mark.parametrize("save", [save_snapshot, save_v1], ids=["v2", "v1"])
+def test_a_snapshot_re_zipped_with_folder_entries_still_opens(tmp_path: Path, save):
+    a = save(fixtures.boundaries(), tmp_path / "a.itsms")
     with zipfile.ZipFile(a) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
     with zipfile.ZipFile(tmp_path / "b.itsms", "w") as zf:  # as zip -r writes it: a folder entry first
         zf.writestr("edges/", b"")
         zf.writestr("nodes/", b"")
+        zf.writestr("other/", b"")
         for name, data in members.items():
             zf.writestr(name, data)
     assert graph_state(open_snapshot(tmp_path / "b.itsms")) == graph_state(open_snapshot(a))
@@ -131,9 +134,12 @@ def _rewrite(path: Path, member: str, payload) -> None:
 
 
 def test_snapshots_are_versioned_and_checked(tmp_path: Path):
-    path = save_snapshot(fixtures.cycles(), tmp_path / "s.itsms")
+    path = save_v1(fixtures.cycles(), tmp_path / "s.itsms")
+    current = orjson.loads(
+        zipfile.ZipFile(save_snapshot(fixtures.cycles(), tmp_path / "v2.itsms")).read("manifest.json")
+    )
+    assert current["format"] == "itsms-graph-snapshot" and current["format_version"] == 2
     manifest = orjson.loads(zipfile.ZipFile(path).read("manifest.json"))
-    assert manifest["format"] == "itsms-graph-snapshot" and manifest["format_version"] == 1
 
     newer = tmp_path / "newer.itsms"
     newer.write_bytes(path.read_bytes())
@@ -160,8 +166,8 @@ CI, SERVICE = "ConfigurationItem:CI1", "Service:S1"
     ("edges", "message"),
     [
         ({"columns": {"source_file": ["a.csv"], "weight": [3]}}, "attributes other than provenance: \\['weight'\\]"),
-        ({"columns": {"source_row": [4]}}, "without its source_file"),
-        ({"columns": {"source_file": [None]}}, "without its source_file"),
+        ({"columns": {"source_row": [4]}}, "has no source_file"),
+        ({"columns": {"source_file": [None]}}, "has no source_file"),
         ({"columns": {"source_file": ["a.csv", "a.csv"]}}, "columns of unequal length"),
         (
             {"target": ["Service:S9"]},
@@ -169,7 +175,7 @@ CI, SERVICE = "ConfigurationItem:CI1", "Service:S1"
         ),
         (
             {"source": [CI, CI], "target": [SERVICE, SERVICE], "columns": {"source_file": ["a.csv", "b.csv"]}},
-            "the PART_OF relationship ConfigurationItem:CI1 -> Service:S1 twice",
+            "the PART_OF relationship ConfigurationItem:CI1 -> Service:S1 appears twice",
         ),
     ],
 )
@@ -181,7 +187,7 @@ def test_a_snapshots_relationships_are_checked_as_read(tmp_path: Path, edges, me
     graph.add_node("ConfigurationItem", "CI1", source_file="ci.csv", source_row=1)
     graph.add_node("Service", "S1", source_file="s.csv", source_row=1)
     graph.add_edge("PART_OF", CI, SERVICE, source_file="ci.csv", source_row=1)
-    path = save_snapshot(graph, tmp_path / "s.itsms")
+    path = save_v1(graph, tmp_path / "s.itsms")
     written = orjson.loads(zipfile.ZipFile(path).read("edges/PART_OF.json"))
     assert written == {"source": [CI], "target": [SERVICE], "columns": {"source_file": ["ci.csv"], "source_row": [1]}}
     _rewrite(path, "edges/PART_OF.json", {**written, **edges})

@@ -85,6 +85,15 @@ def test_several_sources_import_as_row_by_row():
     )
 
 
+def test_relationships_folded_a_part_at_a_time_are_those_folded_at_once(monkeypatch: pytest.MonkeyPatch):
+    """A large import folds its relationships a part at a time (the sources that hash to a part): the same
+    relationships, with the same first making, as one fold of them all (here 7 makings a part)."""
+    from itsms_graph.importers import resolve
+
+    monkeypatch.setattr(resolve, "_FOLD_ROWS", 7)
+    assert_same([(resolve_profile("bpic2014"), DATA / "bpic2014")])
+
+
 @pytest.mark.parametrize("name", ["bpic2014", "uci-servicenow-incidents"])
 def test_the_real_exports_import_as_row_by_row(name: str):
     folder = SHARED_DATA / name

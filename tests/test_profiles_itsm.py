@@ -100,6 +100,7 @@ SN_LABELS = {
     "Person": 3,  # Dana Whitfield, Sam Okafor, Priya Raman
     "Supplier": 2,  # Northwind Hosting, Contoso Telecom (Fabrikam Retail is no vendor)
     "Contract": 2,
+    "OrganisationalUnit": 4,  # the assignment groups: Web Operations, Messaging, Workplace Support, Network Operations
 }
 SN_RELS = {
     # incidents 2+2+1+1, changes 5x2, problems 2x2
@@ -112,6 +113,7 @@ SN_RELS = {
     "APPROVED_BY": 5,
     "OWNED_BY": 3,  # Web Shop, Corporate Email, Web Shop - EU
     "SIGNED_WITH": 2,
+    "ASSIGNED_TO": 11,  # every incident (4), change (5) and problem (2) to its assignment group
 }
 SN_ROWS = {
     "incident": (5, 4, 1, 0, 0),
@@ -161,6 +163,8 @@ def test_servicenow_links_follow_the_reference_fields(sn):
     assert has_edge(graph, "Problem:PRB0040002", "RELATED_TO", "Change:CHG0030002")
     assert has_edge(graph, "Incident:INC0010001", "AFFECTS", "ConfigurationItem:web-prod-01")
     assert has_edge(graph, "Incident:INC0010001", "AFFECTS", "Service:Web Shop")
+    assert has_edge(graph, "Incident:INC0010001", "ASSIGNED_TO", "OrganisationalUnit:Web Operations")
+    assert graph.node("OrganisationalUnit:Web Operations")["name"] == "Web Operations"
     assert has_edge(graph, "Change:CHG0030004", "AFFECTS", "Service:Legacy Fax Gateway")
     assert has_edge(graph, "Service:Web Shop", "OWNED_BY", "Person:Dana Whitfield")
     assert has_edge(graph, "Service:Web Shop - EU", "OWNED_BY", "Person:Dana Whitfield")
@@ -340,10 +344,11 @@ def test_servicenow_canned_queries_find_the_planted_unapproved_changes(sn_csv):
     report = check_graph(graph, period=AuditPeriod.parse("2024-06-30"), query_ids=queries)  # 2023-07-01..2024-06-30
     results = {r.query.id: r for r in report.results}
     unapproved = results["change-implemented-without-approval"]
-    # CHG0030002: implemented although rejected / no longer required; CHG0030003: standard change, no approval.
-    # Not flagged: CHG0030001 (approved), CHG0030004 (implemented before the period), CHG0030005 (not implemented).
+    # CHG0030002: implemented although rejected / no longer required. Not flagged: CHG0030003 (a standard change,
+    # pre-authorised by its model), CHG0030001 (approved), CHG0030004 (implemented before the period),
+    # CHG0030005 (not implemented).
     assert unapproved.status.value == "fail"
-    assert sorted(unapproved.rows) == [("Change:CHG0030002",), ("Change:CHG0030003",)]
+    assert sorted(unapproved.rows) == [("Change:CHG0030002",)]
     assert results["approval-after-implementation-start"].status.value == "pass"  # CHG0030001 approved before work
     assert results["unresolved-reference"].rows == [("Problem:PRB0040099", "RELATED_TO", "Incident:INC0010003")]
 
@@ -359,8 +364,9 @@ def jira():
 def test_jira_export_splits_by_issue_type(jira):
     graph, report = jira
     assert content(graph) == (
-        {"Incident": 2, "Change": 2, "Problem": 2, "ServiceRequest": 2},
-        {"CAUSED_BY": 1, "RELATED_TO": 3},
+        # the assignees: Ana Silva, Ben Carter, Ravi Patel
+        {"Incident": 2, "Change": 2, "Problem": 2, "ServiceRequest": 2, "Person": 3},
+        {"CAUSED_BY": 1, "RELATED_TO": 3, "ASSIGNED_TO": 7},
     )
     # one file of 9 rows read by four tables; each skips the rows of the other issue types (ITSM-107 is a Task,
     # skipped by all four)
@@ -415,7 +421,7 @@ def test_jira_export_without_link_columns_imports(tmp_path: Path):
         csv.writer(fh).writerows([[row[i] for i in keep] for row in rows])
     graph, report = import_folder("jira-sm", tmp_path)
     assert_conserved(report)
-    assert graph.count("Incident") == 2 and not graph.rel_types_present() - {"PART_OF"}
+    assert graph.count("Incident") == 2 and not graph.rel_types_present() - {"PART_OF", "ASSIGNED_TO"}
     absent = {f.table: f.absent_columns for f in report.files}
     assert "Inward issue link (Causes)" in absent["incidents"]
     assert absent["changes"] == [

@@ -143,14 +143,13 @@ def test_a_report_whose_counts_do_not_add_up_fails():
 
 
 def _planted(monkeypatch, change) -> None:
-    """A bug planted where the records of every file are put together: *change* alters the records table."""
-    original = build._concat
+    """A bug planted where a file's records are staged for the resolve: *change* alters the records table."""
+    original = build.Importer._stage
 
-    def concat(tables, base):
-        table = original(tables, base)
-        return change(table) if "tno" in base and table.num_rows else table
+    def stage(self, name, rows):
+        return original(self, name, change(rows) if name == "records_in" and rows.num_rows else rows)
 
-    monkeypatch.setattr(build, "_concat", concat)
+    monkeypatch.setattr(build.Importer, "_stage", stage)
 
 
 ROWS = "id,title\nC1,a\nC2,b\nC1,c\nC3,d\n"

@@ -48,6 +48,13 @@ REGISTERS = [
     "nonconformities",
     "corrective_actions",
     "records",
+    "rules",
+    "context_issues",
+    "interested_parties",
+    "configuration_items",
+    "budgets",
+    "complaints",
+    "improvements",
 ]
 
 
@@ -155,12 +162,22 @@ def test_csv_and_workbook_templates_import_without_rejection_into_the_same_graph
     assert g_csv.neighbours("Document:DOC-SCOPE", "DEFINES", "out") == ["Scope:SMS"]
     assert g_csv.neighbours("Document:DOC-SCOPE", "ADDRESSES", "out") == ["Clause:4.3", "Clause:4.4"]
     assert sorted(g_csv.neighbours("Person:Ana Silva", "OWNED_BY", "in")) == [
+        "Complaint:CMP-2025-003",
+        "ConfigurationItem:CI-MX01",
         "CorrectiveAction:CA-2025-01",
         "Document:DOC-SCOPE",
+        "Improvement:OFI-2025-01",
         "Objective:OBJ-EMAIL-AVAIL",
         "Risk:RISK-MAILHOST",
         "Service:SVC-EMAIL",
     ]
+    # the registers of the rest of the standard: the auditor and the review's attendees, outputs and the CMDB
+    assert g_csv.neighbours("InternalAudit:IA-2025-01", "AUDITED_BY", "out") == ["Person:Rui Costa"]
+    assert g_xlsx.neighbours("ManagementReview:MR-2025-1", "ATTENDED_BY", "out") == ["Person:Ana Silva"]
+    assert g_xlsx.node("ManagementReview:MR-2025-1")["outputs"] == ["decisions", "actions"]
+    assert g_xlsx.node("ConfigurationItem:CI-MX01")["modified_at"] == "2025-03-14T22:00:00"
+    assert g_csv.neighbours("ConfigurationItem:CI-MX01", "PART_OF", "out") == ["Service:SVC-EMAIL"]
+    assert g_csv.node("Budget:BUD-EMAIL-2025")["actual_amount"] == 58000.0
 
 
 def test_every_row_of_every_file_is_accounted_for(from_csv, from_xlsx):
@@ -221,7 +238,14 @@ def test_declared_labels_include_every_register_label(from_csv, from_xlsx):
         "ManagementReview",
         "Nonconformity",
         "CorrectiveAction",
+        "ContextIssue",
+        "InterestedParty",
+        "ConfigurationItem",
+        "Budget",
+        "Complaint",
+        "Improvement",
         "Record",
+        "Rule",
     }
     assert {label for t in PROFILE.tables for label in t.declares} == expected
     for graph, _ in (from_csv, from_xlsx):
@@ -326,8 +350,16 @@ def test_canned_queries_on_the_templates_give_the_hand_worked_results(from_csv, 
     assert {q: (got[q].status, len(got[q].findings)) for q in EXPECTED} == EXPECTED
     # the audit covers 8.5.1, 8.5.2 and 8.5.3, so of the clauses down to depth 2 only 8 and 8.5 are audited
     depth2 = {c.node_id for c in clauses() if c.depth <= 2}
+    processes = {c.node_id for c in clauses() if c.depth == 3 and c.number.startswith("8.")}
     uncovered = {f.subjects[0] for f in got["audit-programme-not-covering-clauses"].findings}
-    assert uncovered == depth2 - {"Clause:8", "Clause:8.5"}
+    # the audit of 8.5.1, 8.5.2 and 8.5.3 covers those processes and, rolling up, 8.5 and 8
+    assert uncovered == (depth2 | processes) - {
+        "Clause:8",
+        "Clause:8.5",
+        "Clause:8.5.1",
+        "Clause:8.5.2",
+        "Clause:8.5.3",
+    }
     assert [f.subjects for f in got["objective-without-measurement"].findings] == [("Objective:OBJ-EMAIL-AVAIL",)]
     assert [f.subjects for f in got["role-holder-without-competence-record"].findings] == [
         ("Person:Ana Silva", "Role:Top management")

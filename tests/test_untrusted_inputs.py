@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from itsms_graph.cli import cli
-from itsms_graph.errors import InputError
+from itsms_graph.errors import InputError, SnapshotError
 from itsms_graph.importers import import_sources
 from itsms_graph.importers.profile import load_profile
 from itsms_graph.queries.definition import load_query_file
@@ -268,7 +268,7 @@ def test_a_snapshot_bomb_is_refused_before_it_inflates(tmp_path: Path):
             for _ in range(64):
                 member.write(b" " * (1 << 20))
     assert path.stat().st_size < 1 << 20
-    with pytest.raises(InputError, match="inflates more than 200 times"):
+    with pytest.raises(SnapshotError, match="inflates more than 200 times"):  # said of the snapshot
         open_snapshot(path)
     result = CliRunner().invoke(cli, ["check", str(path), "--as-of", "2025-06-30"])
     assert result.exit_code == 2 and "bomb.itsms" in result.stderr and "inflates" in result.stderr

@@ -408,10 +408,10 @@ def test_a_family_is_named_after_its_principal_query_else_its_most_severe():
 
 def test_evidence_names_the_other_records_of_its_rows_never_itself():
     query = CATALOGUE["uncontrolled-change-caused-incident"]
-    rows = [("Change:C1", "Incident:I1", "Service:S1"), ("Change:C1", "Incident:I2", "Service:S1")]
+    rows = [("Change:C1", "Incident:I1"), ("Change:C1", "Incident:I2")]
     result = QueryResult(query, Status.FAIL, findings_for(query, rows), population=("Change:C1",))
     [evidence] = the_nc(stage2(report(result))).evidence
-    assert evidence.related == ("Incident:I1", "Service:S1", "Incident:I2")
+    assert evidence.related == ("Incident:I1", "Incident:I2")
     assert len(evidence.findings) == 2
 
 
@@ -458,7 +458,7 @@ def test_an_unapproved_change_that_caused_an_incident_is_one_piece_of_evidence_o
         findings_for(unapproved, [("Change:C1",), ("Change:C2",)]),
         population=tuple(changes(10)),
     )
-    row = ("Change:C2", "Incident:I1", "Service:S1")
+    row = ("Change:C2", "Incident:I1")
     b = QueryResult(caused, Status.FAIL, findings_for(caused, [row]), population=("Change:C2",))
     verdict = stage2(report(b, a))
     nc = the_nc(verdict)
@@ -482,3 +482,16 @@ def test_the_sampling_rules_hold_exactly_on_their_boundary():
     assert zero_failure_size(20, confidence=0.95, tolerable=0.05) == 19
     assert upper_deviation_limit(20, 19, 0, confidence=0.95) == 0.05
     assert Conclusion(20, 19, 0, 0.95, 0.05).accept
+
+
+def test_a_cycle_diff_reads_only_itsms_graph_reports(tmp_path):
+    from itsms_graph.audit.diff import load_report
+    from itsms_graph.errors import ItsmsError
+
+    ours = tmp_path / "ours.json"
+    ours.write_text('{"tool": {"name": "itsms-graph"}, "results": []}')
+    assert load_report(ours)["results"] == []
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text('{"tool": {"name": "another-tool"}, "results": []}')
+    with pytest.raises(ItsmsError, match="not an itsms-graph JSON check report"):
+        load_report(theirs)

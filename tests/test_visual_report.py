@@ -16,7 +16,10 @@ from itsms_graph.check import check_graph, visual_report
 from itsms_graph.cli import cli
 from itsms_graph.example import generate
 from itsms_graph.graph import save_snapshot
-from itsms_graph.reports.visual import coverage, focus_figure, render_visual, traceability_figure
+from itsms_graph.queries.plan import AuditPeriod
+from itsms_graph.reports.rollup import rollup_of
+from itsms_graph.reports.traceability import traceability_figure, traceability_views
+from itsms_graph.reports.visual import coverage, focus_figure, render_visual
 from tests import fixtures
 from tests.builders import SRC
 from tests.conftest import require_tier
@@ -80,9 +83,8 @@ def test_every_finding_has_a_section_and_a_chain(example_html: Path):
     for planted in ex.planted:
         assert f"{planted.query}:" in html
     assert html.count('<svg class="chain"') == len(ex.planted)  # Stage 1 concerns and Stage 2 findings
-    assert html.count('class="show"') == len(ex.planted)  # each finding: "show in the graph" zooms onto it
-    for label in ("all clauses", "every finding", "all grades"):
-        assert f'"label":"{label}"' in html  # the graph's filters: grade, clause, one finding
+    assert html.count('class="show"') == len(ex.planted)  # each finding: "show in the graph" highlights it
+    assert html.count('<option value="') == len(ex.planted) + 1  # the graph's finding menu, and "none chosen"
     # two clicks: the summary's clause link leads to the clause's findings with their chains
     assert '<a href="#clause-8.5.1.3">' in html and 'id="clause-8.5.1.3"' in html
 
@@ -93,7 +95,8 @@ def test_hostile_text_is_escaped():
     for text in HOSTILE[:2]:
         assert text not in html  # neither in the HTML nor in the figures' JSON
     report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")
-    hover = [h for t in traceability_figure(graph, report).data for h in (t.hovertext or [])]
+    views = traceability_views(graph, report)["views"].values()
+    hover = [h for v in views for t in v["data"] for h in (t.get("hovertext") or [])]
     assert any("&lt;img src=x onerror=alert(1)&gt;" in h for h in hover)
     assert not any("%{" in h for h in hover)  # plotly's template syntax from data stays literal
 
@@ -108,8 +111,9 @@ def test_records_without_registers_say_there_is_nothing_to_trace():
     assert "Nothing to draw: the records hold no document, no service and no finding to trace" in html
     assert "No finding in the checks the records could answer" in html
     # a clause none of whose checks could be answered is "not assessed", never "no nonconformity"
-    assert '<h3 id="clause-4.3">Clause 4.3</h3><p>Not assessed: none of its ' in html
-    assert "<p>No nonconformity.</p>" not in html
+    section = html.split('id="clause-4.3"', 1)[1].split("</section>", 1)[0]
+    assert '<p class="statement">Not assessed: none of its ' in section
+    assert "No finding" not in section
 
 
 def test_volume_counts_every_operational_record_once_per_service():
@@ -124,25 +128,49 @@ def test_volume_counts_every_operational_record_once_per_service():
         inc = graph.add_node("Incident", local, {"opened_at": f"{day}T10:00:00"}, source_file=SRC)
         if target:
             graph.add_edge("AFFECTS", inc, target, source_file=SRC)
-    [heat] = volume_figure(graph).data
+    period = AuditPeriod.parse("2025-02-28", "59D")  # 2025-01-01 to 2025-02-28
+    [heat] = volume_figure(graph, period).data
     assert list(heat.y) == ["Payroll", "(no service)"] and list(heat.x) == ["2025-01", "2025-02"]
     assert [list(row) for row in heat.z] == [[2, 0], [0, 1]]
+
+
+def test_the_volume_axis_is_the_audit_period_and_strays_are_counted_apart():
+    """BPIC 2014's shape: a few changes dated years away must not stretch the axis over 2011-2024."""
+    from itsms_graph.graph.store import SMSGraph
+    from itsms_graph.reports.visual import volume, volume_figure
+
+    graph = SMSGraph()
+    days = ("2024-06-30", "2024-07-01", "2025-06-30", "2025-07-01", "2021-03-01", "2011-01-01")
+    for n, day in enumerate(days):
+        graph.add_node("Change", f"C{n}", {"actual_start": f"{day}T10:00:00"}, source_file=SRC)
+    vol = volume(graph, fixtures.PERIOD)
+    assert (vol.before, vol.after) == (3, 1)  # the day before the period, 2021 and 2011; the day after it
+    [heat] = volume_figure(graph, fixtures.PERIOD).data
+    months = list(heat.x)
+    assert (months[0], months[-1], len(months)) == ("2024-07", "2025-06", 12)
+    assert [list(row) for row in heat.z] == [[1] + [0] * 10 + [1]]
+    layout = volume_figure(graph, fixtures.PERIOD).layout
+    assert "4 record(s) dated outside the audit period 2024-07-01 to 2025-06-30" in layout.annotations[0].text
+    assert len(layout.shapes) == 2  # the period's first and last day marked
 
 
 def test_coverage_counts_documents_checks_and_findings():
     graph = fixtures.complete_sms()
     report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")
-    table = coverage(graph, report)
-    assert table["4.3"]["documented"] >= 1 and table["4.3"]["missing"] == 0
+    table = coverage(rollup_of(report, stage1(report), stage2(report), graph))
+    assert table["4.3"]["documents"] >= 1 and table["4.3"]["major"] == table["4.3"]["minor"] == 0
     assert set(table) == {c for c in table if c.count(".") <= 1}
 
 
 def test_figures_for_notebooks():
     graph = fixtures.boundaries()
     report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")
-    fig = traceability_figure(graph, report)
-    assert {t.name for t in fig.data} >= {"major findings", "major: missing"}
-    assert len(focus_figure(graph, "Change:C-first", 2).data[1].x) >= 3
+    overview = traceability_figure(graph, report)  # 72 findings: grouped by check, a group opens its view
+    assert {t.name for t in overview.data} >= {"group of findings (click to open)", "Clause", "Service"}
+    fig = traceability_figure(graph, report, "all/uncontrolled-change-caused-incident")
+    assert {t.name for t in fig.data} >= {"missing link (major)", "relationship (arrow: its direction)", "Incident"}
+    focus = focus_figure(graph, "Change:C-first", 2)
+    assert sum(len(t.x) for t in focus.data[1:]) >= 3 and all(t.text for t in focus.data[1:])  # labelled
 
 
 def test_report_and_viz_commands(tmp_path: Path):
@@ -214,6 +242,43 @@ def test_hostile_data_stays_inert_in_chromium(browser, tmp_path: Path):
     dom = chromium(["--dump-dom", page.as_uri()], tmp_path / "p4").stdout
     assert dom.count('class="main-svg"') >= 6
     assert not re.search(r"<img[^>]*onerror", dom)  # no element was injected
-    scripts = re.findall(r"<script[^>]*>(.*?)</script>", dom, flags=re.S)
-    assert not any("alert(" in s for s in scripts[1:] if "Plotly.newPlot" not in s)  # no data became a script
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", dom, flags=re.S)
+    code = [s for attrs, s in scripts[1:] if "application/json" not in attrs]
+    assert not any("alert(" in s for s in code if "Plotly.newPlot" not in s)  # no data became a script
+    data = [s for attrs, s in scripts if "application/json" in attrs]
+    assert data and not any("<" in s for s in data)  # the graph's data block cannot close its element
     assert "&lt;img src=x onerror=alert(1)&gt;" in dom  # the text is there, as text
+
+
+def test_a_finding_chain_is_drawn_as_it_is_in_the_graph():
+    """Names, dates and source rows on the boxes; only the graph's own relationships, in their direction; the
+    missing approval on the change that lacks it, its text whole."""
+    import html as html_lib
+
+    from itsms_graph.reports.chains import chain_svg, chain_view
+
+    graph = generate().graph
+    report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")
+    [result] = [r for r in report.results if r.query.id == "uncontrolled-change-caused-incident"]
+    finding = result.findings[0]
+    view = chain_view(graph, result.query, finding)
+    assert view.lacking == "Change:CHG-U2"  # the approval is missing on the change, not on the service
+    names = {r.id: r for r in view.records}
+    assert set(names) == {"Change:CHG-U2", "Incident:INC-U2"}  # the matched records; the service is a condition
+    assert names["Change:CHG-U2"].source == "example/changes.csv row 2402"
+    assert ("actual_start", "2025-01-22") in names["Change:CHG-U2"].dates
+    for hop in view.hops:
+        assert graph.has_edge(hop.source, hop.target, hop.rel)  # no invented edge
+    svg = chain_svg(view)
+    order = [r.id for r in view.records]
+    lines = re.findall(r'<line class="rel" x1="([\d.]+)" y1="[\d.]+" x2="([\d.]+)"', svg)
+    assert len(lines) == len(view.hops) == 1
+    for hop, (x1, x2) in zip(view.hops, lines, strict=True):
+        leftward = order.index(hop.target) < order.index(hop.source)
+        assert (float(x2) < float(x1)) == leftward  # the arrow points the way the relationship does
+    missing = re.search(r'<g class="missing">(.*?)</g>', svg).group(1)
+    said = " ".join(html_lib.unescape(t) for t in re.findall(r">([^<]+)</text>", missing))
+    assert said == "missing: " + finding.missing  # wrapped, never cut
+    lacking_box = re.search(r'data-id="Change:CHG-U2"><title>[^<]*</title><rect x="(\d+)"', svg).group(1)
+    stub = re.search(r'<line class="missing-link" x1="([\d.]+)"', svg).group(1)
+    assert float(stub) == int(lacking_box) + 95  # the stub leaves the change's box at its centre

@@ -15,6 +15,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from itsms_graph.audit.columns import Column
 from itsms_graph.audit.facts import Facts
 from itsms_graph.audit.report import comment_lines
 from itsms_graph.audit.verdict import Stage2Verdict
@@ -25,19 +26,23 @@ from itsms_graph.outputs import write_text
 DUE_DAYS = {"major": 30, "minor": 90}
 #: What the organisation fills in for each nonconformity (left empty here).
 TO_FILL = ["correction", "root_cause", "corrective_action", "evidence_of_implementation", "verification"]
-COLUMNS = [
-    "nonconformity",
-    "clause",
-    "grade",
-    "requirement",
-    "statement",
-    "objective_evidence",
-    *TO_FILL,
-    "guidance",
-    "owner",
-    "due_date",
-    "status",
-]
+#: Where a correction stands; the plan's status column offers these in a drop-down.
+STATUSES = ("open", "in progress", "implemented", "verified", "closed")
+#: The plan's columns as the workbook lays them out (the CSV and Markdown carry the same names, in this order).
+LAYOUT = (
+    Column("nonconformity", 14, about="The nonconformity's id (one per requirement)."),
+    Column("clause", 10, about="The ISO/IEC 20000-1:2018 clause(s) of the requirement."),
+    Column("grade", 9, choices=("major", "minor", "ofi"), about="The grade after escalation."),
+    Column("requirement", 40, wrap=True, about="The requirement: the clause, its title, the obligation tested."),
+    Column("statement", 60, wrap=True, about="The nonconformity in words, with the reasoning of an escalation."),
+    Column("objective_evidence", 60, wrap=True, about="Every failing record once, with names, dates and source."),
+    *(Column(name, 36, wrap=True, about=f"To fill: the {name.replace('_', ' ')}.") for name in TO_FILL),
+    Column("guidance", 50, wrap=True, about="The checks' remediation, as guidance, not a prescribed action."),
+    Column("owner", 20, about="The holder of the role responsible for the clause, where the graph knows it."),
+    Column("due_date", 12, kind="date", about="The audit date plus the days allowed for the grade (none for an OFI)."),
+    Column("status", 14, choices=STATUSES, about="Where the correction stands."),
+)
+COLUMNS = [c.name for c in LAYOUT]
 
 
 def plan_rows(verdict: Stage2Verdict, as_of: dt.date, facts: Facts | None = None) -> list[dict[str, str]]:
@@ -88,7 +93,7 @@ def write_plan(rows: list[dict[str, str]], path: Path, about: Sequence[str] = ()
     elif suffix == ".xlsx":
         from itsms_graph.reports.xlsx import write_table
 
-        write_table(path, "corrective action plan", COLUMNS, [[r[c] for c in COLUMNS] for r in rows], about)
+        write_table(path, "corrective action plan", LAYOUT, [[r[c] for c in COLUMNS] for r in rows], about)
     else:
         raise ItsmsError(f"{path}: the plan is written as .csv, .md or .xlsx")
     return path

@@ -26,7 +26,7 @@ FORWARD_DATES = frozenset(
 )
 #: Statuses of a nonconformity the organisation has closed.
 CLOSED = frozenset({"closed", "cancelled", "resolved"})
-#: The priority that marks a major incident, unless the check's parameters say otherwise (major_priority).
+#: The priority that marks a major incident, unless the check's parameters say otherwise (major_incident_priority, which the rules register may set).
 MAJOR_PRIORITY = 1
 
 
@@ -119,16 +119,15 @@ def data_cut_off(graph: SMSGraph | Any) -> dt.date | None:
         return _tables_cut_off(graph.con)
     sch = schema()
     keys = _record_dates()
-    latest: str | None = None
-    for label in sorted(graph.labels_present() - sch.tool_labels - {"Clause"}):
-        for nid in graph.nodes(label):
-            attrs = graph.attrs(nid)
-            if attrs.get(PLACEHOLDER_FLAG):
-                continue
-            for key in keys:
-                value = attrs.get(key)
-                if isinstance(value, str) and (latest is None or value[:10] > latest):
-                    latest = value[:10]
+    days = (
+        value[:10]
+        for label in graph.labels_present() - sch.tool_labels - {"Clause"}
+        for nid in graph.nodes(label)
+        if not graph.attrs(nid).get(PLACEHOLDER_FLAG)
+        for key in keys
+        if isinstance(value := graph.attrs(nid).get(key), str)
+    )
+    latest = max(days, default=None)
     return dt.date.fromisoformat(latest) if latest else None
 
 
@@ -194,7 +193,7 @@ def gather(
     """The facts of every record a finding names, the organisation's own open nonconformities raised in the audit
     period, the holders of each clause's process, and the data's *cut_off* (:func:`data_cut_off`, computed once by
     the caller, which needs it first to set the period)."""
-    major_priority = int((parameters or {}).get("major_priority", MAJOR_PRIORITY))
+    major_priority = int((parameters or {}).get("major_incident_priority", MAJOR_PRIORITY))
     ids = sorted({nid for r in results for f in r.findings for nid in f.subjects if nid in graph})
     records = {nid: _record(graph, nid, major_priority) for nid in ids}
     raised: dict[str, list[RaisedNonconformity]] = defaultdict(list)
@@ -209,6 +208,54 @@ def gather(
             number = str(graph.attrs(clause).get("number") or clause.split(":", 1)[1])
             raised[number].append(RaisedNonconformity(nc, number, day))
     return Facts(records, dict(raised), _owners(graph), cut_off)
+
+
+#: What :func:`gather` walks beyond a finding's records (their neighbours, any relationship): the relationships
+#: it follows one step further from a neighbour (a configuration item's services, an owner's team), and the labels
+#: it reads whole with what they reach (own nonconformities and their clauses, documents, their owners, the owners'
+#: holders, the clauses they address)
+_FURTHER = ("PART_OF", "MEMBER_OF")
+_WHOLE = {"Nonconformity": ("AGAINST",), "Document": ("OWNED_BY", "ADDRESSES")}
+
+
+def facts_graph(graph: Any, results: Iterable[QueryResult]) -> SMSGraph:
+    """The graph :func:`gather` reads for *results*: *graph* itself when it is a Python graph (or graph tables
+    whose graph is built already); for graph tables, only the part gather walks, fetched by SQL (the records the
+    findings name, their neighbours and what gather follows from them, the labels it reads whole), so that the
+    facts of a large import or snapshot come without building its whole graph."""
+    if isinstance(graph, SMSGraph):
+        return graph
+    if getattr(graph, "built", None) is not None:
+        return graph.built
+    from itsms_graph.graph.tables import EDGES, NODES
+
+    ids = sorted({nid for r in results for f in r.findings for nid in f.subjects})
+    whole = sorted(_WHOLE)
+    reached = sorted({rel for rels in _WHOLE.values() for rel in rels})
+    graph.con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE itsms_facts_keep AS
+        WITH seed AS (SELECT unnest(?::VARCHAR[]) AS id),
+        near AS (SELECT dst AS id FROM {EDGES} WHERE src IN (SELECT id FROM seed)
+                 UNION SELECT src FROM {EDGES} WHERE dst IN (SELECT id FROM seed)),
+        far AS (SELECT dst AS id FROM {EDGES} WHERE type IN (SELECT unnest(?::VARCHAR[]))
+                AND src IN (SELECT id FROM near)),
+        whole AS (SELECT id FROM {NODES} WHERE label IN (SELECT unnest(?::VARCHAR[]))),
+        owned AS (SELECT dst AS id FROM {EDGES} WHERE type IN (SELECT unnest(?::VARCHAR[]))
+                  AND src IN (SELECT id FROM whole)),
+        holders AS (SELECT src AS id FROM {EDGES} WHERE type = 'HOLDS_ROLE' AND dst IN (SELECT id FROM owned))
+        SELECT DISTINCT id FROM (SELECT id FROM seed UNION ALL SELECT id FROM near UNION ALL SELECT id FROM far
+            UNION ALL SELECT id FROM whole UNION ALL SELECT id FROM owned UNION ALL SELECT id FROM holders)
+        SEMI JOIN {NODES} USING (id)
+        """,
+        [ids, list(_FURTHER), whole, reached],
+    )
+    from itsms_graph.graph.tables import to_graph
+
+    try:
+        return to_graph(graph.con, graph.schema, keep="itsms_facts_keep")
+    finally:
+        graph.con.execute("DROP TABLE itsms_facts_keep")
 
 
 def _owners(graph: SMSGraph) -> dict[str, str]:

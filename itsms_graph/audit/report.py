@@ -114,6 +114,7 @@ class CheckReport:
                     "grade": r.query.grade,
                     "status": r.status.value,
                     "missing_data": r.missing_data,
+                    "parameters": [p.to_dict() for p in r.parameters.values()],
                     "rationale": r.query.rationale,
                     "remediation": r.query.remediation,
                     "findings": [

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from itsms_graph.audit.attributes import CONFIDENCE, TOLERABLE_RATE, upper_deviation_limit, zero_failure_size
+from itsms_graph.audit.columns import Column
 from itsms_graph.audit.report import comment_lines
 from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
@@ -189,7 +190,19 @@ def _evidence(graph: SMSGraph, nid: str) -> str:
     return "; ".join(sorted(links))
 
 
-WORKSHEET_COLUMNS = ["sample_no", "record", "label", "stratum", "facts", "linked_evidence", "source", *AUDITOR_COLUMNS]
+#: The worksheet's columns as the workbook lays them out: the auditor's verdict is a drop-down of VERDICTS.
+WORKSHEET_LAYOUT = (
+    Column("sample_no", 10, kind="integer", about="The record's place in the draw."),
+    Column("record", 26, about="The record's id in the graph (label:id)."),
+    Column("label", 16, about="What kind of record it is."),
+    Column("stratum", 16, about="The stratum it was drawn from (a service or a month), if stratified."),
+    Column("facts", 50, wrap=True, about="The record's properties."),
+    Column("linked_evidence", 50, wrap=True, about="The records linked to it (approvals, incidents, ...)."),
+    Column("source", 28, wrap=True, about="The source file and row it was imported from."),
+    Column("verdict", 16, choices=VERDICTS, about="To fill: the auditor's verdict on the record."),
+    Column("auditor_note", 50, wrap=True, about="To fill: what the auditor saw."),
+)
+WORKSHEET_COLUMNS = [c.name for c in WORKSHEET_LAYOUT]
 
 
 def worksheet_rows(graph: SMSGraph, sample: Sample) -> list[list[str]]:
@@ -220,7 +233,7 @@ def write_worksheet(graph: SMSGraph, sample: Sample, path: Path, about: Sequence
     if path.suffix.lower() == ".xlsx":
         from itsms_graph.reports.xlsx import write_table
 
-        return write_table(path, "sample", WORKSHEET_COLUMNS, rows, [sample.describe(), *about])
+        return write_table(path, "sample", WORKSHEET_LAYOUT, rows, [sample.describe(), *about])
     if path.suffix.lower() != ".csv":
         raise ItsmsError(f"{path}: the worksheet is written as .csv or .xlsx")
     out = io.StringIO(comment_lines([sample.describe(), *about]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -65,7 +66,21 @@ class _Cli(click.Group):
     is_flag=True,
     help="On an unexpected error, show its traceback instead of one line (also ITSMS_GRAPH_DEBUG=1).",
 )
-def cli(debug: bool) -> None:
+@click.option(
+    "--duckdb-memory",
+    metavar="SIZE",
+    default=None,
+    help="What duckdb may hold while it imports or checks the graph tables (e.g. 2GB; default 400MB, or "
+    "ITSMS_DUCKDB_MEMORY, or memory_limit in itsms-graph.toml's [duckdb]); beyond it, it spills to disk.",
+)
+@click.option(
+    "--duckdb-temp",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="The folder duckdb spills to (default a fresh temporary folder, or ITSMS_DUCKDB_TEMP, or temp_directory "
+    "in itsms-graph.toml's [duckdb]).",
+)
+def cli(debug: bool, duckdb_memory: str | None, duckdb_temp: Path | None) -> None:
     """Prove from the records whether an ISO/IEC 20000-1:2018 service management system is real.
 
     \b
@@ -73,3 +88,8 @@ def cli(debug: bool) -> None:
       itsms-graph demo                      # build the example SMS, check it, write out/report.html
       itsms-graph check out/example.itsms --as-of 2025-06-30 --format markdown
     """
+    from itsms_graph.config import load_config
+    from itsms_graph.duckdb_settings import configure
+
+    # the option, else the environment, else ./itsms-graph.toml (a command's --config is read when it loads)
+    configure(duckdb_memory, duckdb_temp, load_config(None).duckdb)

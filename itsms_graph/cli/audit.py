@@ -111,6 +111,11 @@ def check(
         assert snapshot is not None
         report = run_check(snapshot, server=server, **options)
     render(report, fmt, output)
+    if output is not None:  # the report went to a file: say so, and the gate, where a CI log shows it
+        from itsms_graph.reports.terminal import counts_line, gate_line
+
+        click.echo(f"wrote {output} ({fmt}). {counts_line(report)}", err=True)
+        click.echo(gate_line(report), err=True)
     if report.gate_failed():
         sys.exit(EXIT_FINDINGS)
 
@@ -127,6 +132,7 @@ def audited(snapshot: Path, audit: AuditOptions) -> Any:
         parameters=audit.parameters,
         backend=audit.backend,
         fail_on="none",
+        facts=True,  # what the verdicts judge with
     )
 
 
@@ -135,18 +141,25 @@ def audited(snapshot: Path, audit: AuditOptions) -> Any:
 @period_options
 @query_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@backend_option("the queries")
+@fail_on_option(
+    "Exit 1 when a finding behind an area of concern is at or above this grade, or the verdict is Not ready or "
+    "Cannot be concluded ('none': never)."
+)
 @pass_audit
 def stage1(snapshot: Path, audit: AuditOptions, fmt: str) -> None:
     """Stage 1 readiness: Ready, Conditionally ready, Not ready or Cannot be concluded, with the deciding rule and
     the areas of concern per requirement (never graded).
 
-    Exit code 0 when Ready, 1 otherwise.
+    Exit code 1 when a finding behind an area of concern is at or above --fail-on (by its check's grade), or when
+    the verdict is Not ready or Cannot be concluded (unless --fail-on none); 0 otherwise.
 
     \b
     Example:
       itsms-graph stage1 out/example.itsms --as-of 2025-06-30
     """
     from itsms_graph.audit.verdict import stage1 as decide
+    from itsms_graph.queries.results import at_or_above
     from itsms_graph.reports.audit import render_stage1
     from itsms_graph.reports.terminal import render_header
 
@@ -158,7 +171,11 @@ def stage1(snapshot: Path, audit: AuditOptions, fmt: str) -> None:
         out = console()
         render_header(report, out, title="itsms-graph stage1")
         render_stage1(verdict, out)
-    if verdict.outcome != "Ready":
+    concerns = [f for fs in verdict.concerns_by_clause.values() for f in fs]
+    if audit.fail_on != "none" and (
+        verdict.outcome in ("Not ready", "Cannot be concluded")
+        or any(at_or_above(f.grade, audit.fail_on) for f in concerns)
+    ):
         sys.exit(EXIT_FINDINGS)
 
 
@@ -170,6 +187,7 @@ def stage1(snapshot: Path, audit: AuditOptions, fmt: str) -> None:
 @escalation_options
 @sampling_options
 @fail_on_option("Exit 1 when a nonconformity is at or above this grade ('none': never).")
+@backend_option("the queries")
 @pass_audit
 def stage2(snapshot: Path, audit: AuditOptions, fmt: str, confidence: float, tolerable: float, **rule: Any) -> None:
     """Stage 2: nonconformities per requirement (clause and query family) graded major, minor or OFI, Stage 1's
@@ -210,6 +228,7 @@ def stage2(snapshot: Path, audit: AuditOptions, fmt: str, confidence: float, tol
     help="plan.xlsx, plan.csv or plan.md",
 )
 @escalation_options
+@backend_option("the queries")
 @pass_audit
 def cap(snapshot: Path, audit: AuditOptions, output: Path, **rule: Any) -> None:
     """Write the corrective action plan: one row per Stage 2 nonconformity (and OFI), with its requirement,
@@ -230,7 +249,9 @@ def cap(snapshot: Path, audit: AuditOptions, output: Path, **rule: Any) -> None:
     write_plan(rows, output, report.provenance())
     counts = verdict.counts()
     click.echo(
-        f"wrote {output}: {counts['major']} major and {counts['minor']} minor nonconformities, {counts['ofi']} OFI"
+        f"wrote {output}: {counts['major']} major and {counts['minor']} minor nonconformities, {counts['ofi']} OFI "
+        "(one per requirement, as stage2 counts them; Stage 1 areas of concern and data-quality findings are not in "
+        "the plan)"
     )
 
 
@@ -267,22 +288,27 @@ def diff(old: Path, new: Path, audit: AuditOptions, old_as_of: str | None, gate:
     from itsms_graph.graph.store import InputFile
     from itsms_graph.reports.audit import render_diff
 
-    def findings(path: Path, day: str | None) -> Any:
+    def checked(path: Path, day: str | None) -> dict[str, Any]:
         if path.read_bytes()[:2] == b"PK":  # a snapshot (ZIP)
-            report = run_check(path, period=audit.period_rule(day), fail_on="none")
-            return findings_of_report(report.to_dict())
-        return findings_of_report(load_report(path))
+            return run_check(path, period=audit.period_rule(day), fail_on="none").to_dict()
+        return load_report(path)
 
-    result = diff_findings(findings(old, old_as_of or audit.as_of), findings(new, audit.as_of))
+    old_report, new_report = checked(old, old_as_of or audit.as_of), checked(new, audit.as_of)
+    result = diff_findings(findings_of_report(old_report), findings_of_report(new_report))
     inputs = [InputFile.of(old, profile="old"), InputFile.of(new, profile="new")]
+    periods = {"old": old_report.get("audit_period"), "new": new_report.get("audit_period")}
     if fmt == "json":
         tool = {"name": "itsms-graph", "version": __version__}
-        click.echo(dump({"tool": tool, "inputs": [vars(i) for i in inputs], **result.to_dict()}), nl=False)
+        data = {"tool": tool, "inputs": [vars(i) for i in inputs], "audit_periods": periods, **result.to_dict()}
+        click.echo(dump(data), nl=False)
     else:
         out = console()
         out.print(f"[bold]itsms-graph diff[/bold]  itsms-graph {__version__}")
         for item in inputs:
             out.print("  " + escape(item.line()), highlight=False)
+        for name, period in periods.items():
+            said = f"{period['start']} to {period['end']}" if period else "not stated in the report"
+            out.print(f"  {name} audit period: {escape(said)}", highlight=False)
         render_diff(result, out)
     if result.gate(gate):
         sys.exit(EXIT_FINDINGS)

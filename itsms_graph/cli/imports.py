@@ -22,6 +22,11 @@ from itsms_graph.outputs import write_text
 )
 @click.option("--keep-going", is_flag=True, help="Reject bad rows (reported) and load the good ones.")
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="Stop (exit 2) on what the report would warn of: a table's glob that matches no file while its sibling does.",
+)
+@click.option(
     "--report",
     "report_format",
     type=click.Choice(["text", "json"]),
@@ -36,7 +41,12 @@ from itsms_graph.outputs import write_text
     help="Also write the JSON import report to this file.",
 )
 def import_(
-    sources: tuple[tuple[str, str], ...], output: Path, keep_going: bool, report_format: str, report_file: Path | None
+    sources: tuple[tuple[str, str], ...],
+    output: Path,
+    keep_going: bool,
+    strict: bool,
+    report_format: str,
+    report_file: Path | None,
 ) -> None:
     """Import exports with profiles into one graph and save it as a snapshot.
 
@@ -47,6 +57,7 @@ def import_(
     Example:
       itsms-graph import -p bpic2014 data/bpic2014/ -o bpic.itsms
       itsms-graph import -p servicenow exports/ -p sms-register registers.xlsx -o snap.itsms --keep-going
+      itsms-graph import -p event-log incidents.xes -o incidents.itsms --strict
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -73,7 +84,7 @@ def import_(
                 tasks[file] = bars.add_task(file, total=None)
             bars.update(tasks[file], completed=rows, total=rows if done else None)  # done: its clock stops
 
-        imported, report = import_tables(resolved, keep_going=keep_going, progress=progress)
+        imported, report = import_tables(resolved, keep_going=keep_going, progress=progress, strict=strict)
     # the snapshot is written from the graph tables: the graph itself is never built (the same bytes)
     save_tables_snapshot(imported.con, output, inputs=imported.inputs, declared=imported.declared_labels)
     counts = imported.counts()
@@ -151,14 +162,19 @@ def profile_list() -> None:
     help="A folder or file of the export to try the profile on.",
 )
 @click.option(
-    "--rows", type=click.IntRange(min=1), default=1000, show_default=True, help="How many rows of each file to try."
+    "--rows",
+    default="1000",
+    show_default=True,
+    callback=lambda _ctx, _param, value: _rows(value),
+    help="How many rows of each file to try: a number, or 'all' (a value-map gap at row 32,271 shows then).",
 )
-def profile_check(profile_file: str, sample: Path | None, rows: int) -> None:
-    """Validate a profile against the ontology and, with --sample, against the first rows of the data.
+def profile_check(profile_file: str, sample: Path | None, rows: int | None) -> None:
+    """Validate a profile against the ontology and, with --sample, against the first rows of the data (or all).
 
     \b
     Example:
       itsms-graph profile check my-export.yaml --sample exports/ --rows 500
+      itsms-graph profile check my-export.yaml --sample exports/ --rows all
     """
     from itsms_graph.importers import Importer, resolve_profile
 
@@ -177,10 +193,29 @@ def profile_check(profile_file: str, sample: Path | None, rows: int) -> None:
         )
         if f.absent_columns:
             click.echo(f"  optional column(s) not in the file, null in every row: {', '.join(f.absent_columns)}")
+        if f.unread_columns:
+            click.echo(f"  column(s) no table reads: {', '.join(f.unread_columns)}")
+        for warning in f.warnings:
+            click.echo(f"  warning: {warning}")
         for r in f.rejections[:10]:
             click.echo(f"  {r}")
         bad += f.rejected - sum(1 for r in f.rejections if r.reason == "blank row")
     for note in report.skip_notes():
         click.echo(note)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
     if bad:
         raise ItsmsError(f"{bad} sample row(s) do not fit the profile")
+
+
+def _rows(value: str) -> int | None:
+    """--rows: a positive number of rows, or ``all`` (None: no limit)."""
+    if value.strip().lower() == "all":
+        return None
+    try:
+        rows = int(value)
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise click.BadParameter(f"{value!r} is neither a positive number nor 'all'")
+    return rows

@@ -80,10 +80,11 @@ def neo4j_push(
 
     from itsms_graph.check import check_graph
     from itsms_graph.exports.push import push
-    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.graph.snapshot import open_snapshot_tables
 
-    graph = open_snapshot(snapshot)
-    findings = [] if no_findings else check_graph(graph, period=audit.period_rule()).findings
+    # streamed from the tables the snapshot opens to (checked there for the findings): the graph is never built
+    graph = open_snapshot_tables(snapshot)
+    findings = [] if no_findings else check_graph(graph, period=audit.period_rule(), backend=audit.backend).findings
     engine = neo4j_engine(uri, user, database)
     with Progress(console=Console(stderr=True)) as bar:
         task = bar.add_task("pushing", total=None)
@@ -172,9 +173,9 @@ def export_cypher(snapshot: Path, output: Path, batch_size: int) -> None:
       itsms-graph export cypher out/example.itsms -o graph.cypher && cypher-shell -f graph.cypher
     """
     from itsms_graph.exports.cypher_script import write_script
-    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.graph.snapshot import open_snapshot_tables
 
-    write_script(open_snapshot(snapshot), output, batch_size)
+    write_script(open_snapshot_tables(snapshot), output, batch_size)  # streamed from the tables
     click.echo(f"wrote {output}")
 
 
@@ -190,9 +191,9 @@ def export_neo4j_admin(snapshot: Path, folder: Path, database: str) -> None:
       itsms-graph export neo4j-admin out/example.itsms -o import/
     """
     from itsms_graph.exports.neo4j_admin import write_import_files
-    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.graph.snapshot import open_snapshot_tables
 
-    files, command = write_import_files(open_snapshot(snapshot), folder, database)
+    files, command = write_import_files(open_snapshot_tables(snapshot), folder, database)  # streamed from the tables
     click.echo(
         f"wrote {len(files)} CSV files and import-command.txt in {folder}; load them (database stopped) from that "
         "folder with:"

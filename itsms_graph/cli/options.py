@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from itsms_graph.engines.registry import BACKENDS, SERVER_BACKENDS
-from itsms_graph.errors import ItsmsError
+from itsms_graph.engines.registry import BACKENDS, DEFAULT_BACKEND, SERVER_BACKENDS
 
 if TYPE_CHECKING:
     import datetime as dt
 
     from itsms_graph.queries.definition import QueryDefinition
+    from itsms_graph.queries.parameters import ParameterSources
     from itsms_graph.queries.plan import AuditPeriod
 
 #: The grades a ``--fail-on`` gate can name, most serious first ("none": never fail).
@@ -53,7 +53,7 @@ class AuditOptions:
     config_path: Path | None = None
     query_dirs: tuple[Path, ...] = ()
     params: tuple[str, ...] = ()
-    backend: str = "networkx"
+    backend: str = DEFAULT_BACKEND
     fail_on: str = "major"
     allow_after_cutoff: bool = False
 
@@ -78,22 +78,23 @@ class AuditOptions:
         return rule
 
     @cached_property
-    def _resolved(self) -> tuple[list[Path], dict[str, Any], dict[str, QueryDefinition]]:
+    def _resolved(self) -> tuple[list[Path], ParameterSources, dict[str, QueryDefinition]]:
         from itsms_graph.config import load_config
         from itsms_graph.queries.catalogue import load_catalogue
+        from itsms_graph.queries.parameters import ParameterSources
 
         config = load_config(self.config_path)
-        merged = {**config.parameters, **parse_params(self.params)}
+        if config.duckdb:  # --config's [duckdb] table, under the option and the environment
+            from itsms_graph.duckdb_settings import configure
+
+            configure(config=config.duckdb)
+        sources = ParameterSources(
+            config=config.parameters, given=parse_params(self.params), config_file=str(config.path or "")
+        )
         dirs = [*config.queries, *self.query_dirs]
         catalogue = load_catalogue(dirs)
-        known = {name for q in catalogue.values() for name in q.parameters}
-        unknown = sorted(set(merged) - known)
-        if unknown:  # a misspelt parameter would otherwise leave its default in force without a word
-            raise ItsmsError(
-                f"no query has a parameter {unknown[0]!r} (from --param or the config's [parameters]); "
-                f"the parameters are: {', '.join(sorted(known))}"
-            )
-        return dirs, merged, catalogue
+        sources.check_known(catalogue.values())  # a misspelt parameter would leave its default in force
+        return dirs, sources, catalogue
 
     def resolve(self) -> None:
         """Read the configuration and the catalogue now (so that their errors come first)."""
@@ -105,8 +106,9 @@ class AuditOptions:
         return self._resolved[0]
 
     @property
-    def parameters(self) -> dict[str, Any]:
-        """The parameter values (the configuration's overridden by --param), each checked to be some query's."""
+    def parameters(self) -> ParameterSources:
+        """The parameter values of the configuration and of --param (which wins), each checked to be some
+        query's, with where each came from; the graph's rules register joins them when a snapshot is checked."""
         return self._resolved[1]
 
     @property
@@ -170,7 +172,7 @@ def query_options(f: Any) -> Any:
         "params",
         multiple=True,
         metavar="KEY=VALUE",
-        help="Override a query parameter (e.g. review_interval=6); repeatable.",
+        help="Set a query parameter for this run, over the configuration and the rules register (e.g. management_review_interval=6); repeatable.",
     )(f)
     f = click.option(
         "--queries",
@@ -189,17 +191,19 @@ def query_options(f: Any) -> Any:
     return f
 
 
-def backend_option(runs: str, *, server: bool = False) -> Any:
+def backend_option(runs: str, *, server: bool = False, default: str = DEFAULT_BACKEND) -> Any:
     """The --backend option of a command that runs queries (*runs*: "the query" or "the queries"); neo4j, a
-    server, only where a pushed snapshot is checked (*server*)."""
+    server, only where a pushed snapshot is checked (*server*). By default the queries run on the graph tables
+    (duckdb); a command that holds a Python graph already (demo) says networkx."""
     engines = [b for b in BACKENDS if server or b not in SERVER_BACKENDS]
     neo4j = "neo4j: on the server the snapshot was pushed to; " if server else ""
     return click.option(
         "--backend",
         type=click.Choice(engines),
-        default="networkx",
+        default=default,
         show_default=True,
-        help=f"Engine that runs {runs} ({neo4j}duckdb: SQL over the graph as columnar tables, in process).",
+        help=f"Engine that runs {runs} ({neo4j}duckdb: SQL over the graph as columnar tables, in process; "
+        "networkx: the Python graph, the reference engine).",
     )
 
 

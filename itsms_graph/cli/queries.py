@@ -3,6 +3,7 @@ query on a snapshot)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -11,12 +12,14 @@ from itsms_graph.cli.app import cli
 from itsms_graph.cli.options import (
     AuditOptions,
     backend_option,
+    fail_on_option,
     pass_audit,
     period_options,
     query_options,
     snapshot_argument,
 )
 from itsms_graph.cli.output import FORMATS, console, render
+from itsms_graph.errors import EXIT_FINDINGS
 
 
 @cli.group()
@@ -78,7 +81,7 @@ def query_show(query_id: str, cypher: bool, audit: AuditOptions) -> None:
     for name, p in q.parameters.items():
         click.echo(f"parameter {name} ({p.type}, default {p.default!r}): {p.description}")
     if cypher:
-        bound = bind(q, audit.period, audit.parameters)
+        bound = bind(q, audit.period, audit.parameters.merged())
         click.echo("\n// Cypher (Neo4j, FalkorDB)")
         click.echo(compile_query(bound))
         click.echo("// parameters")
@@ -91,6 +94,7 @@ def query_show(query_id: str, cypher: bool, audit: AuditOptions) -> None:
 @period_options
 @query_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@fail_on_option("Exit 1 when a finding is at or above this grade ('none': never).")
 @backend_option("the query")
 @pass_audit
 def query_run(query_id: str, snapshot: Path, audit: AuditOptions, fmt: str) -> None:
@@ -110,7 +114,43 @@ def query_run(query_id: str, snapshot: Path, audit: AuditOptions, fmt: str) -> N
         query_ids=[query_id],
         parameters=audit.parameters,
         backend=audit.backend,
-        fail_on="none",
+        fail_on=audit.fail_on,
         title="itsms-graph query run",
     )
     render(report, fmt, None)
+    if report.gate_failed():
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command("coverage")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text: the clause tree (+ covered, - not covered); json: the same as data; markdown: the table of the "
+    "clauses with requirements (docs/coverage.md).",
+)
+@query_options
+@pass_audit
+def coverage_command(fmt: str, audit: AuditOptions) -> None:
+    """List every ISO/IEC 20000-1:2018 clause with the checks that cover it, and the clauses no check covers.
+
+    Generated from the query files (shipped and --queries). A clause without sub-clauses has requirements of its
+    own; a check that names a parent clause covers none of its sub-clauses.
+
+    \b
+    Example:
+      itsms-graph coverage
+      itsms-graph coverage --format json --queries my-queries/
+    """
+    import json
+
+    from itsms_graph.queries.coverage import coverage, render_markdown, render_text
+
+    cov = coverage(audit.catalogue)
+    if fmt == "json":
+        click.echo(json.dumps(cov.to_dict(), indent=2))
+    else:
+        click.echo(render_markdown(cov) if fmt == "markdown" else render_text(cov), nl=False)

@@ -37,7 +37,7 @@ from itsms_graph.outputs import write_text
     help="Scale of the example organisation's operational records.",
 )
 @click.option("--seed", type=int, default=20250630, show_default=True, help="Random seed of the generator.")
-@backend_option("the queries")
+@backend_option("the queries", default="networkx")
 def demo(out_dir: Path, size: int, seed: int, backend: str) -> None:
     """Generate the example SMS (with planted defects), check it and write the reports.
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from itsms_graph.engines.cypher_load import load_batches
 from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.tables import GraphTables
 from itsms_graph.queries.cypher import (
     compile_query,
     exists_statement,
@@ -29,13 +30,21 @@ class CypherEngine(ABC):
         """Create what lookups by id need (indexes, uniqueness constraints) for *labels*."""
 
     def load(
-        self, graph: SMSGraph, batch_size: int = 10_000, progress: Callable[[int, int], None] | None = None
+        self,
+        graph: SMSGraph | GraphTables,
+        batch_size: int = 10_000,
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        tag: str | None = None,
+        extra_labels: tuple[str, ...] = (),
     ) -> None:
-        """Write *graph* with the shared UNWIND ... MERGE statements (idempotent)."""
-        self.prepare(sorted(graph.labels_present()))
+        """Write *graph* (the Python graph, or the graph tables streamed a batch at a time) with the shared UNWIND
+        ... MERGE statements (idempotent); every node marked ``pushed_by`` = *tag* when given. *extra_labels*: the
+        labels of nodes the caller writes afterwards, prepared too."""
+        self.prepare(sorted(graph.labels_present() | set(extra_labels)))
         total = graph.number_of_nodes() + graph.edge_count()
         done = 0
-        for statement, rows in load_batches(graph, batch_size):
+        for statement, rows in load_batches(graph, batch_size, tag=tag):
             self.run(statement, {"rows": rows})
             done += len(rows)
             if progress:

@@ -8,11 +8,12 @@ FalkorDB and Neo4j run the same statements.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+from itsms_graph.graph import rows
 from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.tables import GraphTables
 from itsms_graph.ontology import Schema, schema
 
 
@@ -49,29 +50,25 @@ def constraint_statement(label: str, sch: Schema | None = None) -> str:
     return "CREATE CONSTRAINT itsms_" + label.lower() + "_id IF NOT EXISTS FOR (n:" + label + ") REQUIRE n.id IS UNIQUE"
 
 
-def _batches(rows: list[list[Any]], size: int) -> Iterator[list[list[Any]]]:
-    for i in range(0, len(rows), size):
-        yield rows[i : i + size]
-
-
-def load_batches(graph: SMSGraph, batch_size: int = 10_000) -> Iterator[tuple[str, list[list[Any]]]]:
-    """(statement, rows) pairs that load every node, then every relationship, of *graph*."""
-    for label in sorted(graph.labels_present()):
-        rows = []
-        for nid in graph.nodes(label):
-            props = {k: v for k, v in graph.attrs(nid).items() if k != "label"}
-            rows.append([nid, props])
-        statement = node_statement(label, graph.schema)
-        for batch in _batches(rows, batch_size):
-            yield statement, batch
-    for rel_type in sorted(graph.rel_types_present()):
-        groups: dict[tuple[str, str], list[list[Any]]] = defaultdict(list)
-        for s, t in graph.edges(rel_type):
-            groups[(graph.label_of(s), graph.label_of(t))].append([s, t, graph.edge_attrs(s, t, rel_type)])
-        for (s_label, t_label), rows in sorted(groups.items()):
-            statement = edge_statement(rel_type, s_label, t_label, graph.schema)
-            for batch in _batches(rows, batch_size):
-                yield statement, batch
+def load_batches(
+    graph: SMSGraph | GraphTables, batch_size: int = 10_000, *, tag: str | None = None
+) -> Iterator[tuple[str, list[list[Any]]]]:
+    """(statement, rows) pairs that load every node, then every relationship, of *graph*: a Python graph or the
+    graph tables, read a batch at a time (``itsms_graph.graph.rows``); every node marked ``pushed_by`` = *tag*
+    when given."""
+    sch = graph.schema
+    for label in rows.labels(graph):
+        statement = node_statement(label, sch)
+        for batch in rows.node_rows(graph, label, batch_size):
+            if tag is not None:
+                for _, props in batch:
+                    props["pushed_by"] = tag
+            yield statement, [[nid, props] for nid, props in batch]
+    for rel_type in rows.rel_types(graph):
+        for ends in rows.end_labels(graph, rel_type):
+            statement = edge_statement(rel_type, *ends, sch)
+            for part in rows.edge_rows(graph, rel_type, batch_size, ends):
+                yield statement, [[s, t, props] for s, t, props in part]
 
 
 def all_load_statements(sch: Schema | None = None) -> list[str]:

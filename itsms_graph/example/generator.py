@@ -91,12 +91,24 @@ class PlantedDefect:
     description: str
 
 
+@dataclass(frozen=True)
+class NearMiss:
+    """A record placed just inside a rule (a boundary day, a status, an exception the organisation's rules
+    allow): the query named must not flag these subjects."""
+
+    kind: str
+    query: str
+    subjects: tuple[str, ...]
+    description: str
+
+
 @dataclass
 class ExampleSMS:
     graph: SMSGraph
     as_of: dt.date = AS_OF
     period: str = "12M"
     planted: list[PlantedDefect] = field(default_factory=list)
+    near_misses: list[NearMiss] = field(default_factory=list)
 
 
 def records_for(size: int) -> int:
@@ -119,6 +131,7 @@ class _Builder:
         self.rng = random.Random(seed)
         self.rows: dict[str, int] = {}
         self.planted: list[PlantedDefect] = []
+        self.near_misses: list[NearMiss] = []
 
     def node(self, label: str, local: str, file: str, **props: object) -> str:
         self.rows[file] = self.rows.get(file, 0) + 1
@@ -134,6 +147,9 @@ class _Builder:
 
     def plant(self, query: str, subjects: tuple[str, ...], grade: str, description: str) -> None:
         self.planted.append(PlantedDefect(query, subjects, grade, description))
+
+    def near_miss(self, kind: str, query: str, subjects: tuple[str, ...], description: str) -> None:
+        self.near_misses.append(NearMiss(kind, query, subjects, description))
 
 
 def generate(size: int = 1, seed: int = 20250630, as_of: dt.date = AS_OF) -> ExampleSMS:
@@ -152,10 +168,18 @@ def _generate(size: int, seed: int, as_of: dt.date) -> ExampleSMS:
     changes = _changes(b, services, size)
     _incidents(b, services, changes, size)
     _audits_and_reviews(b, people)
+    _organisation_rules(b, people, services)
+    _whole_standard(b, people, services, changes)
     _export_day(b, as_of)
     # as a register export would: the labels it has rows for (no CMDB, no ticket histories)
     b.g.declared_labels.update(b.g.labels_present())
-    return ExampleSMS(b.g, as_of, "12M", sorted(b.planted, key=lambda p: (p.query, p.subjects)))
+    return ExampleSMS(
+        b.g,
+        as_of,
+        "12M",
+        sorted(b.planted, key=lambda p: (p.query, p.subjects)),
+        sorted(b.near_misses, key=lambda n: (n.kind, n.query, n.subjects)),
+    )
 
 
 def _governance(b: _Builder) -> dict[str, str]:
@@ -506,7 +530,7 @@ def _changes(b: _Builder, services: dict[str, str], size: int) -> list[tuple[str
             b.edge("CAUSED_BY", inc, change, "incidents")
             b.plant(
                 "uncontrolled-change-caused-incident",
-                (change, inc, sid),
+                (change, inc),
                 "major",
                 f"The unapproved {cid} caused {inc} on an in-scope service.",
             )
@@ -733,6 +757,7 @@ def _audits_and_reviews(b: _Builder, people: dict[str, str]) -> None:
             "reviews",
             title=f"Management review {day:%Y-%m}",
             held_on=day.isoformat(),
+            scheduled_on=day.isoformat(),  # held as scheduled: the missing review of the period is the defect
             inputs=REVIEW_INPUTS,
         )
     b.plant(
@@ -741,6 +766,180 @@ def _audits_and_reviews(b: _Builder, people: dict[str, str]) -> None:
         "major",
         "No management review was held in the twelve months to 2025-06-30 (the last was on 2024-05-20).",
     )
+
+
+def _organisation_rules(b: _Builder, people: dict[str, str], services: dict[str, str]) -> None:
+    """The organisation's rules register, and records that sit just inside its rules (near-misses of each kind),
+    with one opportunity for improvement planted."""
+    change_policy, sm_policy = "Document:DOC-07", "Document:DOC-02"
+    for rid, parameter, value, description, document in [
+        ("RULE-STD", "standard_change_categories", "standard", "Changes of an approved standard model", change_policy),
+        ("RULE-ECAB", "emergency_approval_window", "1", "The emergency CAB approves by the next day", change_policy),
+        ("RULE-MR", "management_review_interval", "12", "Top management reviews the SMS every 12 months", sm_policy),
+        ("RULE-SUPH", "supplier_review_interval_high", "6", "Suppliers of high criticality: every 6 months", sm_policy),
+        ("RULE-MI", "major_incident_priority", "1", "A priority 1 incident is a major incident", sm_policy),
+    ]:
+        rule = b.node("Rule", rid, "rules", parameter=parameter, value=value, description=description)
+        b.edge("STATED_IN", rule, document, "rules")
+
+    live = services[SERVICES[0]]
+    # a standard change, pre-authorised by its model: no approval of its own
+    day = dt.date(2025, 2, 12)
+    std = b.node(
+        "Change", "CHG-S1", "changes", number="CHG-S1", category="standard", emergency=False, cab_required=False,
+        risk="low", opened_at=_ts(day, 8), actual_start=_ts(day, 20), actual_end=_ts(day, 21),
+        closed_at=_ts(day + dt.timedelta(days=1)), status="closed",
+    )  # fmt: skip
+    b.edge("AFFECTS", std, live, "changes")
+    b.near_miss("standard change", "change-implemented-without-approval", (std,), "A standard change has no approval.")
+    # approved the same day, an hour before it started
+    day = dt.date(2025, 3, 18)
+    same = b.node(
+        "Change", "CHG-N1", "changes", number="CHG-N1", category="normal", emergency=False, cab_required=True,
+        risk="medium", opened_at=_ts(day - dt.timedelta(days=3)), actual_start=_ts(day, 20), actual_end=_ts(day, 22),
+        closed_at=_ts(day + dt.timedelta(days=1)), status="closed",
+    )  # fmt: skip
+    b.edge("AFFECTS", same, live, "changes")
+    approval = b.node("Approval", "APR-N1", "approvals", decision="approved", decided_at=_ts(day, 19))
+    b.edge("APPROVES", approval, same, "approvals")
+    b.near_miss("approval the same day", "approval-after-implementation-start", (same,), "Approved an hour before.")
+    # an emergency change approved the morning after, within the emergency CAB's retrospective window
+    day = dt.date(2025, 4, 22)
+    emergency = b.node(
+        "Change", "CHG-E2", "changes", number="CHG-E2", category="emergency", emergency=True, cab_required=True,
+        risk="high", opened_at=_ts(day, 21), actual_start=_ts(day, 22), actual_end=_ts(day, 23),
+        closed_at=_ts(day + dt.timedelta(days=2)), status="closed",
+    )  # fmt: skip
+    b.edge("AFFECTS", emergency, live, "changes")
+    approval = b.node("Approval", "APR-E2", "approvals", decision="approved", decided_at=_ts(day + dt.timedelta(1), 9))
+    b.edge("APPROVES", approval, emergency, "approvals")
+    pir = b.node(
+        "Record", "PIR-E2", "records", kind="post_implementation_review", title="PIR CHG-E2",
+        recorded_on=(day + dt.timedelta(days=3)).isoformat(),
+    )  # fmt: skip
+    b.edge("EVIDENCES", pir, emergency, "records")
+    b.near_miss(
+        "emergency approval within the window", "approval-after-implementation-start", (emergency,),
+        "Approved the next morning, within the one-day retrospective window of the rules register.",
+    )  # fmt: skip
+
+    # a superseded first version of the scope statement, kept under document control
+    old = b.node(
+        "Document", "DOC-01-V1", "documents", kind="scope_statement", title="SMS scope statement", version="1.0",
+        status="superseded", approved_on="2022-06-01", review_due="2023-06-01",
+    )  # fmt: skip
+    b.edge("OWNED_BY", old, people["P02"], "documents")
+    b.edge("APPROVED_BY", old, people["P01"], "documents")
+    for query in ("scope-names-services-and-units", "document-control"):
+        b.near_miss("superseded document", query, (old,), "The superseded v1 of the scope statement.")
+    # a procedure without a review date of its own, approved exactly one review interval ago: due today
+    proc = b.node(
+        "Document", "DOC-40", "documents", kind="procedure", title="Supplier review procedure", version="1.0",
+        approved_on="2024-06-30",
+    )  # fmt: skip
+    b.edge("OWNED_BY", proc, people["P02"], "documents")
+    b.edge("APPROVED_BY", proc, people["P01"], "documents")
+    b.edge("ADDRESSES", proc, "Clause:8.3.4.1", "documents")
+    log = b.node(
+        "Record", "OPS-40", "records", kind="operational_log", title="Supplier reviews held", recorded_on="2025-02-15"
+    )
+    b.edge("EVIDENCES", log, proc, "records")
+    b.near_miss("review on the boundary", "document-control", (proc,), "Its review falls due on the as-of date.")
+
+    # a pipeline service: in the scope, being built (a change), not yet in the catalogue
+    pipeline = b.node("Service", "SVC-40", "services", name="Data lake", status="pipeline", criticality="medium")
+    b.edge("OWNED_BY", pipeline, people["P04"], "services")
+    b.edge("INCLUDES", "Scope:SMS", pipeline, "scope")
+    day = dt.date(2025, 5, 6)
+    build = b.node(
+        "Change", "CHG-P1", "changes", number="CHG-P1", category="normal", emergency=False, cab_required=True,
+        risk="medium", opened_at=_ts(day - dt.timedelta(days=5)), actual_start=_ts(day, 10), actual_end=_ts(day, 16),
+        closed_at=_ts(day + dt.timedelta(days=1)), status="closed",
+    )  # fmt: skip
+    b.edge("AFFECTS", build, pipeline, "changes")
+    approval = b.node("Approval", "APR-P1", "approvals", decision="approved", decided_at=_ts(day, 9))
+    b.edge("APPROVES", approval, build, "approvals")
+    for query in ("in-scope-service-not-in-catalogue", "service-delivered-not-in-catalogue"):
+        b.near_miss("pipeline service", query, (pipeline,), "A pipeline service is not delivered yet.")
+    # a service the scope excludes explicitly, with a justification, though it is catalogued and delivered
+    excluded = b.node(
+        "Service", "SVC-41", "services", name="Group telephony", status="live", criticality="low",
+        exclusion_justification="Run by the group's telecom unit under its own management system",
+    )  # fmt: skip
+    b.edge("OWNED_BY", excluded, people["P05"], "services")
+    b.edge("EXCLUDES", "Scope:SMS", excluded, "scope")
+    entry = b.node("CatalogueEntry", "CAT-41", "catalogue", title="Group telephony", published_on="2023-02-01")
+    b.edge("DESCRIBES", entry, excluded, "catalogue")
+    inc = b.node(
+        "Incident", "INC-X41", "incidents", number="INC-X41", priority=3, category="network", status="closed",
+        opened_at=_ts(dt.date(2025, 1, 8)), resolved_at=_ts(dt.date(2025, 1, 8), 12),
+        closed_at=_ts(dt.date(2025, 1, 9)),
+    )  # fmt: skip
+    b.edge("AFFECTS", inc, excluded, "incidents")
+    b.near_miss("excluded service", "service-delivered-outside-scope", (excluded,), "Excluded with a justification.")
+    for name in RETIRED:
+        b.near_miss("retired service outside scope", "service-delivered-outside-scope", (services[name],), "Retired.")
+
+    # a quarterly SLA: its second-quarter report is not due yet, the first quarter's was made
+    sla = b.node(
+        "SLA", "SLA-Q1", "slas", title="Data warehouse quarterly SLA", valid_from="2024-01-01",
+        valid_to="2026-12-31", reporting_period="quarterly", approved_on="2023-12-15",
+    )  # fmt: skip
+    b.edge("COVERS", sla, services["Data warehouse"], "slas")
+    report = b.node(
+        "Record", "REP-Q-2025Q1", "records", kind="sla_report", title="Data warehouse report 2025-Q1",
+        period_start="2025-01-01", period_end="2025-03-31", recorded_on="2025-04-10",
+    )  # fmt: skip
+    b.edge("EVIDENCES", report, sla, "records")
+    b.near_miss(
+        "SLA report not yet due", "sla-report-missing", (sla, "month=2025-06"), "A quarterly SLA; June not due."
+    )
+    # a supplier contract renewed the day after the old one expired
+    old_contract = b.node(
+        "Contract", "CON-1-2020", "contracts", title="Contoso Cloud master agreement 2020", valid_from="2020-01-01",
+        valid_to="2022-12-31", approved_on="2019-12-15",
+    )  # fmt: skip
+    b.edge("SIGNED_WITH", old_contract, "Supplier:SUP-1", "contracts")
+    b.near_miss(
+        "contract renewed the day after expiry", "contract-expired-in-use", (old_contract,), "Renewed 2023-01-01."
+    )
+
+    # a nonconformity raised ten days ago: its corrective action is not due yet
+    recent = b.node(
+        "Nonconformity", "NC-40", "nonconformities", title="Supplier review minutes unsigned", grade="minor",
+        raised_on="2025-06-20", status="open",
+    )  # fmt: skip
+    b.edge("AGAINST", recent, "Clause:8.3.4.1", "nonconformities")
+    b.near_miss("recent nonconformity", "nonconformity-without-corrective-action", (recent,), "Raised 2025-06-20.")
+    # a corrective action completed a month ago: its effectiveness check is not due yet
+    nc = b.node(
+        "Nonconformity", "NC-41", "nonconformities", title="Capacity report late", grade="minor",
+        raised_on="2025-04-02", status="closed",
+    )  # fmt: skip
+    b.edge("AGAINST", nc, "Clause:8.4.3", "nonconformities")
+    ca = b.node(
+        "CorrectiveAction", "CA-41", "actions", title="Schedule the capacity report", due_on="2025-06-15",
+        completed_on="2025-06-01",
+    )  # fmt: skip
+    b.edge("CORRECTS", ca, nc, "actions")
+    b.edge("OWNED_BY", ca, people["P02"], "actions")
+    b.near_miss("effectiveness check not yet due", "corrective-action-not-verified", (ca,), "Completed 2025-06-01.")
+    # planted: an opportunity for improvement, a corrective action completed ten days after its due date
+    nc = b.node(
+        "Nonconformity", "NC-42", "nonconformities", title="Training records incomplete", grade="minor",
+        raised_on="2024-10-01", status="closed",
+    )  # fmt: skip
+    b.edge("AGAINST", nc, "Clause:7.2", "nonconformities")
+    ca = b.node(
+        "CorrectiveAction", "CA-42", "actions", title="Complete the training records", due_on="2024-11-30",
+        completed_on="2024-12-10", verified_on="2025-01-15", effective=True,
+    )  # fmt: skip
+    b.edge("CORRECTS", ca, nc, "actions")
+    b.edge("OWNED_BY", ca, people["P02"], "actions")
+    b.plant(
+        "corrective-action-completed-late", (ca,), "ofi",
+        "CA-42 was completed on 2024-12-10, ten days after its due date.",
+    )  # fmt: skip
 
 
 def _export_day(b: _Builder, as_of: dt.date) -> None:
@@ -758,3 +957,539 @@ def _export_day(b: _Builder, as_of: dt.date) -> None:
         opened_at=_ts(as_of, 16),
     )
     b.edge("AFFECTS", req, service, "requests")
+
+
+# The records of the clauses issue #18 added checks for (context, resources, awareness, knowledge, operation,
+# service planning, budgets, CMDB, complaints, satisfaction, internal suppliers, demand and capacity, design and
+# transition, major incident reviews, requests, information security, audit independence, review attendance and
+# outputs, improvement): each check's planted defect sits next to a near-miss the check must not flag.
+OPERATED_KINDS = ("process", "procedure", "sm_plan", "capacity_plan", "availability_plan", "continuity_plan")
+UNOPERATED_PROCEDURE = "Competence and training procedure"  # planted: nothing shows it operating
+NO_REQUIREMENTS = "Printing"  # planted: no service requirements document
+NO_BUDGET = "Field service app"  # planted: only last year's budget
+UNACCOUNTED = "CRM"  # planted: its second-half 2024 budget has no actual cost
+NO_CI = "Telephony"  # planted: no configuration item
+UNSURVEYED = 4  # planted: customers[4] (Marketing) last surveyed before the interval
+
+
+def _document(
+    b: _Builder, local: str, kind: str, title: str, approved: dt.date, owner: str, approver: str | None
+) -> str:
+    """A controlled document (owner, version, approval, a review date after the as-of date)."""
+    doc = b.node(
+        "Document",
+        local,
+        "documents",
+        kind=kind,
+        title=title,
+        version="1.0",
+        approved_on=approved.isoformat(),
+        review_due=(AS_OF + dt.timedelta(days=200)).isoformat(),
+    )
+    b.edge("OWNED_BY", doc, owner, "documents")
+    if approver is not None:
+        b.edge("APPROVED_BY", doc, approver, "documents")
+    return doc
+
+
+def _record(b: _Builder, local: str, kind: str, title: str, day: dt.date, *evidenced: str) -> str:
+    rec = b.node("Record", local, "records", kind=kind, title=title, recorded_on=day.isoformat())
+    for target in evidenced:
+        b.edge("EVIDENCES", rec, target, "records")
+    return rec
+
+
+def _whole_standard(
+    b: _Builder, people: dict[str, str], services: dict[str, str], changes: list[tuple[str, str, dt.datetime]]
+) -> None:
+    in_scope = [*SERVICES, NOT_CATALOGUED]
+    _context_and_support(b, people)
+    _operation_records(b, people)
+    _service_planning(b, people, services, in_scope)
+    _cmdb(b, people, services, in_scope, changes)
+    _relationships(b, people, services)
+    _transition_and_resolution(b, people, services)
+    _evaluation_and_improvement(b, people)
+
+
+def _context_and_support(b: _Builder, people: dict[str, str]) -> None:
+    for i, (kind, title, reviewed) in enumerate(
+        [
+            ("external", "Dependence on public cloud providers", dt.date(2025, 2, 10)),
+            ("external", "Financial-sector outsourcing regulation", dt.date(2025, 2, 10)),
+            ("internal", "Ageing skills in the mainframe team", dt.date(2025, 2, 10)),
+            ("external", "Climate change: not relevant to the services (decided)", dt.date(2023, 1, 15)),
+        ],
+        start=1,
+    ):
+        b.node("ContextIssue", f"CTX-{i}", "context", kind=kind, title=title, reviewed_on=reviewed.isoformat())
+    for i, (name, requirements, reviewed) in enumerate(
+        [
+            ("Financial regulator", "outage notification within 4 hours", dt.date(2025, 2, 10)),
+            ("Customers", "availability and support hours in the SLAs", dt.date(2025, 2, 10)),
+            ("Shareholders", "IT cost within budget", dt.date(2024, 7, 1)),  # near-miss: first day inside
+            ("Works council", "on-call rules agreed", dt.date(2024, 3, 1)),  # planted: review overdue
+        ],
+        start=1,
+    ):
+        party = b.node(
+            "InterestedParty",
+            f"IP-{i}",
+            "parties",
+            name=name,
+            requirements=requirements,
+            reviewed_on=reviewed.isoformat(),
+        )
+        if reviewed < PERIOD_START:
+            b.plant(
+                "interested-party-requirements-not-determined",
+                (party,),
+                "minor",
+                f"The requirements of the {name} were last reviewed on {reviewed}.",
+            )
+    _record(b, "RES-2023", "resource_plan", "Resource plan 2023/24", dt.date(2023, 9, 15), "Clause:7.1")
+    _record(b, "RES-2024", "resource_plan", "Resource plan 2024/25", dt.date(2024, 9, 15), "Clause:7.1")
+    for pid, person in people.items():
+        if pid == "P05":
+            b.plant(
+                "role-holder-without-awareness-record",
+                (person, "Role:service-owner"),
+                "minor",
+                "A service owner has no awareness record.",
+            )
+            continue
+        day = AS_OF if pid == "P06" else dt.date(2024, 10, 1)  # near-miss: briefed on the as-of date
+        _record(b, f"AWR-{pid}", "awareness", "SMS awareness briefing", day, person)
+    for i, (title, approved) in enumerate(
+        [
+            ("Reset a password", dt.date(2025, 1, 20)),
+            ("Restore a file", dt.date(2025, 4, 2)),
+            ("VPN set-up", dt.date(2023, 3, 1)),
+        ],
+        start=1,
+    ):
+        _document(b, f"KB-{i}", "knowledge", title, approved, people["P02"], people["P02"])
+    unapproved = _document(
+        b, "DOC-KM", "procedure", "Knowledge management procedure", dt.date(2024, 10, 1), people["P02"], None
+    )
+    b.edge("ADDRESSES", unapproved, "Clause:7.6", "documents")
+    _record(b, "OPS-KM", "operational_log", "Knowledge review", dt.date(2025, 3, 3), unapproved)
+    b.plant(
+        "document-without-approver",
+        (unapproved,),
+        "minor",
+        "The knowledge management procedure records no approver.",
+    )
+
+
+def _operation_records(b: _Builder, people: dict[str, str]) -> None:
+    for i, (kind, title, _) in enumerate(DOCUMENTS):
+        if kind not in OPERATED_KINDS or kind == "continuity_plan":  # the continuity test is its record
+            continue
+        doc = f"Document:DOC-{i + 1:02}"
+        if title == UNOPERATED_PROCEDURE:
+            b.plant(
+                "plan-or-procedure-without-records",
+                (doc,),
+                "minor",
+                "The competence and training procedure has no record of operation in the audit period.",
+            )
+            continue
+        day = PERIOD_START if title == "Service request process" else dt.date(2025, 2, 3)  # near-miss: first day
+        _record(b, f"RUN-{i + 1:02}", "operational_log", f"Operating: {title}", day, doc)
+
+
+def _service_planning(b: _Builder, people: dict[str, str], services: dict[str, str], in_scope: list[str]) -> None:
+    owner, approver = people["P02"], people["P01"]
+    for i, name in enumerate(in_scope, start=1):
+        sid = services[name]
+        kind = "transition_plan" if name == NO_REQUIREMENTS else "service_requirements"  # near-miss: another kind
+        doc = _document(b, f"SRQ-{i:02}", kind, f"{name} requirements", dt.date(2024, 3, 1), owner, approver)
+        b.edge("PLANS", doc, sid, "documents")
+        if name == NO_REQUIREMENTS:
+            b.plant("service-without-requirements", (sid,), "minor", f"{name} has no service requirements document.")
+        halves = [(dt.date(2024, 7, 1), dt.date(2024, 12, 31)), (dt.date(2025, 1, 1), dt.date(2025, 6, 30))]
+        if name == NO_BUDGET:  # near-miss for both budget checks: ends the day before the period, unaccounted
+            halves = [(dt.date(2023, 7, 1), dt.date(2024, 6, 30))]
+            b.plant("service-without-budget", (sid,), "minor", f"{name} has no budget for the audit period.")
+        for k, (start, end) in enumerate(halves):
+            accounted = not (name == UNACCOUNTED and k == 0) and name != NO_BUDGET
+            budget = b.node(
+                "Budget",
+                f"BUD-{i:02}-{start:%Y%m}",
+                "budgets",
+                title=f"{name} {start:%Y-%m}",
+                period_start=start.isoformat(),
+                period_end=end.isoformat(),
+                budget_amount=float(10_000 + 500 * i),
+                actual_amount=float(9_800 + 510 * i) if accounted else None,
+            )
+            b.edge("BUDGETS", budget, sid, "budgets")
+            if name == UNACCOUNTED and not accounted:
+                b.plant(
+                    "budget-without-actual-cost", (budget,), "minor", f"{name}'s 2024 H2 budget has no actual cost."
+                )
+    plan = _document(b, "CAP-1", "capacity_plan", "Capacity plan", dt.date(2024, 8, 1), owner, approver)
+    storage = _document(b, "CAP-2", "capacity_plan", "Storage capacity plan", dt.date(2024, 8, 1), owner, approver)
+    b.edge("ADDRESSES", plan, "Clause:8.4.3", "documents")
+    for m in range(12):
+        day = dt.date(2024 + (6 + m) // 12, (6 + m) % 12 + 1, 5)
+        _record(b, f"CAPREV-{m:02}", "capacity_review", f"Capacity review {day:%Y-%m}", day, plan)
+    _record(b, "CAPREV-S", "capacity_review", "Storage capacity review", dt.date(2025, 3, 20), storage)
+    b.plant(
+        "capacity-plan-not-monitored", (storage,), "minor", "The storage capacity plan was last reviewed on 2025-03-20."
+    )
+    _record(b, "DEM-2023", "demand_review", "Demand forecast 2023", dt.date(2023, 6, 10), "Clause:8.4.2")
+    _record(b, "DEM-2024", "demand_review", "Demand forecast 2024", dt.date(2024, 6, 14), "Clause:8.4.2")
+    b.plant(
+        "demand-not-analysed",
+        ("Clause:8.4.2",),
+        "minor",
+        "The last demand analysis was on 2024-06-14, more than 12 months before the as-of date.",
+    )
+
+
+def _cmdb(
+    b: _Builder,
+    people: dict[str, str],
+    services: dict[str, str],
+    in_scope: list[str],
+    changes: list[tuple[str, str, dt.datetime]],
+) -> None:
+    # the last change of each service that ended in the period: the one its CIs were last modified under
+    last_change: dict[str, tuple[str, dt.datetime]] = {}
+    for change, sid, end in changes:
+        if PERIOD_START <= end.date() <= AS_OF - dt.timedelta(days=5):
+            last_change[sid] = (change, end)
+    for i, name in enumerate(in_scope, start=1):
+        sid = services[name]
+        if name == NO_CI:
+            b.plant("service-without-ci", (sid,), "minor", f"{name} has no configuration item recorded.")
+            continue
+        for k in range(2):
+            change, end = last_change[sid]
+            modified = end - dt.timedelta(minutes=30)
+            if name == "Email" and k == 1:  # near-miss: the CI record updated a day after the change ended
+                modified = end + dt.timedelta(days=1)
+            ci = b.node(
+                "ConfigurationItem",
+                f"CI-{i:02}-{k}",
+                "cis",
+                name=f"{name.lower().replace(' ', '-')}-{k + 1:02}",
+                kind="server" if k else "application",
+                status="live",
+                modified_at=modified.isoformat(),
+            )
+            b.edge("PART_OF", ci, sid, "cis")
+            b.edge("AFFECTS", change, ci, "cis")
+            if name == "Email" and k == 0:
+                b.plant("asset-without-owner", (ci, sid), "minor", f"The application CI of {name} has no owner.")
+            else:  # near-miss: a CI owned by a role
+                b.edge("OWNED_BY", ci, "Role:service-owner" if k else people["P04"], "cis")
+    san = f"ConfigurationItem:CI-{in_scope.index('Data warehouse') + 1:02}-1"
+    b.edge("DEPENDS_ON", services["Backup"], san, "cis")  # near-miss: a service whose CI is another's
+    orphan = b.node("ConfigurationItem", "CI-TEST-17", "cis", name="test-vm-17", kind="server", status="live")
+    b.plant("ci-without-service", (orphan,), "minor", "A live test VM is linked to no service.")
+    b.node("ConfigurationItem", "CI-OLD-MX", "cis", name="old-mx", kind="server", status="retired")  # near-miss
+    rogue = b.node(
+        "ConfigurationItem",
+        "CI-FW-01",
+        "cis",
+        name="firewall-01",
+        kind="network",
+        status="live",
+        modified_at="2025-04-12T03:00:00",
+    )
+    b.edge("PART_OF", rogue, services["Network"], "cis")
+    b.edge("OWNED_BY", rogue, people["P06"], "cis")
+    b.plant(
+        "ci-modified-without-change", (rogue,), "minor", "firewall-01 was modified on 2025-04-12 with no change record."
+    )
+
+
+def _relationships(b: _Builder, people: dict[str, str], services: dict[str, str]) -> None:
+    customers = [f"Customer:CUST-{i}" for i in range(1, 6)]
+    for i, customer in enumerate(customers):
+        day = dt.date(2024, 6, 20) if i == UNSURVEYED else dt.date(2025, 3, 15)
+        _record(b, f"SAT-{i + 1}", "satisfaction_survey", "Customer satisfaction survey", day, customer)
+    for i, name in enumerate([*SERVICES, NOT_CATALOGUED], start=1):  # the numbering of _portfolio
+        if i % len(customers) == UNSURVEYED:
+            b.plant(
+                "customer-satisfaction-not-measured",
+                (customers[UNSURVEYED], services[name]),
+                "minor",
+                "Marketing's satisfaction was last measured on 2024-06-20.",
+            )
+    for i, (status, raised, closed) in enumerate(
+        [
+            ("closed", dt.date(2024, 9, 2), dt.date(2024, 9, 20)),
+            ("closed", dt.date(2025, 1, 14), dt.date(2025, 2, 1)),
+            ("escalated", dt.date(2025, 2, 1), None),
+            ("investigating", dt.date(2025, 3, 3), None),  # planted: open for four months
+            ("open", dt.date(2025, 6, 10), None),  # near-miss: twenty days old
+        ],
+        start=1,
+    ):
+        complaint = b.node(
+            "Complaint",
+            f"CMP-{i}",
+            "complaints",
+            title=f"Complaint {i}",
+            status=status,
+            raised_on=raised.isoformat(),
+            closed_on=closed.isoformat() if closed else None,
+        )
+        b.edge("LODGED_BY", complaint, customers[i % len(customers)], "complaints")
+        b.edge("AFFECTS", complaint, services[SERVICES[i]], "complaints")
+        b.edge("OWNED_BY", complaint, people["P02"], "complaints")
+        if status == "investigating":
+            b.plant("complaint-not-closed", (complaint,), "minor", "A complaint of 2025-03-03 is still open.")
+    for i, (name, service, ola_end) in enumerate(
+        [("Group network team", "Network", dt.date(2026, 12, 31)), ("Facilities IT", "Printing", dt.date(2025, 3, 31))],
+        start=1,
+    ):
+        sup = b.node("Supplier", f"INT-{i}", "suppliers", name=name, kind="internal", criticality="medium")
+        b.edge("SUPPORTS", sup, services[service], "suppliers")
+        _record(b, f"SREV-INT-{i}", "supplier_review", f"{name} review", dt.date(2025, 2, 20), sup)
+        ola = b.node(
+            "Contract",
+            f"OLA-{i}",
+            "contracts",
+            kind="ola",
+            title=f"{name} OLA",
+            valid_from="2023-01-01",
+            valid_to=ola_end.isoformat(),
+            approved_on="2022-12-15",
+        )
+        b.edge("SIGNED_WITH", ola, sup, "contracts")
+        b.edge("UNDERPINS", ola, services[service], "contracts")
+        if ola_end < AS_OF:  # in force in part of the period (8.3.4.1's test), not on the as-of date
+            b.plant(
+                "internal-supplier-without-agreement",
+                (sup, services[service]),
+                "minor",
+                f"The OLA with {name} expired on {ola_end}.",
+            )
+            b.plant(  # the same agreement, seen as any supplier's contract (8.3.4.1)
+                "contract-expired-in-use",
+                (ola, sup, services[service]),
+                "minor",
+                f"The OLA with {name} expired on {ola_end} while it still supports {service}.",
+            )
+    # another party operates a process: controlled (owner, agreement, review), and one that is not
+    capacity = "Document:DOC-21"
+    b.edge("OPERATED_BY", capacity, "Supplier:SUP-1", "documents", row=21)
+    printing = _document(
+        b, "DOC-PRN", "process", "Print management process", dt.date(2024, 8, 1), people["P02"], people["P01"]
+    )
+    b.edge("ADDRESSES", printing, "Clause:8.2.3", "documents")
+    b.edge("OPERATED_BY", printing, "Supplier:SUP-6", "documents")
+    _record(b, "OPS-PRN", "operational_log", "Print management log", dt.date(2025, 2, 3), printing)
+    b.plant(
+        "other-party-process-uncontrolled",
+        (printing, "Supplier:SUP-6"),
+        "minor",
+        "QuickPrint Ltd operates the print management process with no agreement in force.",
+    )
+
+
+def _transition_and_resolution(b: _Builder, people: dict[str, str], services: dict[str, str]) -> None:
+    owner, approver = people["P02"], people["P01"]
+    for k, (day, plan_days, test_days) in enumerate(
+        [
+            (dt.date(2024, 10, 7), 10, 2),
+            (dt.date(2025, 2, 17), 0, 0),  # near-miss: planned and tested on the day it started
+            (dt.date(2025, 4, 14), None, 3),  # planted: no transition plan
+            (dt.date(2025, 5, 19), 14, -1),  # planted: tested the day after it started
+        ],
+        start=1,
+    ):
+        start = dt.datetime.combine(day, dt.time(20))
+        change = b.node(
+            "Change",
+            f"CHG-M{k}",
+            "changes",
+            number=f"CHG-M{k}",
+            category="normal",
+            emergency=False,
+            cab_required=True,
+            major_impact=True,
+            risk="high",
+            opened_at=(start - dt.timedelta(days=20)).isoformat(),
+            actual_start=start.isoformat(),
+            actual_end=(start + dt.timedelta(hours=3)).isoformat(),
+            closed_at=(start + dt.timedelta(days=2)).isoformat(),
+            status="closed",
+        )
+        b.edge("AFFECTS", change, services[SERVICES[k + 4]], "changes")
+        approval = b.node(
+            "Approval",
+            f"APR-M{k}",
+            "approvals",
+            decision="approved",
+            decided_at=(start - dt.timedelta(days=3)).isoformat(),
+        )
+        b.edge("APPROVES", approval, change, "approvals")
+        if plan_days is None:
+            b.plant("major-change-without-transition-plan", (change,), "minor", f"CHG-M{k} had no transition plan.")
+        else:
+            plan = _document(
+                b,
+                f"TRP-{k}",
+                "transition_plan",
+                f"Transition plan CHG-M{k}",
+                day - dt.timedelta(days=plan_days),
+                owner,
+                approver,
+            )
+            b.edge("PLANS", plan, change, "documents")
+        _record(
+            b, f"UAT-{k}", "acceptance_test", f"Acceptance test CHG-M{k}", day - dt.timedelta(days=test_days), change
+        )
+        if test_days < 0:
+            b.plant(
+                "major-change-without-acceptance-test",
+                (change,),
+                "minor",
+                f"CHG-M{k} was accepted the day after it was implemented.",
+            )
+    majors = sorted(
+        n
+        for n in b.g.nodes("Incident")
+        if b.g.node(n).get("priority") == 1 and PERIOD_START.isoformat() <= b.g.node(n)["opened_at"] < AS_OF.isoformat()
+    )
+    for k, inc in enumerate(majors):
+        if k == len(majors) // 2:
+            b.plant("major-incident-without-review", (inc,), "minor", f"{inc} has no major-incident review.")
+            continue
+        resolved = dt.datetime.fromisoformat(b.g.node(inc)["resolved_at"])
+        _record(
+            b, f"MIR-{k:03}", "major_incident_review", f"Review of {inc}", resolved.date() + dt.timedelta(days=3), inc
+        )
+    for k, opened in enumerate((dt.datetime(2025, 3, 3, 10), dt.datetime(2025, 6, 20, 10)), start=1):
+        req = b.node(
+            "ServiceRequest",
+            f"REQ-OPEN-{k}",
+            "requests",
+            number=f"REQ-OPEN-{k}",
+            priority=4,
+            opened_at=opened.isoformat(),
+        )
+        b.edge("AFFECTS", req, services["HR portal"], "requests")
+        if k == 1:  # the other is twenty days old: a near-miss
+            b.plant("service-request-not-fulfilled", (req,), "minor", "A request of 2025-03-03 is still open.")
+    for k, (opened, closed) in enumerate(
+        [
+            (dt.datetime(2024, 11, 4, 9), dt.datetime(2024, 11, 5, 9)),
+            (dt.datetime(2025, 5, 2, 9), None),  # planted: open for two months
+            (dt.datetime(2025, 6, 20, 9), None),  # near-miss: ten days old
+        ],
+        start=1,
+    ):
+        inc = b.node(
+            "Incident",
+            f"SEC-{k}",
+            "incidents",
+            number=f"SEC-{k}",
+            priority=2,
+            category="security",
+            status="closed" if closed else "in_progress",
+            information_security=True,
+            opened_at=opened.isoformat(),
+            resolved_at=closed.isoformat() if closed else None,
+            closed_at=closed.isoformat() if closed else None,
+        )
+        b.edge("AFFECTS", inc, services["Identity and access"], "incidents")
+        if k == 2:
+            b.plant(
+                "infosec-incident-not-resolved", (inc,), "minor", "A security incident of 2025-05-02 is unresolved."
+            )
+    _record(
+        b, "ISRA-2023", "infosec_risk_assessment", "IS risk assessment 2023", dt.date(2023, 11, 10), "Clause:8.7.3.2"
+    )
+    _record(
+        b, "ISRA-2024", "infosec_risk_assessment", "IS risk assessment 2024", dt.date(2024, 11, 12), "Clause:8.7.3.2"
+    )
+    inc = b.node(
+        "Incident",
+        "INC-OLD-MAINFRAME-2",
+        "incidents",
+        number="INC-MF-2",
+        priority=3,
+        category="software",
+        status="closed",
+        opened_at="2025-02-03T10:00:00",
+        resolved_at="2025-02-03T12:00:00",
+        closed_at="2025-02-04T10:00:00",
+    )
+    b.edge("AFFECTS", inc, services["Mainframe batch"], "incidents")
+    b.plant(
+        "retired-service-still-delivered",
+        (services["Mainframe batch"],),
+        "minor",
+        "An incident was raised on the retired Mainframe batch service in 2025.",
+    )
+    b.plant(
+        "service-delivered-not-in-catalogue",
+        (services["Mainframe batch"],),
+        "major",
+        "The retired Mainframe batch service, delivered in 2025, has no catalogue entry.",
+    )
+
+
+def _evaluation_and_improvement(b: _Builder, people: dict[str, str]) -> None:
+    auditor = b.node("Person", "P07", "people", name="Ken Thompson")
+    for audit in ("IA-05", "IA-06", "IA-08"):
+        b.edge("AUDITED_BY", f"InternalAudit:{audit}", auditor, "audits")
+    b.edge("AUDITED_BY", "InternalAudit:IA-03", people["P02"], "audits")  # near-miss: before the period
+    b.edge("AUDITED_BY", "InternalAudit:IA-07", people["P02"], "audits")
+    b.plant(
+        "auditor-not-independent",
+        ("InternalAudit:IA-07",),
+        "minor",
+        "The SMS manager audited clause 9 processes whose documents she owns.",
+    )
+    for i, (outputs, attendees) in enumerate(
+        [
+            (["decisions"], ["P01", "P02"]),  # near-miss: decisions only
+            (["improvement_opportunities"], ["P01", "P02"]),  # planted: no decision or action
+            (["decisions", "actions", "resource_needs"], ["P02", "P03"]),  # planted: no top management
+        ],
+        start=1,
+    ):
+        review = f"ManagementReview:MR-{i}"
+        b.g.add_node("ManagementReview", f"MR-{i}", {"outputs": outputs}, source_file="example/reviews.csv")
+        for pid in attendees:
+            b.edge("ATTENDED_BY", review, people[pid], "reviews", row=i)
+        if "P01" not in attendees:
+            b.plant(
+                "management-review-without-top-management", (review,), "minor", f"MR-{i} had no top manager present."
+            )
+        if not {"decisions", "actions"} & set(outputs):
+            b.plant("management-review-without-outputs", (review,), "minor", f"MR-{i} recorded no decision or action.")
+    for i, (raised, evaluated) in enumerate(
+        [
+            (dt.date(2024, 9, 10), dt.date(2024, 10, 1)),
+            (dt.date(2025, 1, 20), dt.date(2025, 2, 14)),
+            (dt.date(2025, 2, 10), None),  # planted: four months without an evaluation
+            (dt.date(2025, 6, 1), None),  # near-miss: a month old
+        ],
+        start=1,
+    ):
+        opportunity = b.node(
+            "Improvement",
+            f"OFI-{i}",
+            "improvements",
+            title=f"Improvement opportunity {i}",
+            status="evaluated" if evaluated else "proposed",
+            raised_on=raised.isoformat(),
+            evaluated_on=evaluated.isoformat() if evaluated else None,
+        )
+        b.edge("OWNED_BY", opportunity, people["P02"], "improvements")
+        if evaluated is None and raised < dt.date(2025, 5, 1):
+            b.plant(
+                "improvement-not-evaluated",
+                (opportunity,),
+                "minor",
+                "An opportunity of 2025-02-10 was never evaluated.",
+            )

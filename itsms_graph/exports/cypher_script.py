@@ -13,6 +13,7 @@ from typing import Any
 
 from itsms_graph.engines.cypher_load import constraint_statement, load_batches
 from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.tables import GraphTables
 from itsms_graph.outputs import atomic_output
 
 _ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
@@ -40,7 +41,7 @@ def literal(value: Any) -> str:
     raise ValueError(f"{type(value).__name__} has no Cypher literal")
 
 
-def script_lines(graph: SMSGraph, batch_size: int = 500) -> Iterator[str]:
+def script_lines(graph: SMSGraph | GraphTables, batch_size: int = 500) -> Iterator[str]:
     yield "// itsms-graph load script: run with  cypher-shell -f graph.cypher"
     for label in sorted(graph.labels_present()):
         yield constraint_statement(label) + ";"
@@ -48,7 +49,7 @@ def script_lines(graph: SMSGraph, batch_size: int = 500) -> Iterator[str]:
         yield statement.replace("UNWIND $rows AS row", "UNWIND " + literal(rows) + " AS row", 1) + ";"
 
 
-def write_script(graph: SMSGraph, path: Path, batch_size: int = 500) -> Path:
+def write_script(graph: SMSGraph | GraphTables, path: Path, batch_size: int = 500) -> Path:
     with atomic_output(path, text=True) as fh:
         for line in script_lines(graph, batch_size):
             fh.write(line + "\n")

@@ -11,10 +11,14 @@ import csv
 import shlex
 from pathlib import Path
 
+from itsms_graph.graph import rows
 from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.tables import GraphTables
 from itsms_graph.outputs import atomic_output, make_folder, write_text
 
 ARRAY_DELIMITER = "|"
+#: Rows read and written at a time
+_BATCH = 65_536
 _TYPES = {
     "string": "string",
     "integer": "long",
@@ -35,8 +39,9 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -> tuple[list[Path], str]:
-    """Write the CSV files into *folder*; return them and the neo4j-admin command line that loads them."""
+def write_import_files(graph: SMSGraph | GraphTables, folder: Path, database: str = "neo4j") -> tuple[list[Path], str]:
+    """Write the CSV files of *graph* (the Python graph or the graph tables) into *folder*; return them and the
+    neo4j-admin command line that loads them."""
     make_folder(folder)
     written: list[Path] = []
     args = [
@@ -48,9 +53,9 @@ def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -
         "--overwrite-destination=true",
     ]
     sch = graph.schema
-    for label in sorted(graph.labels_present()):
-        ids = list(graph.nodes(label))
-        keys = sorted({k for n in ids for k in graph.attrs(n) if k not in ("label", "id")})
+    # a batch at a time: from the graph tables a snapshot opens to, nothing is held for the whole graph
+    for label in rows.labels(graph):
+        keys = rows.node_keys(graph, label)
         header = ["id:ID", ":LABEL"]
         for k in keys:
             prop = sch.properties[k]
@@ -59,21 +64,18 @@ def write_import_files(graph: SMSGraph, folder: Path, database: str = "neo4j") -
         with atomic_output(path, text=True, newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)
-            for nid in ids:
-                attrs = graph.attrs(nid)
-                writer.writerow([nid, label, *(_cell(attrs.get(k)) for k in keys)])
+            for batch in rows.node_rows(graph, label, _BATCH):
+                writer.writerows([nid, label, *(_cell(attrs.get(k)) for k in keys)] for nid, attrs in batch)
         written.append(path)
         args.append(f"--nodes={path.name}")
-    for rel in sorted(graph.rel_types_present()):
-        pairs = list(graph.edges(rel))
-        keys = sorted({k for s, t in pairs for k in graph.edge_attrs(s, t, rel)})
+    for rel in rows.rel_types(graph):
+        keys = rows.edge_keys(graph, rel)
         path = folder / f"relationships_{rel}.csv"
         with atomic_output(path, text=True, newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow([":START_ID", ":END_ID", ":TYPE", *(f"{k}:{_TYPES[sch.properties[k].type]}" for k in keys)])
-            for s, t in pairs:
-                attrs = graph.edge_attrs(s, t, rel)
-                writer.writerow([s, t, rel, *(_cell(attrs.get(k)) for k in keys)])
+            for part in rows.edge_rows(graph, rel, _BATCH):
+                writer.writerows([s, t, rel, *(_cell(attrs.get(k)) for k in keys)] for s, t, attrs in part)
         written.append(path)
         args.append(f"--relationships={path.name}")
     args.append(database)

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from itsms_graph import __version__
 from itsms_graph.engines.cypher import CypherEngine
+from itsms_graph.engines.cypher_load import edge_statement, node_statement
 from itsms_graph.errors import ItsmsError
-from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph import rows
+from itsms_graph.graph.store import SMSGraph, node_id
+from itsms_graph.graph.tables import GraphTables
 from itsms_graph.queries.results import Finding
 
 DEFAULT_TAG = "itsms-graph"
@@ -43,38 +47,59 @@ class PushResult:
         return self.expected == self.actual
 
 
-def graph_for_push(graph: SMSGraph, findings: list[Finding], tag: str = DEFAULT_TAG) -> SMSGraph:
-    """A copy of *graph* with every node tagged, the Snapshot node, and the findings with their FLAGS edges."""
-    out = graph.copy()
+def _own_rows(
+    graph: SMSGraph | GraphTables, findings: list[Finding], tag: str
+) -> tuple[list[tuple[str, list[list[Any]]]], dict[str, int]]:
+    """What the push writes besides the graph: the Snapshot node, the findings and their FLAGS to subjects the
+    graph holds, as (statement, rows), with their counts."""
+    sch = graph.schema
     source = "itsms-graph:push"
-    out.add_node(
-        "Snapshot",
-        tag,
-        {
-            "tool_version": __version__,
-            "declared_labels": sorted(graph.declared_labels),
-            "input_files": [f"{i.path} {i.sha256}" for i in graph.inputs],
-        },
-        source_file=source,
-    )
-    for f in findings:
-        nid = out.add_node(
-            "Finding",
-            f.id,
-            {"query": f.query, "grade": f.grade, "clause": " ".join(f.clauses), "title": f.title},
-            source_file=source,
+    snapshot = {
+        "tool_version": __version__,
+        "declared_labels": sorted(graph.declared_labels),
+        "input_files": [f"{i.path} {i.sha256}" for i in graph.inputs],
+        "source_file": source,
+        "pushed_by": tag,
+    }
+    written: list[tuple[str, list[list[Any]]]] = [
+        (node_statement("Snapshot", sch), [[node_id("Snapshot", tag), snapshot]])
+    ]
+    found: dict[str, dict[str, Any]] = {}
+    for f in findings:  # a finding id once, as the graph would merge it
+        found.setdefault(
+            node_id("Finding", f.id),
+            {
+                "query": f.query,
+                "grade": f.grade,
+                "clause": " ".join(f.clauses),
+                "title": f.title,
+                "source_file": source,
+                "pushed_by": tag,
+            },
         )
+    if found:
+        written.append((node_statement("Finding", sch), [[nid, props] for nid, props in found.items()]))
+    held = rows.existing(graph, sorted({s for f in findings for s in f.subjects}))
+    flags: dict[tuple[str, str], None] = {}
+    for f in findings:
         for subject in f.subjects:
-            if subject in out:
-                out.add_edge("FLAGS", nid, subject, source_file=source)
-    for nid in out.all_nodes():
-        out.attrs(nid)["pushed_by"] = tag
-    return out
+            if subject in held:
+                flags[(node_id("Finding", f.id), subject)] = None
+    by_label: dict[str, list[list[Any]]] = {}
+    for nid, subject in flags:
+        label = subject.split(":", 1)[0]  # a node id is Label:local-id
+        if not sch.relationships["FLAGS"].allows("Finding", label):
+            raise ItsmsError(f"the ontology does not allow (Finding)-[:FLAGS]->({label})")
+        by_label.setdefault(label, []).append([nid, subject, {"source_file": source}])
+    for label in sorted(by_label):
+        written.append((edge_statement("FLAGS", "Finding", label, sch), by_label[label]))
+    counts = {"Snapshot": 1, **({"Finding": len(found)} if found else {}), **({"FLAGS": len(flags)} if flags else {})}
+    return written, counts
 
 
 def push(
     engine: CypherEngine,
-    graph: SMSGraph,
+    graph: SMSGraph | GraphTables,
     findings: list[Finding],
     *,
     tag: str = DEFAULT_TAG,
@@ -92,9 +117,16 @@ def push(
             deleted += int(n)
             if not n:
                 break
-    tagged = graph_for_push(graph, findings, tag)
-    engine.load(tagged, batch_size, progress)
-    expected = tagged.counts()
+    # the graph streamed as it is read (from the tables a snapshot opens to: the Python graph is never built),
+    # every node tagged; then what the push adds
+    own, added = _own_rows(graph, findings, tag)
+    engine.load(graph, batch_size, progress, tag=tag, extra_labels=("Snapshot", "Finding"))
+    for statement, batch in own:
+        engine.run(statement, {"rows": batch})
+    expected = dict(graph.counts())
+    for key, n in added.items():
+        expected[key] = expected.get(key, 0) + n
+    expected = dict(sorted(expected.items()))
     actual = {str(label): int(n) for label, n in engine.run(COUNT_TAGGED_NODES, {"tag": tag})}
     actual.update({str(t): int(n) for t, n in engine.run(COUNT_TAGGED_RELATIONSHIPS, {"tag": tag})})
     result = PushResult(expected, dict(sorted(actual.items())), deleted, len(findings))

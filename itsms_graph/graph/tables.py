@@ -22,12 +22,17 @@ Names enter the DDL only from the ontology (and are quoted); values only as bulk
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from itsms_graph.errors import SchemaViolation
-from itsms_graph.graph.snapshot import load_edge_columns, load_node_columns
-from itsms_graph.graph.store import SMSGraph, bulk_build
+from itsms_graph.duckdb_settings import DuckDBSettings, current_settings
+from itsms_graph.errors import ItsmsError, SchemaViolation, SnapshotError
+from itsms_graph.graph.store import InputFile, Provenance, SMSGraph, bulk_build
 from itsms_graph.ontology import PROVENANCE_KEYS, PropertyDef, Schema, schema
 
 NODES = "nodes"
@@ -102,14 +107,14 @@ def create_tables(con: Any, sch: Schema | None = None) -> None:
 
 def arrow_type(prop: PropertyDef) -> Any:
     """The Arrow type of an ontology property's column: what a columnar import builds it as."""
-    return _arrow_type(sql_type(prop))
+    return sql_arrow_type(sql_type(prop))
 
 
-def _arrow_type(sql: str) -> Any:
+def sql_arrow_type(sql: str) -> Any:
     import pyarrow as pa
 
     if sql.endswith("[]"):
-        return pa.list_(_arrow_type(sql[:-2]))
+        return pa.list_(sql_arrow_type(sql[:-2]))
     base = sql.split()[0]
     return {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "BOOLEAN": pa.bool_(), "DOUBLE": pa.float64()}[base]
 
@@ -120,7 +125,7 @@ def _from_dicts(rows: list[Any], columns: list[tuple[str, str]]) -> Any:
     are ignored) or a tuple of the *columns* in order."""
     import pyarrow as pa
 
-    fields = [pa.field(name, _arrow_type(kind)) for name, kind in columns]
+    fields = [pa.field(name, sql_arrow_type(kind)) for name, kind in columns]
     return pa.Table.from_struct_array(pa.array(rows, type=pa.struct(fields)))
 
 
@@ -129,7 +134,7 @@ def _insert(con: Any, table: str, columns: list[tuple[str, str]], parts: Iterabl
     INSERT costs a statement per row). A column a part lacks is NULL."""
     import pyarrow as pa
 
-    arrow_schema = pa.schema([pa.field(name, _arrow_type(kind)) for name, kind in columns])
+    arrow_schema = pa.schema([pa.field(name, sql_arrow_type(kind)) for name, kind in columns])
     tables = []
     for part in parts:
         arrays = [
@@ -212,6 +217,19 @@ def fetch_sql(con: Any, sql: str, params: list[Any]) -> dict[str, list[Any]]:
     return {name: table.column(name).to_pylist() for name in table.column_names}
 
 
+def fetch_batches(con: Any, sql: str, params: list[Any], size: int) -> Iterator[Any]:
+    """A query's result as Arrow record batches of *size* rows, read as they are used (on a cursor of its own, so
+    that *con* stays free for other statements meanwhile)."""
+    cursor = con.cursor()
+    try:
+        relation = cursor.sql(sql, params=params)
+        # duckdb 2 names it to_arrow_reader (fetch_record_batch before)
+        reader = (getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch)(size)
+        yield from reader
+    finally:
+        cursor.close()
+
+
 def _fetch_arrow(con: Any, sql: str, params: list[Any], batch: int = 1_000_000) -> Any:
     relation = con.sql(sql, params=params)
     # duckdb 2 names it to_arrow_table (fetch_arrow_table is deprecated there, and the only name before)
@@ -248,7 +266,7 @@ def _batches(table: Any) -> list[Any]:
     return list(reversed(table.to_batches()))
 
 
-def to_graph(con: Any, sch: Schema | None = None, *, close: bool = False) -> SMSGraph:
+def to_graph(con: Any, sch: Schema | None = None, *, close: bool = False, keep: str | None = None) -> SMSGraph:
     """The SMSGraph held in the graph tables on *con*, built in bulk: the same nodes with the same attributes
     (a NULL column is an absent property) and the same relationships with their provenance.
 
@@ -258,20 +276,23 @@ def to_graph(con: Any, sch: Schema | None = None, *, close: bool = False) -> SMS
     graph peaked at 1373 MiB while the graph was built beside the open tables, at 952 MiB now).
 
     Labels and relationship types are checked against the ontology, as a snapshot's are. What the tables do not
-    hold (the inputs read, the labels a source declared) is the caller's to set.
+    hold (the inputs read, the labels a source declared) is the caller's to set. *keep*, the name of a table of
+    node ids (an ``id`` column): only those nodes, and the relationships between them (a part of the graph).
     """
     sch = sch or schema()
     nodes = []
     for label, keys in present_node_keys(con, sch):
         if label not in sch.labels:
             raise SchemaViolation(f"graph tables: label {label!r} is not in the ontology")
-        sql = f"SELECT {', '.join(quote(k) for k in ('id', *keys))} FROM {NODES} WHERE label = ? ORDER BY seq"
+        only = f" AND id IN (SELECT id FROM {keep})" if keep else ""
+        sql = f"SELECT {', '.join(quote(k) for k in ('id', *keys))} FROM {NODES} WHERE label = ?{only} ORDER BY seq"
         nodes.append((label, _batches(_fetch_arrow(con, sql, [label], _BATCH))))
     edges = []
     for (rel_type,) in con.execute(f"SELECT DISTINCT type FROM {EDGES} ORDER BY type").fetchall():
         if rel_type not in sch.relationships:
             raise SchemaViolation(f"graph tables: relationship type {rel_type!r} is not in the ontology")
-        sql = f"SELECT src, dst, {', '.join(PROVENANCE_KEYS)} FROM {EDGES} WHERE type = ? ORDER BY seq"
+        only = f" AND src IN (SELECT id FROM {keep}) AND dst IN (SELECT id FROM {keep})" if keep else ""
+        sql = f"SELECT src, dst, {', '.join(PROVENANCE_KEYS)} FROM {EDGES} WHERE type = ?{only} ORDER BY seq"
         edges.append((rel_type, _batches(_fetch_arrow(con, sql, [rel_type], _BATCH))))
     if close:
         con.close()
@@ -296,3 +317,172 @@ def to_graph(con: Any, sch: Schema | None = None, *, close: bool = False) -> SMS
                 del batch
                 load_edge_columns(graph, rel_type, sources, targets, columns, canonical, what="graph tables")
     return graph
+
+
+def load_node_columns(
+    graph: SMSGraph, label: str, ids: list[str], columns: dict[str, list[Any]], *, what: str = "snapshot"
+) -> None:
+    """Bulk-load the nodes of one label from columns (property or provenance key -> one value or None per id)
+    straight into the graph's indexes: the one way a columnar form becomes nodes (a snapshot, the graph tables).
+    A value many nodes hold should be one object (the caller's to share, as :func:`to_graph` does). *what* names the
+    source in errors."""
+    allowed = set(graph.schema.properties_of(label))
+    unknown = set(columns) - allowed
+    if unknown:
+        raise SnapshotError(f"{what} gives {label} properties the ontology does not: {sorted(unknown)}")
+    keys = list(columns)
+    attrs = _rows(keys, [columns[k] for k in keys], len(ids), what)
+    for row in attrs:
+        row["label"] = label
+    graph._nodes.update(zip(ids, attrs, strict=True))
+    graph._by_label.setdefault(label, {}).update(dict.fromkeys(ids))
+    for key in graph.schema.marker_keys:
+        if key in columns:
+            marked = graph._marked.setdefault(key, {})
+            marked.update((n, None) for n, v in zip(ids, columns[key], strict=True) if v is not None)
+
+
+def _rows(keys: list[str], values: list[list[Any]], n: int, what: str) -> list[dict[str, Any]]:
+    """Columns back into one dict per row, nulls dropped (in C where no column has a null)."""
+    if any(len(col) != n for col in values):
+        raise SnapshotError(f"{what} columns of unequal length")
+    if all(None not in col for col in values):
+        return (
+            [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)] if keys else [{} for _ in range(n)]
+        )
+    return [{k: v for k, v in zip(keys, row, strict=True) if v is not None} for row in zip(*values, strict=True)]
+
+
+def load_edge_columns(
+    graph: SMSGraph,
+    rel_type: str,
+    sources: list[str],
+    targets: list[str],
+    columns: dict[str, list[Any]],
+    canonical: dict[str, str],
+    *,
+    what: str = "snapshot",
+) -> None:
+    """Bulk-load one relationship type straight into the graph's typed adjacency; one provenance tuple per
+    source row, shared by that row's relationships, as the importer builds them; each end the node's own id
+    string (*canonical*); a provenance value many relationships hold should be one object (the caller's to share).
+    *what* names the source in errors."""
+    unknown = set(columns) - set(PROVENANCE_KEYS)
+    if unknown:
+        raise SnapshotError(
+            f"{what} gives {rel_type} relationships attributes other than provenance: {sorted(unknown)}"
+        )
+    if len(sources) != len(targets) or any(len(v) != len(sources) for v in columns.values()):
+        raise SnapshotError(f"{what} columns of unequal length")
+    files = columns.get("source_file")
+    if files is None or None in files:
+        raise SnapshotError(f"{what} has a {rel_type} relationship without its source_file")
+    n = len(sources)
+    ends = [list(map(canonical.get, sources)), list(map(canonical.get, targets))]
+    for end in ends:
+        if None in end:
+            i = end.index(None)
+            raise SnapshotError(
+                f"{what} has a {rel_type} relationship to a missing node ({sources[i]} -> {targets[i]})"
+            )
+    provs = zip(*(columns.get(k, itertools.repeat(None, n)) for k in PROVENANCE_KEYS), strict=True)
+    shared: dict[Provenance, Provenance] = {}
+    edges = zip(*ends, (shared.setdefault(row, row) for row in provs), strict=True)
+    done = graph._index_edges(rel_type, edges)
+    if done < n:
+        s, t = ends[0][done], ends[1][done]
+        raise SnapshotError(f"{what} has the {rel_type} relationship {s} -> {t} twice")
+
+
+def connect_tables(settings: DuckDBSettings | None = None) -> tuple[Any, tempfile.TemporaryDirectory[str] | None]:
+    """A new in-memory duckdb for the graph tables, held to the memory limit and spilling to the temporary folder
+    of *settings* (the process's by default); with the temporary folder it made for that, to clean up on close."""
+    import duckdb
+
+    settings = settings or current_settings()
+    spill = None
+    folder = settings.temp_directory
+    if folder is None:
+        spill = tempfile.TemporaryDirectory(prefix="itsms-duckdb-")
+        folder = Path(spill.name)
+    try:
+        con = duckdb.connect(config={"memory_limit": settings.memory_limit, "temp_directory": str(folder)})
+    except duckdb.Error as exc:
+        if spill is not None:
+            spill.cleanup()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ItsmsError(f"cannot open duckdb with {settings.describe()}: {first}") from None
+    return con, spill
+
+
+@contextmanager
+def within_memory(settings: DuckDBSettings | None = None) -> Iterator[None]:
+    """Turn duckdb running out of memory into one line naming the setting that bounds it (exit 2), not a
+    traceback."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.OutOfMemoryException:
+        raise ItsmsError(
+            f"out of memory: the graph tables did not fit {(settings or current_settings()).describe()}"
+        ) from None
+
+
+@dataclass
+class GraphTables:
+    """A graph held as the graph tables in an in-memory duckdb (an import, or a snapshot opened): the DuckDB engine
+    checks them as they are (``check_graph(tables, backend="duckdb")``); the graph is built from them when
+    something walks one."""
+
+    con: Any
+    schema: Schema
+    declared_labels: set[str]
+    inputs: list[InputFile]
+    #: where duckdb spills what does not fit its memory limit; removed on close
+    spill: tempfile.TemporaryDirectory[str] | None = None
+    #: the graph once built: built on demand, once
+    built: SMSGraph | None = None
+
+    def graph(self, *, close: bool = False) -> SMSGraph:
+        """The SMSGraph the tables hold, with the labels the sources declared and the inputs read, built on the
+        first call (later calls return it); ``close=True`` closes the tables as soon as they are read (see
+        :func:`to_graph`): what the graph is built for is then all that is left of them."""
+        if self.built is None:
+            with within_memory():
+                graph = to_graph(self.con, self.schema, close=close)
+            graph.declared_labels = set(self.declared_labels)
+            for item in self.inputs:
+                graph.add_input(item)
+            self.built = graph
+        if close:
+            self.close()
+        return self.built
+
+    def counts(self) -> dict[str, int]:
+        """Nodes per label and relationships per type, sorted: as SMSGraph.counts says of the graph."""
+        return table_counts(self.con)
+
+    def labels_present(self) -> set[str]:
+        return {label for (label,) in self.con.execute(f"SELECT DISTINCT label FROM {NODES}").fetchall()}
+
+    def number_of_nodes(self) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM {NODES}").fetchall()[0][0])
+
+    def edge_count(self) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM {EDGES}").fetchall()[0][0])
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the tables are still held (not closed once the graph was built from them)."""
+        try:
+            self.con.execute("SELECT 1").fetchall()
+        except Exception:  # duckdb's ConnectionException: closed
+            return False
+        return True
+
+    def close(self) -> None:
+        self.con.close()
+        if self.spill is not None:
+            self.spill.cleanup()
+            self.spill = None

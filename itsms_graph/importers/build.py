@@ -6,12 +6,15 @@ and reason; per file, rows read = accepted + merged + rejected + skipped. Refere
 become placeholder nodes flagged ``unresolved`` (never a silent drop); markers such as ``#MULTIVALUE`` are
 recorded on the node as unnamed references, never as ids.
 
-The import runs a column at a time. A file is read into columns (``columns.py``); each distinct cell is converted
-once by the table's compiled conversions (``cells.py``); what each row makes of its cells (its rejection, record,
-the targets it names and defines, its relationships) is decided for all rows at once with numpy and pyarrow;
-and what rows make together across files (merges, relationships to records read later, placeholders) with SQL in
-an in-memory duckdb, which ends holding the graph tables (``itsms_graph.graph.tables``): what the DuckDB engine
-checks as they are, and what the graph is built from.
+The import runs a column at a time, in stages. A file is read into columns (``columns.py``; the next file on
+another thread meanwhile); each distinct cell is converted once by the table's compiled conversions
+(``cells.py``); what each row makes of its cells (its rejection, record, the targets it names and defines, its
+relationships) is decided for all rows at once with numpy and pyarrow (``file_rows.py``) and staged in an
+in-memory duckdb as the file is done (which spills what passes its memory limit to disk: nothing is held in Python
+for more than a file); and what rows make together across files (merges, relationships to records read later,
+placeholders) is resolved with SQL there (``resolve.py``), which ends holding the graph tables
+(``itsms_graph.graph.tables``): what the DuckDB engine checks as they are, and what the graph is built from. This
+module holds the import together: the sources and their files, the reading, the staging.
 
 The result is what reading the rows one by one, in order, gives (``tests/row_importer.py`` does that, and the
 tests compare the two): a node's provenance is its first row; a merge follows the table's rule (latest by a
@@ -28,32 +31,29 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from itsms_graph.errors import InputError, SchemaViolation
+from itsms_graph.errors import InputError
 from itsms_graph.graph.store import InputFile, SMSGraph
-from itsms_graph.graph.tables import arrow_type, load_graph, quote, table_counts, to_graph
+from itsms_graph.graph.tables import (
+    GraphTables,
+    connect_tables,
+    quote,
+    sql_type,
+    within_memory,
+)
 from itsms_graph.importers.cells import (
     ROW_ID,
-    Bad,
-    RowRejected,
     TablePlan,
-    described,
-    plain_string,
-    plain_temporal,
-    string_cells,
 )
-from itsms_graph.importers.columns import CellColumn, FileColumns, read_csv_columns, read_rows, temporal_cells
-from itsms_graph.importers.profile import Column, Profile, Table
+from itsms_graph.importers.columns import FileColumns, read_csv_columns, read_rows
+from itsms_graph.importers.file_rows import FileDecisions
+from itsms_graph.importers.profile import Profile, Table
 from itsms_graph.importers.readers import RowSource, SheetNotFound, open_rows
-from itsms_graph.importers.report import KEEP_REJECTIONS, FileReport, ImportReport, Rejection, value_note
-from itsms_graph.importers.values import TemporalParser
-from itsms_graph.ontology import Schema
+from itsms_graph.importers.report import FileReport, ImportReport, Rejection
+from itsms_graph.importers.resolve import Resolution
 
 __all__ = [
     "RESOLVING",
@@ -71,51 +71,6 @@ __all__ = [
 Progress = Callable[[str, int, bool], None]
 #: The step after the files, in an import's progress: merges and references resolved across every file read
 RESOLVING = "merges and references, across the files"
-#: What duckdb may hold in memory while it resolves an import; beyond it, it spills to a temporary folder. On BPIC
-#: 2014 (two runs each of the whole import, measured once the resolve stopped sorting and copying every node), a
-#: larger limit no longer buys time: the resolve took 1.3 s with 400 MB, 1.3-1.5 s with 600 MB and 1.4 s with
-#: 800 MB, and the import peaked at 780, 940 and 1100 MB. The goal is under 1 GiB with a margin, hence 400 MB.
-RESOLVE_MEMORY = "400MB"
-#: A row's events are ordered by (row, sub): the record is sub 0, then each defined target, reference by
-#: reference; a relationship's place in its row likewise (reference, source, target).
-_SUB_BITS = 20
-_PART_BITS = 8
-_MAX_PARTS = 1 << _PART_BITS
-
-
-def _repeat(text: str, n: int) -> pa.Array:
-    """*text* n times, as one Arrow string column."""
-    return pa.repeat(pa.scalar(text, pa.string()), n)
-
-
-def _prefixed(label: str, local: pa.Array) -> pa.Array:
-    """Node ids ``label:local`` (null where local is)."""
-    return pc.binary_join_element_wise(label, local, ":")
-
-
-def _pairs(s_parent: np.ndarray, t_parent: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every (source, target) of the same row, by row, then source, then target: positions in the two exploded
-    arrays (both ordered by row)."""
-    cs, ct = np.bincount(s_parent, minlength=n), np.bincount(t_parent, minlength=n)
-    s_start, t_start = np.cumsum(cs) - cs, np.cumsum(ct) - ct
-    both = np.flatnonzero(cs * ct)
-    pairs = (cs * ct)[both]
-    row = np.repeat(both, pairs)
-    k = np.arange(int(pairs.sum()), dtype=np.int64) - np.repeat(np.cumsum(pairs) - pairs, pairs)
-    return s_start[row] + k // ct[row], t_start[row] + k % ct[row]
-
-
-def _explode(index: np.ndarray, rows: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For the *rows* (each holding distinct cell index[row] with lengths[cell] parts): per part, its row, its
-    place among its cell's parts, and its position in the cells' concatenated parts."""
-    cells = index[rows]
-    per_row = lengths[cells]
-    total = int(per_row.sum())
-    parent = np.repeat(rows, per_row)
-    starts = np.cumsum(per_row) - per_row
-    place = np.arange(total, dtype=np.int64) - np.repeat(starts, per_row)
-    offsets = np.cumsum(lengths) - lengths
-    return parent, place, np.repeat(offsets[cells], per_row) + place
 
 
 @dataclass
@@ -130,42 +85,12 @@ class _ReadFile:
     cols: FileColumns | None = None
 
 
-@dataclass
-class ImportedTables:
-    """An import held as the graph tables in an in-memory duckdb: the DuckDB engine checks them as they are
-    (``check_graph(imported, backend="duckdb")``); the graph is built from them when a report walks one."""
-
-    con: duckdb.DuckDBPyConnection
-    schema: Schema
-    declared_labels: set[str]
-    inputs: list[InputFile]
-    #: where duckdb spills what does not fit its memory limit; removed on close
-    spill: tempfile.TemporaryDirectory[str] | None = None
-
-    def graph(self, *, close: bool = False) -> SMSGraph:
-        """The SMSGraph the tables hold, with the labels the sources declared and the inputs read; ``close=True``
-        closes the tables as soon as they are read (see :func:`to_graph`): what the graph is built for is then
-        all that is left of the import."""
-        graph = to_graph(self.con, self.schema, close=close)
-        if close:
-            self.close()
-        graph.declared_labels = set(self.declared_labels)
-        for item in self.inputs:
-            graph.add_input(item)
-        return graph
-
-    def counts(self) -> dict[str, int]:
-        """Nodes per label and relationships per type, sorted: as SMSGraph.counts says of the graph."""
-        return table_counts(self.con)
-
-    def close(self) -> None:
-        self.con.close()
-        if self.spill is not None:
-            self.spill.cleanup()
+#: An import held as the graph tables (the name the importer's callers know)
+ImportedTables = GraphTables
 
 
 @dataclass
-class Importer:
+class Importer(FileDecisions, Resolution):
     """Imports any number of (profile, path) sources into one graph, a column at a time (see the module)."""
 
     graph: SMSGraph = field(default_factory=SMSGraph)
@@ -173,21 +98,61 @@ class Importer:
     report: ImportReport = field(default_factory=ImportReport)
     progress: Progress | None = None
     sample_rows: int | None = None
-    _records: list[pa.Table] = field(default_factory=list)
-    _defines: list[pa.Table] = field(default_factory=list)
-    _links: list[pa.Table] = field(default_factory=list)
-    _unnamed: list[pa.Table] = field(default_factory=list)
+    #: stop on what the report would warn of (a table's glob that matches nothing while another matches)
+    strict: bool = False
+    #: the duckdb a file's rows go to as soon as they are made (the staged tables, see :meth:`_stage`), which ends
+    #: holding the graph tables; opened with the first file
+    _con: duckdb.DuckDBPyConnection | None = None
+    _spill: tempfile.TemporaryDirectory[str] | None = None
+    #: the property keys staged records, and staged defined targets, carry
+    _record_keys: set[str] = field(default_factory=set)
+    _define_keys: set[str] = field(default_factory=set)
     _rows_before: int = 0  # global number of the next file's first row
     _tables: list[Table] = field(default_factory=list)  # tno -> table
     _files: list[str] = field(default_factory=list)  # fno -> file name
     #: a reference's target labels, each with its direction (out: from the row's node) -> lid
     _label_lists: dict[tuple[tuple[str, bool], ...], int] = field(default_factory=dict)
 
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """The import's duckdb, opened (with the staged tables) on first use."""
+        if self._con is None:
+            self._con, self._spill = connect_tables()
+            props = [(k, sql_type(self.graph.schema.properties[k])) for k in self.graph.schema.property_keys]
+            for name, columns in _STAGED.items():
+                body = [*columns, *(props if name in ("records_in", "defines_in") else [])]
+                self._con.execute(f"CREATE TEMP TABLE {name} ({', '.join(f'{quote(c)} {t}' for c, t in body)})")
+        return self._con
+
+    def _stage(self, name: str, rows: pa.Table) -> None:
+        """Put a file's *rows* into the staged table *name* now, in duckdb (which spills what passes its memory
+        limit to disk): what the import holds in Python is one file's, never everything read."""
+        con = self._connection()
+        if name == "records_in":
+            self._record_keys.update(k for k in rows.column_names if k in self.graph.schema.properties)
+        elif name == "defines_in":
+            self._define_keys.update(k for k in rows.column_names if k in self.graph.schema.properties)
+        con.register("itsms_staged_rows", rows)
+        try:
+            with within_memory():
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM itsms_staged_rows")
+        finally:
+            con.unregister("itsms_staged_rows")
+
+    def close(self) -> None:
+        """Let go of what the import holds (its duckdb and the folder it spills to): after an error, or once its
+        tables are handed over."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._spill is not None:
+            self._spill.cleanup()
+            self._spill = None
+
     def add_source(self, profile: Profile, path: Path) -> None:
         """Import every table of *profile* found at *path* (a folder or one file), file by file in order; the
         next file is read into columns on another thread while this one is converted (Arrow's reading leaves
         the GIL), and its turn comes, with its errors, only once this one is done."""
-        files = source_files(profile, path, self.report)
+        files = source_files(profile, path, self.report, strict=self.strict)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="itsms-read") as reader:
             ahead = reader.submit(self._read, profile, *files[0]) if files else None
             for i, (table, file) in enumerate(files):
@@ -238,227 +203,6 @@ class Importer:
             self.progress(f"{path.name} ({table.name})", report.rows_read, True)
         self.graph.add_input(InputFile(item.path, item.sha256, item.profile, report.rows_read))
 
-    # -- one file: what each row makes -------------------------------------------------------------------------
-
-    def _file(self, plan: TablePlan, file: str, cols: FileColumns, report: FileReport) -> None:
-        table, sch = plan.table, self.graph.schema
-        if len(plan.references) >= 1 << _PART_BITS:  # a relationship's place in its row is counted in 24 bits
-            raise InputError(f"profile table {table.name} has {len(plan.references)} references; at most 255")
-        n = len(cols.rn)
-        report.rows_read = n
-        tno, fno = len(self._tables), len(self._files)
-        self._tables.append(table)
-        self._files.append(file)
-        gseq = np.arange(self._rows_before, self._rows_before + n, dtype=np.int64)
-        self._rows_before += n
-
-        def column(header: str | None, constant: Any = None) -> CellColumn:
-            if header is None:
-                return CellColumn.constant(constant, n)
-            return cols.columns.get(header) or CellColumn.constant(None, n)
-
-        readable = np.array([e is None for e in cols.error], dtype=bool)
-        take = np.ones(n, dtype=bool)
-        if table.where is not None:
-            where = column(plan.where_column)
-            take = where.mask([table.where.accepts(u) for u in where.uniques]) | ~readable
-
-        # why a row is rejected: the first reason in the row importer's order (reader, id, properties, references)
-        reason: list[str | None] = list(cols.error)
-        bad_column = list(cols.error_column)
-        bad_value = [""] * n
-        rejected = ~readable & take
-
-        def reject(mask: np.ndarray, why: Callable[[int], str], col: str, raw: Callable[[int], Any]) -> None:
-            nonlocal rejected
-            new = mask & take & ~rejected
-            for i in np.flatnonzero(new).tolist():
-                value = raw(i)
-                reason[i], bad_column[i], bad_value[i] = why(i), col, "" if value is None else str(value)
-            rejected |= new
-
-        def converted(
-            col: CellColumn,
-            compute: Callable[[Any], Any],
-            where_name: str,
-            label: str,
-            key: str,
-            spec: Column | None,
-            rows: np.ndarray | None = None,
-        ) -> pa.Array:
-            """compute of every distinct cell (null where it does not convert); a row whose cell does not convert
-            is rejected (of *rows*, when given)."""
-            result, bad = _cell_values(sch, label, key, spec, col, compute, table.nulls)
-            if bad:
-                flags = np.zeros(len(result), dtype=bool)
-                flags[list(bad)] = True
-                reject(
-                    flags[col.index] & readable & (True if rows is None else rows),
-                    lambda i: bad[col.index[i]].reason,
-                    where_name,
-                    lambda i: col.uniques[col.index[i]],
-                )
-            return result
-
-        rec = table.record
-        blank_row = lambda i: "blank row"  # noqa: E731
-        if rec.id == ROW_ID:
-            reject(cols.blank & readable, blank_row, "", lambda i: None)
-            local = pc.binary_join_element_wise(plan.row_id_stem, pc.cast(pa.array(cols.rn), pa.string()), "")
-        else:
-            ids = column(plan.id_column)
-            id_values, no_id = plan.ids(lambda: ids.uniques, ids.arrow)
-            flags = np.zeros(len(id_values), dtype=bool)
-            flags[list(no_id)] = True
-            bad_id = flags[ids.index] & readable
-            blank = cols.blank & bad_id
-            reject(blank, blank_row, "", lambda i: None)
-            reject(
-                bad_id & ~blank,
-                lambda i: no_id[ids.index[i]],
-                plan.id_column,
-                lambda i: ids.uniques[ids.index[i]],
-            )
-            local = id_values.take(pa.array(ids.index))
-
-        props: dict[str, pa.Array] = {}
-        for key, where_name, header, constant, compute in plan.properties.items:
-            col = column(header, constant)
-            props[key] = converted(col, compute, where_name, rec.label, key, table.properties[key]).take(
-                pa.array(col.index)
-            )
-
-        # references: what each cell names, and the properties of what it names
-        refs = []
-        for ref_no, (ref, targets, ref_props) in enumerate(plan.references):
-            col = column(targets.header)
-            named = targets.named(lambda c=col: c.uniques, col.arrow)  # type: ignore[misc]
-            has_targets = named.counts[col.index] > 0
-            whole_props: dict[str, tuple[CellColumn, pa.Array]] = {}
-            split: dict[int, list[dict[str, Any]]] = {}
-            if ref.properties:
-                split_rows = np.zeros(n, dtype=bool)
-                if ref.separator is not None:
-                    split_rows = (named.parts >= 2)[col.index] & has_targets
-                for key, where_name, header, constant, compute in ref_props.items:
-                    pcol = column(header, constant)
-                    values = converted(
-                        pcol, compute, where_name, ref.label, key, ref.properties[key], has_targets & ~split_rows
-                    )
-                    whole_props[key] = (pcol, values)
-                for i in np.flatnonzero(split_rows & readable & take & ~rejected).tolist():
-                    try:
-                        split[i] = described(ref, named.cell(int(col.index[i])), ref_props, cols.row(i))
-                    except RowRejected as exc:
-                        reject(np.arange(n) == i, lambda _i, e=exc: e.reason, exc.column, lambda _i, e=exc: e.value)  # type: ignore[misc]
-            refs.append((ref_no, ref, col, named, whole_props, split))
-
-        ok = readable & take & ~rejected
-        report.skipped = int((~take).sum())
-        report.rejected = int(rejected.sum())
-        bad_rows = np.flatnonzero(rejected).tolist()
-        if not self.keep_going:
-            first = next((i for i in bad_rows if reason[i] != "blank row"), None)
-            if first is not None:
-                why = reason[first] or ""
-                raise InputError(
-                    why + value_note(why, bad_value[first]),
-                    file=file,
-                    row=int(cols.rn[first]),
-                    column=bad_column[first] or None,
-                )
-        report.rejections = [
-            Rejection(file, int(cols.rn[i]), bad_column[i], bad_value[i], reason[i] or "")
-            for i in bad_rows[:KEEP_REJECTIONS]
-        ]
-
-        rows = np.flatnonzero(ok)
-        sel = pa.array(rows)
-        nid = _prefixed(rec.label, local)
-        count = len(rows)
-        self._records.append(
-            pa.table(
-                {
-                    "gseq": pa.array(gseq[rows]),
-                    "fno": pa.array(np.full(count, fno, np.int32)),
-                    "rn": pa.array(cols.rn[rows]),
-                    "tno": pa.array(np.full(count, tno, np.int32)),
-                    "nid": nid.take(sel),
-                    "label": _repeat(rec.label, count),
-                    **{k: v.take(sel) for k, v in props.items()},
-                }
-            )
-        )
-        # each reference's targets, one per (row, place): the row, the place, and the target's id
-        ends: dict[str, tuple[np.ndarray, np.ndarray, pa.Array, pa.Array]] = {}
-        for ref_no, ref, col, named, whole_props, split in refs:
-            unnamed = named.unnamed[col.index] & ok
-            if unnamed.any():
-                marked = int(unnamed.sum())
-                marker = pa.array(np.full(marked, f"{ref.rel}:{ref.label}", dtype=object), pa.string())
-                self._unnamed.append(pa.table({"nid": nid.filter(pa.array(unnamed)), "marker": marker}))
-                report.unnamed_references += marked
-            parent, place, at = _explode(col.index, rows, named.counts)
-            if len(place) and int(place.max()) >= _MAX_PARTS:
-                raise InputError(f"a cell names more than {_MAX_PARTS - 1} ids", file=file, column=ref.column)
-            target_local = named.flat.take(pa.array(at))
-            target_nid = _prefixed(ref.label, target_local)
-            ends[ref.column] = (parent, place, target_local, target_nid)
-            if not ref.defines:
-                continue
-            target_props: dict[str, pa.Array] = {}
-            for key, (pcol, values) in whole_props.items():
-                kind = arrow_type(sch.properties[key])
-                per_target = values.take(pa.array(pcol.index[parent]))
-                if split:  # the targets of a separated cell, each with its own part of the property's cell
-                    patched = per_target.to_pylist()
-                    for k, (p, j) in enumerate(zip(parent.tolist(), place.tolist(), strict=True)):
-                        if p in split:
-                            patched[k] = split[p][j].get(key)
-                    per_target = pa.array(patched, kind)
-                target_props[key] = per_target
-            self._defines.append(
-                pa.table(
-                    {
-                        "gseq": pa.array(gseq[parent]),
-                        "fno": pa.array(np.full(len(parent), fno, np.int32)),
-                        "rn": pa.array(cols.rn[parent]),
-                        "sub": pa.array(1 + (ref_no << _PART_BITS) + place),
-                        "nid": target_nid,
-                        "label": _repeat(ref.label, len(parent)),
-                        **target_props,
-                    }
-                )
-            )
-        for ref_no, ref, *_ in refs:
-            t_parent, t_place, t_local, _ = ends[ref.column]
-            if ref.source is None:
-                src, s_place = nid.take(pa.array(t_parent)), np.zeros(len(t_parent), dtype=np.int64)
-                l_parent, l_place, l_local = t_parent, t_place, t_local
-            else:  # every source of the row with every target of the row, source by source
-                s_parent, s_places, _, s_nid = ends[ref.source]
-                ps, pt = _pairs(s_parent, t_parent, n)
-                src, s_place = s_nid.take(pa.array(ps)), s_places[ps]
-                l_parent, l_place, l_local = t_parent[pt], t_place[pt], t_local.take(pa.array(pt))
-            links = len(l_parent)
-            report.edges += links
-            labels = tuple((label, d == "out") for label, d in zip(ref.labels, ref.directions, strict=True))
-            lid = self._label_lists.setdefault(labels, len(self._label_lists))
-            self._links.append(
-                pa.table(
-                    {
-                        "gseq": pa.array(gseq[l_parent]),
-                        "fno": pa.array(np.full(links, fno, np.int32)),
-                        "rn": pa.array(cols.rn[l_parent]),
-                        "lsub": pa.array((ref_no << (2 * _PART_BITS)) + (s_place << _PART_BITS) + l_place),
-                        "rel": _repeat(ref.rel, links),
-                        "src": src,
-                        "tlocal": l_local,
-                        "lid": pa.array(np.full(links, lid, np.int32)),
-                    }
-                )
-            )
-
     # -- every source read: nodes, merges, relationships, placeholders --------------------------------------------
 
     def finish(self) -> tuple[SMSGraph, ImportReport]:
@@ -475,368 +219,50 @@ class Importer:
         rows = sum(f.rows_read for f in self.report.files)
         if self.progress:
             self.progress(RESOLVING, 0, False)
-        spill = tempfile.TemporaryDirectory(prefix="itsms-import-")
-        con = self._resolve(spill.name)
+        con, spill = self._connection(), self._spill
+        try:
+            with within_memory():
+                self._resolve(con)
+        except BaseException:
+            self.close()
+            raise
+        self._con = self._spill = None  # the tables' now
         if self.progress:
             self.progress(RESOLVING, rows, True)
         return ImportedTables(con, self.graph.schema, set(self.graph.declared_labels), list(self.graph.inputs), spill)
 
-    def _resolve(self, spill: str) -> duckdb.DuckDBPyConnection:
-        """A duckdb connection holding the graph tables of everything read (``itsms_graph.graph.tables``)."""
-        graph, sch = self.graph, self.graph.schema
-        con = duckdb.connect(config={"memory_limit": RESOLVE_MEMORY, "temp_directory": spill})
-        load_graph(con, graph)  # what the graph held before the import: the clauses
-        nodes = graph._nodes
-        keys = sorted({k for t in (*self._records, *self._defines) for k in t.column_names if k in sch.properties})
-        # how a label's records merge each property: one rule per (label, property), the same in every table
-        modes: dict[tuple[str, str], set[str]] = {}
-        for table in self._tables:
-            for key, col in table.properties.items():
-                modes.setdefault((table.record.label, key), set()).add(col.aggregate)
-        mixed = sorted(k for k, m in modes.items() if len(m) > 1)
-        if mixed:
-            label, key = mixed[0]
-            raise InputError(
-                f"the tables that import {label} merge {key} by different rules ({sorted(modes[label, key])})"
-            )
-        latest = {tno: t.record.latest_by for tno, t in enumerate(self._tables) if t.record.latest_by}
-        okey = (
-            "CASE tno " + " ".join(f"WHEN {tno} THEN {quote(key)}" for tno, key in latest.items()) + " END"
-            if latest
-            else "NULL"
-        )
-        head = {"gseq": pa.int64(), "fno": pa.int32(), "rn": pa.int64(), "nid": pa.string(), "label": pa.string()}
-        records = _concat(self._records, {**head, "tno": pa.int32()})
-        defines = _concat(self._defines, {**head, "sub": pa.int64()})
-        con.register("records_in", records)
-        con.register("defines_in", defines)
-        con.register(
-            "files_in",
-            pa.table(
-                {"fno": pa.array(range(len(self._files)), pa.int32()), "file": pa.array(self._files, pa.string())}
-            ),
-        )
-        # the nodes the graph held before (the clauses, in the graph tables already) that a row writes too
-        touched = [
-            nid
-            for (nid,) in con.execute(
-                "SELECT DISTINCT nid FROM (SELECT nid FROM records_in UNION ALL SELECT nid FROM defines_in) "
-                "SEMI JOIN nodes ON nodes.id = nid ORDER BY nid"
-            ).fetchall()
-        ]
-        con.register(
-            "pre_in",
-            pa.table(
-                {
-                    "nid": pa.array(touched, pa.string()),
-                    "label": pa.array([nodes[n]["label"] for n in touched], pa.string()),
-                    **{
-                        k: pa.array(
-                            [nodes[n].get(k) for n in touched],
-                            arrow_type(sch.properties[k]),
-                        )
-                        for k in keys
-                    },
-                }
-            ),
-        )
-        cols = ", ".join(quote(k) for k in keys)
-        rec_cols = ", ".join(quote(k) if k in records.column_names else f"NULL AS {quote(k)}" for k in keys)
-        def_cols = ", ".join(quote(k) if k in defines.column_names else f"NULL AS {quote(k)}" for k in keys)
-        sep = ", " if keys else ""
-        # every event that writes a node, in order: records (sub 0), defined targets, and the nodes the graph had
-        # (read where they are, in the files' Arrow tables: a node that one event writes is copied once, to merged)
-        ev = f"""(
-            SELECT nid, label, (gseq << {_SUB_BITS}) AS ord, fno, rn, true AS is_rec, {okey} AS okey{sep}{rec_cols}
-              FROM records_in
-            UNION ALL
-            SELECT nid, label, (gseq << {_SUB_BITS}) + sub, fno, rn, false, NULL{sep}{def_cols} FROM defines_in
-            UNION ALL
-            SELECT nid, label, -1, NULL, NULL, false, NULL{sep}{cols} FROM pre_in)
-        """
-        con.execute(
-            "CREATE TEMP TABLE many AS SELECT nid FROM (SELECT nid FROM records_in UNION ALL SELECT nid FROM defines_in "
-            "UNION ALL SELECT nid FROM pre_in) GROUP BY nid HAVING count(*) > 1"
-        )
-        # a node one event writes is that event; the others fold their events by the merge rules, label by label
-        # over the properties the label's events write
-        con.execute(f"""
-            CREATE TEMP TABLE merged AS
-            SELECT nid, label, ord AS first_ord, fno, rn, is_rec AS by_record{sep}{cols} FROM {ev} ANTI JOIN many USING (nid)
-        """)
-        if latest:  # a record is newer when its latest_by value is at least every earlier record's
-            con.execute(f"""
-                CREATE TEMP TABLE multi AS SELECT *, (okey IS NULL OR prev IS NULL OR okey >= prev) AS newer FROM (
-                    SELECT *, max(okey) OVER (PARTITION BY nid ORDER BY ord
-                                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
-                    FROM {ev} SEMI JOIN many USING (nid))
-            """)
-        else:  # without latest_by, the later record always wins
-            con.execute(f"CREATE TEMP TABLE multi AS SELECT *, true AS newer FROM {ev} SEMI JOIN many USING (nid)")
-        # the events are in duckdb now: the files' Arrow tables go
-        for name in ("records_in", "defines_in", "pre_in"):
-            con.unregister(name)
-        del records, defines
-        self._records, self._defines = [], []
-        pa.default_memory_pool().release_unused()
-        written = ", ".join(f"count({quote(k)})" for k in keys)
-        for label, *counts in con.execute(
-            f"SELECT label{sep}{written} FROM multi GROUP BY label ORDER BY label"
-        ).fetchall():
-            finals = [
-                f"{_merge_rule(k, next(iter(modes.get((label, k), {'last'}))))} AS {quote(k)}"
-                for k, n in zip(keys, counts, strict=True)
-                if n
-            ]
-            con.execute(
-                f"""
-                INSERT INTO merged BY NAME
-                SELECT nid, any_value(label) AS label, min(ord) AS first_ord,
-                    arg_min(fno, ord) FILTER (WHERE ord >= 0) AS fno, arg_min(rn, ord) FILTER (WHERE ord >= 0) AS rn,
-                    arg_min(is_rec, ord) AS by_record{"".join(", " + f for f in finals)}
-                FROM multi WHERE label = ? GROUP BY nid
-                """,
-                [label],
-            )
-        # merged, counted where it happens: a record folded into a node an earlier event made (every record of a
-        # node after its first event; the first one, when a record, is the node's accepted record, counted below)
-        folded = dict(
-            con.execute(
-                "SELECT fno, count(*) FROM (SELECT fno, is_rec, row_number() OVER (PARTITION BY nid ORDER BY ord) AS k "
-                "FROM multi) WHERE is_rec AND k > 1 GROUP BY fno"
-            ).fetchall()
-        )
-        # every node is in merged now: what made it goes, so that duckdb's memory holds what comes next
-        for name in ("many", "multi"):
-            con.execute(f"DROP TABLE {name}")
-        # accepted: a record that made its node; merged: every other record
-        made = dict(
-            con.execute("SELECT fno, count(*) FROM merged WHERE by_record AND first_ord >= 0 GROUP BY fno").fetchall()
-        )
-        for fno, report in enumerate(self.report.files):
-            report.accepted, report.merged = made.get(fno, 0), folded.get(fno, 0)
-            report.check_balance()  # against the rows its reader read: a row lost or made twice stops the import
 
-        con.register("unnamed_in", _concat(self._unnamed, {"nid": pa.string(), "marker": pa.string()}))
-        con.execute(
-            "CREATE TEMP TABLE unnamed AS SELECT nid, list_sort(list_distinct(list(marker))) AS markers "
-            "FROM unnamed_in GROUP BY nid"
-        )
-        marker = quote("unnamed_references")
-        if touched:  # nodes the graph held (all the table holds yet) that rows wrote too: updated in place
-            sets = ", ".join(
-                [*(f"{quote(k)} = m.{quote(k)}" for k in keys), f"{marker} = coalesce(u.markers, nodes.{marker})"]
-            )
-            con.execute(f"""
-                UPDATE nodes SET {sets} FROM merged m LEFT JOIN unnamed u USING (nid)
-                WHERE nodes.id = m.nid AND m.first_ord < 0
-            """)
-        # a new node's place: after the graph's (seq 0 .. its count), by the event that made it
-        con.execute(f"""
-            INSERT INTO nodes BY NAME
-            SELECT {
-            ", ".join(
-                [
-                    "m.nid AS id",
-                    "m.label",
-                    f"m.first_ord + {len(nodes)} AS seq",
-                    "f.file AS source_file",
-                    "m.rn AS source_row",
-                    *(f"m.{quote(k)}" for k in keys),
-                    f"u.markers AS {marker}",
-                ]
-            )
-        }
-            FROM merged m LEFT JOIN files_in f USING (fno) LEFT JOIN unnamed u USING (nid)
-            WHERE m.first_ord >= 0
-        """)
-        # when each node came to be: a relationship to a node that existed when its row was read is made then
-        # (the graph's own nodes, seq below its count, were there before any row)
-        con.execute(f"""
-            CREATE TEMP TABLE known AS
-            SELECT nid, first_ord >> {_SUB_BITS} AS born FROM merged WHERE first_ord >= 0
-            UNION ALL SELECT id, -1 FROM nodes WHERE seq < {len(nodes)}
-        """)
-        for name in ("merged", "unnamed"):
-            con.execute(f"DROP TABLE IF EXISTS {name}")
-        con.unregister("unnamed_in")
-        self._unnamed = []
-        self._resolve_links(con)
-        con.execute("DROP TABLE known")
-        for name in ("lbl", "links_in", "late_in", "placeholders_in", "files_in"):
-            con.unregister(name)
-        self._links = []
-        pa.default_memory_pool().release_unused()
-        return con
-
-    def _resolve_links(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Every reference as a relationship: to the record of the first of its labels that one input holds, else
-        to a placeholder flagged unresolved; each relationship with the provenance of the row that made it first."""
-        unresolved = self.report.unresolved
-        lists = sorted(self._label_lists.items(), key=lambda kv: kv[1])
-        con.register(
-            "lbl",
-            pa.table(
-                {
-                    "lid": pa.array([lid for labels, lid in lists for _ in labels], pa.int32()),
-                    "pos": pa.array([p for labels, _ in lists for p in range(len(labels))], pa.int32()),
-                    "lab": pa.array([lab for labels, _ in lists for lab, _ in labels], pa.string()),
-                    "out": pa.array([out for labels, _ in lists for _, out in labels], pa.bool_()),
-                }
-            ),
-        )
-        con.register(
-            "links_in",
-            _concat(
-                self._links,
-                {
-                    "gseq": pa.int64(),
-                    "fno": pa.int32(),
-                    "rn": pa.int64(),
-                    "lsub": pa.int64(),
-                    "rel": pa.string(),
-                    "src": pa.string(),
-                    "tlocal": pa.string(),
-                    "lid": pa.int32(),
-                },
-            ),
-        )
-        # references to the record of their first label, made as their row was read if that record existed then
-        # (read once, by the relationships' insert at the end)
-        resolved = """
-            SELECT l.*, lbl.lab || ':' || l.tlocal AS target, lbl.out, k.born <= l.gseq AS immediate
-            FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0 JOIN known k ON k.nid = lbl.lab || ':' || l.tlocal
-        """
-        # references whose first label has no record: another label's record, else a placeholder, in order
-        rest = con.execute("""
-            SELECT l.gseq, l.lsub, l.fno, l.rn, l.rel, l.src, l.tlocal, l.lid,
-                (SELECT min(b.pos) FROM lbl b JOIN known k ON k.nid = b.lab || ':' || l.tlocal WHERE b.lid = l.lid)
-            FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0
-            WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.nid = lbl.lab || ':' || l.tlocal)
-            ORDER BY l.gseq, l.lsub
-        """).fetchall()
-        label_lists = [labels for labels, _ in lists]
-        placeholders: dict[str, tuple[str, int, int]] = {}  # id -> label, fno, row
-        late: list[tuple[Any, ...]] = []
-        seen: set[tuple[str, str, str]] = set()
-        for gseq, lsub, fno, rn, rel, src, tlocal, lid, real_pos in rest:
-            labels = label_lists[lid]
-            target, out = next(
-                (
-                    (f"{lab}:{tlocal}", out)
-                    for pos, (lab, out) in enumerate(labels)
-                    if pos == real_pos or f"{lab}:{tlocal}" in placeholders
-                ),
-                ("", labels[0][1]),
-            )
-            first = labels[0][0]
-            if not target:
-                if not tlocal:
-                    raise SchemaViolation(f"a {first} node needs a non-empty id")
-                target = f"{first}:{tlocal}"
-                placeholders[target] = (first, fno, rn)
-            a, b = (src, target) if out else (target, src)
-            if target in placeholders and (rel, a, b) not in seen:
-                seen.add((rel, a, b))
-                unresolved[(rel, first)] += 1
-            late.append((gseq, lsub, fno, rn, rel, a, b))
-        con.register(
-            "placeholders_in",
-            pa.table(
-                {
-                    "id": pa.array(list(placeholders), pa.string()),
-                    "label": pa.array([p[0] for p in placeholders.values()], pa.string()),
-                    "fno": pa.array([p[1] for p in placeholders.values()], pa.int32()),
-                    "source_row": pa.array([p[2] for p in placeholders.values()], pa.int64()),
-                    "seq": pa.array(range(len(placeholders)), pa.int64()),
-                }
-            ),
-        )
-        con.execute("""
-            INSERT INTO nodes BY NAME
-            SELECT id, label, (SELECT coalesce(max(seq), -1) FROM nodes) + 1 + seq AS seq, f.file AS source_file, source_row,
-                true AS unresolved
-            FROM placeholders_in LEFT JOIN files_in f USING (fno)
-        """)
-        columns: list[Any] = list(zip(*late, strict=True)) if late else [[]] * 7
-        con.register(
-            "late_in",
-            pa.table(
-                {
-                    name: pa.array(list(values), kind)
-                    for name, kind, values in zip(
-                        ("gseq", "lsub", "fno", "rn", "rel", "a", "b"),
-                        (pa.int64(), pa.int64(), pa.int32(), pa.int64(), pa.string(), pa.string(), pa.string()),
-                        columns,
-                        strict=True,
-                    )
-                }
-            ),
-        )
-        # a relationship made more than once keeps its first making: made as its row was read before made at the
-        # end, then by row and place in the row (one key: a pending flag, the row, the place; lsub < 2^24)
-        key = "(CAST(NOT immediate AS BIGINT) << 62) | (gseq << 24) | lsub"
-        # its place among its type's: after the graph's (seq 0 .. their count), by that key
-        held = self.graph.edge_count()
-        con.execute(f"""
-            INSERT INTO edges BY NAME
-            SELECT rel AS type, a AS src, b AS dst, k + {held} AS seq, f.file AS source_file, rn AS source_row FROM (
-              SELECT rel, a, b, min(k) AS k, arg_min(fno, k) AS fno, arg_min(rn, k) AS rn FROM (
-                SELECT rel, CASE WHEN out THEN src ELSE target END AS a, CASE WHEN out THEN target ELSE src END AS b,
-                       fno, rn, {key} AS k FROM ({resolved})
-                UNION ALL SELECT rel, a, b, fno, rn, {key.replace("NOT immediate", "true")} FROM late_in)
-              GROUP BY rel, a, b) e
-            LEFT JOIN files_in f USING (fno)
-            WHERE NOT EXISTS (SELECT 1 FROM edges x WHERE x.type = e.rel AND x.src = e.a AND x.dst = e.b)
-        """)
-
-
-def _cell_values(
-    sch: Schema,
-    label: str,
-    key: str,
-    spec: Column | None,
-    col: CellColumn,
-    compute: Callable[[Any], Any],
-    nulls: tuple[str, ...],
-) -> tuple[pa.Array, dict[int, Bad]]:
-    """compute of every distinct cell of *col* as the property's Arrow column (null where a cell does not
-    convert), and by position the cells that do not: Arrow's text cells of a date or timestamp read a part at a
-    time and a plain string's in Arrow, every other cell by compute."""
-    prop = sch.properties[key]
-    if col.arrow is not None and spec is not None and plain_temporal(sch, label, key, spec):
-        result, said = temporal_cells(col.arrow, TemporalParser(spec.formats, prop.type), nulls, compute)
-        return result, {i: v for i, v in said.items() if type(v) is Bad}
-    if col.arrow is not None and spec is not None and plain_string(sch, label, key, spec):
-        return string_cells(col.arrow, nulls), {}
-    values = [compute(u) for u in col.uniques]
-    bad = {i: v for i, v in enumerate(values) if type(v) is Bad}
-    return pa.array([None if type(v) is Bad else v for v in values], arrow_type(prop)), bad
-
-
-def _merge_rule(key: str, mode: str) -> str:
-    """The value a node ends with for *key*, over its events (ord: their order; is_rec: a record, not a row that
-    only names the node; newer: a record at least as late as every earlier one by the table's latest_by). As the
-    row importer folds them: the first value set stays unless a newer record (last), a smaller or larger one (min,
-    max) replaces it; a row that only names the node fills a property the node lacks, never more."""
-    qk = quote(key)
-    first = f"arg_min({qk}, ord) FILTER (WHERE {qk} IS NOT NULL)"
-    if mode == "first":
-        return first
-    if mode in ("min", "max"):
-        return f"{'least' if mode == 'min' else 'greatest'}({first}, {mode}({qk}) FILTER (WHERE is_rec))"
-    newer = f"is_rec AND newer AND {qk} IS NOT NULL"
-    return (
-        f"CASE WHEN max(ord) FILTER (WHERE {newer}) > min(ord) FILTER (WHERE {qk} IS NOT NULL) "
-        f"THEN arg_max({qk}, ord) FILTER (WHERE {newer}) ELSE {first} END"
-    )
-
-
-def _concat(tables: list[pa.Table], base: dict[str, pa.DataType]) -> pa.Table:
-    """The tables as one, columns a table lacks null; an empty table with the *base* columns when none."""
-    if not tables:
-        return pa.table({k: pa.array([], t) for k, t in base.items()})
-    return pa.concat_tables(tables, promote_options="default")
+#: What a file's rows make, staged in duckdb as each file is done (columns before the property columns, which the
+#: records and the defined targets have all of): records, targets a row defines, references, unnamed references
+_STAGED: dict[str, list[tuple[str, str]]] = {
+    "records_in": [
+        ("gseq", "BIGINT"),
+        ("fno", "INTEGER"),
+        ("rn", "BIGINT"),
+        ("tno", "INTEGER"),
+        ("nid", "VARCHAR"),
+        ("label", "VARCHAR"),
+    ],
+    "defines_in": [
+        ("gseq", "BIGINT"),
+        ("fno", "INTEGER"),
+        ("rn", "BIGINT"),
+        ("sub", "BIGINT"),
+        ("nid", "VARCHAR"),
+        ("label", "VARCHAR"),
+    ],
+    "links_in": [
+        ("gseq", "BIGINT"),
+        ("fno", "INTEGER"),
+        ("rn", "BIGINT"),
+        ("lsub", "BIGINT"),
+        ("rel", "VARCHAR"),
+        ("src", "VARCHAR"),
+        ("tlocal", "VARCHAR"),
+        ("lid", "INTEGER"),
+    ],
+    "unnamed_in": [("nid", "VARCHAR"), ("marker", "VARCHAR")],
+}
 
 
 def open_table_file(
@@ -844,7 +270,8 @@ def open_table_file(
 ) -> tuple[RowSource, dict[str, str], FileReport, InputFile] | None:
     """Open one file of a table: its rows, the header naming each column the table reads, and its FileReport
     (added to *report_all*); None when an optional table's sheet is absent (reported). A required column the
-    file lacks is an error naming it."""
+    file lacks is an error naming it. The report lists the file's columns that no table of the profile reading
+    the file reads."""
     try:
         source = open_rows(
             path,
@@ -885,7 +312,16 @@ def open_table_file(
     item = InputFile.of(path, profile=f"{profile.id}:{table.name}")
     # an absent optional column needs nothing more: a row without the key reads as null, as an empty cell does
     absent = sorted(profile.optional_columns(table) - headers.keys())
-    report = FileReport(file=path.name, profile=profile.id, table=table.name, sha256=item.sha256, absent_columns=absent)
+    read = {h for t in _tables_reading(profile, path) for h in profile.headers(t, source.columns).values()}
+    report = FileReport(
+        file=path.name,
+        profile=profile.id,
+        table=table.name,
+        sha256=item.sha256,
+        absent_columns=absent,
+        unread_columns=sorted(c for c in source.columns if c not in read),
+        warnings=list(source.warnings),
+    )
     report_all.files.append(report)
     return source, headers, report, item
 
@@ -896,14 +332,22 @@ def open_table_file(
 _NOT_EXPORTS = ("~$", ".~lock", ".")
 
 
-def source_files(profile: Profile, path: Path, report: ImportReport) -> list[tuple[Table, Path]]:
+def source_files(
+    profile: Profile, path: Path, report: ImportReport, *, strict: bool = False
+) -> list[tuple[Table, Path]]:
     """(table, file) for every file at *path* (a folder or one file) a table of *profile* reads, table by table;
-    a table no file matches is reported skipped, and a source none matches is an error."""
+    a table no file matches is reported skipped, and a source none matches is an error. A glob that matches
+    nothing while another of the table's globs for the same kind of file matches (a typo in one of two) is a
+    warning, or with *strict* an error."""
     found = []
     for table in profile.tables:
         files = files_for(table, path)
         if not files:
             report.skipped_tables.append(f"{profile.id}:{table.name}")
+        for note in unmatched_globs(profile, table, path):
+            if strict:
+                raise InputError(note + " (strict)", file=str(path))
+            report.warnings.append(note)
         found += [(table, file) for file in files]
     if not found:
         patterns = ", ".join(dict.fromkeys(p for t in profile.tables for p in t.files))
@@ -914,22 +358,56 @@ def source_files(profile: Profile, path: Path, report: ImportReport) -> list[tup
 def files_for(table: Table, path: Path) -> list[Path]:
     """The files of a folder that the table's globs match (lock and hidden files left out), or the one file."""
     if path.is_dir():
-        found = {
-            p
-            for pattern in table.files
-            for p in path.glob(pattern)
-            if p.is_file() and not p.name.startswith(_NOT_EXPORTS)
-        }
-        return sorted(found)
+        return sorted({p for pattern in table.files for p in _globbed(path, pattern)})
     if any(fnmatch.fnmatch(path.name, pattern) for pattern in table.files):
         return [path]
     return []
 
 
-def _read_sources(sources: Iterable[tuple[Profile, Path]], keep_going: bool, progress: Progress | None) -> Importer:
-    importer = Importer(keep_going=keep_going, progress=progress)
-    for profile, path in sources:
-        importer.add_source(profile, path)
+def _globbed(folder: Path, pattern: str) -> list[Path]:
+    return [p for p in folder.glob(pattern) if p.is_file() and not p.name.startswith(_NOT_EXPORTS)]
+
+
+def _glob_kind(pattern: str) -> str:
+    """The kind of file a glob is written for: its extension, with ``.gz`` (``.csv.gz``). A table's globs of
+    different kinds name one export's alternative formats, of which one is there."""
+    name = pattern.rsplit("/", 1)[-1].lower()
+    gz = name.endswith(".gz")
+    return Path(name.removesuffix(".gz")).suffix + (".gz" if gz else "")
+
+
+def unmatched_globs(profile: Profile, table: Table, path: Path) -> list[str]:
+    """A note per glob of *table* that matches no file in the folder *path* while another of its globs for the
+    same kind of file matches some: two globs meant to read two parts of an export, one of them mistyped."""
+    if not path.is_dir() or len(table.files) < 2:
+        return []
+    matched = {pattern: len(_globbed(path, pattern)) for pattern in table.files}
+    notes = []
+    for pattern, hits in matched.items():
+        siblings = [q for q, n in matched.items() if n and q != pattern and _glob_kind(q) == _glob_kind(pattern)]
+        if not hits and siblings:
+            notes.append(
+                f"table {profile.id}:{table.name}: glob {pattern!r} matches no file in {path.name or path} "
+                f"while {siblings[0]!r} matches {matched[siblings[0]]}"
+            )
+    return notes
+
+
+def _tables_reading(profile: Profile, path: Path) -> list[Table]:
+    """The tables of *profile* that read the file *path*."""
+    return [t for t in profile.tables if any(fnmatch.fnmatch(path.name, pattern) for pattern in t.files)]
+
+
+def _read_sources(
+    sources: Iterable[tuple[Profile, Path]], keep_going: bool, progress: Progress | None, strict: bool = False
+) -> Importer:
+    importer = Importer(keep_going=keep_going, progress=progress, strict=strict)
+    try:
+        for profile, path in sources:
+            importer.add_source(profile, path)
+    except BaseException:
+        importer.close()
+        raise
     return importer
 
 
@@ -938,9 +416,11 @@ def import_tables(
     *,
     keep_going: bool = False,
     progress: Progress | None = None,
+    strict: bool = False,
 ) -> tuple[ImportedTables, ImportReport]:
-    """Import every (profile, path) into graph tables, without building the graph; return them with the report."""
-    importer = _read_sources(sources, keep_going, progress)
+    """Import every (profile, path) into graph tables, without building the graph; return them with the report.
+    With *strict*, what the report would warn of stops the import."""
+    importer = _read_sources(sources, keep_going, progress, strict)
     return importer.imported(), importer.report
 
 
@@ -949,6 +429,8 @@ def import_sources(
     *,
     keep_going: bool = False,
     progress: Progress | None = None,
+    strict: bool = False,
 ) -> tuple[SMSGraph, ImportReport]:
-    """Import every (profile, path) into one graph; return it with the import report."""
-    return _read_sources(sources, keep_going, progress).finish()
+    """Import every (profile, path) into one graph; return it with the import report. With *strict*, what the
+    report would warn of stops the import."""
+    return _read_sources(sources, keep_going, progress, strict).finish()

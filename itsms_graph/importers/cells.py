@@ -81,10 +81,10 @@ def converter(sch: Schema, label: str, key: str, col: Column, table: Table) -> C
         try:
             if prop.multi_valued:
                 parts = [] if is_null(raw, nulls) else str(raw).split(col.split or ",")
-                values = [convert(part, prop.type, col, nulls) for part in parts]
+                values = [convert(part, prop.type, col, nulls, table.zone) for part in parts]
                 value: Any = [v for v in values if v is not None] or None
             else:
-                value = convert(raw, prop.type, col, nulls)
+                value = convert(raw, prop.type, col, nulls, table.zone)
         except ValueError as exc:
             return Bad(str(exc))
         if value is None:
@@ -99,7 +99,7 @@ def converter(sch: Schema, label: str, key: str, col: Column, table: Table) -> C
 
     if not plain_temporal(sch, label, key, col):
         return compute
-    parse = TemporalParser(col.formats, prop.type)
+    parse = TemporalParser(col.formats, prop.type, table.zone)
 
     def temporal(raw: Any) -> Any:
         """A date or timestamp cell: the same answer as compute, without its general steps (the ISO text

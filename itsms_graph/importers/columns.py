@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from itsms_graph.importers.cells import stripped
-from itsms_graph.importers.readers import RowSource, _head, _text_stream
+from itsms_graph.importers.readers import RowSource, _head, _text_stream, header_names
 from itsms_graph.importers.values import TemporalParser, _fast_format, is_null
 from itsms_graph.limits import open_gzip
 
@@ -143,7 +143,7 @@ def read_csv_columns(
     first = re.split(r"\r\n|\r|\n", head.decode("utf-8", errors="replace").lstrip("\ufeff"), maxsplit=1)[0]
     if first.startswith("sep=") or first.count('"') % 2:
         return None
-    header = [c.strip() for c in next(csv.reader([first.rstrip("\r")], delimiter=source.delimiter), [])]
+    header = header_names(next(csv.reader([first.rstrip("\r")], delimiter=source.delimiter), []), source.path)
     named = [h for h in header if h]
     if len(header) < 2 or len(set(named)) != len(named):
         return None

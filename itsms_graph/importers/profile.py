@@ -15,7 +15,6 @@ name): each file reads the first of the column and its aliases that it has.
 from __future__ import annotations
 
 import codecs
-import difflib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -23,10 +22,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from itsms_graph.errors import InputError
+from itsms_graph.importers.values import DEFAULT_ZONE, time_zone
 from itsms_graph.limits import load_user_yaml
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
 
-Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "yaml"]
+Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "yaml", "xes", "ocel"]
 
 
 class _Strict(BaseModel):
@@ -150,6 +150,20 @@ class Table(_Strict):
     #: read through the first of the column and its aliases that it has, decided once per file. Every use of the
     #: column (id, row filter, property, reference) goes with it; the profile keeps naming it by ``column``.
     aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    #: the zone its naive timestamps are local time of (an IANA name); the profile's unless stated
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            time_zone(value)
+        return value
+
+    @property
+    def zone(self) -> str:
+        """The zone the table's naive timestamps are taken in."""
+        return self.timezone or DEFAULT_ZONE
 
     @field_validator("delimiter")
     @classmethod
@@ -186,6 +200,22 @@ class Profile(_Strict):
     description: str = ""
     source: str = ""  # citation / documentation of the export format
     tables: tuple[Table, ...] = Field(min_length=1)
+    #: the zone naive timestamps are local time of, for every table that states none (UTC unless stated: a
+    #: profile never guesses the machine's zone)
+    timezone: str = DEFAULT_ZONE
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        time_zone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _tables_zone(self) -> Profile:
+        """Each table that states no zone takes the profile's."""
+        tables = tuple(t if t.timezone else t.model_copy(update={"timezone": self.timezone}) for t in self.tables)
+        object.__setattr__(self, "tables", tables)
+        return self
 
     def columns(self, table: Table) -> set[str]:
         """Every column the table's mapping reads (a template's header), required or optional."""
@@ -217,7 +247,9 @@ class Profile(_Strict):
         for t in self.tables:
             where = f"table {t.name}"
             if t.record.label not in sch.labels:
-                problems.append(f"{where}: label {t.record.label!r} is not in the ontology")
+                problems.append(
+                    f"{where}: label {t.record.label!r} is not in the ontology{sch.nearest_label(t.record.label)}"
+                )
                 continue
             problems += _check_props(sch, t.record.label, t.properties, where)
             if t.record.latest_by is not None and t.record.latest_by not in t.properties:
@@ -227,7 +259,9 @@ class Profile(_Strict):
                 rwhere = f"{where}, reference {ref.column!r}"
                 unknown = [label for label in (ref.label, *ref.or_labels) if label not in sch.labels]
                 if unknown:
-                    problems.append(f"{rwhere}: label {unknown[0]!r} is not in the ontology")
+                    problems.append(
+                        f"{rwhere}: label {unknown[0]!r} is not in the ontology{sch.nearest_label(unknown[0])}"
+                    )
                     continue
                 if ref.or_labels and ref.defines:
                     problems.append(f"{rwhere}: a reference that defines its targets names one label (no or_labels)")
@@ -239,7 +273,9 @@ class Profile(_Strict):
                         continue
                     src_label = by_column[ref.source].label
                 if rel is None:
-                    problems.append(f"{rwhere}: relationship type {ref.rel!r} is not in the ontology")
+                    problems.append(
+                        f"{rwhere}: relationship type {ref.rel!r} is not in the ontology{sch.nearest_type(ref.rel)}"
+                    )
                 else:
                     stray = sorted(set(ref.dir_for) - set(ref.labels))
                     if stray:
@@ -253,7 +289,9 @@ class Profile(_Strict):
                 problems += _check_props(sch, ref.label, ref.properties, rwhere)
             for label in t.declares:
                 if label not in sch.labels:
-                    problems.append(f"{where}: declares {label!r}, which is not in the ontology")
+                    problems.append(
+                        f"{where}: declares {label!r}, which is not in the ontology{sch.nearest_label(label)}"
+                    )
             problems += _check_aliases(t, self.columns(t), where)
         return problems
 
@@ -305,12 +343,9 @@ def _check_props(sch: Schema, label: str, props: dict[str, Column], where: str) 
     allowed = sch.properties_of(label)
     out = []
     for key, col in props.items():
-        if key not in allowed or key in ("id", "source_file", "source_row", "source_path"):
-            keys = sorted(k for k in allowed if k not in PROVENANCE_KEYS)
-            near = [k for k in keys if key.startswith(k) or k.startswith(key)]  # risk_level -> risk
-            near += [k for k in difflib.get_close_matches(key, keys, n=3, cutoff=0.6) if k not in near]
-            hint = f" (did you mean {' or '.join(repr(k) for k in near[:3])}?)" if near else ""
-            out.append(f"{where}: the ontology gives {label} no property {key!r}{hint}")
+        if key not in allowed or key in ("id", *PROVENANCE_KEYS):
+            # risk_level -> risk: a prefix either way is near too
+            out.append(f"{where}: the ontology gives {label} no property {key!r}{sch.nearest_property(label, key)}")
             continue
         enum = sch.enumerations.get((label, key))
         if enum is not None:

@@ -11,6 +11,7 @@ line after it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -18,7 +19,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,6 +51,8 @@ class RowSource:
     rows: Iterator[tuple[int, dict[str, Any]]]
     encoding: str = ""
     delimiter: str = ""
+    #: what opening the file found that imports but may not be what was meant (the import report lists it)
+    warnings: list[str] = field(default_factory=list)
 
 
 def detect_format(path: Path) -> str:
@@ -64,6 +67,9 @@ def detect_format(path: Path) -> str:
         (".json", "json"),
         (".yaml", "yaml"),
         (".yml", "yaml"),
+        (".xes", "xes"),
+        (".xmlocel", "ocel"),
+        (".jsonocel", "ocel"),
     ):
         if name.endswith(ext):
             return fmt
@@ -97,6 +103,69 @@ def detect_encoding(head: bytes) -> str:
         if exc.start < len(head) - 4:  # not merely a multi-byte character cut at the end of the head
             return "cp1252"
     return "utf-8"
+
+
+def header_names(cells: list[Any], path: Path, row: int = 1) -> list[str]:
+    """A header row's column names: a byte order mark and whitespace around a name are not part of it (a BOM
+    left by an encoding stated as plain UTF-8, or by files concatenated); a line break inside a name is refused,
+    naming the column, since no profile could name it."""
+    names = []
+    for place, cell in enumerate(cells, start=1):
+        name = "" if cell is None else str(cell).replace("\ufeff", "").strip()
+        if "\r" in name or "\n" in name:
+            raise InputError(
+                f"header column {place} ({name!r}) holds a line break; rename the column in the export",
+                file=path.name,
+                row=row,
+                column=repr(name),
+            )
+        names.append(name)
+    return names
+
+
+def _single_byte(encoding: str) -> bool:
+    """Whether *encoding* reads every byte as one character (latin-1, cp1252, ...): UTF-8 text read so is mojibake
+    rather than an error."""
+    try:
+        return len(b"\xc3\xa9".decode(encoding, errors="replace")) == 2
+    except LookupError:
+        return False
+
+
+def utf8_under_single_byte(path: Path, encoding: str, delimiter: str, columns: list[str]) -> str | None:
+    """A warning when a file declared in a single-byte encoding is valid UTF-8 with multi-byte characters (it then
+    imports as mojibake, ``Ã©`` for ``é``): the first such cell's row, column and text. None otherwise."""
+    if not _single_byte(encoding):
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    multi = False
+    try:
+        with _open_binary(path) as fh:
+            while block := fh.read(1 << 20):
+                multi = multi or not block.isascii()
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except (UnicodeDecodeError, OSError, EOFError, zlib.error):
+        return None  # not UTF-8 (or unreadable, which reading it says): the declared encoding stands
+    if not multi:
+        return None
+    stream = _text_stream(path, "utf-8-sig")
+    try:
+        for row_no, values in enumerate(csv.reader(stream, delimiter=delimiter), start=1):
+            for place, value in enumerate(values):
+                if not value.isascii():
+                    column = columns[place] if row_no > 1 and place < len(columns) else f"header column {place + 1}"
+                    shown = value.encode("utf-8").decode(encoding, errors="replace")
+                    return (
+                        f"{path.name} is declared {encoding} but is valid UTF-8 with multi-byte characters: row "
+                        f"{row_no}, column {column} reads {shown!r} where UTF-8 reads {value!r} (state encoding: "
+                        "utf-8, or leave it out to detect it)"
+                    )
+    except (csv.Error, UnicodeDecodeError, OSError):
+        pass
+    finally:
+        stream.close()
+    return None
 
 
 def _detect_delimiter(sample: str, fmt: str) -> str:
@@ -138,7 +207,11 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
     except csv.Error as exc:
         stream.close()
         raise InputError(f"cannot read the header: {exc}", file=path.name, row=2 if hint else 1) from None
-    columns = [c.strip() for c in header]
+    try:
+        columns = header_names(header, path, 2 if hint else 1)
+    except InputError:
+        stream.close()
+        raise
     repeated = {c for c in columns if c and columns.count(c) > 1}
     unnamed = "" in columns  # a column without a header (a trailing separator) is not read
 
@@ -183,7 +256,12 @@ def _csv_rows(path: Path, fmt: str, encoding: str | None, delimiter: str | None)
         finally:
             stream.close()
 
-    return RowSource(path, fmt, [c for c in columns if c], rows(), enc, delim)
+    source = RowSource(path, fmt, [c for c in columns if c], rows(), enc, delim)
+    if encoding is not None:  # a declared encoding: said so when the text is UTF-8 all the same
+        warning = utf8_under_single_byte(path, enc, delim, columns)
+        if warning is not None:
+            source.warnings.append(warning)
+    return source
 
 
 class _Lines:
@@ -438,7 +516,11 @@ def _xlsx_rows(path: Path, sheet: str | None) -> RowSource:
     if header is None:
         book.close()
         raise InputError("the sheet is empty (no header row)", file=path.name, row=1)
-    columns = [str(c).strip() if c is not None else "" for c in header]
+    try:
+        columns = header_names(list(header), path)
+    except InputError:
+        book.close()
+        raise
     repeated = {c for c in columns if c and columns.count(c) > 1}
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
@@ -474,4 +556,9 @@ def open_rows(
         return _csv_rows(path, fmt, encoding, delimiter)
     if fmt == "xlsx":
         return _xlsx_rows(path, sheet)
+    if fmt in ("xes", "ocel"):  # event logs: the table a process-mining tool flattens them to (eventlogs.py)
+        from itsms_graph.importers.eventlogs import open_ocel, open_xes
+
+        columns, rows = open_xes(path) if fmt == "xes" else open_ocel(path, records_key)
+        return RowSource(path, fmt, columns, rows)
     return _load_structured(path, fmt, records_key, member)

@@ -49,6 +49,10 @@ class FileReport:
     unnamed_references: int = 0
     #: optional columns of the profile the file does not have: null in every row of the file
     absent_columns: list[str] = field(default_factory=list)
+    #: the file's columns that no table of the profile reads from it (nothing of them is in the graph)
+    unread_columns: list[str] = field(default_factory=list)
+    #: what reading the file found that imported but may not be what was meant (an encoding, ...)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -78,6 +82,8 @@ class FileReport:
             "edges": self.edges,
             "unnamed_references": self.unnamed_references,
             "absent_columns": self.absent_columns,
+            "unread_columns": self.unread_columns,
+            "warnings": self.warnings,
             "rejections": [vars(r) for r in self.rejections],
         }
 
@@ -92,6 +98,9 @@ class ImportReport:
     skipped_tables: list[str] = field(default_factory=list)
     #: the workbooks that lacked an optional table's sheet: {"table": "profile:table", "file": ..., "sheet": ...}
     absent_sheets: list[dict[str, str]] = field(default_factory=list)
+    #: what the import found that it did not stop for but may not be what was meant (a glob of a table matching
+    #: nothing while another matches); an import with ``strict`` stops on it instead
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
@@ -115,6 +124,7 @@ class ImportReport:
             ],
             "skipped_tables": self.skipped_tables,
             "absent_sheets": self.absent_sheets,
+            "warnings": self.warnings,
             "totals": {
                 "rows_read": sum(f.rows_read for f in self.files),
                 "accepted": sum(f.accepted for f in self.files),

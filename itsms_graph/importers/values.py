@@ -1,6 +1,13 @@
 """Turning a cell into an ontology value: nulls, true/false spellings, date formats, value maps, decimal commas.
 
 A value that cannot be converted raises ValueError with the reason; the importer adds file, row and column.
+
+Time has one rule (``instant_text``): a timestamp is stored as the UTC instant it names, as ISO text without an
+offset (``2010-03-31T14:59:42``), so that text order is time order on every engine. A timestamp with an offset
+(``+02:00``, ``Z``) is converted by it; a naive one is taken in the zone its profile states (``timezone``, UTC
+unless stated), a local time that zone skips is refused and one it repeats is the first (the earlier instant). A
+date is a calendar date and stays the one written. The original offset stays in the source row, which every node
+names (``source_file``, ``source_row``).
 """
 
 from __future__ import annotations
@@ -9,10 +16,12 @@ import datetime as dt
 import decimal
 import re
 import sys
+import zoneinfo
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from itsms_graph.importers.profile import Column
+if TYPE_CHECKING:  # the profile checks its zones here: no import back at run time
+    from itsms_graph.importers.profile import Column
 
 _ISO_DATETIME = (
     "%Y-%m-%dT%H:%M:%S",
@@ -23,6 +32,44 @@ _ISO_DATETIME = (
     "%Y-%m-%d %H:%M:%S.%f",
 )
 _ISO_DATE = ("%Y-%m-%d",)
+#: the zone a profile takes naive timestamps in unless it states one
+DEFAULT_ZONE = "UTC"
+_UTC = dt.UTC
+
+
+@lru_cache(maxsize=64)
+def time_zone(name: str) -> dt.tzinfo:
+    """The IANA zone *name* (``Europe/Amsterdam``, ``UTC``); ValueError naming the nearest known names."""
+    if name == DEFAULT_ZONE:
+        return _UTC
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        pass
+    import difflib
+
+    near = difflib.get_close_matches(name, sorted(zoneinfo.available_timezones()), n=3, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
+    raise ValueError(f"unknown time zone {name!r}{hint}; an IANA name such as 'Europe/Amsterdam' or 'UTC'")
+
+
+def instant_text(moment: dt.datetime | dt.date, kind: str, zone: str = DEFAULT_ZONE) -> str:
+    """The one rule (see the module): what the store keeps of *moment* for a ``date`` or ``datetime`` property."""
+    if not isinstance(moment, dt.datetime):
+        if kind == "date":
+            return moment.isoformat()
+        moment = dt.datetime.combine(moment, dt.time())  # a day's start, in the stated zone
+    if kind == "date":
+        return moment.date().isoformat()  # the calendar date written, offset or not
+    if moment.tzinfo is None:
+        if zone == DEFAULT_ZONE:
+            return moment.replace(microsecond=0).isoformat()
+        tz = time_zone(zone)
+        local = moment.replace(tzinfo=tz)  # fold 0: a repeated local time is the first of the two
+        if local.astimezone(_UTC).astimezone(tz).replace(tzinfo=None) != moment:
+            raise ValueError(f"{moment.isoformat(sep=' ')} does not exist in {zone} (the clocks skip it)")
+        moment = local
+    return moment.astimezone(_UTC).replace(tzinfo=None, microsecond=0).isoformat()
 
 
 def _int64(value: int, raw: Any) -> int:
@@ -97,18 +144,23 @@ def _strptime(text: str, fmt: str) -> dt.datetime:
 
 
 @lru_cache(maxsize=1 << 16)
-def parse_temporal(text: str, formats: tuple[str, ...], kind: str) -> str:
-    """Cached: exports repeat the same timestamps many times (an incident's events, a change's CI rows)."""
+def parse_temporal(text: str, formats: tuple[str, ...], kind: str, zone: str = DEFAULT_ZONE) -> str:
+    """*text* read by the first of *formats* that takes it, else as ISO-8601 (with an offset or ``Z`` too), as
+    instant_text keeps it. Cached: exports repeat the same timestamps many times (an incident's events)."""
+    parsed: dt.datetime | None = None
     for fmt in (*formats, *(_ISO_DATETIME + _ISO_DATE)):
         try:
             parsed = _strptime(text, fmt)
+            break
         except ValueError:
             continue
-        if kind == "date":
-            return parsed.date().isoformat()
-        return parsed.replace(microsecond=0).isoformat()
-    shown = ", ".join(formats) if formats else "ISO-8601"
-    raise ValueError(f"{text!r} is not a {kind} in the format {shown}")
+    if parsed is None:
+        try:
+            parsed = dt.datetime.fromisoformat(text)  # offsets, Z, fractions of a second
+        except ValueError:
+            shown = ", ".join(formats) if formats else "ISO-8601"
+            raise ValueError(f"{text!r} is not a {kind} in the format {shown}") from None
+    return instant_text(parsed, kind, zone)
 
 
 def _split_format(fmt: str) -> tuple[str, str] | None:
@@ -132,9 +184,11 @@ class TemporalParser:
     remembered: an export's timestamps are mostly distinct, but their days and their times of day repeat
     (466k BPIC 2014 activity timestamps, a few thousand days). Same answers as parse_temporal (tested)."""
 
-    def __init__(self, formats: tuple[str, ...], kind: str) -> None:
-        self.formats, self.kind = formats, kind
-        self.splits = [_split_format(f) for f in formats]
+    def __init__(self, formats: tuple[str, ...], kind: str, zone: str = DEFAULT_ZONE) -> None:
+        self.formats, self.kind, self.zone = formats, kind, zone
+        # a naive timestamp outside UTC is an instant only whole (the zone's offset depends on the day and hour)
+        whole = kind == "datetime" and zone != DEFAULT_ZONE
+        self.splits = [] if whole else [_split_format(f) for f in formats]
         self.dates: dict[tuple[int, str], str | None] = {}
         self.times: dict[tuple[int, str], str | None] = {}
 
@@ -166,14 +220,15 @@ class TemporalParser:
                 continue
             return day if self.kind == "date" else f"{day}T{time}"
         # no split format took it (or one is read whole): every format in order, ISO-8601, or the error
-        return parse_temporal(text, self.formats, self.kind)
+        return parse_temporal(text, self.formats, self.kind, self.zone)
 
 
 _UNSEEN = object()
 
 
-def convert(raw: Any, kind: str, col: Column, nulls: tuple[str, ...]) -> Any:
-    """The ontology value of *raw* for a property of type *kind*; None when the cell is null."""
+def convert(raw: Any, kind: str, col: Column, nulls: tuple[str, ...], zone: str = DEFAULT_ZONE) -> Any:
+    """The ontology value of *raw* for a property of type *kind*; None when the cell is null. A naive timestamp
+    is taken in *zone* (the profile's)."""
     if is_null(raw, nulls):
         return None
     if isinstance(raw, list):  # a repeated column holds one value per repetition
@@ -191,7 +246,7 @@ def convert(raw: Any, kind: str, col: Column, nulls: tuple[str, ...]) -> Any:
         if isinstance(raw, float) and raw.is_integer():
             return str(int(raw))
         if isinstance(raw, (dt.datetime, dt.date)):
-            return raw.isoformat()
+            return raw.isoformat()  # a workbook's date cell read as text: as the workbook holds it
         text = str(raw)
         # categorical values (states, categories, kinds) repeat across rows: one string object each
         return sys.intern(text) if len(text) <= 40 else text
@@ -233,9 +288,7 @@ def convert(raw: Any, kind: str, col: Column, nulls: tuple[str, ...]) -> Any:
             f"{raw!r} is none of the true spellings ({', '.join(col.true)}) or false spellings ({', '.join(col.false)})"
         )
     if kind in ("date", "datetime"):
-        if isinstance(raw, dt.datetime):
-            return raw.date().isoformat() if kind == "date" else raw.replace(microsecond=0).isoformat()
-        if isinstance(raw, dt.date):
-            return raw.isoformat() if kind == "date" else dt.datetime.combine(raw, dt.time()).isoformat()
-        return parse_temporal(str(raw), col.formats, kind)
+        if isinstance(raw, (dt.datetime, dt.date)):  # a workbook's or YAML file's own date or timestamp
+            return instant_text(raw, kind, zone)
+        return parse_temporal(str(raw), col.formats, kind, zone)
     raise ValueError(f"unsupported property type {kind}")

@@ -10,11 +10,13 @@ Cypher statement:
   exist: an existence requirement, one finding against the clause when none does).
 
 Filters compare a property with a literal ``value``, a query ``param``, a ``date`` expression over the audit
-period (``as_of``, ``period_start``, ``as_of - <months parameter>``), ``other`` property of the same node, a
+period (``as_of``, ``period_start``, ``as_of - <months parameter>``, ``as_of + <months parameter>``), ``other`` property of the same node, a
 ``ref`` to a matched node's property (``c.actual_start``; with ``days``/``days_param`` the comparison is in
 whole days: ``recorded_on <= c.actual_end + 10 days``), or the ``var`` of ``each``; ``in_period`` is the audit
 period itself. A comparison with a property the node lacks does not hold (Cypher's null), unless the filter says
-``or_null: true`` (``status ne retired, or_null``: a service without a status is not retired). A condition may
+``or_null: true`` (``status ne retired, or_null``: a service without a status is not retired); a filtered
+property no record carries makes the query not assessable, unless the filter says ``optional: true`` (a
+document register without a status column has no superseded documents). A condition may
 also be a ``check`` (filters on a matched node) or ``any`` of several conditions. ``each`` repeats the
 conditions for every value of a list parameter (or every month of the audit period, ``months_in_period``; with
 ``due_after: <days parameter>`` only the months whose end lies that many days before the as-of date, so that a
@@ -43,6 +45,9 @@ Grade = Literal["major", "minor", "ofi", "data-quality"]
 GRADE_ORDER: dict[str, int] = {"data-quality": 0, "ofi": 1, "minor": 2, "major": 3}
 #: A match node's label or a match relationship's type that stands for any label or type.
 ANY = "any"
+#: The property every node has (its namespaced id): ``{prop: id, op: eq, ref: a.id}`` says a condition's path came
+#: back to the matched node ``a``, closing a cycle that a linear match cannot.
+IDENTITY = "id"
 Op = Literal[
     "eq",
     "ne",
@@ -64,7 +69,8 @@ Op = Literal[
 #: The built-in list an ``each`` can range over: every month (YYYY-MM) of the audit period.
 MONTHS_IN_PERIOD = "months_in_period"
 _VAR = r"^[a-z][a-z0-9_]*$"
-_DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*-\s*([a-z][a-z0-9_]*))?$")
+#: A date filter's operand: the as-of date or the period's first day, less or plus a months or days parameter.
+DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*([-+])\s*([a-z][a-z0-9_]*))?$")
 
 
 class _Strict(BaseModel):
@@ -84,6 +90,9 @@ class Filter(_Strict):
     days_param: str | None = None  # the same, from a days parameter
     #: the filter holds for a node without the property too: a service without a status is not retired
     or_null: bool = False
+    #: the data need not carry the property at all to answer (a document register without a status column: no
+    #: document is superseded); without it, a filtered property no record has makes the query not assessable
+    optional: bool = False
 
     @model_validator(mode="after")
     def _one_operand(self) -> Filter:
@@ -101,8 +110,10 @@ class Filter(_Strict):
             raise ValueError("days and days_param go with ref or other")
         if self.days is not None and self.days_param is not None:
             raise ValueError("give days or days_param, not both")
-        if self.date is not None and not _DATE_EXPR.match(self.date):
-            raise ValueError(f"date {self.date!r} must be as_of, period_start or 'as_of - <months parameter>'")
+        if self.date is not None and not DATE_EXPR.match(self.date):
+            raise ValueError(
+                f"date {self.date!r} must be as_of, period_start or 'as_of - <months parameter>' (or + it)"
+            )
         return self
 
 
@@ -360,8 +371,8 @@ class QueryDefinition(_Strict):
             if f.param is not None and f.param not in self.parameters:
                 raise ValueError(f"filter uses parameter {f.param!r}, which parameters does not declare")
             if f.date is not None:
-                m = _DATE_EXPR.match(f.date)
-                if m and m.group(2) and self.parameters.get(m.group(2), None) is None:
+                m = DATE_EXPR.match(f.date)
+                if m and m.group(3) and self.parameters.get(m.group(3), None) is None:
                     raise ValueError(f"date {f.date!r} uses an undeclared parameter")
             if (f.op == "in_period" or f.date is not None) and props[f.prop].type not in ("date", "datetime"):
                 raise ValueError(f"{label}.{f.prop} is not a date or datetime")

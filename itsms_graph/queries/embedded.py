@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from itsms_graph.graph.store import SMSGraph
-from itsms_graph.queries.definition import ANY, Condition, MatchNode, MatchRel, Step
+from itsms_graph.queries.definition import ANY, IDENTITY, Condition, MatchNode, MatchRel, Step
 from itsms_graph.queries.plan import BoundFilter, BoundQuery, days_since_epoch
 
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
@@ -44,7 +44,8 @@ def _holds(graph: SMSGraph, attrs: dict[str, Any], f: BoundFilter, row: Row) -> 
             other = attrs.get(f.other)
         else:
             assert f.ref is not None
-            other = graph.attrs(row[f.ref[0]]).get(f.ref[1])
+            var, key = f.ref
+            other = row[var] if key == IDENTITY else graph.attrs(row[var]).get(key)
         if other is None:
             return False
         if f.in_days:
@@ -68,6 +69,8 @@ def _ok(graph: SMSGraph, nid: str, label: str, filters: tuple[BoundFilter, ...],
     attrs = graph.attrs(nid)
     if label != ANY and attrs["label"] != label:
         return False
+    if any(f.prop == IDENTITY for f in filters):  # the store keys a node by its id, not among its properties
+        attrs = {**attrs, IDENTITY: nid}
     return all(_holds(graph, attrs, f, row) for f in filters)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from itsms_graph.errors import ItsmsError
 from itsms_graph.ontology import Schema, schema
-from itsms_graph.queries.definition import ANY, MONTHS_IN_PERIOD, Filter, QueryDefinition
+from itsms_graph.queries.definition import ANY, DATE_EXPR, MONTHS_IN_PERIOD, Filter, QueryDefinition
 
 #: The property that marks a placeholder node for a reference no input resolves.
 PLACEHOLDER_FLAG = "unresolved"
@@ -161,14 +161,15 @@ class _Binder:
         return name
 
     def _date(self, expr: str) -> dt.date:
-        base, _, rest = expr.partition("-")
-        day = self.period.as_of if base.strip() == "as_of" else self.period.start
-        if rest.strip():
-            name = rest.strip()
-            amount = int(self.params[name])
+        m = DATE_EXPR.match(expr.strip())
+        assert m is not None  # the query file was validated
+        base, sign, name = m.groups()
+        day = self.period.as_of if base == "as_of" else self.period.start
+        if name:
+            amount = int(self.params[name]) * (1 if sign == "+" else -1)
             kind = self.query.parameters[name].type
             try:
-                day = day - dt.timedelta(days=amount) if kind == "days" else add_months(day, -amount)
+                day = day + dt.timedelta(days=amount) if kind == "days" else add_months(day, amount)
             except (ValueError, OverflowError):
                 raise ItsmsError(
                     f"query {self.query.id}: parameter {name}={amount} moves {expr.strip()} outside the calendar "
@@ -230,7 +231,8 @@ class _Binder:
 _PARAM_RANGE = {"months": 9999 * 12, "days": 9999 * 366, "integer": (1 << 63) - 1}
 
 
-def _coerce_param(query: QueryDefinition, name: str, raw: Any) -> Any:
+def coerce_param(query: QueryDefinition, name: str, raw: Any) -> Any:
+    """*raw* (a default, a configuration value, a rule's text or a --param) as the parameter's type."""
     spec = query.parameters[name]
     try:
         if spec.type in ("months", "days", "integer"):
@@ -244,7 +246,8 @@ def _coerce_param(query: QueryDefinition, name: str, raw: Any) -> Any:
         if spec.type == "boolean":
             return raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes")
         if spec.type == "list":
-            return list(raw) if isinstance(raw, (list, tuple)) else [s.strip() for s in str(raw).split(",")]
+            # a register cell separates values with ';' (the sms-register convention), a --param with ','
+            return list(raw) if isinstance(raw, (list, tuple)) else [s.strip() for s in re.split(r"[;,]", str(raw))]
         return str(raw)
     except (TypeError, ValueError):
         kind = {"months": "number of months", "days": "number of days"}.get(spec.type, spec.type)
@@ -258,10 +261,10 @@ def bind(
     sch: Schema | None = None,
 ) -> BoundQuery:
     """Resolve parameters (defaults, then *overrides* that this query declares) and every filter."""
-    params = {name: _coerce_param(query, name, p.default) for name, p in query.parameters.items()}
+    params = {name: coerce_param(query, name, p.default) for name, p in query.parameters.items()}
     for name, raw in (overrides or {}).items():
         if name in query.parameters:
-            params[name] = _coerce_param(query, name, raw)
+            params[name] = coerce_param(query, name, raw)
     binder = _Binder(query, period, params, sch or schema())
     filters: dict[int, tuple[BoundFilter, ...]] = {}
     for node in query.nodes:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from itsms_graph.queries.definition import ANY, GRADE_ORDER, MatchNode, MatchRel, QueryDefinition
+from itsms_graph.queries.parameters import UsedParameter
 
 
 class Status(StrEnum):
@@ -62,6 +63,8 @@ class QueryResult:
     #: what the data lacks when the status is not assessable ("no Approval records", ...)
     missing_data: list[str] = field(default_factory=list)
     rows: list[tuple[str, ...]] = field(default_factory=list)
+    #: the value and source (default, config, rules register, --param) of each parameter the query declares
+    parameters: dict[str, UsedParameter] = field(default_factory=dict)
     #: the distinct records (first match variable) the query applies to, its own applicability conditions
     #: included: the denominator of a failure rate; None for an existence query (expect: some)
     population: tuple[str, ...] | None = None

@@ -8,14 +8,16 @@ or when an imported source declared it (an empty audit register is evidence of n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from itsms_graph.engines.base import Engine
+from itsms_graph.errors import ItsmsError
 from itsms_graph.ontology import schema
-from itsms_graph.queries.definition import ANY, Filter, MatchNode, MatchRel, QueryDefinition
-from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
+from itsms_graph.queries.definition import ANY, IDENTITY, Filter, MatchNode, MatchRel, QueryDefinition
+from itsms_graph.queries.engine import Engine
+from itsms_graph.queries.parameters import ParameterSources, UsedParameter
+from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind, coerce_param
 from itsms_graph.queries.results import QueryResult, Status, absent_population, findings_for
 
 Need = tuple[str, str | None]  # (label, property or None)
@@ -27,7 +29,8 @@ BUILT_IN_LABELS = frozenset({"Clause"}) | schema().tool_labels
 def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
     """What the data must hold: a list of requirements, each a list of alternatives, each a list of needs.
 
-    Marker properties (flags such as ``unresolved``, whose absence means false) are never needs. A step that asks
+    Marker properties (flags such as ``unresolved``, whose absence means false) and the id every record has are
+    never needs. A step that asks
     for placeholders (a filter on ``unresolved``) needs the label's records or placeholders: an incident export
     that names CIs no input holds does record which incident has a CI.
     """
@@ -39,8 +42,10 @@ def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
         placeholders = any(f.prop == PLACEHOLDER_FLAG for f in filters)
         needs: list[Need] = [(label, PLACEHOLDER_FLAG if placeholders else None)]
         for f in filters:
+            if f.optional:
+                continue  # the query answers without it (see Filter.optional)
             for key in (f.prop, f.other):
-                if key is not None and not props[key].marker:
+                if key is not None and key != IDENTITY and not props[key].marker:
                     needs.append((label, key))
         return needs
 
@@ -60,7 +65,8 @@ def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
         for f in filters:
             if f.ref is not None:
                 var, key = f.ref.split(".")
-                reqs.append([[(query.label_of(var), key)]])
+                if key != IDENTITY:
+                    reqs.append([[(query.label_of(var), key)]])
     return reqs
 
 
@@ -182,8 +188,8 @@ class _Assessor:
             found, here = [], start
             for rel, direction, label in steps:
                 if ANY not in (rel, here, label):
-                    pair = [(rel, here, label)] if direction == "out" else [(rel, label, here)]
-                    if direction == "both":
+                    pair = [(rel, here, label)] if direction != "in" else [(rel, label, here)]
+                    if direction == "both":  # either way round will do
                         pair.append((rel, label, here))
                     if not any(self.carried(query, link) for link in pair):
                         found.append(f"no imported source links {pair[0][1]} to {pair[0][2]} ({rel})")
@@ -232,29 +238,51 @@ def run_queries(
     engine: Engine,
     queries: Iterable[QueryDefinition],
     period: AuditPeriod,
-    overrides: dict[str, Any] | None = None,
+    overrides: ParameterSources | Mapping[str, Any] | None = None,
     declared_labels: Iterable[str] = (),
     carried_links: frozenset[tuple[str, str, str]] | None = None,
 ) -> list[QueryResult]:
-    """Run every query on *engine* for the audit *period*; results in the order given. *carried_links* are the
-    links the imported sources can carry (None: not known, nothing is ruled out)."""
+    """Run every query on *engine* for the audit *period*; results in the order given. *overrides* are the
+    parameter values besides the defaults (a plain mapping: given explicitly, as ``--param``); each result
+    records the value and source of every parameter its query declares. *carried_links* are the links the
+    imported sources can carry (None: not known, nothing is ruled out)."""
     assessor = _Assessor(engine, frozenset(declared_labels), period, links=carried_links)
+    sources = ParameterSources.of(overrides)
     results = []
     for query in queries:
+        used = sources.resolve(query)
+        values = {name: _checked(query, p) for name, p in used.items()}
         missing = assessor.missing(query) or assessor.uncarried(query) or assessor.undated(query)
         if missing:
-            results.append(QueryResult(query, Status.NOT_ASSESSABLE, missing_data=missing))
+            results.append(QueryResult(query, Status.NOT_ASSESSABLE, missing_data=missing, parameters=used))
             continue
-        bound = bind(query, period, overrides)
+        bound = bind(query, period, values)
         rows = engine.rows(bound)
         findings = findings_for(query, rows)
-        population = population_of(engine, query, period, overrides)
+        population = population_of(engine, query, period, values)
         if query.population_required and not population:
             findings = absent_population(query)
         results.append(
-            QueryResult(query, Status.FAIL if findings else Status.PASS, findings, rows=rows, population=population)
+            QueryResult(
+                query,
+                Status.FAIL if findings else Status.PASS,
+                findings,
+                rows=rows,
+                population=population,
+                parameters=used,
+            )
         )
     return results
+
+
+def _checked(query: QueryDefinition, used: UsedParameter) -> Any:
+    """The parameter's value as its type; a value that is not one names where it was set (a rule's row)."""
+    try:
+        return coerce_param(query, used.name, used.value)
+    except ItsmsError as exc:
+        if used.origin:
+            raise ItsmsError(f"{used.origin}: {exc}") from None
+        raise
 
 
 def population_of(

@@ -24,6 +24,11 @@ def absent_text(f: FileReport) -> str:
     return f"{f.file} ({f.table}) lacks the optional column(s) {columns}: null in every row of the file"
 
 
+def unread_text(f: FileReport) -> str:
+    """The columns of a file no table of its profile reads: none of them is in the graph."""
+    return f"{f.file} ({f.table}): no table reads the column(s) {', '.join(f.unread_columns)}"
+
+
 def render_import_text(
     report: ImportReport, counts: dict[str, int], console: Console, *, max_rejections: int = 10
 ) -> None:
@@ -47,8 +52,12 @@ def render_import_text(
         )
     console.print(table)
     for f in report.files:
+        for warning in f.warnings:
+            console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
         if f.absent_columns:
             console.print(f"absent: {escape(absent_text(f))}", highlight=False)
+        if f.unread_columns:
+            console.print(f"unread: {escape(unread_text(f))}", highlight=False)
         for r in f.rejections[:max_rejections]:
             console.print(f"rejected: {escape(str(r))}", highlight=False)
         if f.rejected > max_rejections:
@@ -62,4 +71,6 @@ def render_import_text(
         )
     for note in report.skip_notes():
         console.print(escape(note), highlight=False)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     console.print("graph: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))

@@ -20,7 +20,7 @@ from typing import Any
 
 from itsms_graph.ontology import Schema, schema
 
-LINTER_DIR = Path(__file__).resolve().parents[2] / "tools" / "cypher-lint"
+LINTER_DIR = Path(__file__).resolve().parents[1] / "tools" / "cypher-lint"
 #: fewer statements than this per node process are not worth its start-up (about half a second)
 _MIN_CHUNK = 100
 

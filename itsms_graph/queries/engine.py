@@ -1,4 +1,8 @@
-"""The engine protocol the query runner relies on."""
+"""The engine protocol: what the query runner asks of every engine (networkx, FalkorDB, Neo4j, DuckDB).
+
+It lives beside the query language it speaks (bound queries): the engines implement it, the runner and the
+verdicts use it, and the query layer never imports an engine.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,107 @@
+"""The graph tables as the default path (issue #16.1, #16.2): duckdb's memory is a setting, running out of it is
+one line naming that setting, and the snapshot commands check the tables by default, networkx on request, with
+the same findings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from itsms_graph.cli import cli
+from itsms_graph.config import load_config
+from itsms_graph.duckdb_settings import DEFAULT_MEMORY_LIMIT, DuckDBSettings, configure, current_settings
+from itsms_graph.errors import ItsmsError
+from itsms_graph.graph import save_snapshot
+from tests import fixtures
+
+DATA = Path(__file__).parent / "data" / "bpic2014"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings(monkeypatch: pytest.MonkeyPatch):
+    """Each test starts from the defaults, whatever an earlier command set."""
+    import itsms_graph.duckdb_settings as settings
+
+    monkeypatch.setattr(settings, "_given", (None, None))
+    monkeypatch.setattr(settings, "_settings", None)
+    for name in ("ITSMS_DUCKDB_MEMORY", "ITSMS_DUCKDB_TEMP"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_option_wins_over_the_environment_which_wins_over_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    config = {"memory_limit": "3GB", "temp_directory": str(tmp_path / "c")}
+    assert DuckDBSettings.resolved(config=config) == DuckDBSettings("3GB", tmp_path / "c")
+    monkeypatch.setenv("ITSMS_DUCKDB_MEMORY", "2GB")
+    assert DuckDBSettings.resolved(config=config).memory_limit == "2GB"
+    assert DuckDBSettings.resolved("1GB", config=config).memory_limit == "1GB"
+    assert current_settings().memory_limit == "2GB"  # nothing configured: the environment
+    monkeypatch.delenv("ITSMS_DUCKDB_MEMORY")
+    assert current_settings() == DuckDBSettings(DEFAULT_MEMORY_LIMIT, None)
+    configure("5GB")
+    configure(config=config)  # a --config read later keeps the option given before
+    assert current_settings() == DuckDBSettings("5GB", tmp_path / "c")
+
+
+def test_the_configuration_files_duckdb_table(tmp_path: Path):
+    good = tmp_path / "itsms-graph.toml"
+    good.write_text('[duckdb]\nmemory_limit = "2GB"\ntemp_directory = "spill"\n', encoding="utf-8")
+    assert load_config(good).duckdb == {"memory_limit": "2GB", "temp_directory": str(tmp_path / "spill")}
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[duckdb]\nmemory = 3\n", encoding="utf-8")
+    with pytest.raises(ItsmsError, match=r"\[duckdb\] takes memory_limit and temp_directory"):
+        load_config(bad)
+
+
+def test_running_out_of_duckdb_memory_is_one_line_naming_the_setting(tmp_path: Path):
+    """#16: BPIC 2014 x4 died in the resolve with duckdb's OutOfMemoryException, a traceback with exit 1."""
+    result = CliRunner().invoke(
+        cli, ["--duckdb-memory", "2MB", "import", "-p", "bpic2014", str(DATA), "-o", str(tmp_path / "s.itsms")]
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [
+        "error: out of memory: the graph tables did not fit duckdb's memory limit of 2MB (raise it with "
+        "itsms-graph --duckdb-memory SIZE, ITSMS_DUCKDB_MEMORY or memory_limit in the [duckdb] table of "
+        "itsms-graph.toml)"
+    ]
+    assert not (tmp_path / "s.itsms").exists()
+
+
+def test_the_temporary_folder_is_where_duckdb_spills(tmp_path: Path):
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    result = CliRunner().invoke(
+        cli,
+        ["--duckdb-temp", str(spill), "import", "-p", "bpic2014", str(DATA), "-o", str(tmp_path / "s.itsms")],
+    )
+    assert result.exit_code == 0, result.output
+    assert current_settings().temp_directory == spill
+
+
+def test_snapshot_commands_check_the_tables_by_default_and_networkx_on_request(tmp_path: Path):
+    snap = save_snapshot(fixtures.boundaries(), tmp_path / "b.itsms")
+    runner = CliRunner()
+    reports = {}
+    for backend in ("default", "networkx"):
+        args = ["check", str(snap), "--as-of", "2024-06-30", "--fail-on", "none", "--format", "json"]
+        result = runner.invoke(cli, args + ([] if backend == "default" else ["--backend", backend]))
+        assert result.exit_code == 0, result.output
+        reports[backend] = json.loads(result.output)
+    assert reports["default"]["engine"] == "duckdb" and reports["networkx"]["engine"] == "networkx"
+    assert reports["default"]["summary"] == reports["networkx"]["summary"]
+    assert [(r["query"], r["status"], r["findings"]) for r in reports["default"]["results"]] == [
+        (r["query"], r["status"], r["findings"]) for r in reports["networkx"]["results"]
+    ]
+    for command in ("stage1", "stage2"):
+        outs = [
+            runner.invoke(cli, [command, str(snap), "--as-of", "2024-06-30", "--format", "json", *extra])
+            for extra in ([], ["--backend", "networkx"])
+        ]
+        assert outs[0].exit_code == outs[1].exit_code
+        verdicts = [json.loads(o.output)[command] for o in outs]
+        assert verdicts[0] == verdicts[1]
