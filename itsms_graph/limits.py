@@ -16,8 +16,6 @@ import zipfile
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
-
 from itsms_graph.errors import InputError
 
 #: Inflation is judged by ratio only past this many bytes (a small file may be mostly one repeated value)
@@ -170,24 +168,11 @@ def max_yaml_values() -> int:
     return limit("MAX_YAML_VALUES", 10_000_000)
 
 
-def load_user_yaml(path: Path) -> Any:
-    """A user's YAML file (profile, query): UTF-8, safe, within the nesting and alias limits; InputError names the
-    file."""
-    from itsms_graph import safe_yaml
-
-    text = read_text(path)
-    try:
-        return safe_yaml.load(text, str(path))
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}", file=str(path)) from None
-
-
 __all__ = [
     "InflationLimited",
     "check_archive",
     "check_inflation",
     "decode_text",
-    "load_user_yaml",
     "open_gzip",
     "read_text",
 ]

@@ -17,12 +17,13 @@ calendar lacks (2024-02-30) stays the text it is, for a profile's conversion to 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from itsms_graph.errors import InputError
-from itsms_graph.limits import max_nesting, max_yaml_values
+from itsms_graph.limits import max_nesting, max_yaml_values, read_text
 
 #: The safe loader in C when PyYAML was built with libyaml, else the pure-Python one (same values, slower).
 _Base: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -93,3 +94,13 @@ def load(text: str, name: str = "") -> Any:
         return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def load_file(path: Path) -> Any:
+    """A user's YAML file (profile, query): UTF-8, safe, within the nesting and alias limits; an InputError names
+    the file."""
+    text = read_text(path)
+    try:
+        return load(text, str(path))
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed YAML: {exc}", file=str(path)) from None

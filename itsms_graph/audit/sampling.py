@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import random
 import re
 from collections import defaultdict
@@ -24,8 +23,9 @@ from typing import Any
 
 from itsms_graph.audit.attributes import CONFIDENCE, TOLERABLE_RATE, upper_deviation_limit, zero_failure_size
 from itsms_graph.audit.columns import Column
-from itsms_graph.audit.report import comment_lines
+from itsms_graph.audit.report import csv_table
 from itsms_graph.errors import InputError, ItsmsError
+from itsms_graph.escaping import from_spreadsheet_cell
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
 from itsms_graph.limits import read_text
 from itsms_graph.outputs import write_text
@@ -236,12 +236,7 @@ def write_worksheet(graph: SMSGraph, sample: Sample, path: Path, about: Sequence
         return write_table(path, "sample", WORKSHEET_LAYOUT, rows, [sample.describe(), *about])
     if path.suffix.lower() != ".csv":
         raise ItsmsError(f"{path}: the worksheet is written as .csv or .xlsx")
-    out = io.StringIO(comment_lines([sample.describe(), *about]))
-    out.seek(0, io.SEEK_END)
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(WORKSHEET_COLUMNS)
-    writer.writerows(rows)
-    write_text(path, out.getvalue())
+    write_text(path, csv_table(WORKSHEET_COLUMNS, rows, [sample.describe(), *about]))
     return path
 
 
@@ -340,7 +335,7 @@ def read_worksheet(path: Path) -> Judged:
     header = raw[0]
     out, unjudged = [], []
     for n, values in enumerate(raw[1:], start=offset + 1):
-        row = dict(zip(header, values, strict=False))
+        row = dict(zip(header, (from_spreadsheet_cell(v) for v in values), strict=False))
         verdict = row.get("verdict", "").strip().lower()
         if not verdict:
             unjudged.append(row.get("record", ""))

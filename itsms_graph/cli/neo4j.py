@@ -26,8 +26,9 @@ def neo4j_engine(uri: str, user: str, database: str | None) -> Any:
     """Connect with the password from NEO4J_PASSWORD or a hidden prompt (never a flag, never echoed)."""
     import os
 
-    from itsms_graph.engines.neo4j import Neo4jEngine
+    from itsms_graph.engines.neo4j import Neo4jEngine, refuse_credentials
 
+    refuse_credentials(uri)  # before anything asks for a password or echoes the URI
     password = os.environ.get("NEO4J_PASSWORD")
     if password is None:
         if not sys.stdin.isatty():  # a CI job: no one to ask, and getpass would echo what a pipe gives it

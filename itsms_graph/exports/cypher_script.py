@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from itsms_graph.engines.cypher_load import constraint_statement, load_batches
+from itsms_graph.escaping import cypher_string
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.graph.tables import GraphTables
 from itsms_graph.outputs import atomic_output
-
-_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
 def literal(value: Any) -> str:
@@ -32,8 +31,7 @@ def literal(value: Any) -> str:
             raise ValueError(f"{value!r} has no Cypher literal")
         return repr(value)
     if isinstance(value, str):
-        out = "".join(_ESCAPES.get(ch, ch if ch.isprintable() or ch == " " else f"\\u{ord(ch):04x}") for ch in value)
-        return "'" + out + "'"
+        return cypher_string(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(literal(v) for v in value) + "]"
     if isinstance(value, dict):

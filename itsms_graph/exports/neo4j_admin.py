@@ -50,6 +50,7 @@ def write_import_files(graph: SMSGraph | GraphTables, folder: Path, database: st
         "import",
         "full",
         f"--array-delimiter={ARRAY_DELIMITER}",
+        "--multiline-fields=true",  # imported text holds line breaks, which the CSV writer keeps inside quotes
         "--overwrite-destination=true",
     ]
     sch = graph.schema

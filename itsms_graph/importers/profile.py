@@ -23,8 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from itsms_graph.errors import InputError
 from itsms_graph.importers.values import DEFAULT_ZONE, time_zone
-from itsms_graph.limits import load_user_yaml
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
+from itsms_graph.safe_yaml import load_file
 
 Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "yaml", "xes", "ocel"]
 
@@ -164,6 +164,16 @@ class Table(_Strict):
     def zone(self) -> str:
         """The zone the table's naive timestamps are taken in."""
         return self.timezone or DEFAULT_ZONE
+
+    @field_validator("files")
+    @classmethod
+    def _inside_the_folder(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        """A file pattern names files inside the input folder: never an absolute path, never a ".." part."""
+        for pattern in patterns:
+            parts = pattern.replace("\\", "/").split("/")
+            if pattern.startswith(("/", "\\")) or ".." in parts or (len(pattern) > 1 and pattern[1] == ":"):
+                raise ValueError(f"file pattern {pattern!r} reaches outside the input folder; name files inside it")
+        return patterns
 
     @field_validator("delimiter")
     @classmethod
@@ -359,7 +369,7 @@ def _check_props(sch: Schema, label: str, props: dict[str, Column], where: str) 
 
 def load_profile(path: Path, sch: Schema | None = None) -> Profile:
     """Read and validate a profile file; InputError names the file and every problem."""
-    data = load_user_yaml(path)
+    data = load_file(path)
     if not isinstance(data, dict):
         raise InputError("a profile is a mapping of keys", file=str(path))
     try:

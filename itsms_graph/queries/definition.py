@@ -38,8 +38,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from itsms_graph.errors import InputError, QueryDefinitionError
-from itsms_graph.limits import load_user_yaml
 from itsms_graph.ontology import Schema, clause_numbers, schema
+from itsms_graph.safe_yaml import load_file
 
 Grade = Literal["major", "minor", "ofi", "data-quality"]
 GRADE_ORDER: dict[str, int] = {"data-quality": 0, "ofi": 1, "minor": 2, "major": 3}
@@ -412,7 +412,7 @@ def _uses_var(cond: Condition) -> bool:
 def load_query_file(path: Path, sch: Schema | None = None) -> QueryDefinition:
     """Read and validate one query file; QueryDefinitionError names the file and what is wrong."""
     try:
-        data = load_user_yaml(path)
+        data = load_file(path)
     except InputError as exc:
         raise QueryDefinitionError(f"cannot read query file: {exc}") from None
     if not isinstance(data, dict):
