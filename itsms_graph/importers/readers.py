@@ -373,7 +373,10 @@ def _locate_bad_bytes(path: Path, encoding: str, delimiter: str, columns: list[s
             for row_no, line in enumerate(fh, start=1):
                 if row_no == 1 and not columns:
                     header = line.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
-                    columns = [c.strip() for c in next(csv.reader([header], delimiter=delimiter), [])]
+                    try:
+                        columns = [c.strip() for c in next(csv.reader([header], delimiter=delimiter), [])]
+                    except csv.Error:  # a header holding a lone CR (a classic Mac file is one binary "line")
+                        columns = []
                 try:
                     line.decode(encoding)
                 except UnicodeDecodeError:
