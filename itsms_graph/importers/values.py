@@ -17,11 +17,26 @@ import decimal
 import re
 import sys
 import zoneinfo
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:  # the profile checks its zones here: no import back at run time
-    from itsms_graph.importers.profile import Column
+
+class Column(Protocol):
+    """What a conversion reads of a profile's column (``importers.profile.Column`` is one): declared here so that
+    the profile, which checks its zones with this module, is not imported back."""
+
+    @property
+    def formats(self) -> tuple[str, ...]: ...
+    @property
+    def true(self) -> tuple[str, ...]: ...
+    @property
+    def false(self) -> tuple[str, ...]: ...
+    @property
+    def map(self) -> Mapping[str, Any]: ...
+    @property
+    def decimal_comma(self) -> bool: ...
+
 
 _ISO_DATETIME = (
     "%Y-%m-%dT%H:%M:%S",
