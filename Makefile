@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LINTER := tools/cypher-lint
 
-.PHONY: demo test test-fast docs install install-test linter lint typecheck bench clean
+.PHONY: demo test test-fast fuzz docs install install-test linter lint typecheck bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "itsms-graph needs Python >= 3.12 (see .python-version)"; exit 2; }
@@ -57,6 +57,13 @@ test-fast: install-test linter
 docs: install
 	$(BIN)/python -m itsms_graph.cli.reference > docs/cli.md.tmp && mv docs/cli.md.tmp docs/cli.md
 	$(BIN)/python -m itsms_graph.queries.json_schema > docs/query-schema.json.tmp && mv docs/query-schema.json.tmp docs/query-schema.json
+
+# The fuzz suite at a large budget (make test runs it small): some 10,000 generated export files and 300 damaged
+# snapshots; the figures go to benchmarks/RESULTS-fuzz.md.
+FUZZ_BATCHES ?= 600
+fuzz: install-test
+	ITSMS_FUZZ_BATCHES=$(FUZZ_BATCHES) ITSMS_FUZZ_FILES=32 ITSMS_FUZZ_SNAPSHOTS=300 \
+	ITSMS_FUZZ_REPORT=benchmarks/RESULTS-fuzz.md $(BIN)/python -m pytest tests/test_fuzz.py -q -p no:randomly
 
 bench: install-test
 	$(BIN)/python benchmarks/run.py

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from itsms_graph.errors import ItsmsError
+from itsms_graph.errors import InputError, ItsmsError
+from itsms_graph.limits import read_text
 
 DEFAULT_NAME = "itsms-graph.toml"
 
@@ -41,8 +42,8 @@ def load_config(path: Path | None = None) -> Config:
         if not path.is_file():
             return Config()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(read_text(path))
+    except (InputError, tomllib.TOMLDecodeError) as exc:
         raise ItsmsError(f"{path}: cannot read configuration: {exc}") from None
     unknown = set(data) - {"queries", "parameters", "duckdb"}
     if unknown:

@@ -7,6 +7,7 @@ from pathlib import Path
 from itsms_graph.audit.report import CheckReport
 from itsms_graph.check import check, visual_report
 from itsms_graph.graph.snapshot import save_snapshot
+from itsms_graph.outputs import make_folder, write_text
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.reports.formats import to_json, to_markdown
 from itsms_graph.reports.html import render_html
@@ -19,7 +20,7 @@ def run_demo(
     from itsms_graph.example import generate
 
     example = generate(size=size, seed=seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     snapshot = save_snapshot(example.graph, out_dir / "example.itsms")
     report = check(
         snapshot,
@@ -39,6 +40,6 @@ def run_demo(
         ("report.md", to_markdown(report)),
     ):
         path = out_dir / name
-        path.write_text(text, encoding="utf-8")
+        write_text(path, text)
         written.append(path)
     return report, written

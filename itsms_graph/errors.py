@@ -58,3 +58,34 @@ class EngineUnavailable(ItsmsError):
 class RowsUnaccounted(ItsmsError):
     """An import whose counts do not add up: rows read != accepted + merged + rejected + skipped. A bug, never the
     input's fault, but the snapshot it would write cannot be trusted, so the import stops."""
+
+
+class OutputError(ItsmsError):
+    """An output file cannot be written (a read-only folder, a full disk, a file-size limit); the previous file,
+    if any, is left as it was."""
+
+
+class OutputBusy(OutputError):
+    """Another writer holds the output file being written: refused rather than interleaved."""
+
+
+def one_line(exc: BaseException) -> tuple[str, int]:
+    """What the user sees of *exc*, on one line, and the exit code: an ItsmsError's own message and code; a system
+    error (a file that cannot be read, memory exhausted) as what it is, exit 2; anything else is a bug, said as one
+    line with the hint to rerun with --debug for the traceback, exit 2 (never 1, which means findings)."""
+    if isinstance(exc, ItsmsError):
+        message, code = str(exc), exc.exit_code
+    elif isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        message, code = f"{where}{exc.strerror or exc}", EXIT_USAGE
+    elif isinstance(exc, MemoryError):
+        message, code = "out of memory (a smaller input, or --keep-going off to stop at the first bad row?)", EXIT_USAGE
+    elif isinstance(exc, RecursionError):
+        message, code = "an input is nested too deeply to read", EXIT_USAGE
+    else:
+        detail = str(exc) or "(no message)"
+        message = (
+            f"unexpected {type(exc).__name__}: {detail} (a bug in itsms-graph: rerun with --debug for the traceback)"
+        )
+        code = EXIT_USAGE
+    return " ".join(part.strip() for part in message.splitlines() if part.strip()), code

@@ -83,7 +83,7 @@ def test_yaml_is_read_with_a_safe_loader_in_c_when_available():
     assert issubclass(safe_yaml.Loader, yaml.constructor.SafeConstructor)
     assert not issubclass(safe_yaml.Loader, yaml.constructor.FullConstructor)
     if yaml.__with_libyaml__:
-        assert safe_yaml.Loader is yaml.CSafeLoader
+        assert issubclass(safe_yaml.Loader, yaml.CSafeLoader)
     try:
         safe_yaml.load("!!python/object/apply:os.system ['echo pwned']")
     except yaml.YAMLError:

@@ -9,17 +9,16 @@ minors get a due date by grade; an OFI needs no response and gets none.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
 from itsms_graph.audit.columns import Column
 from itsms_graph.audit.facts import Facts
-from itsms_graph.audit.report import comment_lines
+from itsms_graph.audit.report import csv_table
 from itsms_graph.audit.verdict import Stage2Verdict
 from itsms_graph.errors import ItsmsError
+from itsms_graph.outputs import write_text
 
 #: Days after the audit date by which a correction is due, by grade (CB practice: majors fast, minors ~90 days).
 DUE_DAYS = {"major": 30, "minor": 90}
@@ -73,12 +72,7 @@ def write_plan(rows: list[dict[str, str]], path: Path, about: Sequence[str] = ()
     with their SHA-256) goes on "# " lines before a CSV's header, under a Markdown title, on an XLSX sheet."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        out = io.StringIO(comment_lines(list(about)))
-        out.seek(0, io.SEEK_END)
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        path.write_text(out.getvalue(), encoding="utf-8")
+        write_text(path, csv_table(COLUMNS, [[r[c] for c in COLUMNS] for r in rows], list(about)))
     elif suffix == ".md":
 
         def cell(text: str) -> str:
@@ -88,7 +82,7 @@ def write_plan(rows: list[dict[str, str]], path: Path, about: Sequence[str] = ()
         lines = ["# Corrective action plan", "", *(f"- {cell(line)}" for line in about)]
         lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
         lines += ["| " + " | ".join(cell(r[c]) for c in COLUMNS) + " |" for r in rows]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_text(path, "\n".join(lines) + "\n")
     elif suffix == ".xlsx":
         from itsms_graph.reports.xlsx import write_table
 

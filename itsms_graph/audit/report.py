@@ -7,12 +7,16 @@ but the stated audit date, so the same inputs give byte-identical reports.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from itsms_graph import __version__
 from itsms_graph.audit.facts import Facts
+from itsms_graph.escaping import spreadsheet_cell
 from itsms_graph.graph.store import InputFile
 from itsms_graph.ontology import clause_key
 from itsms_graph.queries.definition import GRADE_ORDER
@@ -39,6 +43,17 @@ def comment_lines(lines: list[str]) -> str:
     '# itsms-graph 0.1.0\\n# population Change: 3 records, seed 1\\n'
     """
     return "".join(f"# {' '.join(line.split())}\n" for line in lines)
+
+
+def csv_table(columns: list[str], rows: Iterable[Iterable[Any]], about: list[str] | None = None) -> str:
+    """A CSV file a spreadsheet can open safely: *about* on ``# `` lines, the header, the rows, every cell through
+    :func:`~itsms_graph.escaping.spreadsheet_cell` (a cell of imported text never runs as a formula)."""
+    out = io.StringIO(comment_lines(about or []))
+    out.seek(0, io.SEEK_END)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([spreadsheet_cell(v) for v in row] for row in rows)
+    return out.getvalue()
 
 
 @dataclass

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import random
 import re
 from collections import defaultdict
@@ -24,10 +23,13 @@ from typing import Any
 
 from itsms_graph.audit.attributes import CONFIDENCE, TOLERABLE_RATE, upper_deviation_limit, zero_failure_size
 from itsms_graph.audit.columns import Column
-from itsms_graph.audit.report import comment_lines
+from itsms_graph.audit.report import csv_table
 from itsms_graph.errors import InputError, ItsmsError
+from itsms_graph.escaping import from_spreadsheet_cell
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
+from itsms_graph.limits import read_text
 from itsms_graph.ontology import schema
+from itsms_graph.outputs import write_text
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.embedded import evaluate
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
@@ -224,12 +226,7 @@ def write_worksheet(graph: SMSGraph, sample: Sample, path: Path, about: Sequence
         return write_table(path, "sample", WORKSHEET_LAYOUT, rows, [sample.describe(), *about])
     if path.suffix.lower() != ".csv":
         raise ItsmsError(f"{path}: the worksheet is written as .csv or .xlsx")
-    out = io.StringIO(comment_lines([sample.describe(), *about]))
-    out.seek(0, io.SEEK_END)
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(WORKSHEET_COLUMNS)
-    writer.writerows(rows)
-    path.write_text(out.getvalue(), encoding="utf-8")
+    write_text(path, csv_table(WORKSHEET_COLUMNS, rows, [sample.describe(), *about]))
     return path
 
 
@@ -304,13 +301,20 @@ def read_worksheet(path: Path) -> Judged:
     if path.suffix.lower() == ".xlsx":
         import openpyxl
 
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        raw = [["" if v is None else str(v) for v in r] for r in book.worksheets[0].iter_rows(values_only=True)]
-        about = [str(r[0]) for r in book["about"].iter_rows(values_only=True)] if "about" in book.sheetnames else []
-        book.close()
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                raw = [["" if v is None else str(v) for v in r] for r in book.worksheets[0].iter_rows(values_only=True)]
+                about = (
+                    [str(r[0]) for r in book["about"].iter_rows(values_only=True)] if "about" in book.sheetnames else []
+                )
+            finally:
+                book.close()
+        except Exception as exc:  # openpyxl raises many types for a damaged workbook
+            raise InputError(f"not a readable XLSX workbook: {type(exc).__name__}: {exc}", file=path.name) from None
         offset = 1
     else:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_text(path).splitlines()
         skip = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
         raw = list(csv.reader(lines[skip:]))  # the # lines (how it was drawn, from what) are text, not CSV
         about = [line[2:] for line in lines[:skip]]
@@ -321,7 +325,7 @@ def read_worksheet(path: Path) -> Judged:
     header = raw[0]
     out, unjudged = [], []
     for n, values in enumerate(raw[1:], start=offset + 1):
-        row = dict(zip(header, values, strict=False))
+        row = dict(zip(header, (from_spreadsheet_cell(v) for v in values), strict=False))
         verdict = row.get("verdict", "").strip().lower()
         if not verdict:
             unjudged.append(row.get("record", ""))

@@ -5,6 +5,7 @@ Exit codes: 0 clean, 1 a finding at or above --fail-on, 2 a usage or input error
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,12 +14,13 @@ from typing import Any
 import click
 
 from itsms_graph import __version__
-from itsms_graph.errors import ItsmsError
+from itsms_graph.errors import one_line
 
 
 class _Cli(click.Group):
-    """The root group: turns ItsmsError into one line on stderr and its exit code (also under CliRunner), and
-    click's own usage errors too (click prints usage, a hint and the error on four lines)."""
+    """The root group: turns any failure into one line on stderr and its exit code (also under CliRunner): an
+    ItsmsError's own, exit 2 for any other (a bug says so, with the hint to rerun with --debug), and click's own
+    usage errors too (click prints usage, a hint and the error on four lines)."""
 
     def main(
         self,
@@ -47,13 +49,23 @@ class _Cli(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ItsmsError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # the one error boundary: every failure is one line and exit 2 (1 is findings)
+            if ctx.params.get("debug") or os.environ.get("ITSMS_GRAPH_DEBUG"):
+                raise
+            message, code = one_line(exc)
+            click.echo(f"error: {message}", err=True)
+            ctx.exit(code)
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="itsms-graph")
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="On an unexpected error, show its traceback instead of one line (also ITSMS_GRAPH_DEBUG=1).",
+)
 @click.option(
     "--duckdb-memory",
     metavar="SIZE",
@@ -68,7 +80,7 @@ class _Cli(click.Group):
     help="The folder duckdb spills to (default a fresh temporary folder, or ITSMS_DUCKDB_TEMP, or temp_directory "
     "in itsms-graph.toml's [duckdb]).",
 )
-def cli(duckdb_memory: str | None, duckdb_temp: Path | None) -> None:
+def cli(debug: bool, duckdb_memory: str | None, duckdb_temp: Path | None) -> None:
     """Prove from the records whether an ISO/IEC 20000-1:2018 service management system is real.
 
     \b

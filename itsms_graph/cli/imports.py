@@ -12,6 +12,7 @@ from itsms_graph.cli.app import cli
 from itsms_graph.cli.options import sources_option
 from itsms_graph.cli.output import console
 from itsms_graph.errors import ItsmsError
+from itsms_graph.outputs import write_text
 
 
 @cli.command("import")
@@ -90,7 +91,7 @@ def import_(
     cut_off = data_cut_off(imported)  # the default --as-of of every check of the snapshot
     imported.close()
     if report_file is not None:
-        report_file.write_text(to_import_json(report), encoding="utf-8")
+        write_text(report_file, to_import_json(report))
     if report_format == "json":
         click.echo(to_import_json(report), nl=False)
     else:

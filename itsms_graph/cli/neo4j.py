@@ -12,6 +12,7 @@ import click
 from itsms_graph.cli.app import cli
 from itsms_graph.cli.options import AuditOptions, pass_audit, period_options, query_options, snapshot_argument
 from itsms_graph.errors import ItsmsError
+from itsms_graph.outputs import write_text
 
 
 def _neo4j_options(f: Any) -> Any:
@@ -25,8 +26,9 @@ def neo4j_engine(uri: str, user: str, database: str | None) -> Any:
     """Connect with the password from NEO4J_PASSWORD or a hidden prompt (never a flag, never echoed)."""
     import os
 
-    from itsms_graph.engines.neo4j import Neo4jEngine
+    from itsms_graph.engines.neo4j import Neo4jEngine, refuse_credentials
 
+    refuse_credentials(uri)  # before anything asks for a password or echoes the URI
     password = os.environ.get("NEO4J_PASSWORD")
     if password is None:
         if not sys.stdin.isatty():  # a CI job: no one to ask, and getpass would echo what a pipe gives it
@@ -117,7 +119,7 @@ def neo4j_style(output: Path) -> None:
     """
     from itsms_graph.exports.browser import grass
 
-    output.write_text(grass(), encoding="utf-8")
+    write_text(output, grass())
     click.echo(f"wrote {output}")
 
 

@@ -30,8 +30,9 @@ def emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        from itsms_graph.outputs import write_text
+
+        write_text(output, text)
 
 
 def render(report: Any, fmt: str, output: Path | None) -> None:

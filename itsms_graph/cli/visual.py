@@ -17,6 +17,7 @@ from itsms_graph.cli.options import (
     snapshot_argument,
 )
 from itsms_graph.cli.output import console
+from itsms_graph.outputs import write_text
 
 
 @cli.command()
@@ -89,7 +90,7 @@ def report(snapshot: Path, output: Path, previous: Path | None, old_as_of: str |
         parameters=audit.parameters,
         query_dirs=audit.dirs,
     )
-    output.write_text(html, encoding="utf-8")
+    write_text(output, html)
     click.echo(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -108,5 +109,5 @@ def viz(snapshot: Path, focus: str, depth: int, output: Path) -> None:
     from itsms_graph.graph.snapshot import open_snapshot
     from itsms_graph.reports.visual import render_focus
 
-    output.write_text(render_focus(open_snapshot(snapshot), focus, depth), encoding="utf-8")
+    write_text(output, render_focus(open_snapshot(snapshot), focus, depth))
     click.echo(f"wrote {output}")

@@ -41,6 +41,14 @@ def open_database(db_file: Path | None = None) -> Any:
     return FalkorDB(str(db_file), socket_timeout=SOCKET_TIMEOUT_S)
 
 
+def _nul_in(value: Any) -> str | None:
+    """A short quote of the first string in *value* (nested lists and maps) that holds a NUL, else None."""
+    if isinstance(value, str):
+        return repr(value[:60]) if "\x00" in value else None
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return next((found for v in items if (found := _nul_in(v)) is not None), None)
+
+
 class FalkorDBEngine(CypherEngine):
     name = "falkordb"
 
@@ -52,7 +60,17 @@ class FalkorDBEngine(CypherEngine):
         self._graph = db.select_graph(graph_name)
 
     def run(self, statement: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
-        return list(self._graph.query(statement, params or {}).result_set)
+        try:
+            return list(self._graph.query(statement, params or {}).result_set)
+        except Exception as exc:
+            held = _nul_in(params or {})
+            if held is None:
+                raise
+            # FalkorDB's strings are C strings: a NUL cannot be sent, as a parameter or as a literal
+            raise EngineUnavailable(
+                f"FalkorDB cannot hold a NUL character (U+0000), and a value holds one ({held}); check this graph "
+                "with --backend networkx or duckdb"
+            ) from exc
 
     def prepare(self, labels: list[str]) -> None:
         for label in labels:

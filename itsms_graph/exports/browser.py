@@ -12,6 +12,7 @@ from itsms_graph import __version__
 from itsms_graph.colours import FINDING_COLOUR, label_colours
 from itsms_graph.exports.cypher_script import literal
 from itsms_graph.ontology import Schema, clause_key, schema
+from itsms_graph.outputs import make_folder, write_text
 from itsms_graph.queries.cypher import compile_query
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.plan import AuditPeriod, BoundQuery, bind
@@ -85,11 +86,11 @@ def query_file(query: QueryDefinition, period: AuditPeriod) -> str:
 
 
 def write_query_files(catalogue: dict[str, QueryDefinition], folder: Path, period: AuditPeriod) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     out = []
     for query in catalogue.values():
         path = folder / f"{query.id}.cypher"
-        path.write_text(query_file(query, period), encoding="utf-8")
+        write_text(path, query_file(query, period))
         out.append(path)
     return out
 
@@ -190,7 +191,7 @@ def guide(catalogue: dict[str, QueryDefinition], period: AuditPeriod, sch: Schem
 
 
 def write_guide(catalogue: dict[str, QueryDefinition], folder: Path, period: AuditPeriod) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     path = folder / "itsms-graph.html"
-    path.write_text(guide(catalogue, period), encoding="utf-8")
+    write_text(path, guide(catalogue, period))
     return path

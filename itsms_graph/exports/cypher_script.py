@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from itsms_graph.engines.cypher_load import constraint_statement, index_statement, load_batches
+from itsms_graph.escaping import cypher_string
 from itsms_graph.exports.findings import DEFAULT_TAG, added_rows
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.graph.tables import GraphTables
+from itsms_graph.outputs import atomic_output
 from itsms_graph.queries.results import Finding
-
-_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
 def literal(value: Any) -> str:
@@ -37,8 +37,7 @@ def literal(value: Any) -> str:
             raise ValueError(f"{value!r} has no Cypher literal")
         return repr(value)
     if isinstance(value, str):
-        out = "".join(_ESCAPES.get(ch, ch if ch.isprintable() or ch == " " else f"\\u{ord(ch):04x}") for ch in value)
-        return "'" + out + "'"
+        return cypher_string(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(literal(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -88,7 +87,7 @@ def write_script(
     findings: list[Finding] | None = None,
     tag: str = DEFAULT_TAG,
 ) -> Path:
-    with path.open("w", encoding="utf-8") as fh:
+    with atomic_output(path, text=True) as fh:
         for line in script_lines(graph, batch_size, dialect, findings, tag):
             fh.write(line + "\n")
     return path

@@ -19,6 +19,7 @@ from itsms_graph.exports.findings import DEFAULT_TAG, added_rows
 from itsms_graph.graph import rows
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.graph.tables import GraphTables
+from itsms_graph.outputs import atomic_output, make_folder, write_text
 from itsms_graph.queries.results import Finding
 
 ARRAY_DELIMITER = "|"
@@ -59,7 +60,7 @@ def write_import_files(
     """Write the CSV files of *graph* (the Python graph or the graph tables) into *folder*; return them and the
     neo4j-admin command line that loads them. With *findings*, the graph as ``neo4j push`` writes it: every node
     marked ``pushed_by`` = *tag*, and the Snapshot node and the findings with their FLAGS in files of their own."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     written: list[Path] = []
     args = [
         "neo4j-admin",
@@ -67,6 +68,7 @@ def write_import_files(
         "import",
         "full",
         f"--array-delimiter={ARRAY_DELIMITER}",
+        "--multiline-fields=true",  # imported text holds line breaks, which the CSV writer keeps inside quotes
         "--overwrite-destination=true",
     ]
     sch = graph.schema
@@ -81,7 +83,7 @@ def write_import_files(
             prop = sch.properties[k]
             header.append(f"{k}:{_TYPES[prop.type]}{'[]' if prop.multi_valued else ''}")
         path = folder / f"nodes_{label}.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
+        with atomic_output(path, text=True, newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)
             for batch in batches:
@@ -91,7 +93,7 @@ def write_import_files(
 
     def relationship_file(rel: str, keys: list[str], parts: Iterable[list[rows.EdgeRow]], name: str) -> None:
         path = folder / f"relationships_{name}.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
+        with atomic_output(path, text=True, newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow([":START_ID", ":END_ID", ":TYPE", *(f"{k}:{_TYPES[sch.properties[k].type]}" for k in keys)])
             for part in parts:
@@ -121,7 +123,8 @@ def write_import_files(
             relationship_file("FLAGS", ["source_file"], [flags], "FLAGS")
     args.append(database)
     command = shlex.join(args)  # pasted into a shell: "|" (the array delimiter) must not become a pipe
-    (folder / "import-command.txt").write_text(
-        f"# run from this folder, with the database stopped (Neo4j 5 / 2025.x)\n{command}\n", encoding="utf-8"
+    write_text(
+        folder / "import-command.txt",
+        f"# run from this folder, with the database stopped (Neo4j 5 / 2025.x)\n{command}\n",
     )
     return written, command

@@ -25,14 +25,14 @@ domain and range, unique ids and relationships, the counts). A snapshot that fai
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -56,6 +56,7 @@ from itsms_graph.graph.tables import (
 )
 from itsms_graph.limits import check_archive
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
+from itsms_graph.outputs import atomic_output, make_folder, writing
 
 FORMAT = "itsms-graph-snapshot"
 FORMAT_VERSION = 2
@@ -116,7 +117,8 @@ def save_tables_snapshot(con: Any, path: Path, *, inputs: list[InputFile], decla
         f"FROM {EDGES}) ORDER BY type, seq"
     )
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix=".itsms-snapshot-", dir=path.parent) as work:
+    # the members are written in a scratch folder beside the target, then zipped into it whole
+    with writing(path), tempfile.TemporaryDirectory(prefix=".itsms-snapshot-", dir=make_folder(path.parent)) as work:
         members = {}
         for name, sql in ((NODES_MEMBER, nodes_sql), (EDGES_MEMBER, edges_sql)):
             file = Path(work) / name
@@ -132,17 +134,13 @@ def save_tables_snapshot(con: Any, path: Path, *, inputs: list[InputFile], decla
             "counts": table_counts(con),
             "members": members,
         }
-        partial = Path(work) / "snapshot.zip"
-        with zipfile.ZipFile(partial, "w") as zf:
+        with atomic_output(path) as fh, zipfile.ZipFile(fh, "w") as zf:
             _add(zf, MANIFEST, orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2))
             for name in members:
                 info = _info(name, zipfile.ZIP_STORED)  # Parquet is compressed already
                 with zf.open(info, "w") as out, (Path(work) / name).open("rb") as src:
                     while block := src.read(1 << 20):
                         out.write(block)
-        with partial.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(partial, path)
     return path
 
 
@@ -337,6 +335,20 @@ def _check_manifest(manifest: dict[str, Any], path: Path) -> None:
             raise refuse("members", f"{{{NODES_MEMBER}, {EDGES_MEMBER}}} each with its sha256 and bytes")
 
 
+@contextlib.contextmanager
+def _scratch(path: Path, file: Path) -> Iterator[IO[bytes]]:
+    """*file*, in the scratch folder a snapshot's members are unpacked to, open to write; a failure to write there
+    (a full disk, a file-size limit) is said as such, not as a damaged snapshot."""
+    try:
+        with file.open("wb") as out:
+            yield out
+    except OSError as exc:
+        raise SnapshotError(
+            f"{path}: cannot unpack it into the scratch folder {file.parent.parent} ({exc.strerror or exc}); free "
+            "space there or name another with --duckdb-temp"
+        ) from None
+
+
 def _load_v2(con: Any, zf: zipfile.ZipFile, path: Path, manifest: dict[str, Any], work: str | None) -> None:
     """The Parquet members, checksums verified and columns typed as the ontology says, into the tables."""
     import pyarrow as pa
@@ -349,7 +361,7 @@ def _load_v2(con: Any, zf: zipfile.ZipFile, path: Path, manifest: dict[str, Any]
             info, declared = members[name], manifest["members"][name]
             file = Path(folder) / name
             digest = hashlib.sha256()
-            with zf.open(info) as stream, file.open("wb") as out:
+            with zf.open(info) as stream, _scratch(path, file) as out:
                 while block := stream.read(1 << 20):
                     digest.update(block)
                     out.write(block)

@@ -365,7 +365,14 @@ def files_for(table: Table, path: Path) -> list[Path]:
 
 
 def _globbed(folder: Path, pattern: str) -> list[Path]:
-    return [p for p in folder.glob(pattern) if p.is_file() and not p.name.startswith(_NOT_EXPORTS)]
+    """The files of *folder* a glob matches, lock and hidden files left out; a link (or a pattern a profile let
+    through, such as ``../*``) may lead out of the folder: never read from there."""
+    inside = folder.resolve()
+    return [
+        p
+        for p in folder.glob(pattern)
+        if p.is_file() and not p.name.startswith(_NOT_EXPORTS) and p.resolve().is_relative_to(inside)
+    ]
 
 
 def _glob_kind(pattern: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import pyarrow.csv as pa_csv
 from itsms_graph.importers.cells import stripped
 from itsms_graph.importers.readers import RowSource, _head, _text_stream, header_names
 from itsms_graph.importers.values import TemporalParser, _fast_format, is_null
+from itsms_graph.limits import open_gzip
 
 #: How much of a CSV pyarrow reads at a time (its reader parses a block on every core; a progress bar moves by it)
 _BLOCK = 1 << 22
@@ -137,9 +139,10 @@ def read_csv_columns(
     if source.format not in ("csv", "tsv") or source.encoding not in ("utf-8", "utf-8-sig"):
         return None
     head = _head(source.path)
-    first = head.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
-    if first.startswith("sep=") or first.count('"') % 2 or "\r" in first.rstrip("\r"):
-        return None  # a carriage return ending the header (or inside it): the row reader knows its line ends
+    # the header line, whichever line break ends it (classic Mac files end lines with a lone CR)
+    first = re.split(r"\r\n|\r|\n", head.decode("utf-8", errors="replace").lstrip("\ufeff"), maxsplit=1)[0]
+    if first.startswith("sep=") or first.count('"') % 2:
+        return None
     header = header_names(next(csv.reader([first.rstrip("\r")], delimiter=source.delimiter), []), source.path)
     named = [h for h in header if h]
     if len(header) < 2 or len(set(named)) != len(named):
@@ -152,8 +155,8 @@ def read_csv_columns(
 
     names = [f"c{i}" for i in range(len(header))]
     try:
-        compression = "gzip" if source.path.name.lower().endswith(".gz") else None
-        with pa.input_stream(str(source.path), compression=compression) as raw:
+        gz = source.path.name.lower().endswith(".gz")
+        with open_gzip(source.path) if gz else pa.input_stream(str(source.path)) as raw:  # gzip within the limits
             fh = _QuoteCount(raw)
             reader = pa_csv.open_csv(
                 fh,

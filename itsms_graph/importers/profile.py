@@ -14,17 +14,17 @@ name): each file reads the first of the column and its aliases that it has.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from itsms_graph import safe_yaml
 from itsms_graph.errors import InputError
 from itsms_graph.importers.values import DEFAULT_ZONE, time_zone
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, schema
+from itsms_graph.safe_yaml import load_file
 
 Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "yaml", "xes", "ocel"]
 
@@ -120,6 +120,10 @@ class RowFilter(_Strict):
         return text not in self.not_in
 
 
+#: Codecs Python decodes text with that no export file is written in: names, escapes and punycode
+_NOT_FILE_ENCODINGS = {"idna", "punycode", "unicode-escape", "raw-unicode-escape"}
+
+
 class Table(_Strict):
     name: str
     files: tuple[str, ...] = Field(min_length=1)  # glob patterns, matched against file names
@@ -163,6 +167,40 @@ class Table(_Strict):
     def zone(self) -> str:
         """The zone the table's naive timestamps are taken in."""
         return self.timezone or DEFAULT_ZONE
+
+    @field_validator("files")
+    @classmethod
+    def _inside_the_folder(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        """A file pattern names files inside the input folder: never an absolute path, never a ".." part."""
+        for pattern in patterns:
+            parts = pattern.replace("\\", "/").split("/")
+            if pattern.startswith(("/", "\\")) or ".." in parts or (len(pattern) > 1 and pattern[1] == ":"):
+                raise ValueError(f"file pattern {pattern!r} reaches outside the input folder; name files inside it")
+        return patterns
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) != 1 or value in '\r\n"' or value == "\0"):
+            raise ValueError(
+                f"a delimiter is one character, not a quote or a line break, such as ',' ';' '|' (not {value!r})"
+            )
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _text_encoding(cls, value: str | None) -> str | None:
+        """An encoding that decodes text files: not a codec for bytes (base64), domain names (idna) or escapes."""
+        if value is None:
+            return value
+        try:
+            info = codecs.lookup(value)
+            b"id,title\r\n\xe9".decode(value, errors="replace")
+        except (LookupError, UnicodeError, ValueError, TypeError):
+            raise ValueError(f"{value!r} is not an encoding for text files (such as utf-8, cp1252, latin-1)") from None
+        if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FILE_ENCODINGS:
+            raise ValueError(f"{value!r} is not an encoding for text files (such as utf-8, cp1252, latin-1)")
+        return value
 
     def spellings(self, column: str) -> tuple[str, ...]:
         """The headers that may name *column* in a file, in the order they are tried."""
@@ -334,10 +372,7 @@ def _check_props(sch: Schema, label: str, props: dict[str, Column], where: str) 
 
 def load_profile(path: Path, sch: Schema | None = None) -> Profile:
     """Read and validate a profile file; InputError names the file and every problem."""
-    try:
-        data = safe_yaml.load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read profile: {exc}", file=str(path)) from None
+    data = load_file(path)
     if not isinstance(data, dict):
         raise InputError("a profile is a mapping of keys", file=str(path))
     try:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import json
 import re
+import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,7 +25,9 @@ from typing import IO, Any
 
 import yaml
 
+from itsms_graph import safe_yaml
 from itsms_graph.errors import InputError
+from itsms_graph.limits import check_archive, decode_text, open_gzip
 
 csv.field_size_limit(1 << 24)
 _SNIFF_BYTES = 1 << 16
@@ -76,7 +78,7 @@ def detect_format(path: Path) -> str:
 
 def _open_binary(path: Path) -> IO[bytes]:
     if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return open_gzip(path)  # type: ignore[return-value]
     return path.open("rb")
 
 
@@ -346,16 +348,17 @@ def _decoding_error(
     )
 
 
-def _with_repeats(columns: list[str], values: list[str], repeated: set[str]) -> dict[str, Any]:
-    """A row whose header repeats a column (Jira repeats a link column once per link): the repeated column's
-    non-empty values as a list, so no value is lost."""
+def _with_repeats(columns: list[str], values: list[Any], repeated: set[str]) -> dict[str, Any]:
+    """A row by header, a column without a header left out; where the header repeats a column (Jira repeats a link
+    column once per link, in CSV or a sheet), the repeated column's non-empty values as a list, so no value is
+    lost."""
     row: dict[str, Any] = {}
     for c, v in zip(columns, values, strict=False):
         if not c:
             continue
         if c in repeated:
             row.setdefault(c, [])
-            if v.strip():
+            if v is not None and str(v).strip():
                 row[c].append(v)
         else:
             row[c] = v
@@ -370,7 +373,10 @@ def _locate_bad_bytes(path: Path, encoding: str, delimiter: str, columns: list[s
             for row_no, line in enumerate(fh, start=1):
                 if row_no == 1 and not columns:
                     header = line.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
-                    columns = [c.strip() for c in next(csv.reader([header], delimiter=delimiter), [])]
+                    try:
+                        columns = [c.strip() for c in next(csv.reader([header], delimiter=delimiter), [])]
+                    except csv.Error:  # a header holding a lone CR (a classic Mac file is one binary "line")
+                        columns = []
                 try:
                     line.decode(encoding)
                 except UnicodeDecodeError:
@@ -400,7 +406,16 @@ def _records_rows(path: Path, fmt: str, records: list[Any], member: str = "value
             if not isinstance(rec, dict):
                 yield i, {"__error__": f"record {i} is not an object"}
                 continue
-            yield i, {str(k): _flatten(v, member) for k, v in rec.items()}
+            row = {str(k): _flatten(v, member) for k, v in rec.items()}
+            nested = next((k for k, v in row.items() if not _plain(v)), None)
+            if nested is not None:
+                kind = "an object" if isinstance(row[nested], dict) else "a list holding objects or lists"
+                yield (
+                    i,
+                    {"__error__": f"the cell is {kind}, not a value (state the table's member:)", "__column__": nested},
+                )
+                continue
+            yield i, row
 
     return RowSource(path, fmt, columns, rows())
 
@@ -408,6 +423,13 @@ def _records_rows(path: Path, fmt: str, records: list[Any], member: str = "value
 #: the members of a cell object that hold its value, tried after the table's ``member``: ServiceNow's Table API
 #: gives {"value", "link"} (raw values), {"display_value", "link"} (display values) or both (display value all)
 _MEMBERS = ("value", "display_value")
+
+
+def _plain(value: Any) -> bool:
+    """A cell a column can hold: a value, or a list of values (a repeated or multi-valued column)."""
+    if isinstance(value, dict):
+        return False
+    return not isinstance(value, list) or not any(isinstance(v, (dict, list)) for v in value)
 
 
 def _flatten(value: Any, member: str = "value") -> Any:
@@ -426,7 +448,14 @@ def _load_structured(path: Path, fmt: str, records_key: str | None, member: str 
             raw = fh.read()
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"the file is truncated or corrupt: {exc}", file=path.name) from None
-    text = raw.decode(detect_encoding(raw[:_SNIFF_BYTES]), errors="strict")
+    # JSON and YAML are Unicode by their standards: UTF-8 (a BOM allowed), or UTF-16 with its BOM
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not valid UTF-16 text ({exc.reason} at byte {exc.start})", file=path.name) from None
+    else:
+        text = decode_text(raw, path.name)
     try:
         if fmt == "jsonl":
             data: Any = []
@@ -439,11 +468,13 @@ def _load_structured(path: Path, fmt: str, records_key: str | None, member: str 
         elif fmt == "json":
             data = json.loads(text)
         else:
-            data = yaml.safe_load(text)
+            data = safe_yaml.load(text, path.name)
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON: {exc.msg} at line {exc.lineno}", file=path.name) from None
     except yaml.YAMLError as exc:
         raise InputError(f"malformed YAML: {exc}", file=path.name) from None
+    except RecursionError:  # json's C parser checks Python's recursion limit (about 1,000 levels)
+        raise InputError("nested too deeply to read (records are objects of values)", file=path.name) from None
     if isinstance(data, dict):
         key = records_key or next((k for k in ("records", "result", "rows") if k in data), None)
         if key is None or not isinstance(data.get(key), list):
@@ -460,28 +491,50 @@ def _xlsx_rows(path: Path, sheet: str | None) -> RowSource:
     except ImportError:
         raise InputError("reading XLSX needs openpyxl (pip install openpyxl)", file=path.name) from None
     try:
+        with zipfile.ZipFile(path) as archive:
+            check_archive(path.name, archive)
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except InputError:
+        raise
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise InputError(f"not a readable XLSX workbook: {exc}", file=path.name) from None
     if sheet is not None and sheet not in book.sheetnames:
         sheets = book.sheetnames
         book.close()  # a read-only workbook keeps its file open until closed
         raise SheetNotFound(path, sheet, sheets)
-    ws = book[sheet] if sheet else book.worksheets[0]
+    # a workbook's first sheet may be hidden (a lookup list, a macro's scratch): the first one a person sees is read
+    visible = [w for w in book.worksheets if getattr(w, "sheet_state", "visible") == "visible"]
+    if not sheet and not visible:
+        book.close()
+        raise InputError(
+            "every sheet of the workbook is hidden; name the sheet to read (a profile's sheet:)", file=path.name
+        )
+    ws = book[sheet] if sheet else visible[0]
     it = ws.iter_rows(values_only=True)
-    header = next(it, None)
+    try:
+        header = next(it, None)
+    except Exception as exc:  # a damaged sheet fails in openpyxl's XML parser, as many types
+        book.close()
+        raise InputError(f"the sheet is damaged: {type(exc).__name__}: {exc}", file=path.name, row=1) from None
     if header is None:
+        book.close()
         raise InputError("the sheet is empty (no header row)", file=path.name, row=1)
     try:
         columns = header_names(list(header), path)
     except InputError:
         book.close()
         raise
+    repeated = {c for c in columns if c and columns.count(c) > 1}
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        n = 1
         try:
             for n, values in enumerate(it, start=2):
-                yield n, {c: v for c, v in zip(columns, values, strict=False) if c}
+                yield n, _with_repeats(columns, list(values), repeated)
+        except Exception as exc:  # a damaged sheet fails in openpyxl's XML parser, as many types
+            raise InputError(
+                f"the sheet is damaged from this row on: {type(exc).__name__}: {exc}", file=path.name, row=n + 1
+            ) from None
         finally:
             book.close()
 

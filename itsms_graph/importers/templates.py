@@ -14,6 +14,7 @@ from itsms_graph.errors import InputError
 from itsms_graph.importers import resolve_profile
 from itsms_graph.importers.profile import Profile, Table
 from itsms_graph.ontology import schema
+from itsms_graph.outputs import atomic_output, make_folder
 
 __all__ = [
     "CSV_FOLDER",
@@ -132,7 +133,7 @@ def _cell(value: str, is_date: bool) -> str | dt.date | None:
 
 
 def _write_csv(path: Path, header: list[str], row: dict[str, str] | None) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_output(path, text=True, newline="") as fh:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow(header)
         if row is not None:
@@ -170,7 +171,11 @@ def _write_workbook(path: Path, profile: Profile, sheets: dict[str, tuple[list[s
     # openpyxl stamps the save time into docProps/core.xml and the ZIP entries: rewrite both with fixed dates
     props.modified = _STAMP
     core = tostring(props.to_tree())
-    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(buffer) as src,
+        atomic_output(path) as fh,
+        zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             data = core if info.filename == "docProps/core.xml" else src.read(info)
             entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
@@ -197,8 +202,7 @@ def write_templates(
     if examples is None:
         examples = example_rows(profile)
     sheets = _example_rows(profile, examples)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / CSV_FOLDER).mkdir(exist_ok=True)
+    make_folder(folder / CSV_FOLDER)
     written = []
     for register, (header, row) in sheets.items():
         path = folder / CSV_FOLDER / f"{register}.csv"

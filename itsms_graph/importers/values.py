@@ -13,6 +13,7 @@ names (``source_file``, ``source_row``).
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 import sys
 import zoneinfo
@@ -84,6 +85,13 @@ def instant_text(moment: dt.datetime | dt.date, kind: str, zone: str = DEFAULT_Z
             raise ValueError(f"{moment.isoformat(sep=' ')} does not exist in {zone} (the clocks skip it)")
         moment = local
     return moment.astimezone(_UTC).replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def _int64(value: int, raw: Any) -> int:
+    """*value*, when a graph engine can hold it (a signed 64-bit integer: Arrow, duckdb, Neo4j, FalkorDB)."""
+    if not -(1 << 63) <= value < 1 << 63:
+        raise ValueError(f"{raw!r} is beyond the 64-bit integer range")
+    return value
 
 
 def is_null(raw: Any, nulls: tuple[str, ...]) -> bool:
@@ -261,17 +269,20 @@ def convert(raw: Any, kind: str, col: Column, nulls: tuple[str, ...], zone: str 
         if isinstance(raw, bool):
             raise ValueError(f"{raw!r} is not an integer")
         if isinstance(raw, int):
-            return raw
+            return _int64(raw, raw)
         if isinstance(raw, float) and raw.is_integer():
-            return int(raw)
+            return _int64(int(raw), raw)
         text = str(raw).replace(",", ".") if col.decimal_comma else str(raw)
+        # read exactly (never through a float, which rounds past 2^53: 12345678901234567 is not ...568)
         try:
-            number = float(text)
-        except ValueError:
+            number = decimal.Decimal(text.strip())
+        except decimal.InvalidOperation:
             raise ValueError(f"{raw!r} is not an integer") from None
-        if not number.is_integer():
+        if not number.is_finite() or number.adjusted() > 19:
+            raise ValueError(f"{raw!r} is beyond the 64-bit integer range")
+        if number != number.to_integral_value():
             raise ValueError(f"{raw!r} is not a whole number")
-        return int(number)
+        return _int64(int(number), raw)
     if kind == "float":
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             return float(raw)

@@ -35,12 +35,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from itsms_graph import safe_yaml
-from itsms_graph.errors import QueryDefinitionError
+from itsms_graph.errors import InputError, QueryDefinitionError
 from itsms_graph.ontology import Schema, clause_numbers, schema
+from itsms_graph.safe_yaml import load_file
 
 Grade = Literal["major", "minor", "ofi", "data-quality"]
 GRADE_ORDER: dict[str, int] = {"data-quality": 0, "ofi": 1, "minor": 2, "major": 3}
@@ -413,9 +412,9 @@ def _uses_var(cond: Condition) -> bool:
 def load_query_file(path: Path, sch: Schema | None = None) -> QueryDefinition:
     """Read and validate one query file; QueryDefinitionError names the file and what is wrong."""
     try:
-        data = safe_yaml.load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise QueryDefinitionError(f"{path}: cannot read query file: {exc}") from None
+        data = load_file(path)
+    except InputError as exc:
+        raise QueryDefinitionError(f"cannot read query file: {exc}") from None
     if not isinstance(data, dict):
         raise QueryDefinitionError(f"{path}: a query file is a mapping of keys")
     try:

@@ -56,9 +56,15 @@ class AuditPeriod:
         n, unit = int(m.group(1)), m.group(2).upper()
         if n <= 0:
             raise ItsmsError(f"--period {period!r} must be positive")
-        if unit == "D":
-            return cls(day, months=0, days=n)
-        return cls(day, months=n * 12 if unit == "Y" else n)
+        made = cls(day, months=0, days=n) if unit == "D" else cls(day, months=n * 12 if unit == "Y" else n)
+        try:  # both ends must be days of the calendar dates can hold (years 1 to 9999)
+            made.start, made.end_exclusive  # noqa: B018
+        except (ValueError, OverflowError):
+            raise ItsmsError(
+                f"the audit period of {period} ending {day.isoformat()} (--period, --as-of) reaches outside the "
+                "calendar (years 1 to 9999)"
+            ) from None
+        return made
 
     @property
     def start(self) -> dt.date:
@@ -162,7 +168,13 @@ class _Binder:
         if name:
             amount = int(self.params[name]) * (1 if sign == "+" else -1)
             kind = self.query.parameters[name].type
-            day = day + dt.timedelta(days=amount) if kind == "days" else add_months(day, amount)
+            try:
+                day = day + dt.timedelta(days=amount) if kind == "days" else add_months(day, amount)
+            except (ValueError, OverflowError):
+                raise ItsmsError(
+                    f"query {self.query.id}: parameter {name}={amount} moves {expr.strip()} outside the calendar "
+                    "(years 1 to 9999)"
+                ) from None
         return day
 
     def bind(self, label: str, f: Filter) -> list[BoundFilter]:
@@ -214,12 +226,23 @@ class _Binder:
         return (*bound, BoundFilter(PLACEHOLDER_FLAG, "is_null", None, None))
 
 
+#: The largest magnitude of a numeric parameter: the calendar's span (years 1 to 9999) for months and days, a 64-bit
+#: integer (what every engine holds) otherwise
+_PARAM_RANGE = {"months": 9999 * 12, "days": 9999 * 366, "integer": (1 << 63) - 1}
+
+
 def coerce_param(query: QueryDefinition, name: str, raw: Any) -> Any:
     """*raw* (a default, a configuration value, a rule's text or a --param) as the parameter's type."""
     spec = query.parameters[name]
     try:
         if spec.type in ("months", "days", "integer"):
-            return int(raw)
+            value = int(raw)
+            if not -_PARAM_RANGE[spec.type] <= value <= _PARAM_RANGE[spec.type]:
+                unit = "" if spec.type == "integer" else f" {spec.type}"
+                raise ItsmsError(
+                    f"query {query.id}: parameter {name}={raw!r} is out of range (at most {_PARAM_RANGE[spec.type]:,}{unit})"
+                )
+            return value
         if spec.type == "boolean":
             return raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes")
         if spec.type == "list":

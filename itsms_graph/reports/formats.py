@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
+from xml.sax.saxutils import quoteattr as _quoteattr
 
 import orjson
 
-from itsms_graph.audit.report import CheckReport, comment_lines
+from itsms_graph.audit.report import CheckReport, csv_table
+from itsms_graph.escaping import xml_text
 from itsms_graph.queries.results import Status
 
 
@@ -21,17 +21,14 @@ CSV_COLUMNS = ["query", "status", "stage", "grade", "clauses", "finding_id", "su
 
 def to_csv(report: CheckReport) -> str:
     """One row per finding; a query without findings gets one row with its status (pass / not assessable)."""
-    out = io.StringIO(comment_lines(report.provenance()))  # the tool version, period and input hashes on # lines
-    out.seek(0, io.SEEK_END)
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for r in report.results:
         base = [r.query.id, r.status.value, r.query.stage, r.query.grade, " ".join(r.query.cited_clauses)]
         if not r.findings:
-            writer.writerow([*base, "", "", "", "; ".join(r.missing_data)])
+            rows.append([*base, "", "", "", "; ".join(r.missing_data)])
         for f in r.findings:
-            writer.writerow([*base, f.id, " ".join(f.subjects), "; ".join(str(h) for h in f.chain), f.missing])
-    return out.getvalue()
+            rows.append([*base, f.id, " ".join(f.subjects), "; ".join(str(h) for h in f.chain), f.missing])
+    return csv_table(CSV_COLUMNS, rows, report.provenance())  # tool version, period and input hashes on # lines
 
 
 def _md(text: str) -> str:
@@ -87,6 +84,11 @@ def to_markdown(report: CheckReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def quoteattr(value: str) -> str:
+    """An XML attribute value: quoted, and holding only characters XML 1.0 allows (imported ids may not)."""
+    return _quoteattr(xml_text(value))
+
+
 def to_junit(report: CheckReport) -> str:
     """JUnit XML: one test case per query; a failure per query with findings; skipped when not assessable."""
     failures = sum(1 for r in report.results if r.status is Status.FAIL)
@@ -110,7 +112,7 @@ def to_junit(report: CheckReport) -> str:
         classname = quoteattr(f"stage{r.query.stage}.{where}")
         out.append(f"  <testcase classname={classname} name={name}>")
         if r.status is Status.FAIL:
-            body = "\n".join(f"{f.id} {f.message}" for f in r.findings)
+            body = xml_text("\n".join(f"{f.id} {f.message}" for f in r.findings))
             message = quoteattr(f"{len(r.findings)} {r.query.grade} finding(s): {r.query.title}")
             out.append(f"    <failure message={message} type={quoteattr(r.query.grade)}>{escape(body)}</failure>")
         elif r.status is Status.NOT_ASSESSABLE:

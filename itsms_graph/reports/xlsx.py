@@ -18,6 +18,8 @@ from typing import Any
 
 from itsms_graph.audit.columns import Column
 from itsms_graph.errors import ItsmsError
+from itsms_graph.escaping import xml_cell
+from itsms_graph.outputs import atomic_output
 
 _FIXED = dt.datetime(2000, 1, 1)
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
@@ -40,9 +42,10 @@ def write_table(
     book = openpyxl.Workbook()
     ws = book.active
     ws.title = sheet[:31]
-    ws.append([c.name for c in specs])
+    # every cell through xml_cell: imported text never runs as a formula, nor holds a character XML cannot
+    ws.append([xml_cell(c.name) for c in specs])
     for row in rows:
-        ws.append(row)
+        ws.append([xml_cell(v) for v in row])
     _lay_out(ws, specs, len(rows))
     if about or any(c.about for c in specs):
         _about_sheet(book.create_sheet("about"), about, specs)
@@ -50,7 +53,11 @@ def write_table(
     book.properties.modified = _FIXED
     drafted = io.BytesIO()
     ExcelWriter(book, zipfile.ZipFile(drafted, "w", zipfile.ZIP_DEFLATED)).save()  # save() would re-stamp modified
-    with zipfile.ZipFile(drafted) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+    with (
+        zipfile.ZipFile(drafted) as src,
+        atomic_output(path) as fh,
+        zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
         for item in src.infolist():
             member = zipfile.ZipInfo(item.filename, date_time=_ZIP_TIME)
             member.compress_type = zipfile.ZIP_DEFLATED
@@ -101,7 +108,7 @@ def _about_sheet(notes: Any, about: Sequence[str], specs: list[Column]) -> None:
     from openpyxl.styles import Alignment, Font
 
     for line in about:
-        notes.append([line])
+        notes.append([xml_cell(line)])
     described = [c for c in specs if c.about]
     if described:
         notes.append([])
