@@ -207,6 +207,16 @@ expect: none
             "match: [{node: s, label: SLA}]\neach: {as: month, param: months_in_period, due_after: lag}\n",
             "each due_after 'lag': a days parameter",
         ),
+        (
+            "parameters: {lag: {type: months, default: 1, description: d}}\n"
+            "match: [{node: s, label: SLA}]\neach: {as: quarter, param: quarters_in_period, due_after: lag}\n",
+            "each due_after 'lag': a days parameter",
+        ),
+        (
+            "parameters: {lag: {type: days, default: 1, description: d}, qs: {type: list, default: [], description: d}}\n"
+            "match: [{node: s, label: SLA}]\neach: {as: quarter, param: qs, due_after: lag}\n",
+            "with months_in_period or quarters_in_period only",
+        ),
     ],
 )
 def test_query_files_are_checked_against_the_ontology(tmp_path: Path, body, message):

@@ -18,9 +18,10 @@ period itself. A comparison with a property the node lacks does not hold (Cypher
 property no record carries makes the query not assessable, unless the filter says ``optional: true`` (a
 document register without a status column has no superseded documents). A condition may
 also be a ``check`` (filters on a matched node) or ``any`` of several conditions. ``each`` repeats the
-conditions for every value of a list parameter (or every month of the audit period, ``months_in_period``; with
-``due_after: <days parameter>`` only the months whose end lies that many days before the as-of date, so that a
-monthly report is asked for once it has fallen due), adding the value as a result column.
+conditions for every value of a list parameter (or every month of the audit period, ``months_in_period``, or every
+calendar quarter it touches, ``quarters_in_period``, named by its first month; with ``due_after: <days
+parameter>`` only the months or quarters whose end lies that many days before the as-of date, so that a report is
+asked for once it has fallen due), adding the value as a result column.
 
 For the audit: ``requirement`` names the requirement a query tests when several queries test one (their failures
 roll up into one nonconformity); ``decides_readiness`` makes a failure (or no answer) decide Stage 1 readiness;
@@ -69,6 +70,10 @@ Op = Literal[
 ]
 #: The built-in list an ``each`` can range over: every month (YYYY-MM) of the audit period.
 MONTHS_IN_PERIOD = "months_in_period"
+#: The same for calendar quarters: the first month (YYYY-MM) of every quarter the audit period touches.
+QUARTERS_IN_PERIOD = "quarters_in_period"
+#: The built-in lists of reporting periods an ``each`` can range over (each with ``due_after``).
+PERIODS_IN_PERIOD = (MONTHS_IN_PERIOD, QUARTERS_IN_PERIOD)
 _VAR = r"^[a-z][a-z0-9_]*$"
 #: A date filter's operand: the as-of date or the period's first day, less or plus a months or days parameter.
 DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*([-+])\s*([a-z][a-z0-9_]*))?$")
@@ -190,12 +195,12 @@ class MatchRel(_Strict):
 
 
 class Each(_Strict):
-    """Repeat the conditions for every value of a list: a list parameter, or months_in_period."""
+    """Repeat the conditions for every value of a list: a list parameter, months_in_period or quarters_in_period."""
 
     as_: Annotated[str, Field(pattern=_VAR, alias="as")]
     param: str
-    #: with months_in_period: a days parameter; only the months whose end lies at least that many days before
-    #: the as-of date, so that what falls due after a month ends (its report) has fallen due
+    #: with months_in_period or quarters_in_period: a days parameter; only the months (quarters) whose end lies at
+    #: least that many days before the as-of date, so that what falls due after one ends (its report) has fallen due
     due_after: str | None = None
 
 
@@ -295,15 +300,21 @@ class QueryDefinition(_Strict):
         if self.each is not None:
             if self.each.as_ in labels:
                 raise ValueError(f"each variable {self.each.as_!r} is also a match variable")
-            if self.each.param != MONTHS_IN_PERIOD and (
+            if self.each.param not in PERIODS_IN_PERIOD and (
                 self.each.param not in self.parameters or self.parameters[self.each.param].type != "list"
             ):
-                raise ValueError(f"each ranges over {self.each.param!r}: a list parameter or {MONTHS_IN_PERIOD}")
+                raise ValueError(
+                    f"each ranges over {self.each.param!r}: a list parameter, {MONTHS_IN_PERIOD} or {QUARTERS_IN_PERIOD}"
+                )
             due = self.each.due_after
             if due is not None and (
-                self.each.param != MONTHS_IN_PERIOD or due not in self.parameters or self.parameters[due].type != "days"
+                self.each.param not in PERIODS_IN_PERIOD
+                or due not in self.parameters
+                or self.parameters[due].type != "days"
             ):
-                raise ValueError(f"each due_after {due!r}: a days parameter, with {MONTHS_IN_PERIOD} only")
+                raise ValueError(
+                    f"each due_after {due!r}: a days parameter, with {MONTHS_IN_PERIOD} or {QUARTERS_IN_PERIOD} only"
+                )
         for i, node in enumerate(self.nodes):
             earlier = {n.node: n.label for n in self.nodes[:i]}
             self._check_filters(sch, node.label, node.where, earlier, allow_var=False)

@@ -16,7 +16,14 @@ from typing import Any
 
 from itsms_graph.errors import ItsmsError
 from itsms_graph.ontology import Schema, schema
-from itsms_graph.queries.definition import ANY, DATE_EXPR, MONTHS_IN_PERIOD, Filter, QueryDefinition
+from itsms_graph.queries.definition import (
+    ANY,
+    DATE_EXPR,
+    MONTHS_IN_PERIOD,
+    QUARTERS_IN_PERIOD,
+    Filter,
+    QueryDefinition,
+)
 
 #: The property that marks a placeholder node for a reference no input resolves.
 PLACEHOLDER_FLAG = "unresolved"
@@ -123,13 +130,40 @@ def months_in_period(period: AuditPeriod, *, due_after: int | None = None) -> li
     >>> months_in_period(AuditPeriod.parse("2025-06-09", "3M"), due_after=10)  # May's report is due on 06-10
     ['2025-03', '2025-04']
     """
-    months, day = [], period.start.replace(day=1)
+    return _periods_in(period, 1, due_after)
+
+
+def quarters_in_period(period: AuditPeriod, *, due_after: int | None = None) -> list[str]:
+    """Every calendar quarter the audit period touches, named by its first month (YYYY-MM), in order; with
+    *due_after* days, only the quarters that ended at least that many days before the as-of date.
+
+    >>> quarters_in_period(AuditPeriod.parse("2025-06-30"))  # the period starts on 2024-07-01
+    ['2024-07', '2024-10', '2025-01', '2025-04']
+    >>> quarters_in_period(AuditPeriod.parse("2025-06-30"), due_after=15)  # the second quarter's is not due
+    ['2024-07', '2024-10', '2025-01']
+    >>> quarters_in_period(AuditPeriod.parse("2025-07-14"), due_after=15)  # ... nor the day before it is
+    ['2024-07', '2024-10', '2025-01']
+    >>> quarters_in_period(AuditPeriod.parse("2025-07-15"), due_after=15)  # ... it is on 07-15
+    ['2024-07', '2024-10', '2025-01', '2025-04']
+    >>> quarters_in_period(AuditPeriod.parse("2025-05-31", "1M"))  # a period within one quarter touches it
+    ['2025-04']
+    """
+    return _periods_in(period, 3, due_after)
+
+
+def _periods_in(period: AuditPeriod, length: int, due_after: int | None) -> list[str]:
+    """The calendar periods of *length* months (1: months, 3: quarters, aligned on January) the audit period
+    touches, each named by its first month; with *due_after*, only those whose last day plus that many days is
+    on or before the as-of date (nothing is due before it is due; on the day it falls due, it is)."""
+    names = []
+    first = period.start
+    day = dt.date(first.year, (first.month - 1) // length * length + 1, 1)
     while day <= period.as_of:
-        month_end = add_months(day, 1) - dt.timedelta(days=1)
-        if due_after is None or month_end + dt.timedelta(days=due_after) <= period.as_of:
-            months.append(day.strftime("%Y-%m"))
-        day = add_months(day, 1)
-    return months
+        last = add_months(day, length) - dt.timedelta(days=1)
+        if due_after is None or last + dt.timedelta(days=due_after) <= period.as_of:
+            names.append(day.strftime("%Y-%m"))
+        day = add_months(day, length)
+    return names
 
 
 def days_since_epoch(value: str) -> int:
@@ -255,9 +289,10 @@ def bind(
                 filters[id(step)] = binder.bind_all(step.label, step.where)
     each_values = each_param = None
     if query.each is not None:
-        if query.each.param == MONTHS_IN_PERIOD:
+        if query.each.param in (MONTHS_IN_PERIOD, QUARTERS_IN_PERIOD):
             due = None if query.each.due_after is None else int(params[query.each.due_after])
-            each_values = months_in_period(period, due_after=due)
+            periods = months_in_period if query.each.param == MONTHS_IN_PERIOD else quarters_in_period
+            each_values = periods(period, due_after=due)
         else:
             each_values = list(params[query.each.param])
         each_param = binder._name(each_values)
