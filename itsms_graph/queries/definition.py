@@ -13,7 +13,9 @@ Filters compare a property with a literal ``value``, a query ``param``, a ``date
 period (``as_of``, ``period_start``, ``as_of - <months parameter>``, ``as_of + <months parameter>``), ``other`` property of the same node, a
 ``ref`` to a matched node's property (``c.actual_start``; with ``days``/``days_param`` the comparison is in
 whole days: ``recorded_on <= c.actual_end + 10 days``), or the ``var`` of ``each``; ``in_period`` is the audit
-period itself. A comparison with a property the node lacks does not hold (Cypher's null), unless the filter says
+period itself. ``month_eq``, ``month_le`` and ``month_ge`` compare a date's month (YYYY-MM) with a month;
+``quarter_eq`` holds when a date lies in the three months that start at the operand's month (a report whose
+period starts in February counts for the quarter named 2025-01). A comparison with a property the node lacks does not hold (Cypher's null), unless the filter says
 ``or_null: true`` (``status ne retired, or_null``: a service without a status is not retired); a filtered
 property no record carries makes the query not assessable, unless the filter says ``optional: true`` (a
 document register without a status column has no superseded documents). A condition may
@@ -67,6 +69,7 @@ Op = Literal[
     "month_eq",
     "month_le",
     "month_ge",
+    "quarter_eq",
 ]
 #: The built-in list an ``each`` can range over: every month (YYYY-MM) of the audit period.
 MONTHS_IN_PERIOD = "months_in_period"
@@ -75,6 +78,8 @@ QUARTERS_IN_PERIOD = "quarters_in_period"
 #: The built-in lists of reporting periods an ``each`` can range over (each with ``due_after``).
 PERIODS_IN_PERIOD = (MONTHS_IN_PERIOD, QUARTERS_IN_PERIOD)
 _VAR = r"^[a-z][a-z0-9_]*$"
+#: A month operand (YYYY-MM, or a date, whose month it is) of ``quarter_eq``.
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])")
 #: A date filter's operand: the as-of date or the period's first day, less or plus a months or days parameter.
 DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*([-+])\s*([a-z][a-z0-9_]*))?$")
 
@@ -359,8 +364,17 @@ class QueryDefinition(_Strict):
                 raise ValueError(f"var {f.var!r} is not the query's each variable (usable in conditions only)")
             if f.op in ("contains", "not_contains") and not mine.multi_valued:
                 raise ValueError(f"{f.op} needs a list property; {f.prop} is not one")
-            if f.op.startswith("month_") and mine.type not in ("date", "datetime"):
-                raise ValueError(f"{f.op} needs a date or datetime; {f.prop} is a {mine.type}")
+            if f.op.startswith(("month_", "quarter_")):
+                if mine.type not in ("date", "datetime"):
+                    raise ValueError(f"{f.op} needs a date or datetime; {f.prop} is a {mine.type}")
+                if f.other is not None or f.ref is not None:
+                    raise ValueError(f"{f.op} compares with a month: a value, param, date or the each var")
+                if (
+                    f.op == "quarter_eq"
+                    and f.value is not None
+                    and not (isinstance(f.value, str) and MONTH.match(f.value))
+                ):
+                    raise ValueError(f"quarter_eq on {f.prop}: {f.value!r} is not a month (YYYY-MM)")
 
     @staticmethod
     def _check_comparable(f: Filter, mine: str, theirs: str) -> None:

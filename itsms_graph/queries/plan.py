@@ -19,6 +19,7 @@ from itsms_graph.ontology import Schema, schema
 from itsms_graph.queries.definition import (
     ANY,
     DATE_EXPR,
+    MONTH,
     MONTHS_IN_PERIOD,
     QUARTERS_IN_PERIOD,
     Filter,
@@ -166,6 +167,20 @@ def _periods_in(period: AuditPeriod, length: int, due_after: int | None) -> list
     return names
 
 
+def month_number(text: Any) -> int | None:
+    """The month number (year * 12 + month) of text beginning with an ISO month (YYYY-MM...), as the engines
+    compute it from a stored date; None for text that does not begin with one.
+
+    >>> month_number("2025-04-30") - month_number("2025-01")
+    3
+    >>> month_number("Q1") is None
+    True
+    """
+    if not isinstance(text, str) or not MONTH.match(text):
+        return None
+    return int(text[:4]) * 12 + int(text[5:7])
+
+
 def days_since_epoch(value: str) -> int:
     """The day number of an ISO date or datetime (its date part): the same integer Cypher computes."""
     return (dt.date.fromisoformat(value[:10]) - EPOCH).days
@@ -209,6 +224,14 @@ class _Binder:
             return [BoundFilter(f.prop, f.op, self._name(offset), offset, f.other, ref, in_days=True)]  # type: ignore[arg-type]
         if f.var is not None:
             return [BoundFilter(f.prop, f.op, None, None, var=f.var)]
+        if f.op == "quarter_eq":  # the operand's month number, computed here: the engines add to it
+            operand = self._date(f.date).isoformat() if f.date is not None else self._operand(f)
+            first = month_number(operand)
+            if first is None:
+                raise ItsmsError(
+                    f"query {self.query.id}: quarter_eq on {f.prop} needs a month (YYYY-MM), not {operand!r}"
+                )
+            return [BoundFilter(f.prop, f.op, self._name(first), first)]
         if f.op in ("is_null", "not_null"):
             return [BoundFilter(f.prop, f.op, None, None)]
         if f.op == "in_period":
@@ -234,10 +257,13 @@ class _Binder:
             else:
                 value = day.isoformat()
             return [BoundFilter(f.prop, op, self._name(value), value)]
-        value = self.params[f.param] if f.param is not None else f.value
+        value = self._operand(f)
         if f.op in ("in", "not_in") and not isinstance(value, list):
             value = [value]
         return [BoundFilter(f.prop, f.op, self._name(value), value)]
+
+    def _operand(self, f: Filter) -> Any:
+        return self.params[f.param] if f.param is not None else f.value
 
     def bind_all(self, label: str, filters: tuple[Filter, ...]) -> tuple[BoundFilter, ...]:
         bound = tuple(replace(b, or_null=True) if f.or_null else b for f in filters for b in self.bind(label, f))
@@ -295,6 +321,14 @@ def bind(
             each_values = periods(period, due_after=due)
         else:
             each_values = list(params[query.each.param])
+        if any(b.op == "quarter_eq" and b.var is not None for bound in filters.values() for b in bound):
+            # the engines read a quarter's first month from the each value: each must be one
+            bad = [v for v in each_values if month_number(v) is None]
+            if bad:
+                raise ItsmsError(
+                    f"query {query.id}: quarter_eq with {query.each.as_} needs months (YYYY-MM); "
+                    f"{query.each.param} holds {bad[0]!r}"
+                )
         each_param = binder._name(each_values)
     tool_types_param = None
     if any(getattr(m, "rel", None) == ANY for m in query.match):
