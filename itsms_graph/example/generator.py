@@ -899,6 +899,12 @@ def _organisation_rules(b: _Builder, people: dict[str, str], services: dict[str,
     b.near_miss(
         "SLA report not yet due", "sla-report-missing", (sla, "month=2025-06"), "A quarterly SLA; June not due."
     )
+    b.near_miss(
+        "quarterly SLA report not yet due",
+        "sla-quarterly-report-missing",
+        (sla, "quarter=2025-04"),
+        "The 2025-Q2 report falls due on 2025-07-15.",
+    )
     # a supplier contract renewed the day after the old one expired
     old_contract = b.node(
         "Contract", "CON-1-2020", "contracts", title="Contoso Cloud master agreement 2020", valid_from="2020-01-01",
