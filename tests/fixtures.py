@@ -153,8 +153,41 @@ def features() -> SMSGraph:
     )
 
 
+def quarters() -> SMSGraph:
+    """Quarterly SLAs and changes on the edges of quarters (see tests/queries/test-sla-quarterly-report.yaml and
+    test-quarter-eq.yaml): the period's quarters are 2024-07, 2024-10, 2025-01 and 2025-04, the last not due."""
+
+    def sla(sid: str, valid_from: str, valid_to: str | None = None) -> Callable[[SMSGraph], None]:
+        props = {"reporting_period": "quarterly", "valid_from": valid_from, "valid_to": valid_to}
+        return lambda g: g.add_node("SLA", sid, props, source_file=SRC)
+
+    def report(rid: str, period_start: str, sla_id: str) -> Callable[[SMSGraph], None]:
+        def add(g: SMSGraph) -> None:
+            node = g.add_node("Record", rid, {"kind": "sla_report", "period_start": period_start}, source_file=SRC)
+            g.add_edge("EVIDENCES", node, f"SLA:{sla_id}", source_file=SRC)
+
+        return add
+
+    return graph_with(
+        sla("Q1", "2024-01-01", "2026-12-31"),  # 2024-10 unreported: its report starts the day before the quarter
+        report("R1-06", "2024-06-30", "Q1"),
+        report("R1-07", "2024-07-01", "Q1"),
+        report("R1-09", "2024-09-30", "Q1"),  # 2024-07's last day: a second report of that quarter
+        report("R1-03", "2025-03-31", "Q1"),  # 2025-01's last day
+        sla("Q2", "2025-02-15"),  # from the middle of 2025-01, reported from that day
+        report("R2-02", "2025-02-15", "Q2"),
+        sla("Q3", "2025-03-01"),  # from 2025-01's last month, never reported
+        sla("Q4", "2025-04-01"),  # from 2025-04 on, whose report is not due
+        change("C-dec", started="2024-12-31T23:59:59"),
+        change("C-jan", started="2025-01-01T00:00:00"),
+        change("C-mar", started="2025-03-31T23:59:59"),
+        change("C-apr", started="2025-04-01T00:00:00"),
+    )
+
+
 FIXTURES: dict[str, Callable[[], SMSGraph]] = {
     "features": features,
+    "quarters": quarters,
     "empty": empty,
     "missing-approvals": missing_approvals,
     "declared-empty-approvals": declared_empty_approvals,

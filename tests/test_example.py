@@ -68,6 +68,7 @@ NEAR_MISS_KINDS = {  # issue 14: each kind of near-miss the example holds
     "review on the boundary",
     "retired service outside scope",
     "SLA report not yet due",
+    "quarterly SLA report not yet due",
     "contract renewed the day after expiry",
     "recent nonconformity",
     "effectiveness check not yet due",

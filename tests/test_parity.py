@@ -91,6 +91,28 @@ def test_cypher_day_numbers_equal_python_across_calendar_edges(falkor_db):
 
 
 @pytest.mark.falkordb
+def test_cypher_month_numbers_equal_python_across_calendar_edges(falkor_db):
+    """The integer month number quarter_eq compares, in FalkorDB and in DuckDB, equals Python's."""
+    import datetime as dt
+
+    import duckdb
+
+    from itsms_graph.queries.cypher import month_expression
+    from itsms_graph.queries.plan import month_number
+    from itsms_graph.queries.sql import _month_number
+
+    days = [dt.date(1999, 12, 31), dt.date(2000, 1, 1), dt.date(2024, 2, 29), dt.date(2025, 12, 31)]
+    days += [dt.date(2011, 1, 1) + dt.timedelta(days=n) for n in range(0, 5000, 29)]
+    values = [d.isoformat() for d in days] + [d.isoformat() + "T23:59:59" for d in days[:4]] + ["2025-01", "2025-10"]
+    expected = {s: month_number(s) for s in values}
+    graph = falkor_db.select_graph("months")
+    rows = graph.query("UNWIND $v AS s RETURN s, " + month_expression("s"), {"v": values}).result_set
+    assert {s: n for s, n in rows} == expected
+    sql = "SELECT s, " + _month_number("s") + " FROM unnest($v) AS t(s)"
+    assert dict(duckdb.connect().execute(sql, {"v": values}).fetchall()) == expected
+
+
+@pytest.mark.falkordb
 def test_push_is_idempotent_replace_removes_only_its_own_and_findings_do_not_change_results(falkor_db):
     from itsms_graph.check import check_graph
     from itsms_graph.exports.push import declared_labels_in, push

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gc
+import re
 import weakref
 from pathlib import Path
 
 import pytest
 
 from itsms_graph.engines import EmbeddedEngine
-from itsms_graph.errors import QueryDefinitionError
+from itsms_graph.errors import ItsmsError, QueryDefinitionError
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.definition import load_query_file
@@ -207,6 +208,28 @@ expect: none
             "match: [{node: s, label: SLA}]\neach: {as: month, param: months_in_period, due_after: lag}\n",
             "each due_after 'lag': a days parameter",
         ),
+        (
+            "parameters: {lag: {type: months, default: 1, description: d}}\n"
+            "match: [{node: s, label: SLA}]\neach: {as: quarter, param: quarters_in_period, due_after: lag}\n",
+            "each due_after 'lag': a days parameter",
+        ),
+        (
+            "parameters: {lag: {type: days, default: 1, description: d}, qs: {type: list, default: [], description: d}}\n"
+            "match: [{node: s, label: SLA}]\neach: {as: quarter, param: qs, due_after: lag}\n",
+            "with months_in_period or quarters_in_period only",
+        ),
+        (
+            "match: [{node: s, label: SLA, where: [{prop: valid_from, op: quarter_eq, value: 2025-Q1}]}]\n",
+            "'2025-Q1' is not a month (YYYY-MM)",
+        ),
+        (
+            "match: [{node: s, label: SLA, where: [{prop: reporting_period, op: quarter_eq, value: 2025-01}]}]\n",
+            "quarter_eq needs a date or datetime; reporting_period is a string",
+        ),
+        (
+            "match: [{node: s, label: SLA, where: [{prop: valid_from, op: month_le, other: valid_to}]}]\n",
+            "month_le compares with a month: a value, param, date or the each var",
+        ),
     ],
 )
 def test_query_files_are_checked_against_the_ontology(tmp_path: Path, body, message):
@@ -253,6 +276,30 @@ def feature_results():
 )
 def test_the_query_language_features(feature_results, query_id, rows):
     assert feature_results[query_id].rows == rows
+
+
+@pytest.fixture(scope="module")
+def quarter_results():
+    return results_of(fixtures.quarters(), dirs=[TEST_QUERIES])
+
+
+def test_quarter_eq_holds_for_a_date_in_the_three_months_from_the_quarter_s_first(quarter_results):
+    # Q1 lacks 2024-10 (its report of 2024-06-30 is the quarter before's), Q2 (from 2025-02-15) reported that day,
+    # Q3 (from 2025-03-01) never; 2025-04 is not due on 2025-06-30
+    assert quarter_results["test-sla-quarterly-report"].rows == [("SLA:Q1", "2024-10"), ("SLA:Q3", "2025-01")]
+    # the first second of 2025-01 and the last of 2025-03, on a datetime, as the parameter's month number
+    assert quarter_results["test-quarter-eq"].rows == [("Change:C-jan",), ("Change:C-mar",)]
+
+
+def test_quarter_eq_with_the_each_variable_needs_months(tmp_path: Path):
+    body = (TEST_QUERIES / "test-sla-quarterly-report.yaml").read_text(encoding="utf-8")
+    body = body.replace("id: test-sla-quarterly-report", "id: q").replace(
+        "param: quarters_in_period, due_after: due", "param: qs"
+    )
+    body = body.replace("parameters:\n", "parameters:\n  qs: {type: list, default: [2025-01, Q2], description: d}\n")
+    (tmp_path / "q.yaml").write_text(body, encoding="utf-8")
+    with pytest.raises(ItsmsError, match=re.escape("quarter_eq with q needs months (YYYY-MM); qs holds 'Q2'")):
+        results_of(fixtures.quarters(), dirs=[tmp_path])
 
 
 def test_each_values_become_part_of_the_finding(feature_results):

@@ -475,6 +475,32 @@ def test_an_unapproved_change_that_caused_an_incident_is_one_piece_of_evidence_o
     assert (nc.failing, nc.findings, nc.population) == (2, 3, 10)
 
 
+def test_a_monthly_and_a_quarterly_sla_without_reports_are_one_nonconformity_of_the_reporting_requirement():
+    """sla-quarterly-report-missing tests the requirement sla-report-missing tests (the SLA reported at its planned
+    intervals): their gaps roll up into one nonconformity over both populations, named after the monthly check."""
+    monthly, quarterly = CATALOGUE["sla-report-missing"], CATALOGUE["sla-quarterly-report-missing"]
+    assert quarterly.family == monthly.id and quarterly.clauses == monthly.clauses and quarterly.grade == "minor"
+    a = QueryResult(
+        monthly,
+        Status.FAIL,
+        findings_for(monthly, [("SLA:M1", "2025-02")]),
+        population=("SLA:M1", "SLA:M2", "SLA:M3", "SLA:M4", "SLA:M5", "SLA:M6"),
+    )
+    b = QueryResult(
+        quarterly,
+        Status.FAIL,
+        findings_for(quarterly, [("SLA:Q1", "2024-10"), ("SLA:Q1", "2025-01")]),
+        population=("SLA:Q1", "SLA:Q2", "SLA:Q3", "SLA:Q4"),
+    )
+    nc = the_nc(stage2(report(b, a)))
+    assert (nc.id, nc.clauses, nc.title) == ("NC-8.3.3-sla-report-missing", ("8.3.3", "9.4"), monthly.title)
+    assert [(e.record.id, e.queries) for e in nc.evidence] == [
+        ("SLA:M1", ("sla-report-missing",)),
+        ("SLA:Q1", ("sla-quarterly-report-missing",)),
+    ]
+    assert (nc.failing, nc.findings, nc.population, nc.grade) == (2, 3, 10, "minor")
+
+
 def test_the_sampling_rules_hold_exactly_on_their_boundary():
     """N = 20 at 5 %: one deviating record, and a sample of 19 misses it with probability exactly 1/20 = 1 - 95 %:
     19 is the size (not 20), and finding none in 19 gives an upper limit of exactly 5 % (not 10 %)."""

@@ -902,19 +902,30 @@ def _organisation_rules(b: _Builder, people: dict[str, str], services: dict[str,
     for name in RETIRED:
         b.near_miss("retired service outside scope", "service-delivered-outside-scope", (services[name],), "Retired.")
 
-    # a quarterly SLA: its second-quarter report is not due yet, the first quarter's was made
+    # a quarterly SLA, reported ten days after each quarter ends since it began: its second-quarter 2025 report is
+    # not due yet
     sla = b.node(
         "SLA", "SLA-Q1", "slas", title="Data warehouse quarterly SLA", valid_from="2024-01-01",
         valid_to="2026-12-31", reporting_period="quarterly", approved_on="2023-12-15",
     )  # fmt: skip
     b.edge("COVERS", sla, services["Data warehouse"], "slas")
-    report = b.node(
-        "Record", "REP-Q-2025Q1", "records", kind="sla_report", title="Data warehouse report 2025-Q1",
-        period_start="2025-01-01", period_end="2025-03-31", recorded_on="2025-04-10",
-    )  # fmt: skip
-    b.edge("EVIDENCES", report, sla, "records")
+    for year, quarter in ((2024, 1), (2024, 2), (2024, 3), (2024, 4), (2025, 1)):
+        first = dt.date(year, 3 * quarter - 2, 1)
+        nxt = dt.date(year + quarter // 4, 3 * quarter % 12 + 1, 1)
+        report = b.node(
+            "Record", f"REP-Q-{year}Q{quarter}", "records", kind="sla_report",
+            title=f"Data warehouse report {year}-Q{quarter}", period_start=first.isoformat(),
+            period_end=(nxt - dt.timedelta(days=1)).isoformat(), recorded_on=(nxt + dt.timedelta(days=9)).isoformat(),
+        )  # fmt: skip
+        b.edge("EVIDENCES", report, sla, "records")
     b.near_miss(
         "SLA report not yet due", "sla-report-missing", (sla, "month=2025-06"), "A quarterly SLA; June not due."
+    )
+    b.near_miss(
+        "quarterly SLA report not yet due",
+        "sla-quarterly-report-missing",
+        (sla, "quarter=2025-04"),
+        "The 2025-Q2 report falls due on 2025-07-15.",
     )
     # a supplier contract renewed the day after the old one expired
     old_contract = b.node(

@@ -68,6 +68,12 @@ def days_expression(ref: str) -> str:
     )
 
 
+def month_expression(ref: str) -> str:
+    """The month number (year * 12 + month) of the ISO date, datetime or month string *ref*, in integer Cypher:
+    the number :func:`itsms_graph.queries.plan.month_number` gives."""
+    return "(toInteger(substring(" + ref + ", 0, 4)) * 12 + toInteger(substring(" + ref + ", 5, 2)))"
+
+
 def _operand(var: str, f: BoundFilter) -> str:
     if f.other is not None:
         return var + "." + _key(f.other)
@@ -108,6 +114,9 @@ def _comparison(var: str, f: BoundFilter) -> str:
         return operand + " IN " + ref
     if f.op == "not_contains":
         return "NOT " + operand + " IN " + ref
+    if f.op == "quarter_eq":  # the date's month less the quarter's first month (bound as a number, or the each)
+        start = month_expression(f.var) if f.var is not None else operand
+        return "(" + month_expression(ref) + " - " + start + ") IN [0, 1, 2]"
     if f.op.startswith("month_"):  # compare the YYYY-MM part
         return "substring(" + ref + ", 0, 7) " + _OPS[f.op[len("month_") :]] + " " + operand
     return ref + " " + _OPS[f.op] + " " + operand

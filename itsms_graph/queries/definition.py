@@ -13,14 +13,17 @@ Filters compare a property with a literal ``value``, a query ``param``, a ``date
 period (``as_of``, ``period_start``, ``as_of - <months parameter>``, ``as_of + <months parameter>``), ``other`` property of the same node, a
 ``ref`` to a matched node's property (``c.actual_start``; with ``days``/``days_param`` the comparison is in
 whole days: ``recorded_on <= c.actual_end + 10 days``), or the ``var`` of ``each``; ``in_period`` is the audit
-period itself. A comparison with a property the node lacks does not hold (Cypher's null), unless the filter says
+period itself. ``month_eq``, ``month_le`` and ``month_ge`` compare a date's month (YYYY-MM) with a month;
+``quarter_eq`` holds when a date lies in the three months that start at the operand's month (a report whose
+period starts in February counts for the quarter named 2025-01). A comparison with a property the node lacks does not hold (Cypher's null), unless the filter says
 ``or_null: true`` (``status ne retired, or_null``: a service without a status is not retired); a filtered
 property no record carries makes the query not assessable, unless the filter says ``optional: true`` (a
 document register without a status column has no superseded documents). A condition may
 also be a ``check`` (filters on a matched node) or ``any`` of several conditions. ``each`` repeats the
-conditions for every value of a list parameter (or every month of the audit period, ``months_in_period``; with
-``due_after: <days parameter>`` only the months whose end lies that many days before the as-of date, so that a
-monthly report is asked for once it has fallen due), adding the value as a result column.
+conditions for every value of a list parameter (or every month of the audit period, ``months_in_period``, or every
+calendar quarter it touches, ``quarters_in_period``, named by its first month; with ``due_after: <days
+parameter>`` only the months or quarters whose end lies that many days before the as-of date, so that a report is
+asked for once it has fallen due), adding the value as a result column.
 
 For the audit: ``requirement`` names the requirement a query tests when several queries test one (their failures
 roll up into one nonconformity); ``decides_readiness`` makes a failure (or no answer) decide Stage 1 readiness;
@@ -65,10 +68,17 @@ Op = Literal[
     "month_eq",
     "month_le",
     "month_ge",
+    "quarter_eq",
 ]
 #: The built-in list an ``each`` can range over: every month (YYYY-MM) of the audit period.
 MONTHS_IN_PERIOD = "months_in_period"
+#: The same for calendar quarters: the first month (YYYY-MM) of every quarter the audit period touches.
+QUARTERS_IN_PERIOD = "quarters_in_period"
+#: The built-in lists of reporting periods an ``each`` can range over (each with ``due_after``).
+PERIODS_IN_PERIOD = (MONTHS_IN_PERIOD, QUARTERS_IN_PERIOD)
 _VAR = r"^[a-z][a-z0-9_]*$"
+#: A month operand (YYYY-MM, or a date, whose month it is) of ``quarter_eq``.
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])")
 #: A date filter's operand: the as-of date or the period's first day, less or plus a months or days parameter.
 DATE_EXPR = re.compile(r"^(as_of|period_start)(?:\s*([-+])\s*([a-z][a-z0-9_]*))?$")
 
@@ -189,12 +199,12 @@ class MatchRel(_Strict):
 
 
 class Each(_Strict):
-    """Repeat the conditions for every value of a list: a list parameter, or months_in_period."""
+    """Repeat the conditions for every value of a list: a list parameter, months_in_period or quarters_in_period."""
 
     as_: Annotated[str, Field(pattern=_VAR, alias="as")]
     param: str
-    #: with months_in_period: a days parameter; only the months whose end lies at least that many days before
-    #: the as-of date, so that what falls due after a month ends (its report) has fallen due
+    #: with months_in_period or quarters_in_period: a days parameter; only the months (quarters) whose end lies at
+    #: least that many days before the as-of date, so that what falls due after one ends (its report) has fallen due
     due_after: str | None = None
 
 
@@ -294,15 +304,21 @@ class QueryDefinition(_Strict):
         if self.each is not None:
             if self.each.as_ in labels:
                 raise ValueError(f"each variable {self.each.as_!r} is also a match variable")
-            if self.each.param != MONTHS_IN_PERIOD and (
+            if self.each.param not in PERIODS_IN_PERIOD and (
                 self.each.param not in self.parameters or self.parameters[self.each.param].type != "list"
             ):
-                raise ValueError(f"each ranges over {self.each.param!r}: a list parameter or {MONTHS_IN_PERIOD}")
+                raise ValueError(
+                    f"each ranges over {self.each.param!r}: a list parameter, {MONTHS_IN_PERIOD} or {QUARTERS_IN_PERIOD}"
+                )
             due = self.each.due_after
             if due is not None and (
-                self.each.param != MONTHS_IN_PERIOD or due not in self.parameters or self.parameters[due].type != "days"
+                self.each.param not in PERIODS_IN_PERIOD
+                or due not in self.parameters
+                or self.parameters[due].type != "days"
             ):
-                raise ValueError(f"each due_after {due!r}: a days parameter, with {MONTHS_IN_PERIOD} only")
+                raise ValueError(
+                    f"each due_after {due!r}: a days parameter, with {MONTHS_IN_PERIOD} or {QUARTERS_IN_PERIOD} only"
+                )
         for i, node in enumerate(self.nodes):
             earlier = {n.node: n.label for n in self.nodes[:i]}
             self._check_filters(sch, node.label, node.where, earlier, allow_var=False)
@@ -347,8 +363,17 @@ class QueryDefinition(_Strict):
                 raise ValueError(f"var {f.var!r} is not the query's each variable (usable in conditions only)")
             if f.op in ("contains", "not_contains") and not mine.multi_valued:
                 raise ValueError(f"{f.op} needs a list property; {f.prop} is not one")
-            if f.op.startswith("month_") and mine.type not in ("date", "datetime"):
-                raise ValueError(f"{f.op} needs a date or datetime; {f.prop} is a {mine.type}")
+            if f.op.startswith(("month_", "quarter_")):
+                if mine.type not in ("date", "datetime"):
+                    raise ValueError(f"{f.op} needs a date or datetime; {f.prop} is a {mine.type}")
+                if f.other is not None or f.ref is not None:
+                    raise ValueError(f"{f.op} compares with a month: a value, param, date or the each var")
+                if (
+                    f.op == "quarter_eq"
+                    and f.value is not None
+                    and not (isinstance(f.value, str) and MONTH.match(f.value))
+                ):
+                    raise ValueError(f"quarter_eq on {f.prop}: {f.value!r} is not a month (YYYY-MM)")
 
     @staticmethod
     def _check_comparable(f: Filter, mine: str, theirs: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.queries.definition import ANY, IDENTITY, Condition, MatchNode, MatchRel, Step
-from itsms_graph.queries.plan import BoundFilter, BoundQuery, days_since_epoch
+from itsms_graph.queries.plan import BoundFilter, BoundQuery, days_since_epoch, month_number
 
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -60,6 +60,10 @@ def _holds(graph: SMSGraph, attrs: dict[str, Any], f: BoundFilter, row: Row) -> 
         return isinstance(value, list) and operand in value
     if f.op == "not_contains":
         return isinstance(value, list) and operand not in value
+    if f.op == "quarter_eq":  # the date's month is the quarter's first (the operand's) or one of the two after it
+        month = month_number(value)
+        first = month_number(operand) if f.var is not None else int(operand)  # bound as a month number
+        return month is not None and first is not None and month - first in (0, 1, 2)
     if f.op.startswith("month_"):  # compare the YYYY-MM part
         return isinstance(value, str) and _CMP[f.op[len("month_") :]](value[:7], operand)
     return _comparable(value, operand) and _CMP[f.op](value, operand)

@@ -16,7 +16,15 @@ from typing import Any
 
 from itsms_graph.errors import ItsmsError
 from itsms_graph.ontology import Schema, schema
-from itsms_graph.queries.definition import ANY, DATE_EXPR, MONTHS_IN_PERIOD, Filter, QueryDefinition
+from itsms_graph.queries.definition import (
+    ANY,
+    DATE_EXPR,
+    MONTH,
+    MONTHS_IN_PERIOD,
+    QUARTERS_IN_PERIOD,
+    Filter,
+    QueryDefinition,
+)
 
 #: The property that marks a placeholder node for a reference no input resolves.
 PLACEHOLDER_FLAG = "unresolved"
@@ -129,13 +137,54 @@ def months_in_period(period: AuditPeriod, *, due_after: int | None = None) -> li
     >>> months_in_period(AuditPeriod.parse("2025-06-09", "3M"), due_after=10)  # May's report is due on 06-10
     ['2025-03', '2025-04']
     """
-    months, day = [], period.start.replace(day=1)
+    return _periods_in(period, 1, due_after)
+
+
+def quarters_in_period(period: AuditPeriod, *, due_after: int | None = None) -> list[str]:
+    """Every calendar quarter the audit period touches, named by its first month (YYYY-MM), in order; with
+    *due_after* days, only the quarters that ended at least that many days before the as-of date.
+
+    >>> quarters_in_period(AuditPeriod.parse("2025-06-30"))  # the period starts on 2024-07-01
+    ['2024-07', '2024-10', '2025-01', '2025-04']
+    >>> quarters_in_period(AuditPeriod.parse("2025-06-30"), due_after=15)  # the second quarter's is not due
+    ['2024-07', '2024-10', '2025-01']
+    >>> quarters_in_period(AuditPeriod.parse("2025-07-14"), due_after=15)  # ... nor the day before it is
+    ['2024-07', '2024-10', '2025-01']
+    >>> quarters_in_period(AuditPeriod.parse("2025-07-15"), due_after=15)  # ... it is on 07-15
+    ['2024-07', '2024-10', '2025-01', '2025-04']
+    >>> quarters_in_period(AuditPeriod.parse("2025-05-31", "1M"))  # a period within one quarter touches it
+    ['2025-04']
+    """
+    return _periods_in(period, 3, due_after)
+
+
+def _periods_in(period: AuditPeriod, length: int, due_after: int | None) -> list[str]:
+    """The calendar periods of *length* months (1: months, 3: quarters, aligned on January) the audit period
+    touches, each named by its first month; with *due_after*, only those whose last day plus that many days is
+    on or before the as-of date (nothing is due before it is due; on the day it falls due, it is)."""
+    names = []
+    first = period.start
+    day = dt.date(first.year, (first.month - 1) // length * length + 1, 1)
     while day <= period.as_of:
-        month_end = add_months(day, 1) - dt.timedelta(days=1)
-        if due_after is None or month_end + dt.timedelta(days=due_after) <= period.as_of:
-            months.append(day.strftime("%Y-%m"))
-        day = add_months(day, 1)
-    return months
+        last = add_months(day, length) - dt.timedelta(days=1)
+        if due_after is None or last + dt.timedelta(days=due_after) <= period.as_of:
+            names.append(day.strftime("%Y-%m"))
+        day = add_months(day, length)
+    return names
+
+
+def month_number(text: Any) -> int | None:
+    """The month number (year * 12 + month) of text beginning with an ISO month (YYYY-MM...), as the engines
+    compute it from a stored date; None for text that does not begin with one.
+
+    >>> month_number("2025-04-30") - month_number("2025-01")
+    3
+    >>> month_number("Q1") is None
+    True
+    """
+    if not isinstance(text, str) or not MONTH.match(text):
+        return None
+    return int(text[:4]) * 12 + int(text[5:7])
 
 
 def days_since_epoch(value: str) -> int:
@@ -187,6 +236,14 @@ class _Binder:
             return [BoundFilter(f.prop, f.op, self._name(offset), offset, f.other, ref, in_days=True)]  # type: ignore[arg-type]
         if f.var is not None:
             return [BoundFilter(f.prop, f.op, None, None, var=f.var)]
+        if f.op == "quarter_eq":  # the operand's month number, computed here: the engines add to it
+            operand = self._date(f.date).isoformat() if f.date is not None else self._operand(f)
+            first = month_number(operand)
+            if first is None:
+                raise ItsmsError(
+                    f"query {self.query.id}: quarter_eq on {f.prop} needs a month (YYYY-MM), not {operand!r}"
+                )
+            return [BoundFilter(f.prop, f.op, self._name(first), first)]
         if f.op in ("is_null", "not_null"):
             return [BoundFilter(f.prop, f.op, None, None)]
         if f.op == "in_period":
@@ -212,10 +269,13 @@ class _Binder:
             else:
                 value = day.isoformat()
             return [BoundFilter(f.prop, op, self._name(value), value)]
-        value = self.params[f.param] if f.param is not None else f.value
+        value = self._operand(f)
         if f.op in ("in", "not_in") and not isinstance(value, list):
             value = [value]
         return [BoundFilter(f.prop, f.op, self._name(value), value)]
+
+    def _operand(self, f: Filter) -> Any:
+        return self.params[f.param] if f.param is not None else f.value
 
     def bind_all(self, label: str, filters: tuple[Filter, ...]) -> tuple[BoundFilter, ...]:
         bound = tuple(replace(b, or_null=True) if f.or_null else b for f in filters for b in self.bind(label, f))
@@ -278,11 +338,20 @@ def bind(
                 filters[id(step)] = binder.bind_all(step.label, step.where)
     each_values = each_param = None
     if query.each is not None:
-        if query.each.param == MONTHS_IN_PERIOD:
+        if query.each.param in (MONTHS_IN_PERIOD, QUARTERS_IN_PERIOD):
             due = None if query.each.due_after is None else int(params[query.each.due_after])
-            each_values = months_in_period(period, due_after=due)
+            periods = months_in_period if query.each.param == MONTHS_IN_PERIOD else quarters_in_period
+            each_values = periods(period, due_after=due)
         else:
             each_values = list(params[query.each.param])
+        if any(b.op == "quarter_eq" and b.var is not None for bound in filters.values() for b in bound):
+            # the engines read a quarter's first month from the each value: each must be one
+            bad = [v for v in each_values if month_number(v) is None]
+            if bad:
+                raise ItsmsError(
+                    f"query {query.id}: quarter_eq with {query.each.as_} needs months (YYYY-MM); "
+                    f"{query.each.param} holds {bad[0]!r}"
+                )
         each_param = binder._name(each_values)
     tool_types_param = None
     if any(getattr(m, "rel", None) == ANY for m in query.match):

@@ -186,6 +186,8 @@ class _Compiler:
             return contained if f.op == "in" else "(" + _is_true(col) + " AND NOT " + contained + ")"
         if f.op in ("contains", "not_contains"):
             return self._contains(col, f.op, value, None)
+        if f.op == "quarter_eq":  # bound as the quarter's first month number
+            return self._quarter(col, self.param(int(value), "BIGINT"))
         if f.op.startswith("month_"):
             return self._month(col, f.op, _kind(value), lambda sql_type: self.param(value, sql_type))
         return self._compare(col, f.op, _kind(value), lambda sql_type: self.param(value, sql_type), value)
@@ -222,6 +224,12 @@ class _Compiler:
             raise NotCompilable(f"ordering a month against a {kind} fails in the reference engine")
         return "left(" + col.sql + ", 7) " + _OPS[cmp] + " " + operand("VARCHAR")
 
+    def _quarter(self, col: _Column, start: str) -> str:
+        """The date's month is the quarter's first (month number *start*) or one of the two after it."""
+        if col.kind != "str":
+            raise NotCompilable("quarter_eq needs a date")
+        return "(" + _month_number(col.sql) + " - " + start + ") IN (0, 1, 2)"
+
     def _contains(self, col: _Column, op: str, value: Any, each: _Each | None) -> str:
         """``operand in stored`` for a list property: the operand must be able to equal an element."""
         if col.kind != "list":
@@ -244,6 +252,10 @@ class _Compiler:
         assert each is not None, "a var filter outside each"
         if f.op in ("contains", "not_contains"):
             return self._contains(col, f.op, None, each)
+        if f.op == "quarter_eq":  # the binding checked that every each value is a month
+            if each.kind != "str":
+                raise NotCompilable("quarter_eq needs each values that are months")
+            return self._quarter(col, _month_number(each.value))
         if f.op.startswith("month_"):
             return self._month(col, f.op, each.kind, lambda _type: each.value)
         if f.op in ("in", "not_in"):
@@ -378,6 +390,11 @@ class _Compiler:
 def _day(text: str) -> str:
     """The calendar day of an ISO date or datetime's date part (NULL for text that is not one)."""
     return "TRY_CAST(left(" + text + ", 10) AS DATE)"
+
+
+def _month_number(text: str) -> str:
+    """The month number (year * 12 + month) of ISO text beginning YYYY-MM, as ``plan.month_number`` gives it."""
+    return "(TRY_CAST(left(" + text + ", 4) AS INTEGER) * 12 + TRY_CAST(substr(" + text + ", 6, 2) AS INTEGER))"
 
 
 def _distinct_relationships(rels: list[tuple[str, str]]) -> list[str]:
