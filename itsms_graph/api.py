@@ -172,7 +172,7 @@ def figures(graph: SMSGraph, report: CheckReport) -> dict[str, Any]:
     verdicts, as the report's heatmap does); ``fig.show()`` in a notebook."""
     from itsms_graph.reports.rollup import rollup_of
     from itsms_graph.reports.traceability import traceability_figure
-    from itsms_graph.reports.visual import coverage_figure, volume_figure
+    from itsms_graph.reports.figures import coverage_figure, volume_figure
 
     return {
         "traceability": traceability_figure(graph, report),

@@ -19,7 +19,8 @@ from itsms_graph.graph import save_snapshot
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.reports.rollup import rollup_of
 from itsms_graph.reports.traceability import traceability_figure, traceability_views
-from itsms_graph.reports.visual import coverage, focus_figure, render_visual
+from itsms_graph.reports.figures import coverage, focus_figure
+from itsms_graph.reports.visual import render_visual
 from tests import fixtures
 from tests.builders import SRC
 from tests.conftest import require_tier
@@ -118,7 +119,7 @@ def test_records_without_registers_say_there_is_nothing_to_trace():
 
 def test_volume_counts_every_operational_record_once_per_service():
     from itsms_graph.graph.store import SMSGraph
-    from itsms_graph.reports.visual import volume_figure
+    from itsms_graph.reports.figures import volume_figure
 
     graph = SMSGraph()
     svc = graph.add_node("Service", "S1", {"name": "Payroll"}, source_file=SRC)
@@ -137,7 +138,7 @@ def test_volume_counts_every_operational_record_once_per_service():
 def test_the_volume_axis_is_the_audit_period_and_strays_are_counted_apart():
     """BPIC 2014's shape: a few changes dated years away must not stretch the axis over 2011-2024."""
     from itsms_graph.graph.store import SMSGraph
-    from itsms_graph.reports.visual import volume, volume_figure
+    from itsms_graph.reports.figures import volume, volume_figure
 
     graph = SMSGraph()
     days = ("2024-06-30", "2024-07-01", "2025-06-30", "2025-07-01", "2021-03-01", "2011-01-01")
