@@ -168,11 +168,11 @@ def render(report: CheckReport, fmt: str = "table") -> str:
 
 def figures(graph: SMSGraph, report: CheckReport) -> dict[str, Any]:
     """The HTML report's plotly figures, by name (:mod:`itsms_graph.reports.traceability` and
-    :mod:`itsms_graph.reports.visual`; the coverage counts from the report's roll-up of its Stage 1 and Stage 2
+    :mod:`itsms_graph.reports.figures`; the coverage counts from the report's roll-up of its Stage 1 and Stage 2
     verdicts, as the report's heatmap does); ``fig.show()`` in a notebook."""
+    from itsms_graph.reports.figures import coverage_figure, volume_figure
     from itsms_graph.reports.rollup import rollup_of
     from itsms_graph.reports.traceability import traceability_figure
-    from itsms_graph.reports.figures import coverage_figure, volume_figure
 
     return {
         "traceability": traceability_figure(graph, report),

@@ -13,8 +13,8 @@ from itsms_graph.check import check_graph
 from itsms_graph.example import generate
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.results import Finding, QueryResult, Status
-from itsms_graph.reports.rollup import KINDS, Item, build_rollup, rollup_of
 from itsms_graph.reports.figures import COVERAGE_COLUMNS, coverage, coverage_figure
+from itsms_graph.reports.rollup import KINDS, Item, build_rollup, rollup_of
 from itsms_graph.reports.visual import render_visual
 from tests import fixtures
 

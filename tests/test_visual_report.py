@@ -17,9 +17,9 @@ from itsms_graph.cli import cli
 from itsms_graph.example import generate
 from itsms_graph.graph import save_snapshot
 from itsms_graph.queries.plan import AuditPeriod
+from itsms_graph.reports.figures import coverage, focus_figure
 from itsms_graph.reports.rollup import rollup_of
 from itsms_graph.reports.traceability import traceability_figure, traceability_views
-from itsms_graph.reports.figures import coverage, focus_figure
 from itsms_graph.reports.visual import render_visual
 from tests import fixtures
 from tests.builders import SRC
