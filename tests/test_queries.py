@@ -192,6 +192,21 @@ expect: none
     ("body", "message"),
     [
         ("match: [{node: c, label: Nope}]\n", "label 'Nope' is not in the ontology"),
+        # a query file's unknown names get the nearest valid ones, as profiles' and the store's do (#19.3)
+        ("match: [{node: c, label: Chnage}]\n", "label 'Chnage' is not in the ontology (did you mean 'Change'?)"),
+        (
+            "match: [{node: c, label: Change, where: [{prop: actual_strat, op: not_null}]}]\n",
+            "no property 'actual_strat' (did you mean 'actual_start'?)",
+        ),
+        (
+            "match: [{node: c, label: Change}, {rel: CAUSEDBY, dir: in}, {node: i, label: Incident}]\n",
+            "relationship type 'CAUSEDBY' is not in the ontology (did you mean 'CAUSED_BY'?)",
+        ),
+        (
+            "match: [{node: c, label: Change}, {rel: CAUSED_BY, dir: in}, {node: i, label: Incident, where: "
+            "[{prop: opened_at, op: le, ref: c.actual_strat}]}]\n",
+            "ref 'c.actual_strat': the ontology gives Change no property 'actual_strat' (did you mean 'actual_start'",
+        ),
         ("match: [{node: c, label: Change, where: [{prop: colour, op: eq, value: red}]}]\n", "no property 'colour'"),
         (
             "match: [{node: c, label: Change}, {rel: APPROVES, dir: out}, {node: a, label: Approval}]\n",

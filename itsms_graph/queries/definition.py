@@ -351,7 +351,10 @@ class QueryDefinition(_Strict):
                     raise ValueError(f"ref {f.ref!r}: {var!r} is not a match variable bound before this filter")
                 theirs = sch.properties if visible[var] == ANY else sch.properties_of(visible[var])
                 if key not in theirs:
-                    raise ValueError(f"ref {f.ref!r}: the ontology gives {visible[var]} no property {key!r}")
+                    raise ValueError(
+                        f"ref {f.ref!r}: the ontology gives {visible[var]} no property {key!r}"
+                        f"{sch.nearest_property(visible[var], key)}"
+                    )
                 self._check_comparable(f, mine.type, theirs[key].type)
             if f.other is not None:
                 self._check_comparable(f, mine.type, props[f.other].type)
@@ -386,13 +389,17 @@ class QueryDefinition(_Strict):
 
     def _check_label(self, sch: Schema, label: str, filters: tuple[Filter, ...]) -> None:
         if label != ANY and label not in sch.labels:
-            raise ValueError(f"label {label!r} is not in the ontology")
+            raise ValueError(f"label {label!r} is not in the ontology{sch.nearest_label(label)}")
         props = sch.properties if label == ANY else sch.properties_of(label)
         for f in filters:
             if f.prop not in props:
-                raise ValueError(f"the ontology gives {label} no property {f.prop!r}")
+                raise ValueError(
+                    f"the ontology gives {label} no property {f.prop!r}{sch.nearest_property(label, f.prop)}"
+                )
             if f.other is not None and f.other not in props:
-                raise ValueError(f"the ontology gives {label} no property {f.other!r}")
+                raise ValueError(
+                    f"the ontology gives {label} no property {f.other!r}{sch.nearest_property(label, f.other)}"
+                )
             if f.param is not None and f.param not in self.parameters:
                 raise ValueError(f"filter uses parameter {f.param!r}, which parameters does not declare")
             if f.date is not None:
@@ -418,7 +425,7 @@ class QueryDefinition(_Strict):
                 raise ValueError(f"the ontology allows no {rel_type} between {here} and {there}")
             return
         if rel is None:
-            raise ValueError(f"relationship type {rel_type!r} is not in the ontology")
+            raise ValueError(f"relationship type {rel_type!r} is not in the ontology{sch.nearest_type(rel_type)}")
         source, target = (here, there) if direction == "out" else (there, here)
         if ANY not in (source, target) and not rel.allows(source, target):
             raise ValueError(f"the ontology does not allow ({source})-[:{rel_type}]->({target})")
