@@ -196,11 +196,11 @@ expect: none
         ("match: [{node: c, label: Chnage}]\n", "label 'Chnage' is not in the ontology (did you mean 'Change'?)"),
         (
             "match: [{node: c, label: Change, where: [{prop: actual_strat, op: not_null}]}]\n",
-            "no property 'actual_strat' (did you mean 'actual_start'?)",
+            "no property 'actual_strat' (did you mean 'actual_start'",
         ),
         (
             "match: [{node: c, label: Change}, {rel: CAUSEDBY, dir: in}, {node: i, label: Incident}]\n",
-            "relationship type 'CAUSEDBY' is not in the ontology (did you mean 'CAUSED_BY'?)",
+            "relationship type 'CAUSEDBY' is not in the ontology (did you mean 'CAUSED_BY'",
         ),
         (
             "match: [{node: c, label: Change}, {rel: CAUSED_BY, dir: in}, {node: i, label: Incident, where: "
