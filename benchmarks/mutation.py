@@ -56,6 +56,71 @@ IGNORE = shutil.ignore_patterns(
 #: The lines are stripped of their indentation, so the key survives code moving around the file.
 EQUIVALENT: dict[tuple[str, str, str], str] = {}
 
+#: The survivors of the first full run (2026-12-06, 146 mutants, 12 survivors, none equivalent: commit d2c3c71),
+#: with the boundary each missed; the results show what each gives now (the tests added for them kill them).
+FIRST_RUN_SURVIVORS: dict[tuple[str, str, str], str] = {
+    (
+        "itsms_graph/audit/diff.py",
+        'if scope not in ("new", "any") or grade not in GRADE_ORDER:',
+        'if scope not in ("new", "any") and grade not in GRADE_ORDER:',
+    ): "a --fail-on rule with one half right (new-critical, all-major)",
+    (
+        "itsms_graph/audit/facts.py",
+        "return dt.date.fromisoformat(row[0]) if row and row[0] else None",
+        "return dt.date.fromisoformat(row[0]) if row or row[0] else None",
+    ): "graph tables with no dated record",
+    (
+        "itsms_graph/audit/facts.py",
+        "if source and where is not None:",
+        "if source or where is not None:",
+    ): "a record with a row but no source file",
+    (
+        "itsms_graph/audit/nonconformity.py",
+        'if self.evidence and self.evidence[0].record.label == "Clause":',
+        'if self.evidence or self.evidence[0].record.label == "Clause":',
+    ): "a requirement's records without a population",
+    (
+        "itsms_graph/audit/sampling.py",
+        "if not whole_history and any(_date(graph, i) for i in ids):",
+        "if not whole_history or any(_date(graph, i) for i in ids):",
+    ): "a label population of undated records",
+    (
+        "itsms_graph/audit/sampling.py",
+        "if not whole_history and any(_date(graph, i) for i in ids):",
+        "if whole_history and any(_date(graph, i) for i in ids):",
+    ): "a population with records outside the period, and --whole-history",
+    (
+        "itsms_graph/audit/sampling.py",
+        "ids = [i for i in ids if start <= _date(graph, i)[:10] <= end]",
+        "ids = [i for i in ids if start < _date(graph, i)[:10] <= end]",
+    ): "a record dated on the period's first day",
+    (
+        "itsms_graph/audit/sampling.py",
+        "if len(drawn) > n:",
+        "if len(drawn) >= n:",
+    ): "strata that need exactly the size",
+    (
+        "itsms_graph/audit/sampling.py",
+        'return "; ".join(f"{k}={v}" for k, v in sorted(attrs.items()) if k not in skip)',
+        'return "; ".join(f"{k}={v}" for k, v in sorted(attrs.items()) if k in skip)',
+    ): "a worksheet row's facts column",
+    (
+        "itsms_graph/audit/sampling.py",
+        'f"-[:{rel}]-> {other}" if direction == "out" else f"<-[:{rel}]- {other}"',
+        'f"-[:{rel}]-> {other}" if direction != "out" else f"<-[:{rel}]- {other}"',
+    ): "a worksheet row's links, in and out",
+    (
+        "itsms_graph/audit/sampling.py",
+        "if not raw or raw[0][: len(WORKSHEET_COLUMNS)] != WORKSHEET_COLUMNS:",
+        "if not raw and raw[0][: len(WORKSHEET_COLUMNS)] != WORKSHEET_COLUMNS:",
+    ): "an empty file, or one with another header, read as a worksheet",
+    (
+        "itsms_graph/audit/verdict.py",
+        "na += [r for r in deciding if r.status is Status.NOT_ASSESSABLE and r not in na]",
+        "na += [r for r in deciding if r.status is Status.NOT_ASSESSABLE and r in na]",
+    ): "a not-assessable readiness check of either stage, listed once",
+}
+
 SWAP: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Lt: ast.LtE,
     ast.LtE: ast.Lt,
@@ -409,7 +474,23 @@ def write_results(path: Path, mutants: list[Mutant], meta: dict[str, str]) -> No
             why = f"equivalent: {EQUIVALENT[m.key]}" if m.key in EQUIVALENT else "missing test: no test kills it"
             lines.append(f"| {m.where} | {_cell(m.change)} | {_cell(m.mutated)} | {why} |")
     else:
-        lines.append("None.")
+        lines.append("None: every mutant is killed, so none is equivalent (`EQUIVALENT` in the script is empty).")
+    past = [m for m in done if m.key in FIRST_RUN_SURVIVORS]
+    if past:
+        lines += [
+            "",
+            "## The first run's survivors, now",
+            "",
+            "The first full run (commit d2c3c71) left 12 survivors, none equivalent: each was a boundary no test "
+            "sat on. The tests added for them (tests/test_verdict_rules.py, tests/test_audit_facts.py, "
+            "tests/test_audit.py) give:",
+            "",
+            "| where | mutation | the boundary it missed | now |",
+            "|---|---|---|---|",
+        ]
+        for m in past:
+            now = m.status + (f": {m.detail}" if m.detail else "")
+            lines.append(f"| {m.where} | {_cell(m.change)} | {FIRST_RUN_SURVIVORS[m.key]} | {now} |")
     lines += ["", "## Every mutant", "", "| where | mutation | mutated line | result | s |", "|---|---|---|---|---|"]
     for m in done:
         result = m.status + (f": {m.detail}" if m.detail else "")
