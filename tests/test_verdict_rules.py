@@ -3,7 +3,8 @@ minimum, spread over exactly the threshold of services or teams, an own nonconfo
 a Stage 1 with only not-assessable checks, a gate with persisting findings, the sampling rule's worked values.
 
 The audit layer is pure, so the cases are built from query results and record facts alone: no graph, no engine.
-Flipping any comparison in itsms_graph/audit/ fails one of them.
+Flipping any comparison in itsms_graph/audit/ fails one of them, or one of the audit's other tests:
+``make mutation`` (benchmarks/mutation.py) shows it, mutant by mutant, in benchmarks/RESULTS-mutation.md.
 """
 
 from __future__ import annotations
