@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LINTER := tools/cypher-lint
 
-.PHONY: demo test test-fast fuzz docs install install-test linter lint typecheck bench clean
+.PHONY: demo test test-fast fuzz docs install install-test linter lint typecheck bench mutation clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "itsms-graph needs Python >= 3.12 (see .python-version)"; exit 2; }
@@ -67,6 +67,11 @@ fuzz: install-test
 
 bench: install-test
 	$(BIN)/python benchmarks/run.py
+
+# Mutation testing of itsms_graph/audit/ (about 20 minutes on 2 cores, one pytest at a time; not part of `make test`):
+# writes benchmarks/RESULTS-mutation.md and fails when a mutant that is not known equivalent survives.
+mutation: install-test
+	$(BIN)/python benchmarks/mutation.py
 
 clean:
 	rm -rf $(VENV) out $(LINTER)/node_modules .pytest_cache .mypy_cache .ruff_cache

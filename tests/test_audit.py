@@ -21,6 +21,7 @@ from itsms_graph.audit.sampling import (
     draw,
     population_of,
     read_worksheet,
+    worksheet_rows,
     write_worksheet,
 )
 from itsms_graph.audit.verdict import stage1, stage2
@@ -28,6 +29,7 @@ from itsms_graph.check import check_graph
 from itsms_graph.cli import cli
 from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.graph import save_snapshot
+from itsms_graph.graph.store import SMSGraph
 from itsms_graph.queries.catalogue import load_catalogue
 from tests import fixtures
 from tests.builders import SRC
@@ -240,6 +242,63 @@ def test_a_query_population_is_what_the_query_examines():
     graph.add_node("Change", "OLD", {"actual_start": "2023-01-01T10:00:00"}, source_file=SRC)
     ids = population_of(graph, "change-implemented-without-approval", load_catalogue(), fixtures.PERIOD, {})
     assert ids == [f"Change:K{i}" for i in range(5)]  # in the audit period, approved or not
+
+
+def test_a_label_population_is_its_records_dated_in_the_period_both_days_included():
+    """The period runs from 2024-07-01 to 2025-06-30, both days in; the whole history is everything; a label whose
+    records carry no date is all of them (the period cannot say which)."""
+    graph = SMSGraph()
+    for local, start in (
+        ("BEFORE", "2024-06-30"),
+        ("FIRST", "2024-07-01"),
+        ("LAST", "2025-06-30"),
+        ("AFTER", "2025-07-01"),
+    ):
+        graph.add_node("Change", local, {"actual_start": f"{start}T10:00:00"}, source_file=SRC)
+        graph.add_node("Service", local, {"name": local}, source_file=SRC)
+    catalogue = load_catalogue()
+    assert fixtures.PERIOD.start.isoformat() == "2024-07-01"
+    assert population_of(graph, "Change", catalogue, fixtures.PERIOD, {}) == ["Change:FIRST", "Change:LAST"]
+    every = ["Change:AFTER", "Change:BEFORE", "Change:FIRST", "Change:LAST"]
+    assert population_of(graph, "Change", catalogue, fixtures.PERIOD, {}, whole_history=True) == every
+    services = [i.replace("Change", "Service") for i in every]
+    assert population_of(graph, "Service", catalogue, fixtures.PERIOD, {}) == services
+    assert population_of(graph, "Service", catalogue, fixtures.PERIOD, {}, whole_history=True) == services
+
+
+def test_a_stratified_size_rule_says_so_only_when_the_strata_need_more_than_the_size():
+    graph = SMSGraph()
+    for i, month in enumerate(("01", "01", "02", "02", "03", "03", "03", "03")):
+        graph.add_node("Change", f"C{i}", {"actual_start": f"2025-{month}-10T10:00:00"}, source_file=SRC)
+    two_months = [f"Change:C{i}" for i in range(4)]  # 2 + 2: one each is exactly 2
+    even = draw(graph, two_months, name="Change", method="stratified", seed=1, size=2, by="month")
+    assert len(even.drawn) == 2 and even.size_rule.endswith("over 2 month strata, at least one each")
+    three_months = [f"Change:C{i}" for i in (0, 2, 4, 5, 6, 7)]  # 1 + 1 + 4: at least one each is 3
+    more = draw(graph, three_months, name="Change", method="stratified", seed=1, size=2, by="month")
+    assert len(more.drawn) == 3 and more.size_rule.endswith("at least one each (so 3, not 2)")
+
+
+def test_a_worksheet_row_holds_the_records_facts_and_its_links_each_way():
+    graph = SMSGraph()
+    change = graph.add_node("Change", "C1", {"actual_start": "2025-03-01T10:00:00"}, source_file=SRC, source_row=4)
+    approval = graph.add_node("Approval", "A1", {"decision": "approved"}, source_file=SRC)
+    graph.add_edge("APPROVES", approval, change, source_file=SRC)
+    graph.add_edge(
+        "AFFECTS", change, graph.add_node("Service", "S1", {"name": "Mail"}, source_file=SRC), source_file=SRC
+    )
+    [row] = worksheet_rows(graph, draw(graph, [change], name="Change", method="random", seed=1, size=1))
+    cell = dict(zip(WORKSHEET_COLUMNS, row, strict=True))
+    assert cell["facts"] == "actual_start=2025-03-01T10:00:00"  # no label or provenance: they have their columns
+    assert cell["linked_evidence"] == "-[:AFFECTS]-> Service:S1; <-[:APPROVES]- Approval:A1"
+    assert cell["source"] == f"{SRC}:4"
+
+
+@pytest.mark.parametrize("text", ["", "record,verdict\nChange:C1,conforms\n"])
+def test_a_file_that_is_no_worksheet_is_refused(tmp_path: Path, text):
+    path = tmp_path / "w.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match="not an itsms-graph sample worksheet"):
+        read_worksheet(path)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])

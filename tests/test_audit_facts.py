@@ -69,6 +69,16 @@ def test_a_failing_record_is_named_dated_and_sourced():
     assert facts({"major_incident_priority": 2}).record("Change:C1").major_incidents == ("Incident:I2",)
 
 
+def test_a_record_without_a_source_file_names_no_source():
+    """A row number alone says nothing: the source is the file and its row, or nothing."""
+    g = SMSGraph()
+    change = g.add_node("Change", "C1", {"actual_start": "2025-02-01T10:00:00"}, source_file="", source_row=7)
+    query = load_catalogue()["change-implemented-without-approval"]
+    result = QueryResult(query, Status.FAIL, findings_for(query, [(change,)]), population=(change,))
+    record = gather(g, [result], PERIOD, cut_off=None).record(change)
+    assert record.source == "" and record.describe() == "Change:C1 (actual_start 2025-02-01T10:00:00)"
+
+
 def test_own_nonconformities_count_when_open_and_raised_in_the_audit_period():
     raised = facts().raised
     assert [nc.id for nc in raised["8.5.1.3"]] == ["Nonconformity:N1", "Nonconformity:N4"]
@@ -104,6 +114,7 @@ def test_the_cut_off_of_graph_tables_is_the_graphs():
         con = duckdb.connect()
 
     create_tables(Tables.con)
+    assert data_cut_off(Tables()) is None  # no record, so no dated one
     load_graph(Tables.con, graph())
     assert data_cut_off(Tables()) == dt.date(2025, 7, 1)
 

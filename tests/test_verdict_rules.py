@@ -3,7 +3,8 @@ minimum, spread over exactly the threshold of services or teams, an own nonconfo
 a Stage 1 with only not-assessable checks, a gate with persisting findings, the sampling rule's worked values.
 
 The audit layer is pure, so the cases are built from query results and record facts alone: no graph, no engine.
-Flipping any comparison in itsms_graph/audit/ fails one of them.
+Flipping any comparison in itsms_graph/audit/ fails one of them, or one of the audit's other tests:
+``make mutation`` (benchmarks/mutation.py) shows it, mutant by mutant, in benchmarks/RESULTS-mutation.md.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from itsms_graph.audit.nonconformity import Escalation
 from itsms_graph.audit.report import build_report
 from itsms_graph.audit.sampling import Conclusion, Judged, SampleFinding
 from itsms_graph.audit.verdict import stage1, stage2
+from itsms_graph.errors import ItsmsError
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.results import QueryResult, Status, findings_for
@@ -271,6 +273,15 @@ def test_a_failing_major_design_check_makes_stage1_not_ready():
     assert verdict.outcome == "Not ready" and "change-policy-exists" in verdict.rule
 
 
+@pytest.mark.parametrize("query_id", ["scope-statement-approved", "management-review-held"])
+def test_a_not_assessable_readiness_check_is_listed_once_whatever_its_stage(query_id):
+    """A readiness check of Stage 1 is a design check already; one of Stage 2 (the management review) is not, and
+    is added: either way it is listed once."""
+    verdict = stage1(report(*design_results(**{query_id.replace("-", "_"): unknown(query_id)})))
+    assert verdict.outcome == "Cannot be concluded"
+    assert [r.query.id for r in verdict.not_assessable] == [query_id]
+
+
 def test_stage1_concerns_are_per_requirement_and_never_graded():
     verdict = stage1(
         report(*design_results(risk_without_treatment=failing("risk-without-treatment", ["Risk:R1", "Risk:R2"], 4)))
@@ -282,6 +293,15 @@ def test_stage1_concerns_are_per_requirement_and_never_graded():
 
 
 # --- the gate -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule", ["new-critical", "all-major", "major"])
+def test_a_gate_rule_outside_its_words_is_refused(rule):
+    """A scope other than new or any, or a grade the tool does not give, is refused, even with the other half
+    right."""
+    ref = FindingRef("q:1", "q", "major", ("8.5.1.3",), ("Change:C1",), "an approval")
+    with pytest.raises(ItsmsError, match=f"--fail-on {rule!r}"):
+        diff_findings({}, {"q:1": ref}).gate(rule)
 
 
 def test_the_check_gate_fails_exactly_at_its_grade():
@@ -386,6 +406,9 @@ def test_the_words_of_a_nonconformity():
     assert "roll up into 2 nonconformities and OFIs" in verdict.reconciliation()
     one = stage2(report(failing(MINOR, changes(1), population=4)))
     assert "roll up into 1 nonconformity and OFIs" in one.reconciliation()
+    query = CATALOGUE[MINOR]  # records, but no population to count them against
+    rows = QueryResult(query, Status.FAIL, findings_for(query, [(i,) for i in changes(2)]), population=None)
+    assert the_nc(stage2(report(rows))).statement == f"{query.title}: 2 record(s)."
 
 
 def test_a_family_is_named_after_its_principal_query_else_its_most_severe():
@@ -512,7 +535,6 @@ def test_the_sampling_rules_hold_exactly_on_their_boundary():
 
 def test_a_cycle_diff_reads_only_itsms_graph_reports(tmp_path):
     from itsms_graph.audit.diff import load_report
-    from itsms_graph.errors import ItsmsError
 
     ours = tmp_path / "ours.json"
     ours.write_text('{"tool": {"name": "itsms-graph"}, "results": []}')
