@@ -77,6 +77,9 @@ NEAR_MISS_KINDS = {  # issue 14: each kind of near-miss the example holds
     "superseded document",
     "excluded service",
     "emergency approval within the window",
+    "problem on one of them",  # issue 18 item 2, the counted checks: just inside each threshold
+    "share just below the threshold",
+    "exactly on the SLA target",
 }
 
 
@@ -96,6 +99,20 @@ def test_the_example_carries_the_organisations_rules(example, report):
     assert used.origin.startswith("Rule:RULE-ECAB (example/rules.csv, row ")
     assert example.graph.has_edge("Rule:RULE-ECAB", "Document:DOC-07", "STATED_IN")
     assert any(r.query.grade == "ofi" and r.findings for r in report.results)  # an OFI the catalogue produces
+
+
+def test_the_counted_checks_use_the_organisations_thresholds(report):
+    by_id = {r.query.id: r for r in report.results}
+    for query, name, value in [
+        ("recurring-incidents-without-problem", "recurring_incident_count", "3"),
+        ("sla-report-contradicts-tickets", "sla_made_target_percent", "90"),
+    ]:
+        used = by_id[query].parameters[name]
+        assert (used.value, used.source.value) == (value, "rules register"), used
+    used = by_id["emergency-change-share-high"].parameters["emergency_change_share_percent"]
+    assert (used.value, used.source.value) == (20, "default")  # the tool's heuristic: the register sets none
+    [finding] = by_id["sla-report-contradicts-tickets"].findings
+    assert finding.missing.endswith("(9 of 11 Incident records, 82%)"), finding.missing
 
 
 def test_every_record_has_provenance_and_the_declared_labels_are_those_produced(example):

@@ -176,6 +176,7 @@ def test_malformed_query_files_are_named(tmp_path: Path, text, message):
     assert str(path) in str(exc.value)
 
 
+CHANGES = "match: [{node: s, label: Service}, {rel: AFFECTS, dir: in}, {node: c, label: Change}]\n"
 BASE = """id: q
 title: t
 clauses: ["8.5.1"]
@@ -245,11 +246,33 @@ expect: none
             "match: [{node: s, label: SLA, where: [{prop: valid_from, op: month_le, other: valid_to}]}]\n",
             "month_le compares with a month: a value, param, date or the each var",
         ),
+        (
+            "parameters: {n: {type: days, default: 3, description: d}}\n"
+            + CHANGES
+            + "having: {count: c, at_least: n}\n",
+            "having compares with 'n': a declared integer parameter",
+        ),
+        (CHANGES + "having: {count: c, at_least: missing}\n", "having compares with 'missing'"),
+        (CHANGES + "having: {count: x}\n", "having names 'x', which match does not bind"),
+        (CHANGES + "having: {count: s}\n", "having counts a variable other than its group"),
+        (CHANGES + "having: {count: c}\n", "having needs at_least, share or both"),
+        (
+            "parameters: {p: {type: integer, default: 20, description: d}}\n"
+            + CHANGES
+            + "having: {count: c, share: {where: [{prop: colour, op: eq, value: 1}], op: ge, percent: p}}\n",
+            "the ontology gives Change no property 'colour'",
+        ),
+        (
+            "parameters: {p: {type: integer, default: 20, description: d}}\nexpect: some\n"
+            + CHANGES
+            + "having: {count: c, share: {where: [{prop: emergency, op: eq, value: true}], op: ge, percent: p}}\n",
+            "having goes with expect: none",
+        ),
     ],
 )
 def test_query_files_are_checked_against_the_ontology(tmp_path: Path, body, message):
     path = tmp_path / "q.yaml"
-    path.write_text(BASE + body)
+    path.write_text(BASE.replace("expect: none\n", "") + ("" if "expect:" in body else "expect: none\n") + body)
     with pytest.raises(QueryDefinitionError) as exc:
         load_query_file(path)
     assert message in str(exc.value)
@@ -367,3 +390,27 @@ def test_a_graph_is_freed_as_soon_as_its_queries_and_its_last_name_are_gone():
     finally:
         if enabled:
             gc.enable()
+
+
+def test_a_having_query_examines_groups_and_finds_one_per_kept_group():
+    """#18 item 2: the population of a counted check is its groups (every service with changes in the period,
+    whatever its share; what an audit sample draws too), a finding is a group that passes the thresholds, its counts in the text."""
+    from itsms_graph.audit.sampling import population_of
+
+    graph = SMSGraph()
+    for sid in ("S1", "S2"):
+        graph.add_node("Service", sid, {"name": sid}, source_file="t.csv")
+    for n, (sid, emergency) in enumerate([("S1", True), ("S1", False), ("S2", False), ("S2", False)]):
+        graph.add_node("Change", f"C{n}", {"emergency": emergency, "actual_start": f"2025-01-0{n + 1}T09:00:00"},
+                       source_file="t.csv")  # fmt: skip
+        graph.add_edge("AFFECTS", f"Change:C{n}", f"Service:{sid}", source_file="t.csv")
+    query = load_catalogue()["emergency-change-share-high"]
+    params = {"emergency_change_share_minimum": 2, "emergency_change_share_percent": 50}
+    [result] = run_queries(EmbeddedEngine(graph), [query], fixtures.PERIOD, params)
+    assert result.population == ("Service:S1", "Service:S2")
+    assert result.rows == [("Service:S1", "2", "1")]
+    [finding] = result.findings
+    assert finding.subjects == ("Service:S1",) and finding.chain == ()
+    assert finding.missing.endswith("(1 of 2 Change records, 50%)")
+    catalogue = {query.id: query}
+    assert population_of(graph, query.id, catalogue, fixtures.PERIOD, {}) == ["Service:S1", "Service:S2"]

@@ -73,8 +73,9 @@ def population_of(
     for a reference no input resolves is no record, so it is never drawn."""
     if name in catalogue:
         query = catalogue[name]
-        bare = query.model_copy(update={"conditions": query.population_conditions, "each": None})
-        ids = sorted({row[0] for row in evaluate(graph, bind(bare, period))})
+        bare = query.population_query()
+        column = bare.columns.index(query.group_variable)
+        ids = sorted({row[column] for row in evaluate(graph, bind(bare, period))})
     elif name in graph.schema.labels:
         ids = sorted(n for n in graph.nodes(name) if not graph.attrs(n).get(PLACEHOLDER_FLAG))
         if not whole_history and any(_date(graph, i) for i in ids):

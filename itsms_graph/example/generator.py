@@ -171,6 +171,7 @@ def _generate(size: int, seed: int, as_of: dt.date) -> ExampleSMS:
     _audits_and_reviews(b, people)
     _organisation_rules(b, people, services)
     _whole_standard(b, people, services, changes)
+    _counted(b, services)
     _export_day(b, as_of)
     # as a register export would: the labels it has rows for (no CMDB, no ticket histories)
     b.g.declared_labels.update(b.g.labels_present())
@@ -973,6 +974,185 @@ def _organisation_rules(b: _Builder, people: dict[str, str], services: dict[str,
         "corrective-action-completed-late", (ca,), "ofi",
         "CA-42 was completed on 2024-12-10, ten days after its due date.",
     )  # fmt: skip
+
+
+def _in_period(stamp: object) -> bool:
+    return isinstance(stamp, str) and PERIOD_START.isoformat() <= stamp[:10] <= AS_OF.isoformat()
+
+
+def _counted(b: _Builder, services: dict[str, str]) -> None:
+    """The counted checks (issue #18 item 2): the organisation's thresholds in its rules register, one defect and
+    one near-miss of each, and records that otherwise meet them (made after everything else, so that the random
+    draws and every other check stay as they were)."""
+    document = {title: f"Document:DOC-{i:02}" for i, (_kind, title, _c) in enumerate(DOCUMENTS, start=1)}
+    for rid, parameter, value, description, doc in [
+        ("RULE-RECUR", "recurring_incident_count", "3", "Three incidents on one item in a year open a problem",
+         document["Problem management process"]),
+        ("RULE-SLA", "sla_made_target_percent", "90", "90 % of incidents resolved within the SLA target",
+         document["Service level management process"]),
+    ]:  # fmt: skip
+        rule = b.node("Rule", rid, "rules", parameter=parameter, value=value, description=description)
+        b.edge("STATED_IN", rule, doc, "rules")
+    _emergency_share(b, services)
+    planted_report = _sla_reports_reconciled(b, services)
+    _recurring_incidents(b, services)
+    _reports_state_their_outcome(b, planted_report)
+
+
+def _incident(b: _Builder, local: str, opened: dt.datetime, target: str, made_sla: bool = True) -> str:
+    inc = b.node(
+        "Incident", local, "incidents", number=local, priority=3, category="software", status="closed",
+        opened_at=opened.isoformat(), resolved_at=(opened + dt.timedelta(hours=4)).isoformat(),
+        closed_at=(opened + dt.timedelta(days=1)).isoformat(), made_sla=made_sla,
+    )  # fmt: skip
+    b.edge("AFFECTS", inc, target, "incidents")
+    return inc
+
+
+def _emergency_share(b: _Builder, services: dict[str, str]) -> None:
+    """Emergency changes (approved, reviewed in time) added to two services: one reaches the tool's 20 % share of
+    its changes implemented in the period, the other stays one change short of it."""
+    share, minimum = 20, 10  # the query's defaults: the register sets neither
+
+    def counts(sid: str) -> tuple[int, int]:
+        started = [c for c in b.g.neighbours(sid, "AFFECTS", "in") if b.g.label_of(c) == "Change"]
+        started = [c for c in started if _in_period(b.g.attrs(c).get("actual_start"))]
+        return len(started), sum(1 for c in started if b.g.attrs(c).get("emergency") is True)
+
+    for name, planted in (("Telephony", True), ("Video conferencing", False)):
+        sid = services[name]
+        total, emergencies = counts(sid)
+        needed = -(-(share * total - 100 * emergencies) // (100 - share))  # the fewest to reach the share
+        for k in range(needed if planted else needed - 1):
+            day = dt.date(2025, 1, 6) + dt.timedelta(days=7 * k)
+            cid = f"CHG-EM-{name.split()[0].upper()}-{k + 1}"
+            change = b.node(
+                "Change", cid, "changes", number=cid, category="emergency", emergency=True, cab_required=True,
+                risk="high", opened_at=_ts(day, 6), actual_start=_ts(day, 9), actual_end=_ts(day, 11),
+                closed_at=_ts(day + dt.timedelta(days=1)), status="closed",
+            )  # fmt: skip
+            b.edge("AFFECTS", change, sid, "changes")
+            approval = b.node("Approval", f"APR-{cid}", "approvals", decision="approved", decided_at=_ts(day, 7))
+            b.edge("APPROVES", approval, change, "approvals")
+            pir = b.node(
+                "Record", f"PIR-{cid}", "records", kind="post_implementation_review", title=f"PIR {cid}",
+                recorded_on=(day + dt.timedelta(days=2)).isoformat(),
+            )  # fmt: skip
+            b.edge("EVIDENCES", pir, change, "records")
+        total, emergencies = counts(sid)
+        assert total >= minimum and (100 * emergencies >= share * total) == planted, (name, total, emergencies)
+        text = f"{emergencies} of the {total} changes implemented on {name} in the period were emergency changes"
+        if planted:
+            b.plant("emergency-change-share-high", (sid,), "ofi", f"{text}: at or above the 20 % share.")
+        else:
+            b.near_miss("share just below the threshold", "emergency-change-share-high", (sid,), f"{text}.")
+
+
+def _month_incidents(b: _Builder, sid: str, month: dt.date) -> list[str]:
+    """The service's incidents carrying made_sla and opened in *month* (as a monthly report counts them)."""
+    key = month.strftime("%Y-%m")
+    return [
+        i
+        for i in b.g.neighbours(sid, "AFFECTS", "in")
+        if b.g.label_of(i) == "Incident"
+        and "made_sla" in b.g.attrs(i)
+        and str(b.g.attrs(i).get("opened_at", ""))[:7] == key
+    ]
+
+
+def _sla_reports_reconciled(b: _Builder, services: dict[str, str]) -> str:
+    """Incidents added to two services' months: Email's March 2025 falls below the organisation's 90 % (its report
+    will say met all the same: planted), Intranet's April 2025 lands exactly on it (its report says met, rightly:
+    a near-miss). Returns the planted report."""
+    for name, month, planted in (("Email", dt.date(2025, 3, 1), True), ("Intranet", dt.date(2025, 4, 1), False)):
+        sid = services[name]
+        found = _month_incidents(b, sid, month)
+        made = sum(1 for i in found if b.g.attrs(i)["made_sla"])
+        missed = len(found) - made
+        tens = max(-(-made // 9), missed, 1)  # 9 made in every 10: exactly 90 %; one more missed: below it
+        add_made, add_missed = 9 * tens - made, tens - missed + (1 if planted else 0)
+        for k in range(add_made + add_missed):
+            opened = dt.datetime.combine(month + dt.timedelta(days=k % 27), dt.time(10))
+            _incident(b, f"INC-SLA-{name.upper()}-{k + 1}", opened, sid, made_sla=k >= add_missed)
+        rep = f"Record:REP-{SERVICES.index(name) + 1:02}-{month:%Y%m}"
+        assert rep in b.g, rep
+        final = _month_incidents(b, sid, month)
+        made = sum(1 for i in final if b.g.attrs(i)["made_sla"])
+        text = f"{made} of {len(final)} {name} incidents of {month:%B %Y} were resolved within the SLA"
+        if planted:
+            assert 100 * made < 90 * len(final)
+            b.plant("sla-report-contradicts-tickets", (rep,), "minor", f"The report says the target was met; {text}.")
+            planted_report = rep
+        else:
+            assert 100 * made == 90 * len(final)
+            b.near_miss("exactly on the SLA target", "sla-report-contradicts-tickets", (rep,), f"{text}: 90 %.")
+    return planted_report
+
+
+def _reports_state_their_outcome(b: _Builder, planted: str) -> None:
+    """Every monthly SLA report says whether its service met the organisation's 90 %, as its tickets show; the
+    planted one says met when they show otherwise."""
+    for sla in b.g.nodes("SLA"):
+        covered = b.g.neighbours(sla, "COVERS", "out")
+        for rep in b.g.neighbours(sla, "EVIDENCES", "in"):
+            attrs = b.g.attrs(rep)
+            if attrs.get("kind") != "sla_report" or not covered or "period_start" not in attrs:
+                continue
+            found = [
+                i for sid in covered for i in _month_incidents(b, sid, dt.date.fromisoformat(attrs["period_start"]))
+            ]
+            made = sum(1 for i in found if b.g.attrs(i)["made_sla"])
+            met = rep == planted or 100 * made >= 90 * len(found)
+            b.g.add_node("Record", rep.split(":", 1)[1], {"target_met": met}, source_file=attrs["source_file"])
+
+
+def _recurring_incidents(b: _Builder, services: dict[str, str]) -> None:
+    """Three incidents on one CI with no problem (planted), three on another of which one has a problem record
+    (a near-miss); every other item with recurring incidents in the period has one linked to a problem: the trend
+    analysis of problem management opened one where the random incidents left none."""
+    net, backup = (f"ConfigurationItem:CI-{SERVICES.index(n) + 1:02}-1" for n in ("Network", "Backup"))
+    for ci, day in ((net, dt.date(2025, 2, 3)), (backup, dt.date(2025, 3, 3))):
+        incidents = [
+            _incident(
+                b, f"INC-{ci[-5:]}-{k + 1}", dt.datetime.combine(day, dt.time(8 + k)) + dt.timedelta(days=9 * k), ci
+            )
+            for k in range(3)
+        ]
+        if ci == net:
+            b.plant(
+                "recurring-incidents-without-problem", (ci,), "minor",
+                "Three incidents on the Network server CI in February 2025, none linked to a problem record.",
+            )  # fmt: skip
+        else:
+            prb = b.node("Problem", "PRB-BACKUP-1", "problems", number="PRB-BACKUP-1", priority=3, status="closed",
+                         opened_at=_ts(day + dt.timedelta(days=20), 10))  # fmt: skip
+            b.edge("RELATED_TO", prb, incidents[1], "problems")
+            b.near_miss("problem on one of them", "recurring-incidents-without-problem", (ci,), "Problem linked.")
+    groups: dict[str, list[str]] = {}
+    for inc in b.g.nodes("Incident"):
+        if not _in_period(b.g.attrs(inc).get("opened_at")):
+            continue
+        targets = b.g.neighbours(inc, "AFFECTS", "out")
+        cis = [t for t in targets if b.g.label_of(t) == "ConfigurationItem"]
+        for target in cis or targets:
+            groups.setdefault(target, []).append(inc)
+
+    def linked(item: str) -> bool:
+        return any(
+            b.g.label_of(p) == "Problem"
+            for inc in b.g.neighbours(item, "AFFECTS", "in")
+            if b.g.label_of(inc) == "Incident" and _in_period(b.g.attrs(inc).get("opened_at"))
+            for p in [*b.g.neighbours(inc, "RELATED_TO", "out"), *b.g.neighbours(inc, "RELATED_TO", "in")]
+        )
+
+    for n, item in enumerate(sorted(groups), start=1):
+        if item == net or len(set(groups[item])) < 3 or linked(item):
+            continue
+        first = min(groups[item], key=lambda i: (b.g.attrs(i)["opened_at"], i))
+        opened = dt.datetime.fromisoformat(b.g.attrs(first)["opened_at"]) + dt.timedelta(days=3)
+        prb = b.node("Problem", f"PRB-TREND-{n:03}", "problems", number=f"PRB-TREND-{n}", priority=3,
+                     status="closed", opened_at=opened.isoformat())  # fmt: skip
+        b.edge("RELATED_TO", first, prb, "incidents")
 
 
 def _export_day(b: _Builder, as_of: dt.date) -> None:

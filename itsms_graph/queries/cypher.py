@@ -179,8 +179,30 @@ class _Compiler:
             counts: list[str] = []
             exprs = [self._term(member, counts) for member in members]
             self.lines.append("WITH " + self.carried + " WHERE " + " OR ".join(exprs))
+        if query.having is not None:
+            return self._grouped()
         returned = ", ".join(c + ".id AS " + c if c in query.variables else c for c in query.columns)
         self.lines.append("RETURN DISTINCT " + returned + " ORDER BY " + ", ".join(query.columns))
+        return "\n".join(self.lines)
+
+    def _grouped(self) -> str:
+        """``having``: the rows grouped by the group variable, the distinct counted records of each (and those
+        meeting the share's filters: a CASE, null when they do not hold), the groups passing the thresholds."""
+        having = self.query.having
+        assert having is not None
+        group, counted = self.query.group_variable, having.count
+        aggregates = ["count(DISTINCT " + counted + ") AS having_count"]
+        kept = []
+        if "at_least" in self.bound.having_values:
+            kept.append("having_count >= $" + self.bound.having_values["at_least"][0])
+        if having.share is not None:
+            hit = " AND ".join(_predicate(counted, f) for f in self.bound.site(having.share))
+            aggregates.append("count(DISTINCT CASE WHEN " + hit + " THEN " + counted + " END) AS having_meeting")
+            percent = "$" + self.bound.having_values["percent"][0]
+            kept.append("100 * having_meeting " + _OPS[having.share.op] + " " + percent + " * having_count")
+        self.lines.append("WITH " + ", ".join([group, *aggregates]) + _where(kept))
+        returned = [group + ".id AS " + group, *(a.rsplit(" AS ", 1)[1] for a in aggregates)]
+        self.lines.append("RETURN " + ", ".join(returned) + " ORDER BY " + group)
         return "\n".join(self.lines)
 
     def _term(self, cond: Condition, counts: list[str]) -> str:

@@ -25,6 +25,12 @@ calendar quarter it touches, ``quarters_in_period``, named by its first month; w
 parameter>`` only the months or quarters whose end lies that many days before the as-of date, so that a report is
 asked for once it has fallen due), adding the value as a result column.
 
+``having`` counts instead of testing each match: it groups the rows that meet the conditions by one match variable
+(default the first), counts the distinct records of another in each group, and keeps the groups whose count is at
+least an integer parameter (``at_least``) and whose ``share`` of records meeting some filters compares with a
+percent parameter; each kept group is one finding about its record (recurring incidents on one item, the share of
+emergency changes on a service, the tickets behind a service report).
+
 For the audit: ``requirement`` names the requirement a query tests when several queries test one (their failures
 roll up into one nonconformity); ``decides_readiness`` makes a failure (or no answer) decide Stage 1 readiness;
 ``population_required`` makes an empty population a failure where the standard requires such records to exist.
@@ -74,6 +80,8 @@ Op = Literal[
 MONTHS_IN_PERIOD = "months_in_period"
 #: The same for calendar quarters: the first month (YYYY-MM) of every quarter the audit period touches.
 QUARTERS_IN_PERIOD = "quarters_in_period"
+#: The columns a ``having`` query adds after its group: the distinct records counted, and those meeting the share.
+HAVING_COLUMNS = ("count", "meeting")
 #: The built-in lists of reporting periods an ``each`` can range over (each with ``due_after``).
 PERIODS_IN_PERIOD = (MONTHS_IN_PERIOD, QUARTERS_IN_PERIOD)
 _VAR = r"^[a-z][a-z0-9_]*$"
@@ -208,6 +216,30 @@ class Each(_Strict):
     due_after: str | None = None
 
 
+class Share(_Strict):
+    """The share of a group's counted records that meet ``where``, compared with a percent parameter: ``ge 20``
+    keeps a group when at least 20 % of its records meet the filters (in integers: 100 * meeting >= 20 * all)."""
+
+    where: tuple[Filter, ...] = Field(min_length=1)
+    op: Literal["ge", "gt", "le", "lt"]
+    #: an integer parameter: the percent the share is compared with
+    percent: str
+
+
+class Having(_Strict):
+    """Group the matched rows (after the conditions) by one match variable, count the distinct records of another
+    in each group, and keep only the groups whose count (``at_least``) and share (``share``) pass: each kept group
+    is one finding, about the group's record."""
+
+    #: the match variable the rows are grouped by (the finding's subject); default the first match variable
+    group: Annotated[str, Field(pattern=_VAR)] | None = None
+    #: the match variable whose distinct records are counted in each group
+    count: Annotated[str, Field(pattern=_VAR)]
+    #: an integer parameter: keep the groups counting at least that many records
+    at_least: str | None = None
+    share: Share | None = None
+
+
 class Parameter(_Strict):
     type: Literal["months", "days", "integer", "string", "list", "boolean"]
     default: Any
@@ -236,6 +268,7 @@ class QueryDefinition(_Strict):
     match: tuple[MatchNode | MatchRel, ...] = Field(min_length=1)
     each: Each | None = None
     conditions: tuple[Condition, ...] = ()
+    having: Having | None = None
 
     @property
     def cited_clauses(self) -> tuple[str, ...]:
@@ -271,7 +304,19 @@ class QueryDefinition(_Strict):
             for i, m in enumerate(self.match)
             if isinstance(m, MatchNode) or m.rel == ANY
         ]
+        if self.having is not None:  # one row per kept group: its record, its count, and the share's numerator
+            return [self.group_variable, *HAVING_COLUMNS[: 2 if self.having.share else 1]]
         return [*columns, self.each.as_] if self.each else columns
+
+    @property
+    def group_variable(self) -> str:
+        """The variable whose records a finding is about: the ``having`` group, else the first match variable."""
+        return (self.having.group if self.having else None) or self.variables[0]
+
+    def population_query(self) -> QueryDefinition:
+        """The query that lists the records examined: the match under its applicability conditions, without the
+        ``each`` repetition or the ``having`` thresholds; its column :attr:`group_variable` holds them."""
+        return self.model_copy(update={"conditions": self.population_conditions, "each": None, "having": None})
 
     def label_of(self, var: str) -> str:
         return next(n.label for n in self.nodes if n.node == var)
@@ -319,6 +364,8 @@ class QueryDefinition(_Strict):
                 raise ValueError(
                     f"each due_after {due!r}: a days parameter, with {MONTHS_IN_PERIOD} or {QUARTERS_IN_PERIOD} only"
                 )
+        if self.having is not None:
+            self._check_having(sch, labels)
         for i, node in enumerate(self.nodes):
             earlier = {n.node: n.label for n in self.nodes[:i]}
             self._check_filters(sch, node.label, node.where, earlier, allow_var=False)
@@ -337,6 +384,28 @@ class QueryDefinition(_Strict):
                     self._check_filters(sch, step.label, step.where, labels, allow_var=True)
                     self._check_rel(sch, step.rel, step.dir, here, step.label)
                     here = step.label
+
+    def _check_having(self, sch: Schema, labels: dict[str, str]) -> None:
+        having = self.having
+        assert having is not None
+        if self.expect != "none" or self.each is not None or self.population_required:
+            raise ValueError("having goes with expect: none, without each or population_required")
+        clash = set(HAVING_COLUMNS) & set(labels)
+        if clash:
+            raise ValueError(f"with having, {sorted(clash)[0]!r} names a result column, not a match variable")
+        group = having.group or self.variables[0]
+        for var in (group, having.count):
+            if var not in labels:
+                raise ValueError(f"having names {var!r}, which match does not bind")
+        if group == having.count:
+            raise ValueError("having counts a variable other than its group")
+        if having.at_least is None and having.share is None:
+            raise ValueError("having needs at_least, share or both")
+        for name in (having.at_least, having.share.percent if having.share else None):
+            if name is not None and (name not in self.parameters or self.parameters[name].type != "integer"):
+                raise ValueError(f"having compares with {name!r}: a declared integer parameter")
+        if having.share is not None:
+            self._check_filters(sch, labels[having.count], having.share.where, labels, allow_var=False)
 
     def _check_filters(
         self, sch: Schema, label: str, filters: tuple[Filter, ...], visible: dict[str, str], *, allow_var: bool

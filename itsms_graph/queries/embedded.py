@@ -13,7 +13,7 @@ from typing import Any
 
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.queries.definition import ANY, IDENTITY, Condition, MatchNode, MatchRel, Step
-from itsms_graph.queries.plan import BoundFilter, BoundQuery, days_since_epoch, month_number
+from itsms_graph.queries.plan import BoundFilter, BoundQuery, days_since_epoch, group_kept, month_number
 
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -164,10 +164,10 @@ def _any_anchors(graph: SMSGraph, filters: tuple[BoundFilter, ...]) -> Iterator[
     return graph.all_nodes()
 
 
-def _rows(graph: SMSGraph, bound: BoundQuery) -> Iterator[tuple[str, ...]]:
-    """Rows (the query's columns) meeting every condition, as they are found (repeats included)."""
+def _kept(graph: SMSGraph, bound: BoundQuery) -> Iterator[Row]:
+    """The matched rows (variables, ``rel<i>`` types and the each value) meeting every condition, as they are
+    found (repeats included)."""
     query = bound.query
-    columns = query.columns
     for matched in _matches(graph, bound):
         expanded = (
             [matched]
@@ -176,7 +176,39 @@ def _rows(graph: SMSGraph, bound: BoundQuery) -> Iterator[tuple[str, ...]]:
         )
         for row in expanded:
             if all(_holds_condition(graph, bound, cond, row) for cond in query.conditions):
-                yield tuple(str(row[c]) for c in columns)
+                yield row
+
+
+def _rows(graph: SMSGraph, bound: BoundQuery) -> Iterator[tuple[str, ...]]:
+    """Rows (the query's columns) meeting every condition, as they are found (repeats included); for a
+    ``having`` query, the kept groups, once each."""
+    query = bound.query
+    if query.having is not None:
+        yield from _groups(graph, bound)
+        return
+    columns = query.columns
+    for row in _kept(graph, bound):
+        yield tuple(str(row[c]) for c in columns)
+
+
+def _groups(graph: SMSGraph, bound: BoundQuery) -> Iterator[tuple[str, ...]]:
+    """``having``: the rows grouped by the group variable, the distinct counted records of each (and those of them
+    meeting the share's filters, in any row), the groups that pass the thresholds."""
+    having = bound.query.having
+    assert having is not None
+    group, counted = bound.query.group_variable, having.count
+    members: dict[str, set[str]] = {}
+    meeting: dict[str, set[str]] = {}
+    for row in _kept(graph, bound):
+        members.setdefault(row[group], set()).add(row[counted])
+        if having.share is not None:
+            attrs = graph.attrs(row[counted])
+            if all(_holds(graph, attrs, f, row) for f in bound.site(having.share)):
+                meeting.setdefault(row[group], set()).add(row[counted])
+    for key in sorted(members):
+        count, hits = len(members[key]), len(meeting.get(key, ()))
+        if group_kept(bound, count, hits):
+            yield (key, str(count), str(hits)) if having.share is not None else (key, str(count))
 
 
 def evaluate(graph: SMSGraph, bound: BoundQuery) -> list[tuple[str, ...]]:
@@ -185,5 +217,6 @@ def evaluate(graph: SMSGraph, bound: BoundQuery) -> list[tuple[str, ...]]:
 
 
 def has_row(graph: SMSGraph, bound: BoundQuery) -> bool:
-    """Whether any row meets every condition: evaluation stops at the first."""
+    """Whether any row meets every condition: evaluation stops at the first (a ``having`` query's groups are
+    known only once every row is)."""
     return next(_rows(graph, bound), None) is not None

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import operator
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from itsms_graph.errors import ItsmsError
@@ -121,9 +122,28 @@ class BoundQuery:
     each_param: str | None = None
     #: the parameter holding the relationship types "any" excludes (those itsms-graph writes itself)
     tool_types_param: str | None = None
+    #: ``having``'s thresholds: "at_least" and "percent" -> (Cypher parameter, value)
+    having_values: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def site(self, obj: object) -> tuple[BoundFilter, ...]:
         return self.filters[id(obj)]
+
+
+def group_kept(bound: BoundQuery, count: int, meeting: int) -> bool:
+    """Whether a ``having`` group of *count* distinct records, *meeting* of which meet the share's filters, passes
+    the thresholds: at least ``at_least`` records, and ``100 * meeting op percent * count`` (integers, as the
+    compiled statements compare)."""
+    having = bound.query.having
+    assert having is not None
+    if "at_least" in bound.having_values and count < bound.having_values["at_least"][1]:
+        return False
+    if having.share is not None:
+        percent = bound.having_values["percent"][1]
+        return bool(SHARE_OPS[having.share.op](100 * meeting, percent * count))
+    return True
+
+
+SHARE_OPS = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
 
 
 def months_in_period(period: AuditPeriod, *, due_after: int | None = None) -> list[str]:
@@ -356,7 +376,26 @@ def bind(
     tool_types_param = None
     if any(getattr(m, "rel", None) == ANY for m in query.match):
         tool_types_param = binder._name(sorted(binder.schema.tool_relationship_types))
-    return BoundQuery(query, period, params, filters, binder.cypher_params, each_values, each_param, tool_types_param)
+    having_values: dict[str, tuple[str, int]] = {}
+    if query.having is not None:
+        share = query.having.share
+        if share is not None:
+            filters[id(share)] = binder.bind_all(query.label_of(query.having.count), share.where)
+        thresholds = {"at_least": query.having.at_least, "percent": share.percent if share else None}
+        for key, threshold in thresholds.items():
+            if threshold is not None:
+                having_values[key] = (binder._name(int(params[threshold])), int(params[threshold]))
+    return BoundQuery(
+        query,
+        period,
+        params,
+        filters,
+        binder.cypher_params,
+        each_values,
+        each_param,
+        tool_types_param,
+        having_values,
+    )
 
 
 def audit_period(

@@ -117,6 +117,8 @@ def _finding(
 def findings_for(query: QueryDefinition, rows: list[tuple[str, ...]]) -> list[Finding]:
     if query.expect == "some":
         return [] if rows else [_finding(query, (f"Clause:{query.clauses[0]}",))]
+    if query.having is not None:
+        return [_finding(query, (row[0],), missing=_group_missing(query, row)) for row in rows]
     nodes = [i for i, c in enumerate(query.columns) if c in query.variables]
     each = query.columns.index(query.each.as_) if query.each else None
 
@@ -130,6 +132,17 @@ def findings_for(query: QueryDefinition, rows: list[tuple[str, ...]]) -> list[Fi
         query.columns.index(f"rel{i}") for i, m in enumerate(query.match) if isinstance(m, MatchRel) and m.rel == ANY
     ]
     return [_finding(query, subjects(row), chain_of(query, row), tuple(row[i] for i in any_types)) for row in rows]
+
+
+def _group_missing(query: QueryDefinition, row: tuple[str, ...]) -> str:
+    """What a ``having`` group misses, with the counts it was kept for: ``... (4 Incident records)``, or
+    ``... (6 of 20 Change records, 30%)`` with a share."""
+    assert query.having is not None
+    label = query.label_of(query.having.count)
+    if query.having.share is None:
+        return f"{query.missing} ({row[1]} {label} records)"
+    count, meeting = int(row[1]), int(row[2])
+    return f"{query.missing} ({meeting} of {count} {label} records, {round(100 * meeting / count)}%)"
 
 
 def absent_population(query: QueryDefinition) -> list[Finding]:

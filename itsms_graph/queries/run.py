@@ -61,6 +61,8 @@ def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
                 reqs.append(
                     [[n for step in path for n in needs_of(step.label, step.where)] for path in cond.spec.alternatives]
                 )
+    if query.having is not None and query.having.share is not None:  # the share's filters, on the counted records
+        reqs.append([needs_of(query.label_of(query.having.count), query.having.share.where)])
     for _label, filters in _filter_sites(query):
         for f in filters:
             if f.ref is not None:
@@ -77,6 +79,8 @@ def _filter_sites(query: QueryDefinition) -> list[tuple[str, tuple[Filter, ...]]
             sites.append((query.label_of(cond.check.node), cond.check.where))
         else:
             sites += [(step.label, step.where) for path in cond.spec.alternatives for step in path]
+    if query.having is not None and query.having.share is not None:
+        sites.append((query.label_of(query.having.count), query.having.share.where))
     return sites
 
 
@@ -108,7 +112,7 @@ def period_probes(query: QueryDefinition) -> list[tuple[str, str, QueryDefinitio
         for f in node.where:
             if f.op == "in_period" and node.label != ANY:
                 probe = MatchNode(node=node.node, label=node.label, where=(f,))
-                bare = query.model_copy(update={"match": (probe,), "conditions": (), "each": None})
+                bare = query.model_copy(update={"match": (probe,), "conditions": (), "each": None, "having": None})
                 probes.append((node.label, f.prop, bare))
     return probes
 
@@ -174,7 +178,7 @@ class _Assessor:
         if link not in self._linked:
             rel, source, target = link
             probe = (MatchNode(node="a", label=source), MatchRel(rel=rel, dir="out"), MatchNode(node="b", label=target))
-            bare = query.model_copy(update={"match": probe, "conditions": (), "each": None})
+            bare = query.model_copy(update={"match": probe, "conditions": (), "each": None, "having": None})
             self._linked[link] = self.engine.exists(bind(bare, self.period))
         return self._linked[link]
 
@@ -288,9 +292,11 @@ def _checked(query: QueryDefinition, used: UsedParameter) -> Any:
 def population_of(
     engine: Engine, query: QueryDefinition, period: AuditPeriod, overrides: dict[str, Any] | None = None
 ) -> tuple[str, ...] | None:
-    """The distinct records a violation query applies to (its first match variable, under its match filters and
-    its applicability conditions), sorted; None for an existence query, which examines no population."""
+    """The distinct records a violation query applies to (its first match variable, or its ``having`` group,
+    under its match filters and its applicability conditions), sorted; None for an existence query, which
+    examines no population."""
     if query.expect != "none":
         return None
-    bare = query.model_copy(update={"conditions": query.population_conditions, "each": None})
-    return tuple(sorted({row[0] for row in engine.rows(bind(bare, period, overrides))}))
+    bare = query.population_query()
+    column = bare.columns.index(query.group_variable)
+    return tuple(sorted({row[column] for row in engine.rows(bind(bare, period, overrides))}))

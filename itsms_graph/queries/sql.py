@@ -332,6 +332,8 @@ class _Compiler:
         for cond in query.conditions:
             preds.append(self.condition(cond))
         body = " FROM " + ", ".join(froms) + (" WHERE " + " AND ".join(preds) if preds else "")
+        if query.having is not None:
+            return self._grouped(columns, body, first_only=first_only)
         if first_only:
             return Statement("SELECT 1" + body + " LIMIT 1", self.params)
         out = [columns[c] for c in query.columns]
@@ -341,6 +343,33 @@ class _Compiler:
         )
         order = ", ".join(quote(c) for c in query.columns)
         return Statement("SELECT DISTINCT " + selected + body + " ORDER BY " + order, self.params)
+
+    def _grouped(self, columns: dict[str, str], body: str, *, first_only: bool) -> Statement:
+        """``having``: the kept rows grouped by the group variable, the distinct counted records of each (and those
+        meeting the share's filters: a CASE, NULL when they do not hold), the groups passing the thresholds."""
+        having = self.query.having
+        assert having is not None
+        counted = self.aliases[having.count]
+        hit = FALSE
+        if having.share is not None:
+            hit = "(" + " AND ".join(self.where(counted, self.bound.site(having.share))) + ")"
+        inner = "SELECT " + columns[self.query.group_variable] + " AS g, " + counted + ".id AS k, " + hit + " AS hit"
+        total, meeting = "count(DISTINCT k)", "count(DISTINCT CASE WHEN hit THEN k END)"
+        kept = []
+        if "at_least" in self.bound.having_values:
+            kept.append(total + " >= " + self.param(self.bound.having_values["at_least"][1], "BIGINT"))
+        if having.share is not None:
+            percent = self.param(self.bound.having_values["percent"][1], "BIGINT")
+            kept.append("100 * " + meeting + " " + _OPS[having.share.op] + " " + percent + " * " + total)
+        grouped = " FROM (" + inner + body + ") AS grouped GROUP BY g HAVING " + " AND ".join(kept)
+        if first_only:
+            return Statement("SELECT 1" + grouped + " LIMIT 1", self.params)
+        out = ["g", total, meeting][: len(self.query.columns)]
+        selected = ", ".join(
+            f'CAST({expr} AS VARCHAR) COLLATE "binary" AS {quote(c)}'
+            for c, expr in zip(self.query.columns, out, strict=True)
+        )
+        return Statement("SELECT " + selected + grouped + " ORDER BY " + quote(self.query.columns[0]), self.params)
 
     def _each_source(self, name: str) -> str:
         values = list(self.bound.each_values or [])

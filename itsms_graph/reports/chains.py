@@ -62,6 +62,8 @@ def lacking(query: QueryDefinition, finding: Finding) -> str:
     from; for a query that expects some record and found none, the clause itself."""
     if query.expect == "some" or not finding.subjects:
         return f"Clause:{finding.clauses[0]}"
+    if query.having is not None:  # a counted check's finding is about its group's record, its only subject
+        return finding.subjects[0]
     by_var = dict(zip(query.variables, finding.subjects, strict=False))
     for condition in query.flat_conditions():
         var = condition.spec.from_ if condition.is_path and condition.negated else None
