@@ -453,6 +453,8 @@ def test_workbooks_are_laid_out_for_their_reader(tmp_path: Path):
     about = [r for r in book["about"].iter_rows(values_only=True)]
     assert about[0] == ("itsms-graph 9.9", None) and ("column", "what it holds") in about
     assert any(r[0] == "status" and "One of: open, in progress" in r[1] for r in about)
+    notes = book["about"]
+    assert notes["B1"].alignment.wrap_text and not notes["A1"].alignment.wrap_text  # only the text column wraps
     # the CSV of the same plan keeps the text (layout never changes a value)
     text = write_plan(rows, tmp_path / "plan.csv").read_text()
     assert ",2025-07-30,open" in text
@@ -464,3 +466,19 @@ def test_workbooks_are_laid_out_for_their_reader(tmp_path: Path):
     sheet = openpyxl.load_workbook(path).worksheets[0]
     [verdict] = [dv for dv in sheet.data_validations.dataValidation if dv.formula1 == '"' + ",".join(VERDICTS) + '"']
     assert str(verdict.sqref).startswith("H2:H") and sheet.cell(row=2, column=1).value == 1  # a number
+
+
+def test_a_workbook_has_its_about_sheet_when_either_part_of_it_is_there(tmp_path: Path):
+    """The about sheet holds where the workbook came from and what each column holds: either alone makes it."""
+    from itsms_graph.audit.columns import Column
+    from itsms_graph.audit.workbook import write_table
+
+    only_lines = openpyxl.load_workbook(
+        write_table(tmp_path / "a.xlsx", "t", ["a", "b"], [[1, 2]], ["itsms-graph 9.9"])
+    )
+    assert only_lines.sheetnames == ["t", "about"]
+    described = [Column("a", 10, about="what a holds"), Column("b", 10)]
+    only_columns = openpyxl.load_workbook(write_table(tmp_path / "b.xlsx", "t", described, [[1, 2]], []))
+    assert only_columns.sheetnames == ["t", "about"]
+    neither = openpyxl.load_workbook(write_table(tmp_path / "c.xlsx", "t", ["a", "b"], [[1, 2]], []))
+    assert neither.sheetnames == ["t"]

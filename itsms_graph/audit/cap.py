@@ -84,7 +84,7 @@ def write_plan(rows: list[dict[str, str]], path: Path, about: Sequence[str] = ()
         lines += ["| " + " | ".join(cell(r[c]) for c in COLUMNS) + " |" for r in rows]
         write_text(path, "\n".join(lines) + "\n")
     elif suffix == ".xlsx":
-        from itsms_graph.reports.xlsx import write_table
+        from itsms_graph.audit.workbook import write_table
 
         write_table(path, "corrective action plan", LAYOUT, [[r[c] for c in COLUMNS] for r in rows], about)
     else:

@@ -1,5 +1,5 @@
 """How a column of the audit's worksheets (the corrective action plan, the sampling worksheet) is laid out and
-what it holds: declared beside each writer, drawn by the XLSX writer (itsms_graph.reports.xlsx)."""
+what it holds: declared beside each writer, drawn by the XLSX writer (itsms_graph.audit.workbook)."""
 
 from __future__ import annotations
 

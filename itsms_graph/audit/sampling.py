@@ -222,7 +222,7 @@ def write_worksheet(graph: SMSGraph, sample: Sample, path: Path, about: Sequence
     "# " lines before a CSV's header, or an XLSX sheet "about"."""
     rows = worksheet_rows(graph, sample)
     if path.suffix.lower() == ".xlsx":
-        from itsms_graph.reports.xlsx import write_table
+        from itsms_graph.audit.workbook import write_table
 
         return write_table(path, "sample", WORKSHEET_LAYOUT, rows, [sample.describe(), *about])
     if path.suffix.lower() != ".csv":

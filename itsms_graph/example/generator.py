@@ -5,6 +5,10 @@ clauses, changes with approvals, incidents, problems, suppliers with contracts, 
 audit programme, reviews, nonconformities and corrective actions. Everything else conforms, so the canned
 queries find exactly the planted defects. ``size`` scales the operational records linearly (about 13,000
 records per unit); the same seed and size give the same graph, in the same order.
+
+Why one module of this length: it is the example organisation itself, written out record by record (each planted
+defect and near-miss beside the records it breaks or nearly breaks); split, a defect and its context would sit in
+two files.
 """
 
 from __future__ import annotations

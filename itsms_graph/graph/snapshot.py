@@ -21,6 +21,9 @@ reads past), refuses a member it does not expect or holds twice, checks each
 member's checksum, the manifest's shape, every column's type, and then the tables as a whole against the ontology
 (labels, relationship types, the properties each label may carry, dates, enumerations, each relationship's
 domain and range, unique ids and relationships, the counts). A snapshot that fails is refused with one line.
+
+Why one module of this length: it writes version 2 and reads versions 1 and 2, with the full validation of each on
+open; the format is one specification (docs/snapshot-format.md) and its reader and writer change together.
 """
 
 from __future__ import annotations

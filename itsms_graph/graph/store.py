@@ -10,6 +10,9 @@ and for graph algorithms: a copy, built on first use after a change. The store d
 its data in networkx itself: networkx's general adjacency (a dict per node and direction, a key dict per
 relationship) was 594 MB of the 1.0 GB the full BPIC 2014 graph took (measured with sys.getsizeof over the
 structures; benchmarks/RESULTS-bpic2014.md), and the typed indexes the queries use were needed on top of it.
+
+Why one module of this length: the store's indexes and every method that reads or writes them (validation, bulk
+load, provenance) must change together; nothing outside reaches into them (tests/test_layers.py).
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ the first record is row 1 (``records[0]``).
 CSV is read strictly (RFC 4180): a quote never closed, or closed with text after it, would read the rows after it
 as one cell; such a record is a rejection naming its row, column and the lines it spans, and reading goes on at the
 line after it.
+
+Why one module of this length: one reader per format (CSV/TSV, XLSX, JSON, JSON Lines, YAML, gzip of each) behind
+one row protocol, sharing the header, encoding and location rules that make their rejections say the same thing.
 """
 
 from __future__ import annotations

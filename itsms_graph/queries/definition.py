@@ -36,6 +36,9 @@ roll up into one nonconformity); ``decides_readiness`` makes a failure (or no an
 ``population_required`` makes an empty population a failure where the standard requires such records to exist.
 The ``exists`` conditions say which records a violation query applies to (its population, the denominator of a
 failure rate); the others say which of those fail.
+
+Why one module of this length: the whole query-file format (its model and every validation against the ontology)
+is one specification, read by the three compilers and by docs/query-schema.json.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ grouped again by service when it is still too large; every finding belongs to ex
 a finding (the menu, a section's "show in the graph", a click on its missing marker) opens its view, draws its
 chain on top, labelled, and fades everything else. The views and each finding's chain are data in the page;
 the script that switches them is static.
+
+Why one module of this length: the views, their aggregation and the chain drawing are one figure whose data the
+page's static script switches between; split, the ids they share would be defined twice.
 """
 
 from __future__ import annotations
