@@ -279,3 +279,26 @@ def test_a_byte_cp1252_lacks_in_a_classic_mac_file_is_located(tmp_path: Path, pr
     folder = folder_with(tmp_path, "incidents.csv", b"id,title,priority\rI1,caf\xe9,1\rI2,bad \x8d byte,2\r")
     with pytest.raises(InputError, match=r"incidents\.csv"):
         import_sources([(profile, folder)])
+
+
+def test_a_ragged_row_of_bytes_that_are_not_utf8_prints_no_traceback(tmp_path: Path):
+    """Found by make fuzz: pyarrow decodes a row whose fields do not match the header before handing it to the
+    invalid-row handler, and bytes that are not UTF-8 there made Python print "Exception ignored in ..." with a
+    traceback on stderr. The file is read by the row reader instead, the bytes located, stderr one line."""
+    import subprocess
+    import sys
+
+    CLI_PY = [sys.executable, "-c", "from itsms_graph.cli import main; main()"]
+    (tmp_path / "p.yaml").write_text(PROFILE)
+    # past the 64 KiB the encoding is sniffed from, so that pyarrow's reader takes the file
+    rows = b"".join(b"I%d,title %d,1\n" % (i, i) for i in range(20_000))
+    folder = folder_with(tmp_path, "incidents.csv", b"id,title,priority\n" + rows + b"I99999,caf\xf3\n")
+    result = subprocess.run(
+        [*CLI_PY, "import", "-p", str(tmp_path / "p.yaml"), str(folder), "-o", str(tmp_path / "s.itsms")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Exception ignored" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2 and "incidents.csv" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

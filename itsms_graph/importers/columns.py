@@ -8,11 +8,13 @@ cell, so that a conversion runs once per distinct cell, however many rows repeat
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import re
+import sys
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,6 +123,72 @@ def read_rows(
     )
 
 
+def _read_arrow(
+    source: RowSource,
+    names: list[str],
+    skip: Callable[[Any], str],
+    limit: int | None,
+    progress: Callable[[int], None] | None,
+) -> tuple[pa.Table, _QuoteCount, int, bool]:
+    """The file's rows as one table of strings (its header skipped, columns named *names*), read a block at a time
+    by pyarrow's reader; with the quote counter that read it, the rows read and whether a *limit* stopped it."""
+    gz = source.path.name.lower().endswith(".gz")
+    with open_gzip(source.path) if gz else pa.input_stream(str(source.path)) as raw:  # gzip within the limits
+        fh = _QuoteCount(raw)
+        reader = pa_csv.open_csv(
+            fh,
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=_BLOCK),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=source.delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=skip,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        batches, read, early = [], 0, False
+        for batch in reader:  # a block at a time: the progress moves, and a sample stops early
+            batches.append(batch)
+            read += batch.num_rows
+            if progress is not None:
+                progress(read if limit is None else min(read, limit))
+            if limit is not None and read >= limit:
+                early = True
+                break
+        table = pa.Table.from_batches(batches, schema=reader.schema)
+        del batches
+    return table, fh, read, early
+
+
+@contextlib.contextmanager
+def _quiet_invalid_row_text() -> Iterator[list[Any]]:
+    """pyarrow decodes a row whose fields do not match the header as UTF-8 before handing it to the invalid-row
+    handler; when the row holds bytes that are not UTF-8, that decoding fails where Python cannot raise, and Python
+    prints the error with a traceback on stderr ("Exception ignored in ..."; found by the fuzz suite). The read then
+    fails and the row reader reads the file, locating the bytes; so such an error is collected here, not printed."""
+    seen: list[Any] = []
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, UnicodeDecodeError):
+            seen.append(unraisable.exc_value)
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield seen
+    finally:
+        sys.unraisablehook = previous
+
+
 def read_csv_columns(
     source: RowSource,
     needed: list[str],
@@ -155,41 +223,11 @@ def read_csv_columns(
 
     names = [f"c{i}" for i in range(len(header))]
     try:
-        gz = source.path.name.lower().endswith(".gz")
-        with open_gzip(source.path) if gz else pa.input_stream(str(source.path)) as raw:  # gzip within the limits
-            fh = _QuoteCount(raw)
-            reader = pa_csv.open_csv(
-                fh,
-                read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=_BLOCK),
-                parse_options=pa_csv.ParseOptions(
-                    delimiter=source.delimiter,
-                    quote_char='"',
-                    double_quote=True,
-                    escape_char=False,
-                    newlines_in_values=True,
-                    ignore_empty_lines=False,
-                    invalid_row_handler=skip,
-                ),
-                convert_options=pa_csv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()),
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-            )
-            batches, read, early = [], 0, False
-            for batch in reader:  # a block at a time: the progress moves, and a sample stops early
-                batches.append(batch)
-                read += batch.num_rows
-                if progress is not None:
-                    progress(read if limit is None else min(read, limit))
-                if limit is not None and read >= limit:
-                    early = True
-                    break
-            table = pa.Table.from_batches(batches, schema=reader.schema)
-            del batches
+        with _quiet_invalid_row_text() as undecodable:
+            table, fh, read, early = _read_arrow(source, names, skip, limit, progress)
     except (pa.ArrowInvalid, OSError, EOFError, zlib.error):
         return None
-    if invalid:
+    if invalid or undecodable:
         return None
     # pyarrow's reader takes a quote still open at the end of the file, and text after a closing quote, without a
     # word (the rest of the file would be one cell): a file with any quote is read by it only when the strict reader
