@@ -256,6 +256,11 @@ def check_outputs(tmp: Path, imported) -> None:
     TALLY["outputs parsed"] += 3
 
 
+#: An error Python could not raise (a callback's, a finaliser's) is printed with its traceback on the user's stderr:
+#: it fails the run like any traceback (make fuzz found one in pyarrow's invalid-row handler)
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+
+
 @settings(max_examples=BATCHES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=REPORT is None)
 @given(st.lists(st.tuples(FORMAT, st.lists(ROW, max_size=8), MUTATION), min_size=max(1, FILES // 2), max_size=FILES))
 def test_generated_exports_are_read_conserved_or_refused_with_a_location(tmp_path_factory, files):
