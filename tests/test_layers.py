@@ -24,9 +24,7 @@ ROOT = PACKAGE.name
 #: Cycles being cut by their owners as this test lands (each, once cut, fails
 #: test_known_cycles_are_still_there: then delete it here, so that it cannot come back).
 KNOWN_PACKAGE_CYCLES: set[frozenset[str]] = set()  # audit <-> reports was cut: the workbook writer is audit/workbook.py
-#: Loaders that still reach into the store's indexes (#16, scale: the graph tables' loader, the import's resolve);
-#: they move to its bulk API (bulk_add_nodes, bulk_add_edges, attrs_of), and come off this list as they do.
-KNOWN_PRIVATE_USERS = {"itsms_graph.graph.tables", "itsms_graph.importers.resolve"}
+KNOWN_PRIVATE_USERS: set[str] = set()  # the graph tables' loader and the import's resolve use the bulk API now
 KNOWN_MODULE_CYCLES: set[frozenset[str]] = set()  # graph/snapshot.py <-> graph/tables.py: cut by scale
 
 

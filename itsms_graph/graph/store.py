@@ -348,10 +348,6 @@ class SMSGraph:
             done += 1
         return done
 
-    #: The name the graph tables' loader (graph/tables.py) still calls; it goes when that calls bulk_add_edges
-    #: (tests/test_layers.py lists the loaders until then).
-    _index_edges = bulk_add_edges
-
     def _check_endpoints(self, rel_type: str, s_label: str, t_label: str) -> None:
         """Raise unless the ontology allows (s_label)-[rel_type]->(t_label); remember the triples it allows."""
         rel = self.schema.relationships.get(rel_type)

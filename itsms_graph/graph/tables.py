@@ -160,7 +160,6 @@ def load_graph(con: Any, graph: SMSGraph) -> None:
     sch = graph.schema
     create_tables(con, sch)
     columns = node_columns(sch)
-    nodes = graph._nodes
     provenance = [c for k in PROVENANCE_KEYS for c in EDGE_COLUMNS if c[0] == k]  # a Provenance tuple's order
     ends = [("src", "VARCHAR"), ("dst", "VARCHAR")]
 
@@ -168,7 +167,7 @@ def load_graph(con: Any, graph: SMSGraph) -> None:
         for label in sorted(graph.labels_present()):
             ids = list(graph.nodes(label))
             allowed = sch.properties_of(label)
-            part = _from_dicts([nodes[n] for n in ids], [c for c in columns if c[0] in allowed and c[0] != "id"])
+            part = _from_dicts(graph.attrs_of(ids), [c for c in columns if c[0] in allowed and c[0] != "id"])
             part = part.append_column("id", pa.array(ids, pa.string()))
             part = part.append_column("seq", pa.array(range(len(ids)), pa.int64()))
             yield part.append_column("label", pa.repeat(pa.scalar(label, pa.string()), len(ids)))
@@ -332,14 +331,7 @@ def load_node_columns(
         raise SnapshotError(f"{what} gives {label} properties the ontology does not: {sorted(unknown)}")
     keys = list(columns)
     attrs = _rows(keys, [columns[k] for k in keys], len(ids), what)
-    for row in attrs:
-        row["label"] = label
-    graph._nodes.update(zip(ids, attrs, strict=True))
-    graph._by_label.setdefault(label, {}).update(dict.fromkeys(ids))
-    for key in graph.schema.marker_keys:
-        if key in columns:
-            marked = graph._marked.setdefault(key, {})
-            marked.update((n, None) for n, v in zip(ids, columns[key], strict=True) if v is not None)
+    graph.bulk_add_nodes(label, ids, attrs)  # nulls are dropped from each row, so a marker is a key a row holds
 
 
 def _rows(keys: list[str], values: list[list[Any]], n: int, what: str) -> list[dict[str, Any]]:
@@ -388,7 +380,7 @@ def load_edge_columns(
     provs = zip(*(columns.get(k, itertools.repeat(None, n)) for k in PROVENANCE_KEYS), strict=True)
     shared: dict[Provenance, Provenance] = {}
     edges = zip(*ends, (shared.setdefault(row, row) for row in provs), strict=True)
-    done = graph._index_edges(rel_type, edges)
+    done = graph.bulk_add_edges(rel_type, edges)
     if done < n:
         s, t = ends[0][done], ends[1][done]
         raise SnapshotError(f"{what} has the {rel_type} relationship {s} -> {t} twice")

@@ -41,7 +41,6 @@ class Resolution:
         """Fill the graph tables on *con* with everything read (``itsms_graph.graph.tables``)."""
         graph, sch = self.graph, self.graph.schema
         load_graph(con, graph)  # what the graph held before the import: the clauses
-        nodes = graph._nodes
         keys = sorted(self._record_keys | self._define_keys)
         # how a label's records merge each property: one rule per (label, property), the same in every table
         modes: dict[tuple[str, str], set[str]] = {}
@@ -74,15 +73,16 @@ class Resolution:
                 "SEMI JOIN nodes ON nodes.id = nid ORDER BY nid"
             ).fetchall()
         ]
+        held = graph.attrs_of(touched)
         con.register(
             "pre_in",
             pa.table(
                 {
                     "nid": pa.array(touched, pa.string()),
-                    "label": pa.array([nodes[n]["label"] for n in touched], pa.string()),
+                    "label": pa.array([a["label"] for a in held], pa.string()),
                     **{
                         k: pa.array(
-                            [nodes[n].get(k) for n in touched],
+                            [a.get(k) for a in held],
                             arrow_type(sch.properties[k]),
                         )
                         for k in keys
@@ -186,7 +186,7 @@ class Resolution:
                 [
                     "m.nid AS id",
                     "m.label",
-                    f"m.first_ord + {len(nodes)} AS seq",
+                    f"m.first_ord + {graph.number_of_nodes()} AS seq",
                     "f.file AS source_file",
                     "m.rn AS source_row",
                     *(f"m.{quote(k)}" for k in keys),
@@ -202,7 +202,7 @@ class Resolution:
         con.execute(f"""
             CREATE TEMP TABLE known AS
             SELECT nid, first_ord >> {_SUB_BITS} AS born FROM merged WHERE first_ord >= 0
-            UNION ALL SELECT id, -1 FROM nodes WHERE seq < {len(nodes)}
+            UNION ALL SELECT id, -1 FROM nodes WHERE seq < {graph.number_of_nodes()}
         """)
         for name in ("merged", "unnamed", "unnamed_in"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
