@@ -172,10 +172,10 @@ def figures(graph: SMSGraph, report: CheckReport) -> dict[str, Any]:
     verdicts, as the report's heatmap does); ``fig.show()`` in a notebook."""
     from itsms_graph.reports.figures import coverage_figure, volume_figure
     from itsms_graph.reports.rollup import rollup_of
-    from itsms_graph.reports.traceability import traceability_figure
+    from itsms_graph.reports.traceability import nonconformity_grades, traceability_figure
 
     return {
-        "traceability": traceability_figure(graph, report),
+        "traceability": traceability_figure(graph, report, grades=nonconformity_grades(stage2(report))),
         "coverage": coverage_figure(rollup_of(report, stage1(report), stage2(report), graph)),
         "volume": volume_figure(graph, report.period),
     }

@@ -482,3 +482,19 @@ def test_a_workbook_has_its_about_sheet_when_either_part_of_it_is_there(tmp_path
     assert only_columns.sheetnames == ["t", "about"]
     neither = openpyxl.load_workbook(write_table(tmp_path / "c.xlsx", "t", ["a", "b"], [[1, 2]], []))
     assert neither.sheetnames == ["t"]
+
+
+def test_the_graph_draws_an_escalated_finding_in_its_nonconformity_s_grade():
+    """The check's grade is minor; the nonconformity is escalated to major: the traceability graph, like the summary
+    and the clause sections, shows it major (#17: the graph coloured by the query's grade before)."""
+    from itsms_graph.reports.traceability import drawn_findings, nonconformity_grades, traceability_figure
+
+    graph = with_changes(fixtures.complete_sms(), approved=6, unapproved=4)
+    report = report_of(graph)
+    grades = nonconformity_grades(stage2(report))
+    assert grades["change-implemented-without-approval"] == "major"
+    query_grade = {f.grade for f in drawn_findings(report) if f.query == "change-implemented-without-approval"}
+    drawn = {f.grade for f in drawn_findings(report, grades) if f.query == "change-implemented-without-approval"}
+    assert (query_grade, drawn) == ({"minor"}, {"major"})
+    names = {t.name for t in traceability_figure(graph, report, grades=grades).data}
+    assert "missing link (major)" in names and "missing link (minor)" not in names

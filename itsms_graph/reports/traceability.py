@@ -15,8 +15,10 @@ page's static script switches between; split, the ids they share would be define
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from itsms_graph.audit.verdict import Stage2Verdict
 from itsms_graph.colours import label_colours
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
 from itsms_graph.ontology import clause_key, schema
@@ -62,13 +65,24 @@ def _hover(graph: SMSGraph, rec: Record) -> str:
     return "<b>" + _text(rec.name) + "</b><br>" + "<br>".join(_text(f) for f in facts)
 
 
-def drawn_findings(report: CheckReport) -> list[Finding]:
-    """The findings the graph draws: every graded one (data-quality apart), the most serious first."""
-    findings = [f for f in report.findings if f.grade != "data-quality"]
+def drawn_findings(report: CheckReport, grades: Mapping[str, str] | None = None) -> list[Finding]:
+    """The findings the graph draws: every graded one (data-quality apart), the most serious first. With *grades*
+    (query id -> the grade of the nonconformity its findings belong to, escalation included), each finding is
+    drawn in that grade, so that the graph, the summary and the clause sections say the same."""
+    findings = [
+        dataclasses.replace(f, grade=grades[f.query]) if grades and f.query in grades else f
+        for f in report.findings
+        if f.grade != "data-quality"
+    ]
     ordered = sorted(
         findings, key=lambda f: (GRADE_ORDER.get(f.grade, 3), clause_key(f.clauses[0]), f.query, f.subjects)
     )
     return ordered[:MAX_DRAWN]
+
+
+def nonconformity_grades(stage2: Stage2Verdict) -> dict[str, str]:
+    """Query id -> the grade of the Stage 2 nonconformity (or OFI) its findings roll up into, escalation included."""
+    return {q: nc.grade for nc in stage2.nonconformities for q in nc.queries}
 
 
 def _service_of(graph: SMSGraph, view: ChainView) -> str:
@@ -94,10 +108,12 @@ class View:
     parent: str | None = None
 
 
-def plan_views(graph: SMSGraph, report: CheckReport) -> tuple[dict[str, View], dict[str, str]]:
-    """The views and, per drawn finding, the view that draws its chain."""
+def plan_views(
+    graph: SMSGraph, report: CheckReport, grades: Mapping[str, str] | None = None
+) -> tuple[dict[str, View], dict[str, str]]:
+    """The views and, per drawn finding, the view that draws its chain (in its nonconformity's grade, *grades*)."""
     queries = {r.query.id: r.query for r in report.results}
-    chains = [chain_view(graph, queries[f.query], f) for f in drawn_findings(report)]
+    chains = [chain_view(graph, queries[f.query], f) for f in drawn_findings(report, grades)]
     views: dict[str, View] = {}
     home: dict[str, str] = {}
 
@@ -492,9 +508,9 @@ def _grouped(graph: SMSGraph, view: View) -> go.Figure:
     return fig
 
 
-def traceability_views(graph: SMSGraph, report: CheckReport) -> dict[str, Any]:
+def traceability_views(graph: SMSGraph, report: CheckReport, grades: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Everything the page's script needs: each view's figure, each finding's view and chain coordinates."""
-    views, home = plan_views(graph, report)
+    views, home = plan_views(graph, report, grades)
     figures: dict[str, Any] = {}
     chains: dict[str, Any] = {}
     for key, view in views.items():
@@ -510,9 +526,12 @@ def traceability_views(graph: SMSGraph, report: CheckReport) -> dict[str, Any]:
     return {"views": figures, "chains": chains, "home": home, "template": template}
 
 
-def traceability_figure(graph: SMSGraph, report: CheckReport, view: str = "all") -> go.Figure:
-    """One view of the graph as a plotly figure (for notebooks): the overview by default."""
-    views = traceability_views(graph, report)
+def traceability_figure(
+    graph: SMSGraph, report: CheckReport, view: str = "all", grades: Mapping[str, str] | None = None
+) -> go.Figure:
+    """One view of the graph as a plotly figure (for notebooks): the overview by default; *grades* as
+    :func:`drawn_findings` takes them (:func:`nonconformity_grades`)."""
+    views = traceability_views(graph, report, grades)
     spec = views["views"][view]
     return go.Figure(data=spec["data"], layout={**spec["layout"], "template": views["template"]})
 

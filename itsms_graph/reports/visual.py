@@ -31,6 +31,7 @@ from itsms_graph.reports.traceability import (
     FADED,
     drawn_findings,
     json_for_script,
+    nonconformity_grades,
     traceability_views,
 )
 
@@ -231,10 +232,12 @@ def render_visual(
         )
         + "</table>"
     )
-    drawn = drawn_findings(report)
+    grades = nonconformity_grades(stage2)  # the graph draws each finding in its nonconformity's grade
+    drawn = drawn_findings(report, grades)
+    drawn_ids = {f.id for f in drawn}
     graded = sum(f.grade != "data-quality" for f in report.findings)
     if drawn or graph.count("Document") or graph.count("Service"):
-        traceability = _graph_section(graph, report, drawn, graded)
+        traceability = _graph_section(graph, report, drawn, graded, grades)
     else:
         traceability = [
             "<p>Nothing to draw: the records hold no document, no service and no finding to trace, so no clause "
@@ -292,7 +295,7 @@ def render_visual(
                 view = chain_view(graph, query, f)
                 show = (
                     f' <a href="#graph" class="show" data-finding="{e(f.id)}">show in the graph</a>'
-                    if f in drawn
+                    if f.id in drawn_ids
                     else ""
                 )
                 parts.append(
@@ -330,10 +333,12 @@ def render_visual(
     return "\n".join(parts) + "\n"
 
 
-def _graph_section(graph: SMSGraph, report: CheckReport, drawn: list[Finding], graded: int) -> list[str]:
+def _graph_section(
+    graph: SMSGraph, report: CheckReport, drawn: list[Finding], graded: int, grades: dict[str, str]
+) -> list[str]:
     """The traceability graph: its controls, an empty div the script draws the overview into, and the views."""
     e = escape
-    data = traceability_views(graph, report)
+    data = traceability_views(graph, report, grades)
     options = ['<option value="">every finding (none chosen)</option>']
     for grade in ("major", "minor", "ofi"):
         mine = [f for f in drawn if f.grade == grade]
