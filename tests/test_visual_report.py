@@ -90,6 +90,21 @@ def test_every_finding_has_a_section_and_a_chain(example_html: Path):
     assert '<a href="#clause-8.5.1.3">' in html and 'id="clause-8.5.1.3"' in html
 
 
+def test_the_report_says_what_the_checks_cover_of_the_standard(example_html: Path):
+    """#18.3: a section of the report lists the clauses with requirements and the checks that cover each, the
+    uncovered first in words, as `itsms-graph coverage` does for the catalogue."""
+    from itsms_graph.queries.catalogue import load_catalogue
+    from itsms_graph.queries.coverage import coverage
+
+    html = example_html.read_text(encoding="utf-8")
+    cov = coverage(load_catalogue())
+    need = len(cov.requirement_clauses)
+    said = re.search(r'<p id="catalogue-coverage">(.*?)</p>', html).group(1)
+    assert said.startswith(f"The {cov.checks} checks that ran cover {need - len(cov.uncovered)} of the {need} clauses")
+    assert all(f"{c.clause.number} " in said for c in cov.uncovered)
+    assert "<td>8.5.1.3</td>" in html and "change-implemented-without-approval" in html
+
+
 def test_hostile_text_is_escaped():
     graph = hostile_graph()
     html = render(graph)

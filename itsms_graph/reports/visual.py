@@ -249,6 +249,7 @@ def render_visual(
         '<h2 id="coverage-section">Clause coverage</h2><p>Each row counts the clause with its sub-clauses; click a '
         "cell to open the clause's section, which states the same counts.</p>",
         _div(coverage_figure(rollup), "coverage"),
+        *_catalogue_coverage(report),
         '<h2 id="volume">Operational volume</h2>',
         f'<p class="note" id="volume-note">{e(volume(graph, report.period).note(report.period))}</p>',
         _div(volume_figure(graph, report.period), "volume-map"),
@@ -399,3 +400,25 @@ def render_focus(graph: SMSGraph, node: str, depth: int = 2) -> str:
         + _div(fig, "focus")
         + "</body></html>\n"
     )
+
+
+def _catalogue_coverage(report: CheckReport) -> list[str]:
+    """What the checks that ran cover of the standard (as ``itsms-graph coverage`` says it of the catalogue): every
+    clause with requirements of its own and the checks that name it, the clauses none covers first."""
+    from itsms_graph.queries.coverage import coverage
+
+    e = escape
+    cov = coverage({r.query.id: r.query for r in report.results})
+    need = cov.requirement_clauses
+    uncovered = ", ".join(f"{c.clause.number} {c.clause.title}" for c in cov.uncovered) or "none"
+    rows = "".join(
+        f"<tr><td>{e(c.clause.number)}</td><td>{e(c.clause.title)}</td>"
+        f"<td>{e(', '.join(c.checks)) if c.checks else '<strong>none</strong>'}</td></tr>"
+        for c in need
+    )
+    return [
+        f'<p id="catalogue-coverage">The {cov.checks} checks that ran cover {len(need) - len(cov.uncovered)} of the '
+        f"{len(need)} clauses with requirements of their own; not covered: {e(uncovered)}.</p>",
+        "<details><summary>Each clause and the checks that cover it</summary>"
+        f"<table><tr><th>clause</th><th>title</th><th>checks</th></tr>{rows}</table></details>",
+    ]
