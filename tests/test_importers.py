@@ -73,6 +73,24 @@ def test_bpic_change_rows_become_one_change_with_an_affects_edge_per_ci(bpic_exc
     assert graph.neighbours(ci, "PART_OF", "out") == ["ServiceComponent:WBS000195"]
 
 
+def test_bpic_activities_name_the_team_they_were_assigned_to(bpic_excerpt):
+    """#18.1: the activity log's Assignment Group (its org:group) has a home: each activity is ASSIGNED_TO its team,
+    one OrganisationalUnit per team name; an activity without a group names none."""
+    import csv
+    import gzip
+
+    graph, _ = bpic_excerpt
+    with gzip.open(
+        DATA / "bpic2014" / "Detail_Incident_Activity_JOINED_derived.csv.gz", "rt", encoding="utf-8-sig"
+    ) as fh:
+        groups = [row["Detail Incident Activity.Assignment Group"].strip() for row in csv.DictReader(fh)]
+    assert {n.removeprefix("OrganisationalUnit:") for n in graph.nodes("OrganisationalUnit")} >= set(
+        filter(None, groups)
+    )
+    assigned = sum(len(graph.neighbours(e, "ASSIGNED_TO", "out")) for e in graph.nodes("TicketEvent"))
+    assert assigned == sum(1 for g in groups if g) > 0
+
+
 def test_bpic_excerpt_data_quality_equals_an_independent_computation(bpic_excerpt):
     graph, _ = bpic_excerpt
     expected = bpic_expected(DATA / "bpic2014")
