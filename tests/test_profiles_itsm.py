@@ -505,7 +505,8 @@ def test_itop_imports_every_class(itop):
             "Supplier": 2,  # Skyline Datacenters, Polaris Telecom (named on the contracts)
             "Change": 4,
             "Approval": 2,  # C-000001 and C-000004 have an approval date
-            "Incident": 4,  # R-000001, R-000002, I-000001, I-000002
+            "Incident": 3,  # R-000001 (a user request of request_type incident), I-000001, I-000002
+            "ServiceRequest": 1,  # R-000002, request_type service_request
         },
         {"SIGNED_WITH": 3, "APPROVES": 2, "AFFECTS": 4, "RELATED_TO": 1},
     )
@@ -514,7 +515,8 @@ def test_itop_imports_every_class(itop):
         "provider-contracts": (3, 3, 0, 0, 0),
         "changes": (4, 4, 0, 0, 0),
         "change-approvals": (4, 2, 0, 0, 2),
-        "user-requests": (2, 2, 0, 0, 0),
+        "user-requests": (2, 1, 0, 0, 1),  # the service request is the other table's
+        "service-requests": (2, 1, 0, 0, 1),
         "incidents": (2, 2, 0, 0, 0),
     }
     assert_conserved(report)
@@ -552,11 +554,11 @@ def test_itop_links_and_values(itop):
     )
     assert "actual_start" not in change
     assert has_edge(graph, "Incident:I-000001", "RELATED_TO", "Change:C-000001")
-    assert has_edge(graph, "Incident:R-000002", "AFFECTS", "Service:Hosting")
+    assert has_edge(graph, "ServiceRequest:R-000002", "AFFECTS", "Service:Hosting")
+    assert graph.node("ServiceRequest:R-000002")["priority"] == 4
     priorities = {i: graph.node(i)["priority"] for i in graph.nodes("Incident")}
     assert priorities == {
         "Incident:R-000001": 3,
-        "Incident:R-000002": 4,
         "Incident:I-000001": 2,
         "Incident:I-000002": 1,
     }
@@ -630,3 +632,21 @@ def test_a_bad_value_names_file_row_and_column(
     assert rejection.value == bad.split(";")[-1]
     # (a link to the rejected record from another row makes it a placeholder, never a record)
     assert sum(not graph.node(n).get("unresolved") for n in graph.nodes(label)) == left
+
+
+def test_itop_user_requests_without_request_type_are_incidents(tmp_path):
+    """An export from before request_type (or without the column selected) still imports: every user request an
+    incident, none lost, as the optional row filter says."""
+    import shutil
+
+    folder = tmp_path / "itop"
+    shutil.copytree(ITOP, folder)
+    csv_file = folder / "UserRequest.csv"
+    rows = [line.rsplit(",", 1)[0] for line in csv_file.read_text(encoding="utf-8").splitlines()]
+    csv_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    graph, report = import_folder("itop", folder)
+    assert {"Incident:R-000001", "Incident:R-000002"} <= set(graph.nodes("Incident"))
+    assert graph.count("ServiceRequest") == 0
+    assert accounting(report)["user-requests"] == (2, 2, 0, 0, 0)
+    assert accounting(report)["service-requests"] == (2, 0, 0, 0, 2)
+    assert_conserved(report)

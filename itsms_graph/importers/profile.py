@@ -112,6 +112,9 @@ class RowFilter(_Strict):
     column: str
     in_: tuple[str, ...] = Field(default=(), alias="in")
     not_in: tuple[str, ...] = ()
+    #: a file may lack the column: its rows are then read as holding no value there (an older export of a class
+    #: that gained a column: iTop's UserRequest before request_type)
+    optional: bool = False
 
     def accepts(self, value: Any) -> bool:
         text = "" if value is None else str(value).strip()
@@ -310,12 +313,12 @@ class Profile(_Strict):
 
 
 def _column_uses(table: Table) -> Iterator[tuple[str, bool]]:
-    """(column, optional) for every place the table's mapping reads a column. The id and the row filter are
-    never optional: without them no row can be named or taken."""
+    """(column, optional) for every place the table's mapping reads a column. The id is never optional: without it
+    no row can be named; a row filter is when it says so (its rows then hold no value in that column)."""
     if table.record.id != "@row":
         yield table.record.id, False
     if table.where is not None:
-        yield table.where.column, False
+        yield table.where.column, table.where.optional
     for col in table.properties.values():
         if col.column:
             yield col.column, col.optional
