@@ -302,3 +302,16 @@ def test_a_ragged_row_of_bytes_that_are_not_utf8_prints_no_traceback(tmp_path: P
     assert "Exception ignored" not in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 2 and "incidents.csv" in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_lone_surrogate_escape_in_json_is_a_located_rejection(tmp_path: Path, profile):
+    """Found by make fuzz: a JSON escape naming half of a UTF-16 pair ("\\udd0f") is no character; it failed in
+    Arrow (which holds UTF-8 only) with a traceback. It is a rejection naming the record and the column."""
+    data = '[{"id": "I1", "title": "a\\udd0fb", "priority": 1}, {"id": "I2", "title": "ok", "priority": 2}]'
+    folder = folder_with(tmp_path, "incidents.json", data)
+    graph, report = import_sources([(profile, folder)], keep_going=True)
+    [f] = report.files
+    [rejection] = f.rejections
+    assert (rejection.row, rejection.column) == (1, "title") and "surrogate" in rejection.reason
+    assert list(graph.nodes("Incident")) == ["Incident:I2"]
+    assert f.rows_read == f.accepted + f.merged + f.rejected + f.skipped == 2
