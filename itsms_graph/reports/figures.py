@@ -124,8 +124,8 @@ class Volume:
             return f"Every dated record lies in the audit period {period.label()}."
         return (
             f"{self.outside} record(s) dated outside the audit period {period.label()} are not drawn: "
-            f"{self.before} before it, {self.after} after it (the data-quality check "
-            "change-dated-far-outside-period lists changes dated far outside it)."
+            f"{self.before} before it, {self.after} after it (the data-quality checks "
+            "change-, incident- and service-request-dated-far-outside-period list those dated far outside it)."
         )
 
 

@@ -420,5 +420,5 @@ def _catalogue_coverage(report: CheckReport) -> list[str]:
         f'<p id="catalogue-coverage">The {cov.checks} checks that ran cover {len(need) - len(cov.uncovered)} of the '
         f"{len(need)} clauses with requirements of their own; not covered: {e(uncovered)}.</p>",
         "<details><summary>Each clause and the checks that cover it</summary>"
-        f"<table><tr><th>clause</th><th>title</th><th>checks</th></tr>{rows}</table></details>",
+        f"<table><tr><th>ISO/IEC 20000-1 clause</th><th>title</th><th>checks that cover it</th></tr>{rows}</table></details>",
     ]
