@@ -100,6 +100,9 @@ class LabelDef:
 class Clause:
     number: str
     title: str
+    #: itsms:ownRequirement: whether the clause states a requirement of its own, where clauses.ttl decides it (with
+    #: an rdfs:comment saying why); None: a clause without sub-clauses has one, a heading has none
+    own_requirement: bool | None = None
 
     @property
     def parent(self) -> str | None:
@@ -339,10 +342,15 @@ def load_clauses(ontology_dir: Path | None = None) -> list[Clause]:
     folder = ontology_dir or data_dir("ontology")
     graph = Graph()
     graph.parse(folder / "clauses.ttl", format="turtle")
-    clauses = [
-        Clause(number=str(graph.value(c, SKOS.notation)), title=str(graph.value(c, SKOS.prefLabel)))
-        for c in graph.subjects(RDF.type, ITSMS.Clause)
-    ]
+    clauses = []
+    for c in graph.subjects(RDF.type, ITSMS.Clause):
+        own = graph.value(c, ITSMS.ownRequirement)
+        number = str(graph.value(c, SKOS.notation))
+        if own is not None and not isinstance(own.toPython(), bool):
+            raise OntologyError(f"clause {number}: itsms:ownRequirement is true or false, not {own}")
+        clauses.append(
+            Clause(number, str(graph.value(c, SKOS.prefLabel)), None if own is None else bool(own.toPython()))
+        )
     clauses.sort(key=lambda c: clause_key(c.number))
     numbers = {c.number for c in clauses}
     for c in clauses:

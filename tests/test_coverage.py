@@ -28,6 +28,17 @@ def test_only_clauses_without_sub_clauses_need_a_check():
     assert [c.clause.number for c in cov.uncovered] == ["8.1", "8.2.1"]
 
 
+def test_a_clause_the_ontology_marks_without_a_requirement_of_its_own_needs_no_check():
+    tree = [*TREE, Clause("8.3", "Relationship"), Clause("8.3.1", "General", own_requirement=False)]
+    cov = coverage({}, tree)
+    assert [c.clause.number for c in cov.requirement_clauses] == ["8.1", "8.2.1"]
+    assert [c.clause.number for c in cov.without_requirement] == ["8.3.1"]
+    assert cov.to_dict()["no_requirement"] == ["8.3.1"] and cov.to_dict()["requirement_clauses"] == 2
+    # a check may still name it: it is listed with the clause and counts towards no requirement clause
+    named = coverage(_with_clauses("8.3.1"), tree)
+    assert named.clauses[-1].checks == ("q0",) and named.to_dict()["covered"] == 0
+
+
 def test_a_check_of_a_parent_clause_covers_none_of_its_sub_clauses():
     cov = coverage(_with_clauses("8.2", "8.1", "8.1"), TREE)
     assert {c.clause.number: c.checks for c in cov.clauses} == {
@@ -40,12 +51,44 @@ def test_a_check_of_a_parent_clause_covers_none_of_its_sub_clauses():
     assert cov.to_dict()["covered"] == 1 and cov.to_dict()["requirement_clauses"] == 2 and cov.checks == 3
 
 
-def test_the_shipped_catalogue_covers_every_requirement_clause_it_can():
+def test_the_shipped_catalogue_covers_every_requirement_clause():
     cov = coverage(CATALOGUE)
-    # 8.3.1 (Relationship and agreement, General) is the one clause without sub-clauses no check names: the
-    # reference lists no requirement of its own for it (docs/coverage.md)
-    assert [c.clause.number for c in cov.uncovered] == ["8.3.1"]
+    assert cov.uncovered == []
+    # 8.3.1 (Relationship and agreement, General) only introduces its sub-clauses: ontology/clauses.ttl marks it
+    # (itsms:ownRequirement false) and says why
+    assert [c.clause.number for c in cov.without_requirement] == ["8.3.1"]
     assert all(q in CATALOGUE for c in cov.clauses for q in c.checks)
+
+
+REFERENCE = ROOT.parent / "shared" / "reference" / "iso20000-1-audit-and-checks.md"
+
+
+def _reference_requirement_cells() -> dict[str, str]:
+    """The reference's clause table (its section 1): clause number -> the paraphrase of its requirement ("" when the
+    cell is empty)."""
+    cells = {}
+    for line in REFERENCE.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"\|\s*\**(\d+(?:\.\d+)*)\**\s*\|[^|]*\|([^|]*)\|", line)
+        if m and m.group(1) not in cells:
+            cells[m.group(1)] = m.group(2).strip()
+    return cells
+
+
+@pytest.mark.skipif(not REFERENCE.is_file(), reason=f"the project's reference is not here: {REFERENCE}")
+def test_the_clauses_the_reference_leaves_without_a_requirement_are_the_ones_the_ontology_decides():
+    """A leaf clause whose requirement cell the reference leaves empty is decided in clauses.ttl
+    (itsms:ownRequirement, with an rdfs:comment saying why), never left to the default; a clause marked without a
+    requirement of its own is one the reference gives none."""
+    from itsms_graph.ontology import clauses
+
+    cells = _reference_requirement_cells()
+    shipped = clauses()
+    parents = {c.parent for c in shipped if c.parent}
+    assert {c.number for c in shipped} == set(cells), "the reference and clauses.ttl list other clauses"
+    empty_leaves = {c.number for c in shipped if c.number not in parents and not cells[c.number]}
+    decided = {c.number for c in shipped if c.own_requirement is not None}
+    assert decided == empty_leaves
+    assert {c.number for c in shipped if c.own_requirement is False} <= empty_leaves
 
 
 def _quoted(pattern: str) -> list[tuple[Path, int]]:
@@ -102,13 +145,38 @@ def test_the_command_lists_the_clauses_and_the_uncovered_ones_from_the_query_fil
     text = runner.invoke(cli, ["coverage"])
     assert text.exit_code == 0, text.output
     assert "+   10.2 Continual improvement: improvement-not-evaluated" in text.output
-    assert text.output.endswith("Not covered: 8.3.1 General\n")
-    # a query of one's own that names 8.3.1 covers it
+    assert "Not covered" not in text.output
+    assert text.output.endswith(
+        f"{len(CATALOGUE)} checks in the catalogue; 56 clauses with requirements, 56 of them covered.\n"
+        "No requirement of its own (ontology/clauses.ttl says why): 8.3.1 General\n"
+    )
+    assert "\n      8.3.1 General\n" in text.output  # unmarked, like the headings
+    # a query of one's own that names 8.3.1 is listed with it
     mine = tmp_path / "mine"
     mine.mkdir()
     body = (ROOT / "queries" / "demand-not-analysed.yaml").read_text(encoding="utf-8")
     body = body.replace("id: demand-not-analysed", "id: agreements-reviewed").replace('["8.4.2"]', '["8.3.1"]')
     (mine / "agreements-reviewed.yaml").write_text(body, encoding="utf-8")
     data = json.loads(runner.invoke(cli, ["coverage", "--format", "json", "--queries", str(mine)]).output)
-    assert (data["checks"], data["covered"], data["uncovered"]) == (len(CATALOGUE) + 1, 57, [])
+    assert (data["checks"], data["covered"], data["uncovered"]) == (len(CATALOGUE) + 1, 56, [])
+    assert data["no_requirement"] == ["8.3.1"]
     assert next(c for c in data["clauses"] if c["number"] == "8.3.1")["checks"] == ["agreements-reviewed"]
+
+
+def test_the_mark_is_read_from_clauses_ttl_and_a_malformed_one_is_an_ontology_error(tmp_path: Path):
+    import shutil
+
+    from itsms_graph.errors import OntologyError
+    from itsms_graph.ontology import load_clauses
+
+    folder = tmp_path / "ontology"
+    shutil.copytree(ROOT / "ontology", folder)
+    path = folder / "clauses.ttl"
+    text = path.read_text(encoding="utf-8")
+    assert text.count("itsms:ownRequirement false ;") == 1
+    path.write_text(text.replace("itsms:ownRequirement false ;", ""), encoding="utf-8")
+    unmarked = coverage(CATALOGUE, load_clauses(folder))
+    assert [c.clause.number for c in unmarked.uncovered] == ["8.3.1"] and unmarked.without_requirement == []
+    path.write_text(text.replace("itsms:ownRequirement false ;", 'itsms:ownRequirement "no" ;'), encoding="utf-8")
+    with pytest.raises(OntologyError, match=r"8\.3\.1: itsms:ownRequirement is true or false"):
+        load_clauses(folder)

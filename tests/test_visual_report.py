@@ -102,6 +102,7 @@ def test_the_report_says_what_the_checks_cover_of_the_standard(example_html: Pat
     said = re.search(r'<p id="catalogue-coverage">(.*?)</p>', html).group(1)
     assert said.startswith(f"The {cov.checks} checks that ran cover {need - len(cov.uncovered)} of the {need} clauses")
     assert all(f"{c.clause.number} " in said for c in cov.uncovered)
+    assert said.endswith("; no requirement of its own (ontology/clauses.ttl says why): 8.3.1 General.")
     assert "<td>8.5.1.3</td>" in html and "change-implemented-without-approval" in html
 
 

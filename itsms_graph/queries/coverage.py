@@ -2,8 +2,10 @@
 that name it, generated from the query files (never a hand-kept list).
 
 A clause *with requirements of its own* is a clause without sub-clauses (4.1, 8.5.1.3, 10.2): a parent such as 8.5
-only groups its sub-clauses. A check covers the clauses its ``clauses`` list names; a parent clause a check names is
-listed with that check but covers none of its sub-clauses.
+only groups its sub-clauses. ``ontology/clauses.ttl`` overrides that where a clause says otherwise
+(``itsms:ownRequirement false`` on 8.3.1, which only introduces its sub-clauses, with an rdfs:comment saying why).
+A check covers the clauses its ``clauses`` list names; a parent clause a check names is listed with that check but
+covers none of its sub-clauses.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ class ClauseCoverage:
     clause: Clause
     #: ids of the checks that name the clause, sorted
     checks: tuple[str, ...]
-    #: the clause has requirements of its own (no sub-clauses), so a check should cover it
+    #: the clause has requirements of its own (no sub-clauses, unless clauses.ttl says otherwise), so a check should
+    #: cover it
     requirement: bool
 
     @property
@@ -38,6 +41,11 @@ class Coverage:
         return [c for c in self.clauses if c.requirement]
 
     @property
+    def without_requirement(self) -> list[ClauseCoverage]:
+        """The clauses without sub-clauses that clauses.ttl marks as stating no requirement of their own."""
+        return [c for c in self.clauses if c.clause.own_requirement is False]
+
+    @property
     def uncovered(self) -> list[ClauseCoverage]:
         """The clauses with requirements that no check covers, in document order."""
         return [c for c in self.requirement_clauses if not c.covered]
@@ -48,6 +56,7 @@ class Coverage:
             "requirement_clauses": len(self.requirement_clauses),
             "covered": len(self.requirement_clauses) - len(self.uncovered),
             "uncovered": [c.clause.number for c in self.uncovered],
+            "no_requirement": [c.clause.number for c in self.without_requirement],
             "clauses": [
                 {
                     "number": c.clause.number,
@@ -70,8 +79,17 @@ def render_text(cov: Coverage) -> str:
     lines.append("")
     lines.append(summary(cov))
     if cov.uncovered:
-        lines.append("Not covered: " + ", ".join(f"{c.clause.number} {c.clause.title}" for c in cov.uncovered))
+        lines.append("Not covered: " + _named(cov.uncovered))
+    if cov.without_requirement:
+        lines.append(f"{NO_REQUIREMENT}: {_named(cov.without_requirement)}")
     return "\n".join(lines) + "\n"
+
+
+NO_REQUIREMENT = "No requirement of its own (ontology/clauses.ttl says why)"
+
+
+def _named(found: Iterable[ClauseCoverage]) -> str:
+    return ", ".join(f"{c.clause.number} {c.clause.title}" for c in found)
 
 
 def summary(cov: Coverage) -> str:
@@ -85,6 +103,8 @@ def render_markdown(cov: Coverage) -> str:
     for c in cov.requirement_clauses:
         checks = ", ".join(f"`{q}`" for q in c.checks) or "**none**"
         rows.append(f"| {c.clause.number} | {c.clause.title} | {checks} |")
+    if cov.without_requirement:
+        rows += ["", f"{NO_REQUIREMENT}: {_named(cov.without_requirement)}."]
     return "\n".join(rows) + "\n"
 
 
@@ -96,7 +116,11 @@ def coverage(catalogue: Mapping[str, QueryDefinition], catalogue_clauses: Iterab
     for query in catalogue.values():
         for number in query.clauses:
             by_clause[number].append(query.id)
+
+    def requirement(c: Clause) -> bool:
+        return c.own_requirement if c.own_requirement is not None else c.number not in parents
+
     return Coverage(
-        tuple(ClauseCoverage(c, tuple(sorted(by_clause[c.number])), c.number not in parents) for c in every),
+        tuple(ClauseCoverage(c, tuple(sorted(by_clause[c.number])), requirement(c)) for c in every),
         len(catalogue),
     )

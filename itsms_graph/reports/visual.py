@@ -411,6 +411,9 @@ def _catalogue_coverage(report: CheckReport) -> list[str]:
     cov = coverage({r.query.id: r.query for r in report.results})
     need = cov.requirement_clauses
     uncovered = ", ".join(f"{c.clause.number} {c.clause.title}" for c in cov.uncovered) or "none"
+    # a clause clauses.ttl marks as stating no requirement of its own (8.3.1) is named, never hidden
+    own = ", ".join(f"{c.clause.number} {c.clause.title}" for c in cov.without_requirement)
+    own = f"; no requirement of its own (ontology/clauses.ttl says why): {e(own)}" if own else ""
     rows = "".join(
         f"<tr><td>{e(c.clause.number)}</td><td>{e(c.clause.title)}</td>"
         f"<td>{e(', '.join(c.checks)) if c.checks else '<strong>none</strong>'}</td></tr>"
@@ -418,7 +421,7 @@ def _catalogue_coverage(report: CheckReport) -> list[str]:
     )
     return [
         f'<p id="catalogue-coverage">The {cov.checks} checks that ran cover {len(need) - len(cov.uncovered)} of the '
-        f"{len(need)} clauses with requirements of their own; not covered: {e(uncovered)}.</p>",
+        f"{len(need)} clauses with requirements of their own; not covered: {e(uncovered)}{own}.</p>",
         "<details><summary>Each clause and the checks that cover it</summary>"
         f"<table><tr><th>ISO/IEC 20000-1 clause</th><th>title</th><th>checks that cover it</th></tr>{rows}</table></details>",
     ]
