@@ -342,15 +342,15 @@ def load_clauses(ontology_dir: Path | None = None) -> list[Clause]:
     folder = ontology_dir or data_dir("ontology")
     graph = Graph()
     graph.parse(folder / "clauses.ttl", format="turtle")
-    clauses = []
-    for c in graph.subjects(RDF.type, ITSMS.Clause):
-        own = graph.value(c, ITSMS.ownRequirement)
-        number = str(graph.value(c, SKOS.notation))
-        if own is not None and not isinstance(own.toPython(), bool):
+    clauses: list[Clause] = []
+    for subject in graph.subjects(RDF.type, ITSMS.Clause):
+        number = str(graph.value(subject, SKOS.notation))
+        own = graph.value(subject, ITSMS.ownRequirement)
+        decided = own.toPython() if isinstance(own, Literal) else own
+        if own is not None and not isinstance(decided, bool):
             raise OntologyError(f"clause {number}: itsms:ownRequirement is true or false, not {own}")
-        clauses.append(
-            Clause(number, str(graph.value(c, SKOS.prefLabel)), None if own is None else bool(own.toPython()))
-        )
+        title = str(graph.value(subject, SKOS.prefLabel))
+        clauses.append(Clause(number, title, decided if isinstance(decided, bool) else None))
     clauses.sort(key=lambda c: clause_key(c.number))
     numbers = {c.number for c in clauses}
     for c in clauses:
