@@ -59,3 +59,33 @@ def test_a_link_present_in_the_data_is_carried_whatever_the_profiles_say():
 def test_data_from_no_known_profile_rules_nothing_out():
     assert result(incidents_and_problems()).status is Status.FAIL  # generated data: no inputs
     assert result(incidents_and_problems("my-own-profile:incidents")).status is Status.FAIL
+
+
+def test_changes_that_name_only_cis_are_judged_on_their_service_through_the_ci_roll_up():
+    """#18.3: an export whose changes name configuration items, never services (BPIC 2014), can still say which
+    service a change is on: the CI roll-up of emergency-change-share-high carries what the direct link cannot."""
+
+    def changes_on_a_ci(*, ci_of_the_service: bool) -> SMSGraph:
+        graph = SMSGraph()
+        graph.add_node("Service", "S1", {"name": "Email"}, source_file=SRC)
+        graph.add_node("ConfigurationItem", "K1", {"name": "mail01"}, source_file=SRC)
+        if ci_of_the_service:
+            graph.add_edge("PART_OF", "ConfigurationItem:K1", "Service:S1", source_file=SRC)
+        for i in range(10):
+            attrs = {"emergency": i < 2, "actual_start": f"2025-03-{i + 1:02d}T10:00:00"}
+            change = graph.add_node("Change", f"C{i}", attrs, source_file=SRC)
+            graph.add_edge("AFFECTS", change, "ConfigurationItem:K1", source_file=SRC)
+        graph.add_input(InputFile("changes.csv", "00", "bpic2014:changes"))
+        return graph
+
+    def result(graph: SMSGraph):
+        [r] = check_graph(graph, period=PERIOD, query_ids=["emergency-change-share-high"], fail_on="none").results
+        return r
+
+    r = result(changes_on_a_ci(ci_of_the_service=True))
+    assert r.status is Status.FAIL, r.missing_data  # 2 of 10 changes on Email are emergencies: 20 %
+    assert [f.subject for f in r.findings] == ["Service:S1"]
+    # no source and no record ties a CI to a service: neither way can be followed, the direct link is named
+    r = result(changes_on_a_ci(ci_of_the_service=False))
+    assert r.status is Status.NOT_ASSESSABLE
+    assert r.missing_data == ["no imported source links Change to Service (AFFECTS)"]

@@ -262,6 +262,40 @@ expect: none
             + "having: {count: c, share: {where: [{prop: colour, op: eq, value: 1}], op: ge, percent: p}}\n",
             "the ontology gives Change no property 'colour'",
         ),
+        (  # via: the CI roll-up, on the match's last relationship only, each way a path the ontology allows
+            "match: [{node: s, label: Service}, {rel: AFFECTS, dir: in, via: [[{rel: PART_OF, dir: in, label: "
+            "ConfigurationItem}]]}, {node: c, label: Change}, {rel: APPROVES, dir: in}, {node: a, label: Approval}]\n",
+            "via goes on the match's last relationship",
+        ),
+        (
+            "match: [{node: s, label: Service}, {rel: AFFECTS, dir: in, via: [[{rel: any, dir: in, label: "
+            "ConfigurationItem}]]}, {node: c, label: Change}]\n",
+            "a via step names its relationship type and label",
+        ),
+        (
+            "match: [{node: s, label: Service}, {rel: AFFECTS, dir: in, via: [[{rel: PART_OF, dir: in, label: "
+            "Supplier}]]}, {node: c, label: Change}]\n",
+            "the ontology does not allow (Supplier)-[:PART_OF]->(Service)",
+        ),
+        (
+            "match: [{node: s, label: Service}, {rel: AFFECTS, dir: in, via: [[{rel: PART_OF, dir: in, label: "
+            "Clause}]]}, {node: c, label: Change}]\n",
+            "the ontology does not allow (Change)-[:AFFECTS]->(Clause)",
+        ),
+        (
+            "parameters: {p: {type: integer, default: 20, description: d}}\n"
+            + CHANGES
+            + "having: {count: c, share: {where: [{prop: emergency, op: eq, value: true}], op: ge, percent: p, "
+            "percent_from: x.target_percent}}\n",
+            "percent_from 'x.target_percent': 'x' is not a match variable",
+        ),
+        (
+            "parameters: {p: {type: integer, default: 20, description: d}}\n"
+            + CHANGES
+            + "having: {count: c, share: {where: [{prop: emergency, op: eq, value: true}], op: ge, percent: p, "
+            "percent_from: s.name}}\n",
+            "percent_from 's.name': Service has no number property 'name'",
+        ),
         (
             "parameters: {p: {type: integer, default: 20, description: d}}\nexpect: some\n"
             + CHANGES
@@ -413,4 +447,12 @@ def test_a_having_query_examines_groups_and_finds_one_per_kept_group():
     assert finding.subjects == ("Service:S1",) and finding.chain == ()
     assert finding.missing.endswith("(1 of 2 Change records, 50%)")
     catalogue = {query.id: query}
+    # a change reached through a CI of the service is one of its rows; the finding's chain leaves that hop out
+    graph.add_node("ConfigurationItem", "K1", {"name": "mail01"}, source_file="t.csv")
+    graph.add_edge("PART_OF", "ConfigurationItem:K1", "Service:S1", source_file="t.csv")
+    graph.add_node("Change", "C9", {"emergency": True, "actual_start": "2025-01-09T09:00:00"}, source_file="t.csv")
+    graph.add_edge("AFFECTS", "Change:C9", "ConfigurationItem:K1", source_file="t.csv")
+    [result] = run_queries(EmbeddedEngine(graph), [query.population_query()], fixtures.PERIOD, params)
+    assert ("Service:S1", "Change:C9") in result.rows
+    assert all(f.chain == () for f in result.findings)
     assert population_of(graph, query.id, catalogue, fixtures.PERIOD, {}) == ["Service:S1", "Service:S2"]

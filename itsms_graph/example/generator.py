@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from itsms_graph.graph.store import SMSGraph, bulk_build
 from itsms_graph.ontology import clauses
@@ -50,6 +51,11 @@ RETIRED = ["Mainframe batch", "Legacy intranet", "Old ticketing"]
 OUTSIDE_SCOPE = "Legacy fax gateway"  # planted: catalogued and delivered, but outside the scope
 NOT_CATALOGUED = "Shadow reporting"  # planted: in scope and delivered, missing from the catalogue
 SUPPLIERS = ["Contoso Cloud", "Fabrikam Networks", "Litware Security", "Adventure Works Hosting", "Tailspin Telecom"]
+#: the SLAs' own targets (percent of incidents resolved in time) where they differ from the organisation's 90 %
+#: (its rules register): Email's is stricter (its planted report is at 90 %, below 95), Intranet's laxer (its
+#: near-miss is exactly at 85 %, which the organisation's 90 would fail); the quarterly SLA states none
+SLA_TARGETS = {"Email": 95, "Intranet": 85}
+SLA_TARGET = 90
 UNCONTRACTED = "QuickPrint Ltd"  # planted: supports an in-scope service without a contract
 DOCUMENTS = [  # kind, title, clauses addressed
     ("scope_statement", "SMS scope statement", ["4.3"]),
@@ -385,6 +391,7 @@ def _portfolio(b: _Builder, people: dict[str, str]) -> dict[str, str]:
             valid_to="2026-12-31",
             reporting_period="monthly",
             approved_on="2022-06-15",
+            target_percent=SLA_TARGETS.get(name, SLA_TARGET),
         )
         b.edge("COVERS", sla, sid, "slas")
         b.edge("AGREED_WITH", sla, customers[i % len(customers)], "slas")
@@ -992,7 +999,7 @@ def _counted(b: _Builder, services: dict[str, str]) -> None:
     for rid, parameter, value, description, doc in [
         ("RULE-RECUR", "recurring_incident_count", "3", "Three incidents on one item in a year open a problem",
          document["Problem management process"]),
-        ("RULE-SLA", "sla_made_target_percent", "90", "90 % of incidents resolved within the SLA target",
+        ("RULE-SLA", "sla_made_target_percent", str(SLA_TARGET), "90 % of incidents resolved within the SLA target",
          document["Service level management process"]),
     ]:  # fmt: skip
         rule = b.node("Rule", rid, "rules", parameter=parameter, value=value, description=description)
@@ -1064,17 +1071,29 @@ def _month_incidents(b: _Builder, sid: str, month: dt.date) -> list[str]:
     ]
 
 
+def _sla_target(b: _Builder, sla: str) -> Fraction:
+    """The share of incidents an SLA's report is held to: its own target, else the organisation's rule."""
+    return Fraction(str(b.g.attrs(sla).get("target_percent", SLA_TARGET))) / 100
+
+
 def _sla_reports_reconciled(b: _Builder, services: dict[str, str]) -> str:
-    """Incidents added to two services' months: Email's March 2025 falls below the organisation's 90 % (its report
-    will say met all the same: planted), Intranet's April 2025 lands exactly on it (its report says met, rightly:
-    a near-miss). Returns the planted report."""
+    """Incidents added to two services' months, each against its SLA's own target: Email's March 2025 lands on the
+    organisation's 90 % but below its SLA's 95 % (its report will say met all the same: planted, found only by the
+    SLA's own target), Intranet's April 2025 exactly on its SLA's 85 % (its report says met, rightly: a near-miss
+    the organisation's 90 % alone would have failed). Returns the planted report."""
     for name, month, planted in (("Email", dt.date(2025, 3, 1), True), ("Intranet", dt.date(2025, 4, 1), False)):
         sid = services[name]
+        [sla] = [a for a in b.g.neighbours(sid, "COVERS", "in") if b.g.label_of(a) == "SLA"]
+        target = _sla_target(b, sla)
+        share = Fraction(SLA_TARGET, 100) if planted else target  # planted: the organisation's 90 %, below 95
+        assert (share < target) == planted
         found = _month_incidents(b, sid, month)
         made = sum(1 for i in found if b.g.attrs(i)["made_sla"])
         missed = len(found) - made
-        tens = max(-(-made // 9), missed, 1)  # 9 made in every 10: exactly 90 %; one more missed: below it
-        add_made, add_missed = 9 * tens - made, tens - missed + (1 if planted else 0)
+        # whole blocks of share.denominator incidents, share.numerator of them made: exactly the share
+        blocks = max(-(-made // share.numerator), -(-missed // (share.denominator - share.numerator)), 1)
+        add_made = share.numerator * blocks - made
+        add_missed = (share.denominator - share.numerator) * blocks - missed
         for k in range(add_made + add_missed):
             opened = dt.datetime.combine(month + dt.timedelta(days=k % 27), dt.time(10))
             _incident(b, f"INC-SLA-{name.upper()}-{k + 1}", opened, sid, made_sla=k >= add_missed)
@@ -1082,22 +1101,34 @@ def _sla_reports_reconciled(b: _Builder, services: dict[str, str]) -> str:
         assert rep in b.g, rep
         final = _month_incidents(b, sid, month)
         made = sum(1 for i in final if b.g.attrs(i)["made_sla"])
-        text = f"{made} of {len(final)} {name} incidents of {month:%B %Y} were resolved within the SLA"
+        percent = f"{100 * Fraction(made, len(final)):.0f} %"
+        text = f"{made} of {len(final)} {name} incidents of {month:%B %Y} were resolved within the SLA ({percent})"
         if planted:
-            assert 100 * made < 90 * len(final)
-            b.plant("sla-report-contradicts-tickets", (rep,), "minor", f"The report says the target was met; {text}.")
+            assert SLA_TARGET * len(final) <= 100 * made < 100 * target * len(final)
+            b.plant(
+                "sla-report-contradicts-tickets",
+                (rep,),
+                "minor",
+                f"The report says the target was met; {text}, below the SLA's own {100 * target:.0f} %.",
+            )
             planted_report = rep
         else:
-            assert 100 * made == 90 * len(final)
-            b.near_miss("exactly on the SLA target", "sla-report-contradicts-tickets", (rep,), f"{text}: 90 %.")
+            assert 100 * made == 100 * target * len(final) and 100 * made < SLA_TARGET * len(final)
+            b.near_miss(
+                "exactly on the SLA's own target",
+                "sla-report-contradicts-tickets",
+                (rep,),
+                f"{text}: its SLA's own target (the organisation's 90 % would fail it).",
+            )
     return planted_report
 
 
 def _reports_state_their_outcome(b: _Builder, planted: str) -> None:
-    """Every monthly SLA report says whether its service met the organisation's 90 %, as its tickets show; the
-    planted one says met when they show otherwise."""
+    """Every monthly SLA report says whether its service met its SLA's target (its own, else the organisation's
+    90 %), as its tickets show; the planted one says met when they show otherwise."""
     for sla in b.g.nodes("SLA"):
         covered = b.g.neighbours(sla, "COVERS", "out")
+        target = _sla_target(b, sla)
         for rep in b.g.neighbours(sla, "EVIDENCES", "in"):
             attrs = b.g.attrs(rep)
             if attrs.get("kind") != "sla_report" or not covered or "period_start" not in attrs:
@@ -1106,7 +1137,7 @@ def _reports_state_their_outcome(b: _Builder, planted: str) -> None:
                 i for sid in covered for i in _month_incidents(b, sid, dt.date.fromisoformat(attrs["period_start"]))
             ]
             made = sum(1 for i in found if b.g.attrs(i)["made_sla"])
-            met = rep == planted or 100 * made >= 90 * len(found)
+            met = rep == planted or made >= target * len(found)
             b.g.add_node("Record", rep.split(":", 1)[1], {"target_met": met}, source_file=attrs["source_file"])
 
 

@@ -153,7 +153,9 @@ class _Compiler:
         preds: list[str] = []
         rels: list[tuple[str, str]] = []
         captured: dict[str, str] = {}
-        for i, item in enumerate(query.match):
+        via = _via_rel(query)
+        head = query.match[:-2] if via is not None else query.match  # a via relationship is matched after it
+        for i, item in enumerate(head):
             if isinstance(item, MatchNode):
                 pattern += _label(item.node, item.label)
                 preds += [_predicate(item.node, f) for f in self.bound.site(item)]
@@ -166,10 +168,12 @@ class _Compiler:
                     captured[f"rel{i}"] = "type(" + var + ")"
                     preds.append("NOT type(" + var + ") IN $" + str(self.bound.tool_types_param))
         self.lines.append("MATCH " + pattern + _where(preds + _distinct_relationships(rels)))
-        carried = list(query.variables)
+        carried = [m.node for m in head if isinstance(m, MatchNode)]
         if captured:
             self.lines.append("WITH " + ", ".join(carried + [e + " AS " + n for n, e in captured.items()]))
             carried += list(captured)
+        if via is not None:
+            carried = self._via(via, carried)
         if query.each is not None:
             self.lines.append("UNWIND $" + str(self.bound.each_param) + " AS " + query.each.as_)
             carried.append(query.each.as_)
@@ -185,6 +189,31 @@ class _Compiler:
         self.lines.append("RETURN DISTINCT " + returned + " ORDER BY " + ", ".join(query.columns))
         return "\n".join(self.lines)
 
+    def _via(self, rel: MatchRel, carried: list[str]) -> list[str]:
+        """The match's last relationship with via paths (the CI roll-up): one OPTIONAL MATCH per way from the node
+        before it (directly, then each via path), their next nodes collected, the union unwound into the last
+        variable once per row (FalkorDB has no path alternation, and Neo4j's needs a CALL subquery)."""
+        left, node = self.query.match[-3], self.query.match[-1]
+        assert isinstance(left, MatchNode) and isinstance(node, MatchNode)
+        lists: list[str] = []
+        for k, path in enumerate(((), *rel.via)):
+            pattern, preds, rels = "(" + left.node + ")", [], []
+            for si, step in enumerate(path):
+                var, rel_var = f"via{k}_{si}", f"viar{k}_{si}"
+                pattern += _rel(step.rel, step.dir, rel_var) + _label(var, step.label)
+                preds += [_predicate(var, f) for f in self.bound.site(step)]
+                rels.append((rel_var, step.rel))
+            end, rel_var = f"via{k}_end", f"viar{k}_{len(path)}"
+            pattern += _rel(rel.rel, rel.dir, rel_var) + _label(end, node.label)
+            rels.append((rel_var, rel.rel))
+            preds += [_predicate(end, f) for f in self.bound.site(node)]
+            self.lines.append("OPTIONAL MATCH " + pattern + _where(preds + _distinct_relationships(rels)))
+            self.lines.append("WITH " + ", ".join([*carried, *lists, "collect(" + end + ") AS via" + str(k)]))
+            lists.append("via" + str(k))
+        self.lines.append("UNWIND " + " + ".join(lists) + " AS " + node.node)
+        self.lines.append("WITH DISTINCT " + ", ".join([*carried, node.node]))
+        return [*carried, node.node]
+
     def _grouped(self) -> str:
         """``having``: the rows grouped by the group variable, the distinct counted records of each (and those
         meeting the share's filters: a CASE, null when they do not hold), the groups passing the thresholds."""
@@ -199,9 +228,19 @@ class _Compiler:
             hit = " AND ".join(_predicate(counted, f) for f in self.bound.site(having.share))
             aggregates.append("count(DISTINCT CASE WHEN " + hit + " THEN " + counted + " END) AS having_meeting")
             percent = "$" + self.bound.having_values["percent"][0]
+            returned_aggregates = list(aggregates)
+            if having.share.percent_from is not None:  # the rows' stated percents, the parameter for none stated
+                var, key = having.share.percent_from.split(".")
+                reduce = "max" if having.share.op in ("lt", "le") else "min"  # plan.share_percent
+                stated = "coalesce(" + var + "." + _key(key) + ", " + percent + ")"
+                aggregates.append("toFloat(" + reduce + "(" + stated + ")) AS having_percent")
+                returned_aggregates.append("having_percent AS having_percent")
+                percent = "having_percent"
             kept.append("100 * having_meeting " + _OPS[having.share.op] + " " + percent + " * having_count")
+        else:
+            returned_aggregates = aggregates
         self.lines.append("WITH " + ", ".join([group, *aggregates]) + _where(kept))
-        returned = [group + ".id AS " + group, *(a.rsplit(" AS ", 1)[1] for a in aggregates)]
+        returned = [group + ".id AS " + group, *(a.rsplit(" AS ", 1)[1] for a in returned_aggregates)]
         self.lines.append("RETURN " + ", ".join(returned) + " ORDER BY " + group)
         return "\n".join(self.lines)
 
@@ -232,6 +271,12 @@ class _Compiler:
         self.counter += 1
         self.lines.append("OPTIONAL MATCH " + pattern + _where(preds + _distinct_relationships(rels)))
         return var
+
+
+def _via_rel(query: QueryDefinition) -> MatchRel | None:
+    """The match's last relationship when it has via paths (the only place one may have them)."""
+    rel = query.match[-2] if len(query.match) > 2 else None
+    return rel if isinstance(rel, MatchRel) and rel.via else None
 
 
 def compile_query(bound: BoundQuery) -> str:

@@ -84,7 +84,7 @@ MONTHS_IN_PERIOD = "months_in_period"
 #: The same for calendar quarters: the first month (YYYY-MM) of every quarter the audit period touches.
 QUARTERS_IN_PERIOD = "quarters_in_period"
 #: The columns a ``having`` query adds after its group: the distinct records counted, and those meeting the share.
-HAVING_COLUMNS = ("count", "meeting")
+HAVING_COLUMNS = ("count", "meeting", "percent")
 #: The built-in lists of reporting periods an ``each`` can range over (each with ``due_after``).
 PERIODS_IN_PERIOD = (MONTHS_IN_PERIOD, QUARTERS_IN_PERIOD)
 _VAR = r"^[a-z][a-z0-9_]*$"
@@ -207,6 +207,11 @@ class MatchNode(_Strict):
 class MatchRel(_Strict):
     rel: str
     dir: Literal["out", "in", "both"]
+    #: the CI roll-up: other ways to the next node, each a path of steps from the node before that ends where
+    #: ``rel`` (in ``dir``) then reaches the next node (a change naming a CI of the service, not the service). On
+    #: the match's last relationship only; a via path's relationships are distinct among themselves, not compared
+    #: with the pattern's others
+    via: tuple[tuple[Step, ...], ...] = ()
 
 
 class Each(_Strict):
@@ -227,6 +232,9 @@ class Share(_Strict):
     op: Literal["ge", "gt", "le", "lt"]
     #: an integer parameter: the percent the share is compared with
     percent: str
+    #: ``var.prop``: the percent a matched record states (an SLA's own target), the parameter for a row whose
+    #: record states none; a group whose rows state several is kept when its share compares with any of them
+    percent_from: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")] | None = None
 
 
 class Having(_Strict):
@@ -308,7 +316,9 @@ class QueryDefinition(_Strict):
             if isinstance(m, MatchNode) or m.rel == ANY
         ]
         if self.having is not None:  # one row per kept group: its record, its count, and the share's numerator
-            return [self.group_variable, *HAVING_COLUMNS[: 2 if self.having.share else 1]]
+            share = self.having.share
+            shown = 1 if share is None else 2 if share.percent_from is None else 3  # percent: the one applied
+            return [self.group_variable, *HAVING_COLUMNS[:shown]]
         return [*columns, self.each.as_] if self.each else columns
 
     @property
@@ -348,6 +358,7 @@ class QueryDefinition(_Strict):
             rel, left, right = self.match[i], self.match[i - 1], self.match[i + 1]
             assert isinstance(rel, MatchRel) and isinstance(left, MatchNode) and isinstance(right, MatchNode)
             self._check_rel(sch, rel.rel, rel.dir, left.label, right.label)
+            self._check_via(sch, rel, left, right, last=i == len(self.match) - 2)
         labels = {n.node: n.label for n in self.nodes}
         if self.each is not None:
             if self.each.as_ in labels:
@@ -388,6 +399,24 @@ class QueryDefinition(_Strict):
                     self._check_rel(sch, step.rel, step.dir, here, step.label)
                     here = step.label
 
+    def _check_via(self, sch: Schema, rel: MatchRel, left: MatchNode, right: MatchNode, *, last: bool) -> None:
+        if not rel.via:
+            return
+        if not last or rel.rel == ANY:
+            raise ValueError("via goes on the match's last relationship, of one type (not any)")
+        earlier = {n.node: n.label for n in self.nodes if n is not right}
+        for path in rel.via:
+            if not path:
+                raise ValueError("a via path needs at least one step")
+            here = left.label
+            for step in path:
+                if step.rel == ANY or step.label == ANY:
+                    raise ValueError("a via step names its relationship type and label (not any)")
+                self._check_rel(sch, step.rel, step.dir, here, step.label)
+                self._check_filters(sch, step.label, step.where, earlier, allow_var=False)
+                here = step.label
+            self._check_rel(sch, rel.rel, rel.dir, here, right.label)
+
     def _check_having(self, sch: Schema, labels: dict[str, str]) -> None:
         having = self.having
         assert having is not None
@@ -409,6 +438,14 @@ class QueryDefinition(_Strict):
                 raise ValueError(f"having compares with {name!r}: a declared integer parameter")
         if having.share is not None:
             self._check_filters(sch, labels[having.count], having.share.where, labels, allow_var=False)
+            source = having.share.percent_from
+            if source is not None:
+                var, key = source.split(".")
+                if var not in labels:
+                    raise ValueError(f"percent_from {source!r}: {var!r} is not a match variable")
+                prop = sch.properties_of(labels[var]).get(key) if labels[var] != ANY else None
+                if prop is None or prop.type not in ("integer", "float") or prop.multi_valued:
+                    raise ValueError(f"percent_from {source!r}: {labels[var]} has no number property {key!r}")
 
     def _check_filters(
         self, sch: Schema, label: str, filters: tuple[Filter, ...], visible: dict[str, str], *, allow_var: bool

@@ -13,7 +13,14 @@ from typing import Any
 
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.queries.definition import ANY, IDENTITY, Condition, MatchNode, MatchRel, Step
-from itsms_graph.queries.plan import BoundFilter, BoundQuery, days_since_epoch, group_kept, month_number
+from itsms_graph.queries.plan import (
+    BoundFilter,
+    BoundQuery,
+    days_since_epoch,
+    group_kept,
+    month_number,
+    share_percent,
+)
 
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -144,6 +151,12 @@ def _extend(graph: SMSGraph, bound: BoundQuery, row: Row, here: str, i: int, use
         return
     rel, node = items[i], items[i + 1]
     assert isinstance(rel, MatchRel) and isinstance(node, MatchNode)
+    if rel.via:  # the match's last relationship: the next node directly, or over one of the via paths
+        for nxt in sorted(_via_ends(graph, bound, rel, here, row)):
+            grown = {**row, node.node: nxt}
+            if _ok(graph, nxt, node.label, bound.site(node), grown):
+                yield grown
+        return
     for nxt, edge in _steps(graph, here, rel.rel, rel.dir):
         if edge in used:
             continue  # Cypher: a MATCH never traverses the same relationship twice (nodes may repeat)
@@ -153,6 +166,25 @@ def _extend(graph: SMSGraph, bound: BoundQuery, row: Row, here: str, i: int, use
         if rel.rel == ANY:
             grown[f"rel{i}"] = edge[2]
         yield from _extend(graph, bound, grown, nxt, i + 2, used | {edge})
+
+
+def _via_ends(graph: SMSGraph, bound: BoundQuery, rel: MatchRel, start: str, row: Row) -> set[str]:
+    """The nodes *rel* reaches from *start* directly or at the end of one of its via paths (the CI roll-up); the
+    relationships of one path are distinct, as a pattern's are."""
+    found: set[str] = set()
+
+    def walk(here: str, path: tuple[Step, ...], used: frozenset[Edge]) -> None:
+        if not path:
+            found.update(nxt for nxt, edge in _steps(graph, here, rel.rel, rel.dir) if edge not in used)
+            return
+        step = path[0]
+        for nxt, edge in _steps(graph, here, step.rel, step.dir):
+            if edge not in used and _ok(graph, nxt, step.label, bound.site(step), row):
+                walk(nxt, path[1:], used | {edge})
+
+    for path in ((), *rel.via):
+        walk(start, path, frozenset())
+    return found
 
 
 def _any_anchors(graph: SMSGraph, filters: tuple[BoundFilter, ...]) -> Iterator[str]:
@@ -199,16 +231,23 @@ def _groups(graph: SMSGraph, bound: BoundQuery) -> Iterator[tuple[str, ...]]:
     group, counted = bound.query.group_variable, having.count
     members: dict[str, set[str]] = {}
     meeting: dict[str, set[str]] = {}
+    stated: dict[str, set[Any]] = {}  # percent_from: the percent each row's record states (None: the parameter)
+    source = having.share.percent_from.split(".") if having.share and having.share.percent_from else None
     for row in _kept(graph, bound):
         members.setdefault(row[group], set()).add(row[counted])
+        if source is not None:
+            stated.setdefault(row[group], set()).add(graph.attrs(row[source[0]]).get(source[1]))
         if having.share is not None:
             attrs = graph.attrs(row[counted])
             if all(_holds(graph, attrs, f, row) for f in bound.site(having.share)):
                 meeting.setdefault(row[group], set()).add(row[counted])
     for key in sorted(members):
         count, hits = len(members[key]), len(meeting.get(key, ()))
-        if group_kept(bound, count, hits):
-            yield (key, str(count), str(hits)) if having.share is not None else (key, str(count))
+        if group_kept(bound, count, hits, stated.get(key, ())):
+            if source is not None:  # the percent applied, as a float as the other engines give it
+                yield key, str(count), str(hits), str(float(share_percent(bound, stated[key])))
+            else:
+                yield (key, str(count), str(hits)) if having.share is not None else (key, str(count))
 
 
 def evaluate(graph: SMSGraph, bound: BoundQuery) -> list[tuple[str, ...]]:

@@ -12,6 +12,7 @@ import calendar
 import datetime as dt
 import operator
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -129,18 +130,34 @@ class BoundQuery:
         return self.filters[id(obj)]
 
 
-def group_kept(bound: BoundQuery, count: int, meeting: int) -> bool:
+def group_kept(bound: BoundQuery, count: int, meeting: int, stated: Iterable[Any] = ()) -> bool:
     """Whether a ``having`` group of *count* distinct records, *meeting* of which meet the share's filters, passes
     the thresholds: at least ``at_least`` records, and ``100 * meeting op percent * count`` (integers, as the
-    compiled statements compare)."""
+    compiled statements compare). With ``percent_from``, *stated* holds the percent of each of the group's rows
+    (None where its record states none: the parameter's); the group passes when its share compares with any."""
     having = bound.query.having
     assert having is not None
     if "at_least" in bound.having_values and count < bound.having_values["at_least"][1]:
         return False
     if having.share is not None:
-        percent = bound.having_values["percent"][1]
-        return bool(SHARE_OPS[having.share.op](100 * meeting, percent * count))
+        percent = share_percent(bound, stated)
+        return percent is not None and bool(SHARE_OPS[having.share.op](100 * meeting, percent * count))
     return True
+
+
+def share_percent(bound: BoundQuery, stated: Iterable[Any] = ()) -> Any:
+    """The percent a ``having`` group's share is compared with: the parameter, or with ``percent_from`` the
+    percents its rows state (the parameter for a row stating none) reduced to the one any comparison needs: the
+    highest for ``lt``/``le`` (below any is below the highest), the lowest for ``ge``/``gt``."""
+    having = bound.query.having
+    assert having is not None and having.share is not None
+    parameter = bound.having_values["percent"][1]
+    if having.share.percent_from is None:
+        return parameter
+    percents = [parameter if p is None else p for p in stated]
+    if not percents:
+        return None
+    return max(percents) if having.share.op in ("lt", "le") else min(percents)
 
 
 SHARE_OPS = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
@@ -349,6 +366,9 @@ def bind(
     filters: dict[int, tuple[BoundFilter, ...]] = {}
     for node in query.nodes:
         filters[id(node)] = binder.bind_all(node.label, node.where)
+    for item in query.match:  # the steps of a relationship's via paths (the CI roll-up)
+        for step in (s for path in getattr(item, "via", ()) for s in path):
+            filters[id(step)] = binder.bind_all(step.label, step.where)
     for cond in query.flat_conditions():
         if cond.check is not None:
             filters[id(cond.check)] = binder.bind_all(query.label_of(cond.check.node), cond.check.where)

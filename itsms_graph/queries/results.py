@@ -91,6 +91,8 @@ def chain_of(query: QueryDefinition, row: tuple[str, ...]) -> tuple[Hop, ...]:
     for i in range(1, len(query.match), 2):
         left, rel, right = query.match[i - 1], query.match[i], query.match[i + 1]
         assert isinstance(left, MatchNode) and isinstance(rel, MatchRel) and isinstance(right, MatchNode)
+        if rel.via:
+            continue  # the row does not say which way (the relationship, or a via path) reached the node
         a, b = values[left.node], values[right.node]
         rel_type = values[f"rel{i}"] if rel.rel == ANY else rel.rel
         # "both": the row does not say which way the relationship points; read it from the later node
@@ -142,7 +144,8 @@ def _group_missing(query: QueryDefinition, row: tuple[str, ...]) -> str:
     if query.having.share is None:
         return f"{query.missing} ({row[1]} {label} records)"
     count, meeting = int(row[1]), int(row[2])
-    return f"{query.missing} ({meeting} of {count} {label} records, {round(100 * meeting / count)}%)"
+    target = f", against a target of {float(row[3]):g}%" if len(row) > 3 else ""  # percent_from: the one applied
+    return f"{query.missing} ({meeting} of {count} {label} records, {round(100 * meeting / count)}%{target})"
 
 
 def absent_population(query: QueryDefinition) -> list[Finding]:

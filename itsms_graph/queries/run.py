@@ -203,6 +203,12 @@ class _Assessor:
         nodes = query.nodes
         match = [(m.rel, m.dir, nodes[i + 1].label) for i, m in enumerate(query.match[1::2]) if isinstance(m, MatchRel)]
         sites = [gaps(nodes[0].label, match)] if match else []
+        via = query.match[-2] if len(query.match) > 2 else None
+        if isinstance(via, MatchRel) and via.via and sites:  # the CI roll-up: any one way to the last node will do
+            left, last = nodes[-2].label, match[-1]
+            ways = [gaps(left, [last])] + [gaps(left, [*((s.rel, s.dir, s.label) for s in p), last]) for p in via.via]
+            head = gaps(nodes[0].label, match[:-1])
+            sites = [head + (ways[0] if all(ways) else [])]
         for cond in query.flat_conditions():
             if cond.is_path:
                 start = query.label_of(cond.spec.from_)

@@ -22,6 +22,9 @@ The statement reproduces the reference engine (``itsms_graph/queries/embedded.py
 Every value (labels and relationship types included) is a ``$parameter``; property names become quoted column
 names only when the ontology defines them. Dates come bound from ``plan.py`` as ISO text and compare as text,
 as the store keeps them; ``in_days`` compares whole days of the date part.
+
+Why one module of this length: each rule above (and the CI roll-up's via paths, a having share's stated percent)
+is said once, beside the others it must agree with; split, the statement's parts would be checked apart.
 """
 
 from __future__ import annotations
@@ -294,6 +297,28 @@ class _Compiler:
             preds.append(alias + ".label = " + self.label(label))
         return f"{NODES} AS {alias}", preds
 
+    def via_source(self, prefix: str, here: str, rel: MatchRel) -> tuple[str, str, list[str]]:
+        """The last relationship with via paths (the CI roll-up): (near, far) node pairs, one SELECT per way (the
+        relationship, then each via path, its relationships distinct among themselves), joined as one edge."""
+        ways = []
+        for k, path in enumerate(((), *rel.via)):
+            at = start = f"{prefix}v{k}s"  # the node before the relationship: the near end
+            froms, preds, rels = [f"{NODES} AS {start}"], [], []
+            for si, step in enumerate((*path, Step(rel=rel.rel, dir=rel.dir, label=ANY))):
+                edge = f"{prefix}v{k}e{si}"
+                source, far, step_preds = self.step(edge, at, step.rel, step.dir)
+                froms.append(source)
+                preds += step_preds
+                rels.append((edge, step.rel))
+                if si < len(path):
+                    at = f"{prefix}v{k}n{si}"
+                    node_from, node_preds = self.node(at, step.label, far)
+                    froms += [node_from]
+                    preds += node_preds + self.where(at, self.bound.site(step))
+            where = " WHERE " + " AND ".join(preds + _distinct_relationships(rels))
+            ways.append(f"SELECT {start}.id AS near, {far} AS far FROM " + ", ".join(froms) + where)
+        return "(" + " UNION ALL ".join(ways) + f") AS {prefix}", prefix + ".far", [prefix + ".near = " + here + ".id"]
+
     def compile_rows(self, *, first_only: bool = False) -> Statement:
         query = self.query
         items = query.match
@@ -314,12 +339,15 @@ class _Compiler:
             rel, node = items[i], items[i + 1]
             assert isinstance(rel, MatchRel) and isinstance(node, MatchNode)
             edge, alias = f"e{i}", f"n{i + 1}"
-            source, far, step_preds = self.step(edge, here, rel.rel, rel.dir)
+            if rel.via:  # the CI roll-up: (near, far) pairs over the relationship or a via path, not one edge
+                source, far, step_preds = self.via_source(edge, here, rel)
+            else:
+                source, far, step_preds = self.step(edge, here, rel.rel, rel.dir)
+                rels.append((edge, rel.rel))
             node_from, node_preds = self.node(alias, node.label, far)
             froms += [source, node_from]
             self.aliases[node.node] = alias
             preds += step_preds + node_preds + self.where(alias, self.bound.site(node))
-            rels.append((edge, rel.rel))
             if rel.rel == ANY:
                 columns[f"rel{i}"] = edge + ".type"
             columns[node.node] = alias + ".id"
@@ -356,15 +384,21 @@ class _Compiler:
         inner = "SELECT " + columns[self.query.group_variable] + " AS g, " + counted + ".id AS k, " + hit + " AS hit"
         total, meeting = "count(DISTINCT k)", "count(DISTINCT CASE WHEN hit THEN k END)"
         kept = []
+        percent = ""
         if "at_least" in self.bound.having_values:
             kept.append(total + " >= " + self.param(self.bound.having_values["at_least"][1], "BIGINT"))
         if having.share is not None:
             percent = self.param(self.bound.having_values["percent"][1], "BIGINT")
+            if having.share.percent_from is not None:  # the rows' stated percents, the parameter for none stated
+                var, key = having.share.percent_from.split(".")
+                stated = self.column(self.aliases[var], key)
+                inner += ", coalesce(CAST(" + stated.sql + " AS DOUBLE), " + percent + ") AS pct"
+                percent = ("max" if having.share.op in ("lt", "le") else "min") + "(pct)"  # plan.share_percent
             kept.append("100 * " + meeting + " " + _OPS[having.share.op] + " " + percent + " * " + total)
         grouped = " FROM (" + inner + body + ") AS grouped GROUP BY g HAVING " + " AND ".join(kept)
         if first_only:
             return Statement("SELECT 1" + grouped + " LIMIT 1", self.params)
-        out = ["g", total, meeting][: len(self.query.columns)]
+        out = ["g", total, meeting, percent][: len(self.query.columns)]
         selected = ", ".join(
             f'CAST({expr} AS VARCHAR) COLLATE "binary" AS {quote(c)}'
             for c, expr in zip(self.query.columns, out, strict=True)
