@@ -1,9 +1,9 @@
 """The graph tables: the SMS graph as two DuckDB tables, ``nodes`` and ``edges``, their columns derived from the ontology.
 
 They are the columnar form of the graph, for two uses: the DuckDB engine evaluates the canned queries as SQL over
-them (``itsms_graph/queries/sql.py``), and a columnar import can write them straight from the export files, so
-that a large export is checked without building the Python graph first (:func:`to_graph` builds it afterwards,
-for the reports that walk it).
+them (``itsms_graph/engines/duckdb/compiler.py``), and a columnar import can write them straight from the export
+files, so that a large export is checked without building the Python graph first (:func:`to_graph` builds it
+afterwards, for the reports that walk it).
 
 - ``nodes``: ``id`` (the store's node id, ``Change:C1``), ``label``, ``seq`` (the node's place in the order the
   graph holds its label's nodes: :func:`to_graph` and a snapshot list them by it; the rows themselves may be in
