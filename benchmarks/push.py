@@ -34,7 +34,7 @@ def worker(size: int, result: Path, batch_size: int) -> None:
     import psutil
     from run import SEED, Memory
 
-    from itsms_graph.engines.falkordb import FalkorDBEngine
+    from itsms_graph.engines.cypher.falkordb import FalkorDBEngine
     from itsms_graph.example import generate
     from itsms_graph.exports.push import push
     from itsms_graph.graph import save_snapshot
