@@ -456,6 +456,27 @@ class GraphTables:
             self.close()
         return self.built
 
+    def neighbourhood(self, node: str, depth: int) -> SMSGraph:
+        """The part of the graph within *depth* relationships of *node*, either way: those nodes and the
+        relationships between them, found by SQL and built alone (the whole graph is not). Walked from *node* to
+        *depth*, it gives what the whole graph gives; an absent *node* gives an empty graph."""
+        keep = "itsms_neighbourhood"
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {keep} AS SELECT ?::VARCHAR AS id", [node])
+        try:
+            for _ in range(depth):
+                self.con.execute(f"""
+                    INSERT INTO {keep}
+                    SELECT id FROM (SELECT dst AS id FROM {EDGES} SEMI JOIN {keep} ON {keep}.id = src
+                                    UNION SELECT src FROM {EDGES} SEMI JOIN {keep} ON {keep}.id = dst)
+                    ANTI JOIN {keep} USING (id)
+                """)
+            with within_memory():
+                graph = to_graph(self.con, self.schema, keep=keep)
+        finally:
+            self.con.execute(f"DROP TABLE IF EXISTS {keep}")
+        graph.declared_labels = set(self.declared_labels)
+        return graph
+
     def counts(self) -> dict[str, int]:
         """Nodes per label and relationships per type, sorted: as SMSGraph.counts says of the graph."""
         return table_counts(self.con)
