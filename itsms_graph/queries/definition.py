@@ -263,6 +263,9 @@ class QueryDefinition(_Strict):
     #: the requirement the query tests, as a short name shared by the queries that test the same one (the same
     #: clause and obligation): their failures roll up into one nonconformity. Default: the query's own id.
     requirement: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")] | None = None
+    #: the failure of the requirement as a whole, stated the same in every query of it: the title of a
+    #: nonconformity that rolls up several of its queries (a query's own title is true of its records only)
+    requirement_title: str | None = None
     #: a failure (or no answer) alone decides Stage 1 readiness: the design lacks a foundation Stage 2 needs
     decides_readiness: bool = False
     #: the standard requires the population to exist (processes, services in scope): with none, the query fails
