@@ -449,7 +449,8 @@ def test_queries_sharing_a_requirement_without_its_title_are_named_by_each_failu
 
 
 @pytest.mark.parametrize(
-    "family", sorted({q.family for q in CATALOGUE.values() if sum(p.family == q.family for p in CATALOGUE.values()) > 1})
+    "family",
+    sorted({q.family for q in CATALOGUE.values() if sum(p.family == q.family for p in CATALOGUE.values()) > 1}),
 )
 def test_every_shipped_requirement_of_several_queries_states_one_title_of_its_own(family):
     members = [q for q in CATALOGUE.values() if q.family == family]
