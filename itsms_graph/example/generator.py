@@ -118,9 +118,9 @@ class ExampleSMS:
 def records_for(size: int) -> int:
     """About how many nodes the generator makes at *size* (measured: see benchmarks/RESULTS.md).
 
-    Relationships are about 1,400 + 14,500 per size, so nodes plus relationships are about 2,600 + 26,800 per
-    size: size 81 gives about 1.0 million nodes (2.2 million records counting relationships), size 37 about
-    1.0 million nodes and relationships together.
+    Relationships are about 1,900 + 17,000 per size (every approval names its approver), so nodes plus
+    relationships are about 3,300 + 29,400 per size: size 81 gives about 1.0 million nodes (2.4 million records
+    counting relationships), size 34 about 1.0 million nodes and relationships together.
     """
     return 1_200 + 12_320 * size
 
