@@ -268,6 +268,18 @@ expect: none
             + "having: {count: c, share: {where: [{prop: emergency, op: eq, value: true}], op: ge, percent: p}}\n",
             "having goes with expect: none",
         ),
+        (
+            "parameters: {p: {type: list, description: d}}\n" + CHANGES,
+            "a parameter needs a default, or missing",
+        ),
+        (
+            "parameters: {p: {type: list, default: [a], missing: who states it, description: d}}\n" + CHANGES,
+            "missing goes with a list parameter and without a default",
+        ),
+        (
+            "parameters: {p: {type: integer, missing: who states it, description: d}}\n" + CHANGES,
+            "missing goes with a list parameter and without a default",
+        ),
     ],
 )
 def test_query_files_are_checked_against_the_ontology(tmp_path: Path, body, message):
@@ -414,3 +426,13 @@ def test_a_having_query_examines_groups_and_finds_one_per_kept_group():
     assert finding.missing.endswith("(1 of 2 Change records, 50%)")
     catalogue = {query.id: query}
     assert population_of(graph, query.id, catalogue, fixtures.PERIOD, {}) == ["Service:S1", "Service:S2"]
+
+
+def test_a_rule_only_the_organisation_states_is_shown_without_a_default():
+    from click.testing import CliRunner
+
+    from itsms_graph.cli import cli
+
+    out = CliRunner().invoke(cli, ["query", "show", "change-approved-by-wrong-authority"]).output
+    assert "parameter normal_change_authority (list, no default: the organisation states it)" in out
+    assert "parameter normal_change_categories (list, default ['normal', 'Normal'])" in out
