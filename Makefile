@@ -55,6 +55,7 @@ test-fast: install-test linter
 
 # The generated pages: every command's --help, and the JSON Schema of a query file (tests/test_docs.py checks both).
 docs: install
+	$(BIN)/python -m itsms_graph.ontology
 	$(BIN)/python -m itsms_graph.cli.reference > docs/cli.md.tmp && mv docs/cli.md.tmp docs/cli.md
 	$(BIN)/python -m itsms_graph.queries.json_schema > docs/query-schema.json.tmp && mv docs/query-schema.json.tmp docs/query-schema.json
 

@@ -156,7 +156,7 @@ def side_floor() -> dict:
 def side_falkordb() -> dict:
     """The Neo4j push path into an embedded FalkorDB: the same UNWIND ... MERGE statements, findings included."""
     from itsms_graph.check import check_graph
-    from itsms_graph.engines.falkordb import FalkorDBEngine
+    from itsms_graph.engines.cypher.falkordb import FalkorDBEngine
     from itsms_graph.exports.push import push
     from itsms_graph.importers import import_sources, resolve_profile
     from itsms_graph.queries.plan import AuditPeriod

@@ -20,7 +20,7 @@ ROUNDS = 2
 
 def load(lines: list[str]) -> tuple[float, int, int]:
     """Seconds to run *lines* in a fresh embedded FalkorDB, statements refused, nodes loaded."""
-    from itsms_graph.engines.falkordb import FalkorDBEngine
+    from itsms_graph.engines.cypher.falkordb import FalkorDBEngine
 
     engine = FalkorDBEngine()
     refused = 0

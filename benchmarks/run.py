@@ -294,7 +294,7 @@ def worker(size: int, result_path: Path, falkordb: bool, falkordb_budget: float)
     phases.run("warm-up (imports, ontology, catalogue)", warm_up)
 
     from itsms_graph.check import check_graph
-    from itsms_graph.engines.embedded import EmbeddedEngine
+    from itsms_graph.engines.networkx.engine import EmbeddedEngine
     from itsms_graph.example import generate
     from itsms_graph.graph.snapshot import open_snapshot, save_snapshot
     from itsms_graph.queries.catalogue import load_catalogue
@@ -355,7 +355,7 @@ def worker(size: int, result_path: Path, falkordb: bool, falkordb_budget: float)
             item["eval_s"] = eval_all[item["id"]]
 
         # the DuckDB engine, in this process, on the same graph: every canned query compiled to SQL from its definition
-        from itsms_graph.engines.duckdb import DuckDBEngine
+        from itsms_graph.engines.duckdb.engine import DuckDBEngine
         from itsms_graph.queries.run import run_queries
 
         duck_engine = phases.run(DUCKDB_LOAD, DuckDBEngine.from_graph, graph)
@@ -458,7 +458,7 @@ def run_falkordb(
     """Load the graph into an embedded FalkorDB with the shared Cypher load statements (FalkorDBEngine.load), then
     run the canned queries there one at a time, the nine core ones first, until *budget_s* (load included) is
     spent; compare each query's status and rows with networkx's."""
-    from itsms_graph.engines.falkordb import FalkorDBEngine, available
+    from itsms_graph.engines.cypher.falkordb import FalkorDBEngine, available
     from itsms_graph.queries.run import run_queries
 
     if not available():
@@ -572,7 +572,8 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], started: str, wa
         "The DuckDB engine (`--backend duckdb`) is not hand-written: `DuckDBEngine.from_graph` loads the graph "
         "into the two graph tables (`nodes`, `edges`; `itsms_graph/graph/tables.py`, through Arrow), and every "
         "canned query runs through `run_queries` (the same assessment as networkx) as SQL compiled from its "
-        "definition (`itsms_graph/queries/sql.py`); status, rows and missing data must equal networkx's.",
+        "definition (`itsms_graph/engines/duckdb/compiler.py`); status, rows and missing data must equal "
+        "networkx's.",
         "",
     ]
     rate = 0.0  # FalkorDB's load rate where it ran, to estimate the sizes where it did not

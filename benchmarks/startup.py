@@ -93,7 +93,8 @@ def report(results: dict[str, dict[str, list[float]]], runs: int) -> str:
         "the command itself costs, and what it takes on an idle machine.",
         "",
         "`--help` imports click and the command modules only (no engine, no data library, no ontology: "
-        "`tests/test_startup.py`); `query list` also reads the ontology (rdflib) and validates the "
+        "`tests/test_startup.py`); `query list` also reads the ontology (as derived from the Turtle files into ontology/derived.json: no "
+        "rdflib) and validates the "
         f"{len(list((HERE.parent / 'queries').glob('*.yaml')))} query files (pydantic), parsed with libyaml's safe loader.",
         "",
     ]

@@ -9,7 +9,7 @@ from typing import Any
 
 from itsms_graph.audit.facts import Facts, data_cut_off, facts_graph, gather
 from itsms_graph.audit.report import CheckReport, build_report
-from itsms_graph.engines.embedded import EmbeddedEngine
+from itsms_graph.engines.networkx.engine import EmbeddedEngine
 from itsms_graph.errors import ItsmsError
 from itsms_graph.graph.snapshot import open_snapshot_tables
 from itsms_graph.graph.store import InputFile, SMSGraph
@@ -45,7 +45,7 @@ def engine_for(graph: SMSGraph | GraphTables, backend: str, server: Engine | Non
         if backend == "duckdb":
             if not graph.is_open:
                 raise ItsmsError("the graph tables were closed when the graph was built from them")
-            from itsms_graph.engines.duckdb import DuckDBEngine
+            from itsms_graph.engines.duckdb.engine import DuckDBEngine
 
             return DuckDBEngine(graph.con, graph.schema)
         if backend == "networkx":  # the one engine that walks the Python graph (FalkorDB loads from the tables)
@@ -58,13 +58,13 @@ def engine_for(graph: SMSGraph | GraphTables, backend: str, server: Engine | Non
             raise ItsmsError("--backend neo4j needs --uri (and NEO4J_PASSWORD)")
         return server
     if backend == "falkordb":
-        from itsms_graph.engines.falkordb import FalkorDBEngine
+        from itsms_graph.engines.cypher.falkordb import FalkorDBEngine
 
         engine = FalkorDBEngine()
         engine.load(graph)
         return engine
     if backend == "duckdb":
-        from itsms_graph.engines.duckdb import DuckDBEngine
+        from itsms_graph.engines.duckdb.engine import DuckDBEngine
 
         assert isinstance(graph, SMSGraph)
         return DuckDBEngine.from_graph(graph)

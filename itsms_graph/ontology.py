@@ -7,31 +7,43 @@ store's validation, Cypher load statements, constraints, the linter schema, styl
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cache, cached_property
 from pathlib import Path
-
-from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
-from rdflib.collection import Collection
-from rdflib.namespace import SH, SKOS
+from typing import TYPE_CHECKING, Any
 
 from itsms_graph.errors import OntologyError
 from itsms_graph.resources import data_dir
 
-ITSMS = Namespace("https://w3id.org/itsms-graph/ontology#")
+if TYPE_CHECKING:
+    from rdflib import Graph, URIRef
+
+#: The ontology's namespace (rdflib is imported only where the Turtle files are parsed: see DERIVED).
+ITSMS_IRI = "https://w3id.org/itsms-graph/ontology#"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
 
 #: Property value types the graph stores. Temporal values are ISO-8601 strings (see itsms.ttl's header).
 XSD_TYPES = {
-    XSD.string: "string",
-    XSD.integer: "integer",
-    XSD.boolean: "boolean",
-    XSD.date: "date",
-    XSD.dateTime: "datetime",
-    XSD.decimal: "float",
-    XSD.double: "float",
+    f"{_XSD}string": "string",
+    f"{_XSD}integer": "integer",
+    f"{_XSD}boolean": "boolean",
+    f"{_XSD}date": "date",
+    f"{_XSD}dateTime": "datetime",
+    f"{_XSD}decimal": "float",
+    f"{_XSD}double": "float",
 }
+
+#: The Turtle files the schema and the clause catalogue are derived from.
+SOURCES = ("itsms.ttl", "shapes.ttl", "clauses.ttl")
+#: The schema and the clause catalogue as derived from SOURCES, stored beside them with each file's SHA-256, so
+#: that a command need not import rdflib and parse Turtle (about 0.15 s of CPU before any work). It is read only
+#: while every digest matches the file (an edited ontology is parsed, whatever this file says), and a test keeps
+#: it equal to a fresh derivation. Written by ``python -m itsms_graph.ontology``.
+DERIVED = "derived.json"
 
 #: The domain group of the labels itsms-graph writes itself rather than imports.
 TOOL_GROUP = "findings"
@@ -212,13 +224,16 @@ class Schema:
 
 def _members(graph: Graph, node: URIRef) -> frozenset[str]:
     """A class, or an owl:unionOf list of classes, as a set of local names."""
+    from rdflib import OWL
+    from rdflib.collection import Collection
+
     union = graph.value(node, OWL.unionOf)
     nodes = list(Collection(graph, union)) if union is not None else [node]
     names = set()
     for member in nodes:
-        if not str(member).startswith(str(ITSMS)):
+        if not str(member).startswith(ITSMS_IRI):
             raise OntologyError(f"{member} is outside the itsms namespace")
-        names.add(str(member)[len(str(ITSMS)) :])
+        names.add(str(member)[len(ITSMS_IRI) :])
     return frozenset(names)
 
 
@@ -229,6 +244,8 @@ def _text(graph: Graph, subject: URIRef, predicate: URIRef) -> str:
 
 def _integer(graph: Graph, subject: URIRef, predicate: URIRef) -> int | None:
     """An annotation that must be an integer when present (a layer, an order)."""
+    from rdflib import Literal
+
     value = graph.value(subject, predicate)
     if value is None:
         return None
@@ -238,11 +255,16 @@ def _integer(graph: Graph, subject: URIRef, predicate: URIRef) -> int | None:
 
 
 def _local(node: URIRef) -> str:
-    return str(node)[len(str(ITSMS)) :]
+    return str(node)[len(ITSMS_IRI) :]
 
 
 def load_schema(ontology_dir: Path | None = None) -> Schema:
     """Read the ontology folder and derive the schema. Raises OntologyError on inconsistencies."""
+    from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
+    from rdflib.collection import Collection
+    from rdflib.namespace import SH
+
+    ITSMS = Namespace(ITSMS_IRI)
     folder = ontology_dir or data_dir("ontology")
     graph = Graph()
     graph.parse(folder / "itsms.ttl", format="turtle")
@@ -251,7 +273,7 @@ def load_schema(ontology_dir: Path | None = None) -> Schema:
 
     labels: dict[str, LabelDef] = {}
     for cls in sorted(graph.subjects(RDF.type, OWL.Class), key=str):
-        if not isinstance(cls, URIRef) or not str(cls).startswith(str(ITSMS)):
+        if not isinstance(cls, URIRef) or not str(cls).startswith(ITSMS_IRI):
             continue
         name = _local(cls)
         if not _text(graph, cls, RDFS.comment):
@@ -267,7 +289,7 @@ def load_schema(ontology_dir: Path | None = None) -> Schema:
 
     relationships: dict[str, RelationshipDef] = {}
     for prop in sorted(graph.subjects(RDF.type, OWL.ObjectProperty), key=str):
-        if not isinstance(prop, URIRef) or not str(prop).startswith(str(ITSMS)):
+        if not isinstance(prop, URIRef) or not str(prop).startswith(ITSMS_IRI):
             continue
         domain, range_ = graph.value(prop, RDFS.domain), graph.value(prop, RDFS.range)
         if domain is None:
@@ -286,10 +308,10 @@ def load_schema(ontology_dir: Path | None = None) -> Schema:
 
     properties: dict[str, PropertyDef] = {}
     for prop in sorted(graph.subjects(RDF.type, OWL.DatatypeProperty), key=str):
-        if not isinstance(prop, URIRef) or not str(prop).startswith(str(ITSMS)):
+        if not isinstance(prop, URIRef) or not str(prop).startswith(ITSMS_IRI):
             continue
         range_ = graph.value(prop, RDFS.range)
-        if range_ not in XSD_TYPES:
+        if str(range_) not in XSD_TYPES:
             raise OntologyError(f"datatype property {_local(prop)} has unsupported range {range_}")
         domain = graph.value(prop, RDFS.domain)
         multi = graph.value(prop, ITSMS.multiValued)
@@ -297,7 +319,7 @@ def load_schema(ontology_dir: Path | None = None) -> Schema:
         key = property_key_name(_local(prop))
         properties[key] = PropertyDef(
             key=key,
-            type=XSD_TYPES[range_],  # type: ignore[index]
+            type=XSD_TYPES[str(range_)],
             labels=_members(graph, domain) if domain is not None else frozenset(),  # type: ignore[arg-type]
             multi_valued=bool(isinstance(multi, Literal) and multi.toPython() is True),
             marker=bool(isinstance(marker, Literal) and marker.toPython() is True),
@@ -336,6 +358,10 @@ def load_schema(ontology_dir: Path | None = None) -> Schema:
 
 def load_clauses(ontology_dir: Path | None = None) -> list[Clause]:
     """The ISO/IEC 20000-1:2018 clause catalogue (clauses 4-10), in document order."""
+    from rdflib import RDF, Graph, Namespace
+    from rdflib.namespace import SKOS
+
+    ITSMS = Namespace(ITSMS_IRI)
     folder = ontology_dir or data_dir("ontology")
     graph = Graph()
     graph.parse(folder / "clauses.ttl", format="turtle")
@@ -351,16 +377,87 @@ def load_clauses(ontology_dir: Path | None = None) -> list[Clause]:
     return clauses
 
 
+def _plain(record: Any) -> dict[str, Any]:
+    """A definition's fields as JSON values (a set as a sorted list)."""
+    return {f.name: sorted(v) if isinstance(v := getattr(record, f.name), frozenset) else v for f in fields(record)}
+
+
+def _record(cls: Any, data: dict[str, Any]) -> Any:
+    return cls(
+        **{
+            f.name: frozenset(data[f.name]) if str(f.type).startswith("frozenset") else data[f.name]
+            for f in fields(cls)
+            if not f.name.startswith("_")
+        }
+    )
+
+
+def digests(ontology_dir: Path | None = None) -> dict[str, str]:
+    """The SHA-256 of each of the ontology's SOURCES."""
+    folder = ontology_dir or data_dir("ontology")
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in SOURCES}
+
+
+def derive(ontology_dir: Path | None = None) -> dict[str, Any]:
+    """The document DERIVED holds: the schema and the clause catalogue parsed from the Turtle files, with their
+    digests. Deterministic: the same files give the same document."""
+    found = load_schema(ontology_dir)
+    return {
+        "derived_from": digests(ontology_dir),
+        "written_by": "python -m itsms_graph.ontology (do not edit: derived from the Turtle files beside it)",
+        "labels": [_plain(d) for _, d in sorted(found.labels.items())],
+        "relationships": [_plain(d) for _, d in sorted(found.relationships.items())],
+        "properties": [_plain(d) for _, d in sorted(found.properties.items())],
+        "enumerations": [[label, key, list(values)] for (label, key), values in sorted(found.enumerations.items())],
+        "required": sorted([label, key] for label, key in found.required),
+        "clauses": [_plain(c) for c in load_clauses(ontology_dir)],
+    }
+
+
+@cache
+def _derived() -> tuple[Schema, tuple[Clause, ...]] | None:
+    """The schema and clauses from DERIVED when it was derived from the files as they are; None otherwise (the
+    files are then parsed)."""
+    folder = data_dir("ontology")
+    try:
+        document = json.loads((folder / DERIVED).read_text(encoding="utf-8"))
+        if document["derived_from"] != digests(folder):
+            return None
+        found = Schema(
+            labels={d["label"]: _record(LabelDef, d) for d in document["labels"]},
+            relationships={d["type"]: _record(RelationshipDef, d) for d in document["relationships"]},
+            properties={d["key"]: _record(PropertyDef, d) for d in document["properties"]},
+            enumerations={(label, key): tuple(values) for label, key, values in document["enumerations"]},
+            required=frozenset((label, key) for label, key in document["required"]),
+        )
+        return found, tuple(_record(Clause, c) for c in document["clauses"])
+    except (OSError, ValueError, KeyError, TypeError):  # absent, or written by another version of these classes
+        return None
+
+
 @cache
 def schema() -> Schema:
-    """The schema of the shipped ontology (parsed once per process)."""
-    return load_schema()
+    """The schema of the shipped ontology (derived once per process: from DERIVED while it is current)."""
+    derived = _derived()
+    return derived[0] if derived else load_schema()
 
 
 @cache
 def clauses() -> tuple[Clause, ...]:
-    """The shipped clause catalogue (parsed once per process)."""
-    return tuple(load_clauses())
+    """The shipped clause catalogue (derived once per process: from DERIVED while it is current)."""
+    derived = _derived()
+    return derived[1] if derived else tuple(load_clauses())
+
+
+def write_derived(ontology_dir: Path | None = None) -> Path:
+    """Write DERIVED beside the Turtle files (atomically)."""
+    from itsms_graph.outputs import atomic_output
+
+    folder = ontology_dir or data_dir("ontology")
+    target = folder / DERIVED
+    with atomic_output(target, text=True, newline="\n") as fh:
+        fh.write(json.dumps(derive(folder), indent=1, ensure_ascii=False) + "\n")
+    return target
 
 
 def clause_key(number: str) -> tuple[int, ...]:
@@ -370,3 +467,7 @@ def clause_key(number: str) -> tuple[int, ...]:
 
 def clause_numbers() -> frozenset[str]:
     return frozenset(c.number for c in clauses())
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_derived()}")

@@ -38,7 +38,7 @@ def bpic2014_full():
 @pytest.fixture(scope="module")
 def falkor_db():
     """An embedded FalkorDB per test module (a loud skip locally, a failure in CI, when it is missing)."""
-    from itsms_graph.engines import falkordb as falkordb_engine
+    from itsms_graph.engines.cypher import falkordb as falkordb_engine
 
     require_tier(falkordb_engine.available(), "FalkorDB (falkordblite)", "pip install falkordblite, Python >= 3.12")
     db = falkordb_engine.open_database()
@@ -55,7 +55,7 @@ def load_engine(request):
     """``load(graph, name)``: the engine the test is parametrized with (``OTHER_ENGINES``, indirect), loaded with
     *graph*; FalkorDB keeps one embedded server per module and a graph per *name*."""
     if request.param == "falkordb":
-        from itsms_graph.engines import falkordb as falkordb_engine
+        from itsms_graph.engines.cypher import falkordb as falkordb_engine
 
         db = request.getfixturevalue("falkor_db")
 
@@ -66,7 +66,7 @@ def load_engine(request):
 
         return load
     if request.param == "duckdb":
-        from itsms_graph.engines.duckdb import DuckDBEngine
+        from itsms_graph.engines.duckdb.engine import DuckDBEngine
 
         return lambda graph, name: DuckDBEngine.from_graph(graph)
     raise ValueError(f"no engine {request.param!r}")

@@ -69,18 +69,18 @@ def graph_schema(sch: Schema) -> list[dict[str, str]]:
 
 def shipped_statements() -> list[Statement]:
     """Every Cypher statement the project ships, each with the parameters it runs with."""
-    from itsms_graph.engines.cypher_load import all_load_statements
-    from itsms_graph.exports import push
-    from itsms_graph.exports.browser import guide
-    from itsms_graph.exports.cypher_script import script_lines
-    from itsms_graph.graph.store import SMSGraph
-    from itsms_graph.queries.catalogue import load_catalogue
-    from itsms_graph.queries.cypher import (
+    from itsms_graph.engines.cypher.compiler import (
         compile_query,
         exists_statement,
         label_count_statement,
         property_present_statement,
     )
+    from itsms_graph.engines.cypher.load import all_load_statements
+    from itsms_graph.exports import push
+    from itsms_graph.exports.browser import guide
+    from itsms_graph.exports.cypher_script import script_lines
+    from itsms_graph.graph.store import SMSGraph
+    from itsms_graph.queries.catalogue import load_catalogue
     from itsms_graph.queries.plan import AuditPeriod, bind
     from itsms_graph.queries.run import period_probes
 

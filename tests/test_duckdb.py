@@ -13,7 +13,13 @@ from click.testing import CliRunner
 
 from itsms_graph.cli import cli
 from itsms_graph.engines import EmbeddedEngine
-from itsms_graph.engines.duckdb import DuckDBEngine
+from itsms_graph.engines.duckdb.compiler import (
+    NotCompilable,
+    compile_query,
+    exists_statement,
+    property_present_statement,
+)
+from itsms_graph.engines.duckdb.engine import DuckDBEngine
 from itsms_graph.errors import ItsmsError, SchemaViolation
 from itsms_graph.example import generate
 from itsms_graph.graph import save_snapshot, tables
@@ -22,7 +28,6 @@ from itsms_graph.graph.tables import load_graph, node_columns, to_graph
 from itsms_graph.ontology import schema
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, BoundFilter, bind
-from itsms_graph.queries.sql import NotCompilable, compile_query, exists_statement, property_present_statement
 from tests import fixtures
 from tests.conftest import TEST_QUERIES
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from itsms_graph.check import check_graph
 from itsms_graph.cli import cli
 from itsms_graph.colours import label_colours
-from itsms_graph.engines import falkordb as falkordb_engine
+from itsms_graph.engines.cypher import falkordb as falkordb_engine
 from itsms_graph.exports.browser import grass, guide, query_file
 from itsms_graph.exports.cypher_script import literal, script_lines
 from itsms_graph.exports.neo4j_admin import write_import_files
@@ -212,7 +212,7 @@ def test_push_streams_from_the_tables_into_falkordb(tmp_path: Path):
 def test_export_cypher_dialects_load_with_the_findings(tmp_path: Path, falkor_db):
     """neo4j: uniqueness constraints; falkordb: an index per label (FalkorDB has no such constraints), and the
     script loads there as written. Either way the findings as of --as-of are in the exported graph."""
-    from itsms_graph.engines.falkordb import FalkorDBEngine
+    from itsms_graph.engines.cypher.falkordb import FalkorDBEngine
 
     runner = CliRunner()
     snap = save_snapshot(fixtures.boundaries(), tmp_path / "b.itsms")
@@ -252,7 +252,7 @@ def test_export_cypher_dialects_load_with_the_findings(tmp_path: Path, falkor_db
 
 def test_the_walk_from_a_clause_to_incidents_runs_on_the_example(falkor_db):
     """clause -> policy -> service -> records -> incidents: the GOVERNS links and governs_kinds make it a query."""
-    from itsms_graph.engines.falkordb import FalkorDBEngine
+    from itsms_graph.engines.cypher.falkordb import FalkorDBEngine
     from itsms_graph.example import generate
     from itsms_graph.exports.browser import WALK, WALK_PARAMS
 

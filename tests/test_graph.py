@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import json
+import shutil
 import weakref
 import zipfile
 from pathlib import Path
@@ -10,10 +12,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from itsms_graph import ontology
 from itsms_graph.errors import SchemaViolation, SnapshotError
 from itsms_graph.graph import InputFile, SMSGraph, open_snapshot, save_snapshot
 from itsms_graph.graph.store import bulk_build
-from itsms_graph.ontology import clauses, load_schema, schema
+from itsms_graph.ontology import clauses, load_clauses, load_schema, schema
+from itsms_graph.resources import data_dir
 from tests import fixtures
 from tests.snapshot_v1 import save_v1
 
@@ -208,3 +212,29 @@ def test_a_bulk_build_does_not_make_garbage_immortal():
         SMSGraph()
     gc.collect()
     assert alive() is None
+
+
+def test_the_derived_schema_is_the_ontology_as_parsed():
+    """ontology/derived.json spares each command rdflib (#16.4); it must say what the Turtle files say."""
+    stored = json.loads((data_dir("ontology") / ontology.DERIVED).read_text(encoding="utf-8"))
+    assert stored == ontology.derive(), (
+        "ontology/derived.json is stale: run `make docs` (python -m itsms_graph.ontology)"
+    )
+    assert schema() == load_schema()
+    assert clauses() == tuple(load_clauses())
+
+
+def test_a_derived_schema_of_other_files_is_not_used(tmp_path: Path, monkeypatch):
+    """An ontology edited after derived.json was written is parsed: the digest of every file must match."""
+    for name in (*ontology.SOURCES, ontology.DERIVED):
+        shutil.copy(data_dir("ontology") / name, tmp_path / name)
+    monkeypatch.setattr(ontology, "data_dir", lambda name: tmp_path)
+    ontology._derived.cache_clear()
+    try:
+        assert ontology._derived() is not None
+        with (tmp_path / "itsms.ttl").open("a", encoding="utf-8") as fh:
+            fh.write('\nitsms:Vendor a owl:Class ; rdfs:label "Vendor" ; rdfs:comment "A seller." .\n')
+        ontology._derived.cache_clear()
+        assert ontology._derived() is None
+    finally:
+        ontology._derived.cache_clear()

@@ -238,3 +238,22 @@ def test_a_long_module_states_why_it_is_one():
         ):
             unstated.append(f"{name} ({text.count(chr(10))} lines)")
     assert not unstated, f"modules over {LONG_MODULE} lines without a stated reason in their docstring: {unstated}"
+
+
+def test_a_backend_is_one_package_with_its_compiler_and_engine():
+    """The engines are grouped by backend (#20.3): each package under engines/ holds its compiler and its
+    engine(s), nothing else sits in engines/, and the query language imports no backend (its compilers live with
+    their engines, not in queries/)."""
+    engines = PACKAGE / "engines"
+    loose = sorted(p.name for p in engines.glob("*.py") if p.name != "__init__.py")
+    assert not loose, f"modules directly in engines/ (each belongs in its backend's package): {loose}"
+    backends = sorted(p for p in engines.iterdir() if p.is_dir() and p.name != "__pycache__")
+    assert backends, "no backend package under engines/"
+    missing = {
+        folder.name: absent
+        for folder in backends
+        if (absent := [m for m in ("__init__.py", "compiler.py", "engine.py") if not (folder / m).is_file()])
+    }
+    assert not missing, f"backend packages without their compiler or engine: {missing}"
+    reached = [str(i) for i in all_imports() if subpackage(i.source) == "queries" and subpackage(i.target) == "engines"]
+    assert not reached, "the query language imports a backend:\n" + "\n".join(reached)

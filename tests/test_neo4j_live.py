@@ -26,7 +26,7 @@ URI = os.environ.get("NEO4J_URI")
 def neo4j_engine():
     if not URI:
         pytest.skip("live Neo4j tier: NEO4J_URI is not set (see docs/neo4j.md)")
-    from itsms_graph.engines.neo4j import Neo4jEngine
+    from itsms_graph.engines.cypher.neo4j import Neo4jEngine
 
     engine = Neo4jEngine(
         URI,

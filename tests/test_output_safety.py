@@ -139,7 +139,7 @@ def test_cypher_literals_lint_clean_in_neo4j_s_parser():
 
 @pytest.mark.falkordb
 def test_a_nul_in_a_value_is_one_line_on_the_falkordb_path(tmp_path: Path):
-    from itsms_graph.engines import falkordb as falkordb_engine
+    from itsms_graph.engines.cypher import falkordb as falkordb_engine
 
     require_tier(falkordb_engine.available(), "FalkorDB (falkordblite)", "pip install falkordblite")
     graph = graph_with(change("C1\x00nul", started="2025-03-01T10:00:00"), declared=("Approval",))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from itsms_graph.engines import EmbeddedEngine
-from itsms_graph.engines import falkordb as falkordb_engine
+from itsms_graph.engines.cypher import falkordb as falkordb_engine
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
@@ -70,7 +70,7 @@ def test_cypher_day_numbers_equal_python_across_calendar_edges(falkor_db):
     """The integer days_from_civil expression FalkorDB evaluates equals Python's date arithmetic."""
     import datetime as dt
 
-    from itsms_graph.queries.cypher import days_expression
+    from itsms_graph.engines.cypher.compiler import days_expression
     from itsms_graph.queries.plan import days_since_epoch
 
     days = [
@@ -97,9 +97,9 @@ def test_cypher_month_numbers_equal_python_across_calendar_edges(falkor_db):
 
     import duckdb
 
-    from itsms_graph.queries.cypher import month_expression
+    from itsms_graph.engines.cypher.compiler import month_expression
+    from itsms_graph.engines.duckdb.compiler import _month_number
     from itsms_graph.queries.plan import month_number
-    from itsms_graph.queries.sql import _month_number
 
     days = [dt.date(1999, 12, 31), dt.date(2000, 1, 1), dt.date(2024, 2, 29), dt.date(2025, 12, 31)]
     days += [dt.date(2011, 1, 1) + dt.timedelta(days=n) for n in range(0, 5000, 29)]
@@ -166,7 +166,7 @@ def test_bpic2014_pushed_into_falkordb_gives_the_embedded_results(falkor_db, bpi
 @pytest.mark.realdata
 def test_bpic2014_on_duckdb_gives_the_embedded_results(bpic2014_full):
     """The SQL compiled from every shipped query, on a real export: BPIC 2014 in full, when ../shared/data has it."""
-    from itsms_graph.engines.duckdb import DuckDBEngine
+    from itsms_graph.engines.duckdb.engine import DuckDBEngine
 
     _, graph, _ = bpic2014_full
     period = AuditPeriod.parse("2014-03-31")

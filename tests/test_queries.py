@@ -377,7 +377,7 @@ def test_one_source_naming_a_missing_record_over_two_types_gives_two_findings_wi
 
 
 def test_has_row_answers_as_evaluate_does():
-    from itsms_graph.queries.embedded import evaluate, has_row
+    from itsms_graph.engines.networkx.compiler import evaluate, has_row
     from itsms_graph.queries.plan import bind
 
     graph = fixtures.boundaries()

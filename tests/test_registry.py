@@ -46,3 +46,34 @@ def test_the_parity_suite_covers_every_in_process_engine():
 
 def test_table_is_a_format():
     assert TABLE in FORMATS and TABLE not in RENDERERS
+
+
+def _engine_classes() -> dict[str, type]:
+    """Every class of a backend package (itsms_graph/engines/<backend>/) that answers the engine protocol, by its
+    ``name``: found by walking the packages, not from a list."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import itsms_graph.engines as engines
+
+    found: dict[str, type] = {}
+    for info in pkgutil.walk_packages(engines.__path__, f"{engines.__name__}."):
+        module = importlib.import_module(info.name)
+        for cls in vars(module).values():
+            if (
+                inspect.isclass(cls)
+                and cls.__module__ == module.__name__
+                and isinstance(getattr(cls, "name", None), str)
+                and all(callable(getattr(cls, m, None)) for m in ("label_count", "property_present", "rows", "exists"))
+            ):
+                found[cls.name] = cls
+    return found
+
+
+def test_every_backend_has_its_engine_in_a_backend_package():
+    """Each name ``--backend`` offers is an engine class of the same name in a package under engines/."""
+    classes = _engine_classes()
+    assert {"networkx", "duckdb"} <= set(classes)  # the walk finds what it guards
+    missing = [b for b in BACKENDS if b not in classes]
+    assert not missing, f"backends without an engine class of that name under itsms_graph/engines/: {missing}"

@@ -49,6 +49,16 @@ def test_help_imports_nothing_heavy():
     assert _imported_by(statement) == []
 
 
+def test_query_list_reads_the_derived_schema_not_the_turtle_files():
+    """query list validates the catalogue against the ontology from ontology/derived.json: no rdflib (0.15 s)."""
+    statement = (
+        "from itsms_graph.cli import cli\n"
+        "try:\n    cli(['query', 'list'], prog_name='itsms-graph')\nexcept SystemExit:\n    pass"
+    )
+    assert "rdflib" not in _imported_by(statement)
+    assert "pydantic" in _imported_by(statement)  # it did validate the query files
+
+
 def test_check_parses_each_query_file_once(tmp_path: Path, monkeypatch):
     """check reads the catalogue to validate --param, then runs it: the files are parsed once, not twice."""
     snap = save_snapshot(fixtures.boundaries(), tmp_path / "b.itsms")

@@ -189,6 +189,25 @@ def test_figures_for_notebooks():
     assert sum(len(t.x) for t in focus.data[1:]) >= 3 and all(t.text for t in focus.data[1:])  # labelled
 
 
+def test_viz_draws_from_the_neighbourhood_what_the_whole_graph_draws(tmp_path: Path):
+    """viz builds only the focus's neighbourhood from the snapshot's tables (#16.2): the same figure as the whole
+    graph gives, for a record, a hub service (rings past FOCUS_LIMIT) and a clause, at every depth."""
+    from itsms_graph.graph.snapshot import open_snapshot_tables
+
+    graph = generate(1).graph
+    tables = open_snapshot_tables(save_snapshot(graph, tmp_path / "e.itsms"))
+    try:
+        hub = max(graph.nodes("Service"), key=lambda s: sum(1 for _ in graph.adjacent(s)))
+        for node in ("Change:CHG-U2", hub, "Clause:8.5.1"):
+            for depth in (1, 2, 3):
+                part = tables.neighbourhood(node, depth)
+                assert part.number_of_nodes() < graph.number_of_nodes()
+                assert focus_figure(part, node, depth).to_json() == focus_figure(graph, node, depth).to_json()
+        assert tables.neighbourhood("Service:NOPE", 2).number_of_nodes() == 0
+    finally:
+        tables.close()
+
+
 def test_report_and_viz_commands(tmp_path: Path):
     runner = CliRunner()
     old = save_snapshot(fixtures.complete_sms(), tmp_path / "old.itsms")

@@ -24,6 +24,7 @@ from typing import Any
 from itsms_graph.audit.attributes import CONFIDENCE, TOLERABLE_RATE, upper_deviation_limit, zero_failure_size
 from itsms_graph.audit.columns import Column
 from itsms_graph.audit.report import csv_table
+from itsms_graph.engines.networkx.compiler import evaluate
 from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.escaping import from_spreadsheet_cell
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
@@ -31,7 +32,6 @@ from itsms_graph.limits import read_text
 from itsms_graph.ontology import schema
 from itsms_graph.outputs import write_text
 from itsms_graph.queries.definition import QueryDefinition
-from itsms_graph.queries.embedded import evaluate
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
 
 VERDICTS = ("conforms", "nonconformity", "no evidence")

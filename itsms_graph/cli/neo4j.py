@@ -26,7 +26,7 @@ def neo4j_engine(uri: str, user: str, database: str | None) -> Any:
     """Connect with the password from NEO4J_PASSWORD or a hidden prompt (never a flag, never echoed)."""
     import os
 
-    from itsms_graph.engines.neo4j import Neo4jEngine, refuse_credentials
+    from itsms_graph.engines.cypher.neo4j import Neo4jEngine, refuse_credentials
 
     refuse_credentials(uri)  # before anything asks for a password or echoes the URI
     password = os.environ.get("NEO4J_PASSWORD")

@@ -71,7 +71,7 @@ def query_show(query_id: str, cypher: bool, audit: AuditOptions) -> None:
     import json
 
     from itsms_graph.check import select_queries
-    from itsms_graph.queries.cypher import compile_query
+    from itsms_graph.engines.cypher.compiler import compile_query
     from itsms_graph.queries.plan import bind
 
     q = select_queries(audit.catalogue, [query_id])[0]

@@ -106,8 +106,13 @@ def viz(snapshot: Path, focus: str, depth: int, output: Path) -> None:
     Example:
       itsms-graph viz out/example.itsms --focus Change:CHG-U2 --depth 2 -o chg.html
     """
-    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.graph.snapshot import open_snapshot_tables
     from itsms_graph.reports.visual import render_focus
 
-    write_text(output, render_focus(open_snapshot(snapshot), focus, depth))
+    tables = open_snapshot_tables(snapshot)
+    try:  # only the neighbourhood drawn is built as a graph, fetched from the tables by SQL
+        neighbourhood = tables.neighbourhood(focus, depth)
+    finally:
+        tables.close()
+    write_text(output, render_focus(neighbourhood, focus, depth))
     click.echo(f"wrote {output}")

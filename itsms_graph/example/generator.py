@@ -1029,7 +1029,7 @@ def _emergency_share(b: _Builder, services: dict[str, str]) -> None:
         total, emergencies = counts(sid)
         needed = -(-(share * total - 100 * emergencies) // (100 - share))  # the fewest to reach the share
         for k in range(needed if planted else needed - 1):
-            day = dt.date(2025, 1, 6) + dt.timedelta(days=7 * k)
+            day = dt.date(2025, 1, 6) + dt.timedelta(days=7 * k % 168)  # a week apart, within the period at any size
             cid = f"CHG-EM-{name.split()[0].upper()}-{k + 1}"
             change = b.node(
                 "Change", cid, "changes", number=cid, category="emergency", emergency=True, cab_required=True,

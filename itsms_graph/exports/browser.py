@@ -10,10 +10,10 @@ from pathlib import Path
 
 from itsms_graph import __version__
 from itsms_graph.colours import FINDING_COLOUR, label_colours
+from itsms_graph.engines.cypher.compiler import compile_query
 from itsms_graph.exports.cypher_script import literal
 from itsms_graph.ontology import Schema, clause_key, schema
 from itsms_graph.outputs import make_folder, write_text
-from itsms_graph.queries.cypher import compile_query
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.plan import AuditPeriod, BoundQuery, bind
 

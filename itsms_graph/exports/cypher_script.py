@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from itsms_graph.engines.cypher_load import constraint_statement, index_statement, load_batches
+from itsms_graph.engines.cypher.load import constraint_statement, index_statement, load_batches
 from itsms_graph.escaping import cypher_string
 from itsms_graph.exports.findings import DEFAULT_TAG, added_rows
 from itsms_graph.graph.store import SMSGraph

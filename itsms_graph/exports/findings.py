@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from itsms_graph import __version__
-from itsms_graph.engines.cypher_load import edge_statement, node_statement
+from itsms_graph.engines.cypher.load import edge_statement, node_statement
 from itsms_graph.errors import ItsmsError
 from itsms_graph.graph import rows
 from itsms_graph.graph.store import SMSGraph, node_id

@@ -102,13 +102,14 @@ def write_import_files(
         args.append(f"--relationships={path.name}")
 
     # a batch at a time: from the graph tables a snapshot opens to, nothing is held for the whole graph
+    present = rows.node_keys_by_label(graph)
     for label in labels:
-        keys = rows.node_keys(graph, label)
+        keys = present.get(label, [])
         if extra is None:
-            node_file(label, keys, rows.node_rows(graph, label, _BATCH))
+            node_file(label, keys, rows.node_rows(graph, label, _BATCH, keys))
         else:
             marked = [*(k for k in keys if k != "pushed_by"), "pushed_by"]
-            node_file(label, marked, _tagged(rows.node_rows(graph, label, _BATCH), tag))
+            node_file(label, marked, _tagged(rows.node_rows(graph, label, _BATCH, keys), tag))
     for rel in rows.rel_types(graph):
         relationship_file(rel, rows.edge_keys(graph, rel), rows.edge_rows(graph, rel, _BATCH), rel)
     if extra is not None:  # what a push adds: the Snapshot node, the findings and their FLAGS

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from itsms_graph.engines.cypher import CypherEngine
+from itsms_graph.engines.cypher.engine import CypherEngine
 from itsms_graph.errors import ItsmsError
 from itsms_graph.exports.findings import DEFAULT_TAG, added_rows
 from itsms_graph.graph.store import SMSGraph

@@ -60,11 +60,20 @@ def node_keys(source: Source, label: str) -> list[str]:
         order = _order(source.schema)
         found = {k for n in source.nodes(label) for k in source.attrs(n) if k != "label"}
         return sorted(found, key=order.__getitem__)
-    return dict(present_node_keys(source.con, source.schema)).get(label, [])
+    return dict(present_node_keys(source.con, source.schema, label)).get(label, [])
 
 
-def node_rows(source: Source, label: str, size: int) -> Iterator[list[NodeRow]]:
-    """The nodes of *label* as (id, attributes) rows, *size* at a time, in the graph's order."""
+def node_keys_by_label(source: Source) -> dict[str, list[str]]:
+    """:func:`node_keys` of every label, found at once (one pass over the graph tables): what a writer that goes
+    through every label asks first."""
+    if isinstance(source, SMSGraph):
+        return {label: node_keys(source, label) for label in labels(source)}
+    return dict(present_node_keys(source.con, source.schema))
+
+
+def node_rows(source: Source, label: str, size: int, keys: list[str] | None = None) -> Iterator[list[NodeRow]]:
+    """The nodes of *label* as (id, attributes) rows, *size* at a time, in the graph's order; from the graph tables,
+    the columns *keys* (its :func:`node_keys` when not given)."""
     if isinstance(source, SMSGraph):
         order = _order(source.schema)
         batch: list[NodeRow] = []
@@ -77,7 +86,7 @@ def node_rows(source: Source, label: str, size: int) -> Iterator[list[NodeRow]]:
         if batch:
             yield batch
         return
-    keys = node_keys(source, label)
+    keys = node_keys(source, label) if keys is None else keys
     sql = f"SELECT {', '.join(quote(k) for k in ('id', *keys))} FROM {NODES} WHERE label = ? ORDER BY seq"
     for part in fetch_batches(source.con, sql, [label], size):
         ids = part.column("id").to_pylist()

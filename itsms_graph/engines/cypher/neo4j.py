@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from itsms_graph.engines.cypher import CypherEngine
-from itsms_graph.engines.cypher_load import constraint_statement
+from itsms_graph.engines.cypher.engine import CypherEngine
+from itsms_graph.engines.cypher.load import constraint_statement
 from itsms_graph.errors import EngineUnavailable
 
 

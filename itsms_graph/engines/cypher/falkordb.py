@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from itsms_graph.engines.cypher import CypherEngine
-from itsms_graph.engines.cypher_load import index_statement
+from itsms_graph.engines.cypher.engine import CypherEngine
+from itsms_graph.engines.cypher.load import index_statement
 from itsms_graph.errors import EngineUnavailable
 
 

@@ -1,11 +1,11 @@
-"""The embedded engine: canned queries evaluated in Python on the in-memory SMSGraph (the default)."""
+"""The embedded engine: canned queries evaluated in Python on the in-memory SMSGraph (the reference engine)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from itsms_graph.engines.networkx.compiler import evaluate, has_row
 from itsms_graph.graph.store import SMSGraph
-from itsms_graph.queries.embedded import evaluate, has_row
 from itsms_graph.queries.plan import BoundQuery
 
 

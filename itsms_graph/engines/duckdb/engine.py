@@ -2,25 +2,25 @@
 
 The graph lives in two columnar tables (``itsms_graph/graph/tables.py``), loaded from an SMSGraph in bulk or
 written by another step (a columnar import); every query is compiled from its bound definition
-(``itsms_graph/queries/sql.py``) and must return what the networkx engine returns.
+(``itsms_graph/engines/duckdb/compiler.py``) and must return what the networkx engine returns.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from itsms_graph.errors import EngineUnavailable, ItsmsError
-from itsms_graph.graph.store import SMSGraph
-from itsms_graph.graph.tables import EDGES, NODES, load_graph
-from itsms_graph.ontology import Schema, schema
-from itsms_graph.queries.plan import BoundQuery
-from itsms_graph.queries.sql import (
+from itsms_graph.engines.duckdb.compiler import (
     Statement,
     compile_query,
     exists_statement,
     label_count_statement,
     property_present_statement,
 )
+from itsms_graph.errors import EngineUnavailable, ItsmsError
+from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.tables import EDGES, NODES, load_graph
+from itsms_graph.ontology import Schema, schema
+from itsms_graph.queries.plan import BoundQuery
 
 
 def connect() -> Any:

@@ -6,15 +6,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
-from itsms_graph.engines.cypher_load import load_batches
-from itsms_graph.graph.store import SMSGraph
-from itsms_graph.graph.tables import GraphTables
-from itsms_graph.queries.cypher import (
+from itsms_graph.engines.cypher.compiler import (
     compile_query,
     exists_statement,
     label_count_statement,
     property_present_statement,
 )
+from itsms_graph.engines.cypher.load import load_batches
+from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.tables import GraphTables
 from itsms_graph.queries.plan import BoundQuery
 
 

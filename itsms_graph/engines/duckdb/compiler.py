@@ -1,6 +1,6 @@
 """Compiling a bound canned query to one DuckDB SQL statement over the graph tables (``itsms_graph/graph/tables.py``).
 
-The statement reproduces the reference engine (``itsms_graph/queries/embedded.py``) exactly:
+The statement reproduces the reference engine (``itsms_graph/engines/networkx/compiler.py``) exactly:
 
 - the match is a chain of joins, ``nodes`` to ``edges`` to ``nodes``; ``dir: both`` joins the edges in both
   orientations (a self-loop twice, as the reference walks it out and in); ``rel: any`` leaves out the types the

@@ -57,9 +57,10 @@ def load_batches(
     graph tables, read a batch at a time (``itsms_graph.graph.rows``); every node marked ``pushed_by`` = *tag*
     when given."""
     sch = graph.schema
+    present = rows.node_keys_by_label(graph)
     for label in rows.labels(graph):
         statement = node_statement(label, sch)
-        for batch in rows.node_rows(graph, label, batch_size):
+        for batch in rows.node_rows(graph, label, batch_size, present.get(label, [])):
             if tag is not None:
                 for _, props in batch:
                     props["pushed_by"] = tag
