@@ -18,6 +18,9 @@ afterwards, for the reports that walk it).
   nodes.
 
 Names enter the DDL only from the ontology (and are quoted); values only as bulk-loaded Arrow columns.
+
+Why one module of this length: the DDL, the bulk load, the reading back (whole, a neighbourhood, a label's columns)
+and :class:`GraphTables` all follow the one column layout above; apart, each would restate it.
 """
 
 from __future__ import annotations
