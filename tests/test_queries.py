@@ -347,7 +347,7 @@ def test_quarter_eq_with_the_each_variable_needs_months(tmp_path: Path):
         "param: quarters_in_period, due_after: due", "param: qs"
     )
     body = body.replace("parameters:\n", "parameters:\n  qs: {type: list, default: [2025-01, Q2], description: d}\n")
-    (tmp_path / "q.yaml").write_text(body, encoding="utf-8")
+    (tmp_path / "incident-problem-linked.yaml").write_text(body, encoding="utf-8")
     with pytest.raises(ItsmsError, match=re.escape("quarter_eq with q needs months (YYYY-MM); qs holds 'Q2'")):
         results_of(fixtures.quarters(), dirs=[tmp_path])
 
@@ -436,3 +436,34 @@ def test_a_rule_only_the_organisation_states_is_shown_without_a_default():
     out = CliRunner().invoke(cli, ["query", "show", "change-approved-by-wrong-authority"]).output
     assert "parameter normal_change_authority (list, no default: the organisation states it)" in out
     assert "parameter normal_change_categories (list, default ['normal', 'Normal'])" in out
+
+
+def test_a_required_step_either_way_is_held_by_a_relationship_either_way(tmp_path: Path):
+    """A ``required`` step with ``dir: both`` asks whether the data links the two labels at all: a link held only
+    the other way round answers it (the query is assessable); no link either way leaves it not assessable."""
+    (tmp_path / "incident-problem-linked.yaml").write_text(
+        "id: incident-problem-linked\ntitle: Incident not linked to a problem either way\nclauses: ['8.6.3']\n"
+        "stage: 2\ngrade: minor\nrationale: r\nremediation: r\nmissing: a problem\nexpect: none\n"
+        "match:\n  - {node: i, label: Incident}\n"
+        "conditions:\n  - absent:\n      from: i\n      path: [{rel: RELATED_TO, dir: both, label: Problem, required: true}]\n",
+        encoding="utf-8",
+    )
+    from itsms_graph.engines.duckdb.engine import DuckDBEngine
+
+    query = load_query_file(tmp_path / "incident-problem-linked.yaml")
+
+    def status(link: tuple[str, str] | None) -> Status:
+        graph = SMSGraph()
+        graph.add_node("Incident", "I1", {}, source_file="t.csv")
+        graph.add_node("Incident", "I2", {}, source_file="t.csv")
+        graph.add_node("Problem", "P1", {}, source_file="t.csv")
+        if link:
+            graph.add_edge("RELATED_TO", *link, source_file="t.csv")
+        [result] = run_queries(EmbeddedEngine(graph), [query], fixtures.PERIOD)
+        [on_duckdb] = run_queries(DuckDBEngine.from_graph(graph), [query], fixtures.PERIOD)
+        assert on_duckdb.status is result.status
+        return result.status
+
+    assert status(("Incident:I1", "Problem:P1")) is Status.FAIL  # I2 is linked to no problem
+    assert status(("Problem:P1", "Incident:I1")) is Status.FAIL  # held the other way round: still an answer
+    assert status(None) is Status.NOT_ASSESSABLE

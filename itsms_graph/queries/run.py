@@ -23,11 +23,13 @@ from itsms_graph.queries.results import QueryResult, Status, absent_population, 
 
 @dataclass(frozen=True)
 class LinkNeed:
-    """A relationship the data must hold somewhere (a step that says ``required``): (source)-[:rel]->(target)."""
+    """A relationship the data must hold somewhere (a step that says ``required``): (source)-[:rel]->(target), or
+    either way round for a step that goes ``both`` ways."""
 
     rel: str
     source: str
     target: str
+    either_way: bool = False
 
 
 Need = tuple[str, str | None] | LinkNeed  # (label, property or None), or a relationship
@@ -92,7 +94,7 @@ def _path_needs(
         out += needs_of(step.label, step.where)
         if step.required and ANY not in (step.rel, here, step.label):
             ends = (here, step.label) if step.dir != "in" else (step.label, here)
-            out.append(LinkNeed(step.rel, *ends))
+            out.append(LinkNeed(step.rel, *ends, either_way=step.dir == "both"))
         here = step.label
     return out
 
@@ -186,10 +188,11 @@ class _Assessor:
         return None if self._present(label, prop) else f"no {label} record has {prop}"
 
     def _linked_anywhere(self, query: QueryDefinition, need: LinkNeed) -> bool:
-        """Whether the data holds one (source)-[:rel]->(target) relationship between two records."""
+        """Whether the data holds one (source)-[:rel]->(target) relationship between two records (either way
+        round for a step that goes both ways)."""
         if need not in self._held:
             a, b = MatchNode(node="a", label=need.source), MatchNode(node="b", label=need.target)
-            probe = (a, MatchRel(rel=need.rel, dir="out"), b)
+            probe = (a, MatchRel(rel=need.rel, dir="both" if need.either_way else "out"), b)
             bare = query.model_copy(update={"match": probe, "conditions": (), "each": None, "having": None})
             self._held[need] = self.engine.exists(bind(bare, self.period))
         return self._held[need]
