@@ -347,7 +347,7 @@ def test_quarter_eq_with_the_each_variable_needs_months(tmp_path: Path):
         "param: quarters_in_period, due_after: due", "param: qs"
     )
     body = body.replace("parameters:\n", "parameters:\n  qs: {type: list, default: [2025-01, Q2], description: d}\n")
-    (tmp_path / "incident-problem-linked.yaml").write_text(body, encoding="utf-8")
+    (tmp_path / "q.yaml").write_text(body, encoding="utf-8")
     with pytest.raises(ItsmsError, match=re.escape("quarter_eq with q needs months (YYYY-MM); qs holds 'Q2'")):
         results_of(fixtures.quarters(), dirs=[tmp_path])
 
