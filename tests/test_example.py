@@ -64,6 +64,7 @@ def test_every_query_is_assessable_on_the_example(example, report):
 
 
 NEAR_MISS_KINDS = {  # issue 14: each kind of near-miss the example holds
+    "approved by a holder of the authorised role",
     "approval the same day",
     "review on the boundary",
     "retired service outside scope",
@@ -98,6 +99,9 @@ def test_the_example_carries_the_organisations_rules(example, report):
     assert (used.value, used.source.value) == ("1", "rules register")
     assert used.origin.startswith("Rule:RULE-ECAB (example/rules.csv, row ")
     assert example.graph.has_edge("Rule:RULE-ECAB", "Document:DOC-07", "STATED_IN")
+    authority = by_id["change-approved-by-wrong-authority"].parameters["normal_change_authority"]
+    assert (authority.value, authority.source.value) == ("change-authority", "rules register")
+    assert authority.origin.startswith("Rule:RULE-AUTH-N (example/rules.csv, row ")
     assert any(r.query.grade == "ofi" and r.findings for r in report.results)  # an OFI the catalogue produces
 
 

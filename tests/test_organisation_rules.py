@@ -125,7 +125,13 @@ def rules_folder(tmp_path: Path, rows: list[dict[str, str]]) -> Path:
 
 def test_the_rules_sheet_imports_as_rules_stated_in_their_documents(tmp_path: Path):
     rows = [
-        {**RULE_EXAMPLE, "value": "6"},
+        {
+            **RULE_EXAMPLE,
+            "id": "RULE-MR-INTERVAL",
+            "parameter": "management_review_interval",
+            "value": "6",
+            "description": "Top management reviews the SMS every six months",
+        },
         {
             "id": "RULE-STD",
             "parameter": "standard_change_categories",

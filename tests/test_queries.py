@@ -302,6 +302,18 @@ expect: none
             + "having: {count: c, share: {where: [{prop: emergency, op: eq, value: true}], op: ge, percent: p}}\n",
             "having goes with expect: none",
         ),
+        (
+            "parameters: {p: {type: list, description: d}}\n" + CHANGES,
+            "a parameter needs a default, or missing",
+        ),
+        (
+            "parameters: {p: {type: list, default: [a], missing: who states it, description: d}}\n" + CHANGES,
+            "missing goes with a list parameter and without a default",
+        ),
+        (
+            "parameters: {p: {type: integer, missing: who states it, description: d}}\n" + CHANGES,
+            "missing goes with a list parameter and without a default",
+        ),
     ],
 )
 def test_query_files_are_checked_against_the_ontology(tmp_path: Path, body, message):
@@ -456,3 +468,44 @@ def test_a_having_query_examines_groups_and_finds_one_per_kept_group():
     assert ("Service:S1", "Change:C9") in result.rows
     assert all(f.chain == () for f in result.findings)
     assert population_of(graph, query.id, catalogue, fixtures.PERIOD, {}) == ["Service:S1", "Service:S2"]
+
+
+def test_a_rule_only_the_organisation_states_is_shown_without_a_default():
+    from click.testing import CliRunner
+
+    from itsms_graph.cli import cli
+
+    out = CliRunner().invoke(cli, ["query", "show", "change-approved-by-wrong-authority"]).output
+    assert "parameter normal_change_authority (list, no default: the organisation states it)" in out
+    assert "parameter normal_change_categories (list, default ['normal', 'Normal'])" in out
+
+
+def test_a_required_step_either_way_is_held_by_a_relationship_either_way(tmp_path: Path):
+    """A ``required`` step with ``dir: both`` asks whether the data links the two labels at all: a link held only
+    the other way round answers it (the query is assessable); no link either way leaves it not assessable."""
+    (tmp_path / "incident-problem-linked.yaml").write_text(
+        "id: incident-problem-linked\ntitle: Incident not linked to a problem either way\nclauses: ['8.6.3']\n"
+        "stage: 2\ngrade: minor\nrationale: r\nremediation: r\nmissing: a problem\nexpect: none\n"
+        "match:\n  - {node: i, label: Incident}\n"
+        "conditions:\n  - absent:\n      from: i\n      path: [{rel: RELATED_TO, dir: both, label: Problem, required: true}]\n",
+        encoding="utf-8",
+    )
+    from itsms_graph.engines.duckdb.engine import DuckDBEngine
+
+    query = load_query_file(tmp_path / "incident-problem-linked.yaml")
+
+    def status(link: tuple[str, str] | None) -> Status:
+        graph = SMSGraph()
+        graph.add_node("Incident", "I1", {}, source_file="t.csv")
+        graph.add_node("Incident", "I2", {}, source_file="t.csv")
+        graph.add_node("Problem", "P1", {}, source_file="t.csv")
+        if link:
+            graph.add_edge("RELATED_TO", *link, source_file="t.csv")
+        [result] = run_queries(EmbeddedEngine(graph), [query], fixtures.PERIOD)
+        [on_duckdb] = run_queries(DuckDBEngine.from_graph(graph), [query], fixtures.PERIOD)
+        assert on_duckdb.status is result.status
+        return result.status
+
+    assert status(("Incident:I1", "Problem:P1")) is Status.FAIL  # I2 is linked to no problem
+    assert status(("Problem:P1", "Incident:I1")) is Status.FAIL  # held the other way round: still an answer
+    assert status(None) is Status.NOT_ASSESSABLE

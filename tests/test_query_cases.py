@@ -54,7 +54,8 @@ def run_case(engine, graph: SMSGraph, query_id: str, doc: dict[str, Any], case: 
         engine,
         [CATALOGUE[query_id]],
         period,
-        {**doc.get("params", {}), **case.get("params", {})},
+        # a case's null takes back a value of its file's params: nobody states that parameter
+        {k: v for k, v in {**doc.get("params", {}), **case.get("params", {})}.items() if v is not None},
         graph.declared_labels,
     )
     return result

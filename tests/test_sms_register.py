@@ -413,3 +413,16 @@ def test_a_register_record_evidences_a_change_from_the_servicenow_export(templat
     alone, report = import_sources([(PROFILE, registers_file)])  # without the export: a placeholder, reported
     assert alone.node("Change:CHG0030001")["unresolved"] is True
     assert report.unresolved[("EVIDENCES", "Change")] == 1
+
+
+def test_the_template_states_who_approves_a_normal_change(from_xlsx):
+    """The rules register's example row is the change policy's approving authority of normal changes (#14.3): the
+    check reads it from the register, and stays not assessable until the emergency one is stated too."""
+    graph, _ = from_xlsx
+    rule = graph.attrs("Rule:RULE-NORMAL-CHANGE-AUTHORITY")
+    assert (rule["parameter"], rule["value"]) == ("normal_change_authority", "Top management")
+    result = results(graph, query_ids=["change-approved-by-wrong-authority"])["change-approved-by-wrong-authority"]
+    used = result.parameters["normal_change_authority"]
+    assert (used.value, used.source.value) == ("Top management", "rules register")
+    assert result.status.value == "not assessable"
+    assert result.missing_data[0].startswith("the approving authority of emergency changes")

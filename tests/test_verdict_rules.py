@@ -411,22 +411,52 @@ def test_the_words_of_a_nonconformity():
     assert the_nc(stage2(report(rows))).statement == f"{query.title}: 2 record(s)."
 
 
-def test_a_family_is_named_after_its_principal_query_else_its_most_severe():
+def test_a_nonconformity_of_one_query_takes_its_title_and_one_of_several_the_requirement_s():
+    """A title must be true of every record it heads: a nonconformity whose records one query found takes that
+    query's title; one that rolls up several queries of a requirement takes the requirement's own title (the
+    ``requirement_title`` its query files share), not the principal query's (an approval recorded late is no
+    change "without an approval record")."""
     late = CATALOGUE["approval-after-implementation-start"]
     unapproved = CATALOGUE[MINOR]
     assert late.family == MINOR  # the query file says so
     a = QueryResult(unapproved, Status.FAIL, findings_for(unapproved, [("Change:C1",)]), population=("Change:C1",))
     b = QueryResult(late, Status.FAIL, findings_for(late, [("Change:C2",), ("Change:C3",)]), population=())
-    assert the_nc(stage2(report(a, b))).title == unapproved.title
-    grave = late.model_copy(update={"grade": "major", "requirement": "approvals"})
-    plain = unapproved.model_copy(update={"requirement": "approvals"})
+    assert the_nc(stage2(report(a))).title == unapproved.title
+    assert the_nc(stage2(report(b))).title == late.title
+    both = the_nc(stage2(report(a, b)))
+    assert both.title == unapproved.requirement_title == late.requirement_title
+    assert both.title not in (unapproved.title, late.title)
+    assert both.statement.startswith(both.title)
+
+
+def test_queries_sharing_a_requirement_without_its_title_are_named_by_each_failure_the_gravest_first():
+    """A user's own queries may share a requirement without stating its title: the nonconformity names each
+    failure, the most severe first, the one with the most failing records first among equals."""
+    late, unapproved = CATALOGUE["approval-after-implementation-start"], CATALOGUE[MINOR]
+    grave = late.model_copy(update={"grade": "major", "requirement": "approvals", "requirement_title": None})
+    plain = unapproved.model_copy(update={"requirement": "approvals", "requirement_title": None})
     c = QueryResult(grave, Status.FAIL, findings_for(grave, [("Change:C2",)]), population=())
     d = QueryResult(
         plain, Status.FAIL, findings_for(plain, [("Change:C4",), ("Change:C5",), ("Change:C6",)]), population=()
     )
-    assert the_nc(stage2(report(c, d))).title == late.title  # the major one, though it has fewer records
-    e = QueryResult(late.model_copy(update={"requirement": "approvals"}), Status.FAIL, b.findings, population=())
-    assert the_nc(stage2(report(e, d))).title == unapproved.title  # equals: the one with more records
+    assert the_nc(stage2(report(c, d))).title == f"{late.title}; {unapproved.title}"  # the major one first
+    e_query = late.model_copy(update={"requirement": "approvals", "requirement_title": None})
+    e = QueryResult(e_query, Status.FAIL, findings_for(e_query, [("Change:C2",), ("Change:C3",)]), population=())
+    assert the_nc(stage2(report(e, d))).title == f"{unapproved.title}; {late.title}"  # equals: more records first
+    same = plain.model_copy(update={"id": "my-other-check"})
+    f = QueryResult(same, Status.FAIL, findings_for(same, [("Change:C7",)]), population=())
+    assert the_nc(stage2(report(d, f))).title == unapproved.title  # one title, said once
+
+
+@pytest.mark.parametrize(
+    "family",
+    sorted({q.family for q in CATALOGUE.values() if sum(p.family == q.family for p in CATALOGUE.values()) > 1}),
+)
+def test_every_shipped_requirement_of_several_queries_states_one_title_of_its_own(family):
+    members = [q for q in CATALOGUE.values() if q.family == family]
+    titles = {q.requirement_title for q in members}
+    assert len(titles) == 1 and None not in titles, f"{family}: its queries state one requirement_title: {titles}"
+    assert titles.isdisjoint({q.title for q in members}), f"{family}: the requirement's title is its own"
 
 
 def test_evidence_names_the_other_records_of_its_rows_never_itself():
@@ -500,7 +530,8 @@ def test_an_unapproved_change_that_caused_an_incident_is_one_piece_of_evidence_o
 
 def test_a_monthly_and_a_quarterly_sla_without_reports_are_one_nonconformity_of_the_reporting_requirement():
     """sla-quarterly-report-missing tests the requirement sla-report-missing tests (the SLA reported at its planned
-    intervals): their gaps roll up into one nonconformity over both populations, named after the monthly check."""
+    intervals): their gaps roll up into one nonconformity over both populations, titled by the requirement (the
+    monthly check's title would say the quarterly SLA missed a month)."""
     monthly, quarterly = CATALOGUE["sla-report-missing"], CATALOGUE["sla-quarterly-report-missing"]
     assert quarterly.family == monthly.id and quarterly.clauses == monthly.clauses and quarterly.grade == "minor"
     a = QueryResult(
@@ -516,7 +547,10 @@ def test_a_monthly_and_a_quarterly_sla_without_reports_are_one_nonconformity_of_
         population=("SLA:Q1", "SLA:Q2", "SLA:Q3", "SLA:Q4"),
     )
     nc = the_nc(stage2(report(b, a)))
-    assert (nc.id, nc.clauses, nc.title) == ("NC-8.3.3-sla-report-missing", ("8.3.3", "9.4"), monthly.title)
+    assert (nc.id, nc.clauses) == ("NC-8.3.3-sla-report-missing", ("8.3.3", "9.4"))
+    # a title true of both: no report for a month of one SLA, for a quarter of another
+    assert nc.title == "SLA without a service report for a reporting period (a month or a quarter) of the audit period"
+    assert the_nc(stage2(report(b))).title == quarterly.title  # the quarterly gaps alone: the quarterly title
     assert [(e.record.id, e.queries) for e in nc.evidence] == [
         ("SLA:M1", ("sla-report-missing",)),
         ("SLA:Q1", ("sla-quarterly-report-missing",)),

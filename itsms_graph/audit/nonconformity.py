@@ -200,13 +200,16 @@ def _chain_nodes(f: Finding) -> list[str]:
 
 
 def _family_title(members: list[QueryResult]) -> str:
-    """Several queries of one requirement: the query the family is named after names the failure; else the most
-    severe one, the one with the most failing records among equals."""
-    named = [r for r in members if r.query.id == r.query.family]
-    if named:
-        return named[0].query.title
-    worst = max(members, key=lambda r: (GRADE_ORDER[r.query.grade], len(r.failing), -members.index(r)))
-    return worst.query.title
+    """A title true of every record the nonconformity lists: the title of the one query that found them, or, when
+    several queries of the requirement did, the requirement's own title (``requirement_title``, stated alike in its
+    query files); without one, each query's title, the most severe first (the one with the most failing records
+    first among equals)."""
+    ranked = sorted(members, key=lambda r: (-GRADE_ORDER[r.query.grade], -len(r.failing), members.index(r)))
+    titles = list(dict.fromkeys(r.query.title for r in ranked))
+    if len(titles) == 1:
+        return titles[0]
+    stated = [r.query.requirement_title for r in members if r.query.requirement_title]
+    return stated[0] if stated else "; ".join(titles)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from typing import Any
 from itsms_graph.audit.attributes import CONFIDENCE, TOLERABLE_RATE, upper_deviation_limit, zero_failure_size
 from itsms_graph.audit.columns import Column
 from itsms_graph.audit.report import csv_table
-from itsms_graph.engines.networkx.compiler import evaluate
 from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.escaping import from_spreadsheet_cell
 from itsms_graph.graph.store import NO_SERVICE, SMSGraph
@@ -75,6 +74,8 @@ def population_of(
         query = catalogue[name]
         bare = query.population_query()
         column = bare.columns.index(query.group_variable)
+        from itsms_graph.engines.networkx.compiler import evaluate  # the audit layer imports no engine up front
+
         ids = sorted({row[column] for row in evaluate(graph, bind(bare, period))})
     elif name in graph.schema.labels:
         ids = sorted(n for n in graph.nodes(name) if not graph.attrs(n).get(PLACEHOLDER_FLAG))

@@ -80,7 +80,7 @@ def query_show(query_id: str, cypher: bool, audit: AuditOptions) -> None:
     click.echo(f"rationale: {q.rationale}")
     click.echo(f"remediation: {q.remediation}")
     for name, p in q.parameters.items():
-        click.echo(f"parameter {name} ({p.type}, default {p.default!r}): {p.description}")
+        click.echo(f"parameter {name} ({p.type}, {p.stated()}): {p.description}")
     if cypher:
         bound = bind(q, audit.period, audit.parameters.merged())
         click.echo("\n// Cypher (Neo4j, FalkorDB)")

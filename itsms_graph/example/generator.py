@@ -124,9 +124,9 @@ class ExampleSMS:
 def records_for(size: int) -> int:
     """About how many nodes the generator makes at *size* (measured: see benchmarks/RESULTS.md).
 
-    Relationships are about 1,400 + 14,500 per size, so nodes plus relationships are about 2,600 + 26,800 per
-    size: size 81 gives about 1.0 million nodes (2.2 million records counting relationships), size 37 about
-    1.0 million nodes and relationships together.
+    Relationships are about 1,900 + 17,000 per size (every approval names its approver), so nodes plus
+    relationships are about 3,300 + 29,400 per size: size 81 gives about 1.0 million nodes (2.4 million records
+    counting relationships), size 34 about 1.0 million nodes and relationships together.
     """
     return 1_200 + 12_320 * size
 
@@ -182,6 +182,7 @@ def _generate(size: int, seed: int, as_of: dt.date) -> ExampleSMS:
     _organisation_rules(b, people, services)
     _whole_standard(b, people, services, changes)
     _counted(b, services)
+    _approving_authority(b, people, services)
     _export_day(b, as_of)
     # as a register export would: the labels it has rows for (no CMDB, no ticket histories)
     b.g.declared_labels.update(b.g.labels_present())
@@ -1188,6 +1189,63 @@ def _recurring_incidents(b: _Builder, services: dict[str, str]) -> None:
         prb = b.node("Problem", f"PRB-TREND-{n:03}", "problems", number=f"PRB-TREND-{n}", priority=3,
                      status="closed", opened_at=opened.isoformat())  # fmt: skip
         b.edge("RELATED_TO", first, prb, "incidents")
+
+
+def _approving_authority(b: _Builder, people: dict[str, str], services: dict[str, str]) -> None:
+    """Who may approve a change of each category, in the rules register (the change policy's words), and who
+    approved each change: the change authority's holder a normal change, the change authority itself (its
+    emergency meeting) an emergency change. One normal change approved by a service owner alone is planted; one
+    approved by the service owner and by the change authority's holder sits just inside the rule."""
+    change_policy = "Document:DOC-07"
+    for rid, parameter, value, description in [
+        ("RULE-AUTH-N", "normal_change_authority", "change-authority", "The change authority approves normal changes"),
+        (
+            "RULE-AUTH-E",
+            "emergency_change_authority",
+            "change-authority;top-management",
+            "The change authority, or top management when it cannot meet, approves emergency changes",
+        ),
+    ]:
+        rule = b.node("Rule", rid, "rules", parameter=parameter, value=value, description=description)
+        b.edge("STATED_IN", rule, change_policy, "rules")
+    live = services[SERVICES[0]]
+    owner, authority = people["P04"], people["P03"]
+    for local, day, approvers in [
+        ("CHG-A1", dt.date(2025, 2, 4), [owner]),  # planted: the service owner alone
+        ("CHG-A2", dt.date(2025, 2, 18), [owner, authority]),  # near-miss: and the change authority's holder
+    ]:
+        change = b.node(
+            "Change", local, "changes", number=local, category="normal", emergency=False, cab_required=True,
+            risk="medium", opened_at=_ts(day - dt.timedelta(days=4)), actual_start=_ts(day, 20),
+            actual_end=_ts(day, 21), closed_at=_ts(day + dt.timedelta(days=1)), status="closed",
+        )  # fmt: skip
+        b.edge("AFFECTS", change, live, "changes")
+        for k, approver in enumerate(approvers, start=1):
+            approval = b.node(
+                "Approval", f"APR-{local}-{k}", "approvals", decision="approved", decided_at=_ts(day - dt.timedelta(1))
+            )
+            b.edge("APPROVES", approval, change, "approvals")
+            b.edge("APPROVED_BY", approval, approver, "approvals")
+    b.plant(
+        "change-approved-by-wrong-authority",
+        ("Change:CHG-A1",),
+        "minor",
+        "CHG-A1, a normal change, was approved by a service owner alone, not by the change authority.",
+    )
+    b.near_miss(
+        "approved by a holder of the authorised role",
+        "change-approved-by-wrong-authority",
+        ("Change:CHG-A2",),
+        "CHG-A2 was approved by the service owner and by Alan Kay, who holds the change authority role.",
+    )
+    # every other approval names its approver, on the approval's own row
+    for approval in sorted(b.g.nodes("Approval")):
+        if b.g.neighbours(approval, "APPROVED_BY", "out"):
+            continue
+        [change] = b.g.neighbours(approval, "APPROVES", "out")
+        emergency = b.g.attrs(change).get("category") == "emergency"
+        row = b.g.attrs(approval).get("source_row")
+        b.edge("APPROVED_BY", approval, "Role:change-authority" if emergency else authority, "approvals", row=row)
 
 
 def _export_day(b: _Builder, as_of: dt.date) -> None:

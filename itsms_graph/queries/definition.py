@@ -143,6 +143,9 @@ class Step(_Strict):
     dir: Literal["out", "in", "both"]
     label: str
     where: tuple[Filter, ...] = ()
+    #: the data must hold such a relationship somewhere for the query to answer: approvals that never name who
+    #: gave them cannot show who did (with none, the query is not assessable, as for a property no record has)
+    required: bool = False
 
 
 class NodeCheck(_Strict):
@@ -253,8 +256,24 @@ class Having(_Strict):
 
 class Parameter(_Strict):
     type: Literal["months", "days", "integer", "string", "list", "boolean"]
-    default: Any
+    default: Any = None
     description: str
+    #: a rule only the organisation can state (who may approve a change of a category): no default, and while no
+    #: source sets it (configuration, rules register, --param) the query is not assessable, this missing
+    missing: str | None = None
+
+    @model_validator(mode="after")
+    def _default_or_missing(self) -> Parameter:
+        given = "default" in self.model_fields_set
+        if self.missing is None and not given:
+            raise ValueError("a parameter needs a default, or missing: what is missing while nobody states it")
+        if self.missing is not None and (given or self.type != "list"):
+            raise ValueError("missing goes with a list parameter and without a default (the organisation states it)")
+        return self
+
+    def stated(self) -> str:
+        """Its default in words: ``default 12``, or ``no default: the organisation states it``."""
+        return "no default: the organisation states it" if self.missing is not None else f"default {self.default!r}"
 
 
 class QueryDefinition(_Strict):
@@ -271,6 +290,9 @@ class QueryDefinition(_Strict):
     #: the requirement the query tests, as a short name shared by the queries that test the same one (the same
     #: clause and obligation): their failures roll up into one nonconformity. Default: the query's own id.
     requirement: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")] | None = None
+    #: the failure of the requirement as a whole, stated the same in every query of it: the title of a
+    #: nonconformity that rolls up several of its queries (a query's own title is true of its records only)
+    requirement_title: str | None = None
     #: a failure (or no answer) alone decides Stage 1 readiness: the design lacks a foundation Stage 2 needs
     decides_readiness: bool = False
     #: the standard requires the population to exist (processes, services in scope): with none, the query fails

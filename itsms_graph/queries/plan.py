@@ -21,6 +21,7 @@ from itsms_graph.ontology import Schema, schema
 from itsms_graph.queries.definition import (
     ANY,
     DATE_EXPR,
+    IDENTITY,
     MONTH,
     MONTHS_IN_PERIOD,
     QUARTERS_IN_PERIOD,
@@ -236,6 +237,19 @@ def _day_to_datetime(day: dt.date) -> str:
     return dt.datetime.combine(day, dt.time()).isoformat()
 
 
+def _full_ids(label: str, value: Any) -> Any:
+    """Ids as the registers name them (``change-authority``) made the graph's (``Role:change-authority``); an id
+    given in full is kept.
+
+    >>> _full_ids("Role", ["change-authority", "Role:ecab"])
+    ['Role:change-authority', 'Role:ecab']
+    """
+    if isinstance(value, list):
+        return [_full_ids(label, v) for v in value]
+    text = str(value)
+    return text if text.startswith(f"{label}:") else f"{label}:{text}"
+
+
 class _Binder:
     def __init__(self, query: QueryDefinition, period: AuditPeriod, params: dict[str, Any], sch: Schema):
         self.query, self.period, self.params, self.schema = query, period, params, sch
@@ -309,6 +323,8 @@ class _Binder:
         value = self._operand(f)
         if f.op in ("in", "not_in") and not isinstance(value, list):
             value = [value]
+        if f.prop == IDENTITY and label != ANY and f.op in ("eq", "ne", "in", "not_in"):
+            value = _full_ids(label, value)
         return [BoundFilter(f.prop, f.op, self._name(value), value)]
 
     def _operand(self, f: Filter) -> Any:
@@ -331,6 +347,8 @@ _PARAM_RANGE = {"months": 9999 * 12, "days": 9999 * 366, "integer": (1 << 63) - 
 def coerce_param(query: QueryDefinition, name: str, raw: Any) -> Any:
     """*raw* (a default, a configuration value, a rule's text or a --param) as the parameter's type."""
     spec = query.parameters[name]
+    if raw is None and spec.missing is not None:
+        return []  # a rule nobody stated (the query is not assessable): bound as none, to compile it
     try:
         if spec.type in ("months", "days", "integer"):
             value = int(raw)

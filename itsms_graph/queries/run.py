@@ -8,19 +8,31 @@ or when an imported source declared it (an empty audit register is evidence of n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from itsms_graph.errors import ItsmsError
 from itsms_graph.ontology import schema
-from itsms_graph.queries.definition import ANY, IDENTITY, Filter, MatchNode, MatchRel, QueryDefinition
+from itsms_graph.queries.definition import ANY, IDENTITY, Filter, MatchNode, MatchRel, QueryDefinition, Step
 from itsms_graph.queries.engine import Engine
-from itsms_graph.queries.parameters import ParameterSources, UsedParameter
+from itsms_graph.queries.parameters import ParameterSources, Source, UsedParameter
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind, coerce_param
 from itsms_graph.queries.results import QueryResult, Status, absent_population, findings_for
 
-Need = tuple[str, str | None]  # (label, property or None)
+
+@dataclass(frozen=True)
+class LinkNeed:
+    """A relationship the data must hold somewhere (a step that says ``required``): (source)-[:rel]->(target), or
+    either way round for a step that goes ``both`` ways."""
+
+    rel: str
+    source: str
+    target: str
+    either_way: bool = False
+
+
+Need = tuple[str, str | None] | LinkNeed  # (label, property or None), or a relationship
 #: Labels every graph holds whatever was imported (the clause catalogue), and those itsms-graph writes itself:
 #: they prove no source was read.
 BUILT_IN_LABELS = frozenset({"Clause"}) | schema().tool_labels
@@ -38,7 +50,8 @@ def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
 
     def needs_of(label: str, filters: tuple[Filter, ...]) -> list[Need]:
         if label == ANY:  # a pattern over every label needs some imported record, not one label
-            return [(ANY, None)] + [(ANY, f.prop) for f in filters if not props[f.prop].marker]
+            anywhere: list[Need] = [(ANY, None)]
+            return anywhere + [(ANY, f.prop) for f in filters if not props[f.prop].marker]
         placeholders = any(f.prop == PLACEHOLDER_FLAG for f in filters)
         needs: list[Need] = [(label, PLACEHOLDER_FLAG if placeholders else None)]
         for f in filters:
@@ -58,9 +71,8 @@ def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
             if cond.check is not None:
                 reqs.append([needs_of(query.label_of(cond.check.node), cond.check.where)])
             else:
-                reqs.append(
-                    [[n for step in path for n in needs_of(step.label, step.where)] for path in cond.spec.alternatives]
-                )
+                start = query.label_of(cond.spec.from_)
+                reqs.append([_path_needs(start, path, needs_of) for path in cond.spec.alternatives])
     if query.having is not None and query.having.share is not None:  # the share's filters, on the counted records
         reqs.append([needs_of(query.label_of(query.having.count), query.having.share.where)])
     for _label, filters in _filter_sites(query):
@@ -70,6 +82,21 @@ def requirements(query: QueryDefinition) -> list[list[list[Need]]]:
                 if key != IDENTITY:
                     reqs.append([[(query.label_of(var), key)]])
     return reqs
+
+
+def _path_needs(
+    start: str, path: Sequence[Step], needs_of: Callable[[str, tuple[Filter, ...]], list[Need]]
+) -> list[Need]:
+    """What a condition's path needs: each step's label and filtered properties, and each ``required`` link."""
+    out: list[Need] = []
+    here = start
+    for step in path:
+        out += needs_of(step.label, step.where)
+        if step.required and ANY not in (step.rel, here, step.label):
+            ends = (here, step.label) if step.dir != "in" else (step.label, here)
+            out.append(LinkNeed(step.rel, *ends, either_way=step.dir == "both"))
+        here = step.label
+    return out
 
 
 def _filter_sites(query: QueryDefinition) -> list[tuple[str, tuple[Filter, ...]]]:
@@ -128,13 +155,19 @@ class _Assessor:
     #: the links (type, source label, target label) the imported sources can carry; None: not known
     links: frozenset[tuple[str, str, str]] | None = None
     _linked: dict[tuple[str, str, str], bool] = field(default_factory=dict)
+    _held: dict[LinkNeed, bool] = field(default_factory=dict)
 
     def count(self, label: str) -> int:
         if label not in self._counts:
             self._counts[label] = self.engine.label_count(label)
         return self._counts[label]
 
-    def gap(self, need: Need) -> str | None:
+    def gap(self, need: Need, query: QueryDefinition) -> str | None:
+        if isinstance(need, LinkNeed):
+            if not (self.count(need.source) and self.count(need.target)):
+                return None  # the label's own need reports it (an empty register declared is an answer)
+            held = self._linked_anywhere(query, need)
+            return None if held else f"no {need.source} record is linked to a {need.target} ({need.rel})"
         label, prop = need
         if label == ANY:
             if prop is None:
@@ -153,6 +186,16 @@ class _Assessor:
         if n == 0:
             return None  # the label's own need reports it
         return None if self._present(label, prop) else f"no {label} record has {prop}"
+
+    def _linked_anywhere(self, query: QueryDefinition, need: LinkNeed) -> bool:
+        """Whether the data holds one (source)-[:rel]->(target) relationship between two records (either way
+        round for a step that goes both ways)."""
+        if need not in self._held:
+            a, b = MatchNode(node="a", label=need.source), MatchNode(node="b", label=need.target)
+            probe = (a, MatchRel(rel=need.rel, dir="both" if need.either_way else "out"), b)
+            bare = query.model_copy(update={"match": probe, "conditions": (), "each": None, "having": None})
+            self._held[need] = self.engine.exists(bind(bare, self.period))
+        return self._held[need]
 
     def _present(self, label: str, prop: str) -> bool:
         if (label, prop) not in self._props:
@@ -224,7 +267,7 @@ class _Assessor:
         out: list[str] = []
         choices: list[list[list[str]]] = []
         for alternatives in requirements(query):
-            gaps = [list(dict.fromkeys(g for g in (self.gap(n) for n in needs) if g)) for needs in alternatives]
+            gaps = [list(dict.fromkeys(g for g in (self.gap(n, query) for n in needs) if g)) for needs in alternatives]
             if not all(gaps):
                 continue
             if len(gaps) == 1:
@@ -262,7 +305,12 @@ def run_queries(
     for query in queries:
         used = sources.resolve(query)
         values = {name: _checked(query, p) for name, p in used.items()}
-        missing = assessor.missing(query) or assessor.uncarried(query) or assessor.undated(query)
+        unstated = [
+            spec.missing
+            for name, spec in query.parameters.items()
+            if spec.missing is not None and used[name].source is Source.DEFAULT
+        ]
+        missing = [*unstated, *(assessor.missing(query) or assessor.uncarried(query) or assessor.undated(query))]
         if missing:
             results.append(QueryResult(query, Status.NOT_ASSESSABLE, missing_data=missing, parameters=used))
             continue
