@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from itsms_graph.check import check_graph
 from itsms_graph.cli import cli
-from itsms_graph.errors import InputError
+from itsms_graph.errors import InputError, SchemaViolation
+from itsms_graph.graph.store import SMSGraph
 from itsms_graph.importers import Importer, import_sources, resolve_profile
 from itsms_graph.importers.profile import load_profile
 from itsms_graph.queries.plan import AuditPeriod
@@ -1096,3 +1097,21 @@ def test_files_are_taken_in_order_though_the_next_is_read_ahead(tmp_path, keep_g
         import_sources([(load_profile(tmp_path / "order.yaml"), tmp_path)], keep_going=keep_going)
     where = (err.value.file, err.value.row, err.value.column)
     assert where == (("b-incidents.csv", 1, "id") if keep_going else ("a-changes.csv", 3, "emergency"))
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "inf", "-Infinity", "1e999"])
+def test_a_number_that_is_no_finite_number_is_a_rejection(tmp_path: Path, cell: str):
+    """'nan' and 'inf' parse as Python floats, but no target, amount or count is one, and they compare differently on
+    each engine (NaN equals nothing in Python, everything in duckdb's ORDER BY): the cell is rejected, naming its
+    file, row and column, and the record is not made."""
+    assert CliRunner().invoke(cli, ["template", str(tmp_path / "t")]).exit_code == 0
+    slas = tmp_path / "t" / "csv" / "slas.csv"
+    slas.write_text(slas.read_text(encoding="utf-8").replace(",monthly,95,", f",monthly,{cell},"), encoding="utf-8")
+    graph, report = import_sources([(resolve_profile("sms-register"), tmp_path / "t" / "csv")], keep_going=True)
+    [file] = [f for f in report.files if f.file.endswith("slas.csv")]
+    [rejection] = file.rejections
+    assert (rejection.row, rejection.column, rejection.value) == (2, "target_percent", cell)
+    assert "finite" in rejection.reason
+    assert all(graph.attrs(s).get("unresolved") for s in graph.nodes("SLA"))  # what other rows name, no record
+    with pytest.raises(SchemaViolation, match="not a finite number"):
+        SMSGraph().add_node("SLA", "S1", {"target_percent": float(cell)}, source_file="t.csv")

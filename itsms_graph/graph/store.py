@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -99,6 +100,8 @@ def _coerce(value: Any, kind: str, where: str) -> Any:
             return value
     elif kind == "float":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):  # no target, amount or count is; engines order NaN differently
+                raise SchemaViolation(f"{where}: {value!r} is not a finite number")
             return float(value)
     elif kind == "boolean":
         if isinstance(value, bool):
