@@ -117,13 +117,28 @@ def test_every_shipped_profile_is_held_to_the_specification():
     assert {profile for profile, _ in BUILT_IN} | {"sms-register", "event-log"} == set(builtin_profiles())
 
 
-def test_relationships_folded_a_part_at_a_time_are_those_folded_at_once(monkeypatch: pytest.MonkeyPatch):
-    """A large import folds its relationships a part at a time (the sources that hash to a part): the same
-    relationships, with the same first making, as one fold of them all (here 7 makings a part)."""
+def test_a_fold_that_runs_out_of_memory_is_done_again_a_part_at_a_time(monkeypatch: pytest.MonkeyPatch):
+    """The relationships are folded at once; where duckdb runs out of memory doing it, what was folded goes and
+    they are folded a part at a time (the sources that hash to a part): the same relationships, with the same
+    first making, as the row-by-row specification (here after a fold that ran out once it had inserted every
+    relationship, so that one left behind would be a relationship made twice; 7 makings a part)."""
+    import duckdb
+
     from itsms_graph.importers import resolve
 
+    folds: list[int] = []
+    fold = resolve.Resolution._fold
+
+    def out_of_memory_at_once(self: resolve.Resolution, con: Any, parts: int, *args: Any) -> None:
+        folds.append(parts)
+        fold(self, con, parts, *args)
+        if parts == 1:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block (a test)")
+
+    monkeypatch.setattr(resolve.Resolution, "_fold", out_of_memory_at_once)
     monkeypatch.setattr(resolve, "_FOLD_ROWS", 7)
     assert_same([(resolve_profile("bpic2014"), DATA / "bpic2014")])
+    assert folds[0] == 1 and folds[1] > 1 and len(folds) == 2
 
 
 @pytest.mark.realdata

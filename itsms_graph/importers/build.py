@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -49,7 +50,7 @@ from itsms_graph.importers.cells import (
     TablePlan,
 )
 from itsms_graph.importers.columns import FileColumns, read_csv_columns, read_rows
-from itsms_graph.importers.file_rows import FileDecisions
+from itsms_graph.importers.file_rows import _SUB_BITS, FileDecisions
 from itsms_graph.importers.profile import Profile, Table
 from itsms_graph.importers.readers import RowSource, SheetNotFound, open_rows
 from itsms_graph.importers.report import FileReport, ImportReport, Rejection
@@ -134,10 +135,13 @@ class Importer(FileDecisions, Resolution):
             for key in sorted(k for k in rows.column_names if k in properties and k not in keys):
                 con.execute(f"ALTER TABLE {name} ADD COLUMN {quote(key)} {sql_type(properties[key])}")
                 keys.add(key)
+        select = "SELECT * FROM itsms_staged_rows"
+        if name == "defines_in":
+            select = _first_namings(rows.column_names, self.graph.schema.properties)
         con.register("itsms_staged_rows", rows)
         try:
             with within_memory():
-                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM itsms_staged_rows")
+                con.execute(f"INSERT INTO {name} BY NAME {select}")
         finally:
             con.unregister("itsms_staged_rows")
 
@@ -267,6 +271,22 @@ _STAGED: dict[str, list[tuple[str, str]]] = {
     ],
     "unnamed_in": [("nid", "VARCHAR"), ("marker", "VARCHAR")],
 }
+
+
+def _first_namings(columns: list[str], properties: dict[str, Any]) -> str:
+    """The staged rows' defined targets, one a node: its first naming (in row order, then place in the row), with
+    the first value each property was given. The resolve reads nothing else of a row that only names a node (it
+    fills what the node lacks, first value first: ``resolve._merge_rule``), so a file that names the same
+    configuration item on thousands of rows stages it once: BPIC 2014's defined targets went from 1,007,642
+    rows to 19,722."""
+    order = f"(gseq << {_SUB_BITS}) + sub"
+    firsts = [f"arg_min({quote(c)}, {order}) AS {quote(c)}" for c in ("gseq", "sub", "fno", "rn")]
+    firsts += [
+        f"arg_min({quote(k)}, {order}) FILTER (WHERE {quote(k)} IS NOT NULL) AS {quote(k)}"
+        for k in columns
+        if k in properties
+    ]
+    return f"SELECT nid, any_value(label) AS label, {', '.join(firsts)} FROM itsms_staged_rows GROUP BY nid"
 
 
 def open_table_file(

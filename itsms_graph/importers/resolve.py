@@ -22,10 +22,9 @@ from itsms_graph.importers.file_rows import _SUB_BITS
 from itsms_graph.importers.profile import Table
 from itsms_graph.importers.report import ImportReport
 
-#: Relationship makings folded at a time (into one relationship each), beside the node and relationship tables
-#: the import has already filled: a million a part ran out of the default 400 MB at BPIC 2014 x4 on an idle
-#: machine (the fold of the fifth part of seven, 381 of 381 MiB pinned); half a million fits, for about 8 % more
-#: CPU at x1 (two passes over the makings become four)
+#: Relationship makings folded at a time (into one relationship each) when folding them all at once ran out of
+#: duckdb's memory: a million a part ran out of the default 400 MB at BPIC 2014 x4 on an idle machine (the fold
+#: of the fifth part of seven, 381 of 381 MiB pinned), half a million fitted
 _FOLD_ROWS = 500_000
 
 
@@ -231,20 +230,34 @@ class Resolution:
                 }
             ),
         )
-        # references to the record of their first label, made as their row was read if that record existed then
-        # (read once, by the relationships' insert at the end)
-        resolved = """
-            SELECT l.*, lbl.lab || ':' || l.tlocal AS target, lbl.out, k.born <= l.gseq AS immediate
-            FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0 JOIN known k ON k.nid = lbl.lab || ':' || l.tlocal
-        """
+        # every reference as a making of a relationship, its target looked up once: to the record of its first
+        # label, made as its row was read if that record existed then; a reference whose first label has no
+        # record keeps what the Python below needs to find its target (its label list, lid; a the source, b the
+        # target's local id, k its row and place) and leaves the makings once read. A table, which duckdb
+        # spills beyond its memory limit: a second join of every reference, for the few without a record, was
+        # the import's third largest statement
+        # (a relationship made more than once keeps its first making: made as its row was read before made at
+        # the end, then by row and place in the row; one key: a pending flag, the row, the place; lsub < 2^24)
+        key = "(CAST(NOT immediate AS BIGINT) << 62) | (gseq << 24) | lsub"
+        con.execute(f"""
+            CREATE TEMP TABLE made AS
+            SELECT rel, CASE WHEN missing THEN src WHEN out THEN src ELSE target END AS a,
+                   CASE WHEN missing THEN tlocal WHEN out THEN target ELSE src END AS b, fno, rn,
+                   CASE WHEN missing THEN (gseq << 24) | lsub ELSE {key} END AS k,
+                   CASE WHEN missing THEN lid END AS lid
+            FROM (SELECT l.*, lbl.lab || ':' || l.tlocal AS target, lbl.out, k.born <= l.gseq AS immediate,
+                         k.nid IS NULL AS missing
+                  FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0
+                  LEFT JOIN known k ON k.nid = lbl.lab || ':' || l.tlocal)
+        """)
+        con.execute("DROP TABLE links_in")
         # references whose first label has no record: another label's record, else a placeholder, in order
         rest = con.execute("""
-            SELECT l.gseq, l.lsub, l.fno, l.rn, l.rel, l.src, l.tlocal, l.lid,
-                (SELECT min(b.pos) FROM lbl b JOIN known k ON k.nid = b.lab || ':' || l.tlocal WHERE b.lid = l.lid)
-            FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0
-            WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.nid = lbl.lab || ':' || l.tlocal)
-            ORDER BY l.gseq, l.lsub
+            SELECT k >> 24, k & 16777215, fno, rn, rel, a, b, lid,
+                (SELECT min(p.pos) FROM lbl p JOIN known n ON n.nid = p.lab || ':' || m.b WHERE p.lid = m.lid)
+            FROM made m WHERE lid IS NOT NULL ORDER BY k
         """).fetchall()
+        con.execute("DELETE FROM made WHERE lid IS NOT NULL")
         label_lists = [labels for labels, _ in lists]
         placeholders: dict[str, tuple[str, int, int]] = {}  # id -> label, fno, row
         late: list[tuple[Any, ...]] = []
@@ -303,33 +316,43 @@ class Resolution:
                 }
             ),
         )
-        # a relationship made more than once keeps its first making: made as its row was read before made at the
-        # end, then by row and place in the row (one key: a pending flag, the row, the place; lsub < 2^24)
-        key = "(CAST(NOT immediate AS BIGINT) << 62) | (gseq << 24) | lsub"
         # its place among its type's: after the graph's (seq 0 .. their count), by that key
         held = self.graph.edge_count()
+        held_types = sorted(self.graph.rel_types_present())
+        # the makings read at the end join the others; then one relationship each, its first making
+        con.execute(
+            f"INSERT INTO made BY NAME SELECT rel, a, b, fno, rn, {key.replace('NOT immediate', 'true')} AS k "
+            "FROM late_in"
+        )
+        ((made,),) = con.execute("SELECT count(*) FROM made").fetchall()
+        # folded at once: duckdb's grouping spills what passes its memory limit. Where it still runs out, the
+        # relationships folded so far go and the fold runs again in parts, each holding the relationships of
+        # the sources that hash to it, whole (each part reads every making, so parts cost time: folded in half
+        # a million makings a part, BPIC 2014 x4 spent 37 s of CPU folding, at once 8 s)
+        parts = 1
+        while True:
+            try:
+                self._fold(con, parts, held, held_types)
+                break
+            except duckdb.OutOfMemoryException:
+                if parts >= -(-made // _FOLD_ROWS):
+                    raise
+                con.execute(f"DELETE FROM edges WHERE seq >= {held}")
+                parts = -(-made // _FOLD_ROWS)
+        con.execute("DROP TABLE made")
+
+    def _fold(self, con: duckdb.DuckDBPyConnection, parts: int, held: int, held_types: list[str]) -> None:
+        """Each relationship of the makings, once, with its first making, into the relationships table: in
+        *parts* parts, a part holding the relationships of the sources that hash to it, whole."""
         # a relationship the graph held before (the clauses' PART_OF) is not made again: only a type the graph
         # holds can repeat one, so only those rows are looked up (an anti-join over every relationship was the
         # import's largest statement, and the one that ran out of memory on BPIC 2014 x4)
-        held_types = sorted(self.graph.rel_types_present())
         again = (
             "WHERE NOT (e.rel IN (SELECT unnest(?::VARCHAR[])) "
             "AND EXISTS (SELECT 1 FROM edges x WHERE x.type = e.rel AND x.src = e.a AND x.dst = e.b))"
             if held_types
             else ""
         )
-        # every making of a relationship, as a table (which duckdb spills beyond its memory limit), then folded
-        # into one relationship each a part at a time: a part holds the relationships of the sources that hash to
-        # it, whole, so that no fold holds every relationship at once (all at once ran out of 400 MB at BPIC x4)
-        con.execute(f"""
-            CREATE TEMP TABLE made AS
-            SELECT rel, CASE WHEN out THEN src ELSE target END AS a, CASE WHEN out THEN target ELSE src END AS b,
-                   fno, rn, {key} AS k FROM ({resolved})
-            UNION ALL SELECT rel, a, b, fno, rn, {key.replace("NOT immediate", "true")} FROM late_in
-        """)
-        con.execute("DROP TABLE links_in")
-        ((made,),) = con.execute("SELECT count(*) FROM made").fetchall()
-        parts = max(1, -(-made // _FOLD_ROWS))
         for part in range(parts):
             only = f"WHERE hash(a) % {parts} = {part}" if parts > 1 else ""
             con.execute(
@@ -343,7 +366,6 @@ class Resolution:
             """,
                 [held_types] if held_types else [],
             )
-        con.execute("DROP TABLE made")
 
 
 def _merge_rule(key: str, mode: str) -> str:
