@@ -28,7 +28,8 @@ import, check and report complete, peak <= 4 GB. With several sizes of an input,
 in the size.
 
 Run: python benchmarks/snapshots.py [--generated-size 81] [--bpic-copies 15] [--runs N] [--skip-bpic]
-     [--skip-generated] [--work DIR] [--out benchmarks/RESULTS-snapshots.md]
+     [--skip-generated] [--work DIR] [--out benchmarks/RESULTS-snapshots.md] [--duckdb-memory SIZE]
+     [--import-memory 1GB] [--fresh] [--kill-above MIB]
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -86,22 +88,53 @@ def _exe() -> str:
     return str(Path(sys.executable).parent / "itsms-graph")
 
 
+#: A child whose RSS passes this many MiB is killed (the machine is shared; 0: never): --kill-above
+KILL_ABOVE = {"mib": 8192.0}
+
+
+def _rss_mib(pid: int) -> float:
+    """The resident memory of a live process in MiB (0 once it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except OSError:
+        return 0.0
+    return next((int(ln.split()[1]) / 1024 for ln in status.splitlines() if ln.startswith("VmRSS:")), 0.0)
+
+
 def run(argv: list[str]) -> dict[str, Any]:
-    """One process: wall and CPU seconds, peak RSS in MiB, exit code and the end of its stderr."""
+    """One process: wall and CPU seconds, peak RSS in MiB, exit code and the end of its stderr; killed (and said
+    so) if its RSS passes ``KILL_ABOVE``."""
     start = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV, cwd=ROOT)
     assert child.stderr is not None
+    done, killed = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        limit = KILL_ABOVE["mib"]
+        while limit and not done.wait(0.2):
+            if _rss_mib(child.pid) > limit:
+                killed.set()
+                child.kill()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     err = child.stderr.read()
     _pid, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
+    done.set()
+    watcher.join()
     code = os.waitstatus_to_exitcode(status)
     tail = err.decode(errors="replace").strip().splitlines()
+    error = tail[-1] if tail and code != 0 else ""
+    if killed.is_set():
+        error = f"killed by this script past {KILL_ABOVE['mib']:.0f} MiB of RSS (--kill-above)"
     return {
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
         "rss": usage.ru_maxrss / 1024,
         "code": code,
-        "error": tail[-1] if tail and code != 0 else "",
+        "error": error,
     }
 
 
@@ -159,7 +192,7 @@ def record_statements(snapshot: Path, as_of: str, out: Path, memory: str | None)
     from itsms_graph.graph.store import InputFile
     from itsms_graph.graph.tables import ddl
     from itsms_graph.queries.catalogue import load_catalogue
-    from itsms_graph.queries.plan import AuditPeriod
+    from itsms_graph.queries.plan import audit_period
 
     configure(memory)
     tag: dict[str, Any] = {"kind": "other", "query": None}
@@ -197,23 +230,24 @@ def record_statements(snapshot: Path, as_of: str, out: Path, memory: str | None)
 
         return wrapper
 
-    DuckDBEngine.rows = tagged(DuckDBEngine.rows, "rows")  # type: ignore[method-assign]
-    DuckDBEngine.exists = tagged(DuckDBEngine.exists, "assess")  # type: ignore[method-assign]
-    DuckDBEngine.label_count = tagged(DuckDBEngine.label_count, "assess")  # type: ignore[method-assign]
-    DuckDBEngine.property_present = tagged(DuckDBEngine.property_present, "assess")  # type: ignore[method-assign]
-
+    kinds = {"rows": "rows", "exists": "assess", "label_count": "assess", "property_present": "assess"}
+    originals = {name: getattr(DuckDBEngine, name) for name in kinds}
+    for name, kind in kinds.items():
+        setattr(DuckDBEngine, name, tagged(originals[name], kind))
     tables = open_snapshot_tables(snapshot)  # opened and validated first: the peer does not validate
     try:
         tables.con = Logged(tables.con)
         report = check_graph(
             tables,
-            period=AuditPeriod.parse(as_of),
+            period=lambda cut_off: audit_period(as_of, "12M", cut_off, allow_after_cutoff=False),  # as the CLI
             fail_on="none",
             backend="duckdb",
             extra_inputs=[InputFile.of(snapshot, profile="snapshot")],
         )
     finally:
         tables.close()
+        for name, method in originals.items():
+            setattr(DuckDBEngine, name, method)
     if unlogged:
         raise SystemExit(f"check ran SQL past the logged execute: con.{', con.'.join(sorted(unlogged))}")
     catalogue = load_catalogue()
@@ -405,7 +439,12 @@ def write(results: list[dict[str, Any]], started: str) -> str:
         f"cores, {memory:,} MiB of memory, load average {load[0]:.1f} at the end (the machine is shared: wall times "
         "carry the other jobs' load, CPU times much less). Each command is a process of its own, from start to "
         "exit; the peer, `check` and `report` alternate run by run; min / median / max over the runs; peak RSS is "
-        "the child's ru_maxrss (wait4).",
+        "the child's ru_maxrss (wait4)"
+        + (
+            f"; a child past {KILL_ABOVE['mib']:.0f} MiB of RSS is killed (`--kill-above`)."
+            if KILL_ABOVE["mib"]
+            else "."
+        ),
         "",
         "The peer is a Python process that never imports itsms_graph: duckdb, with the memory limit the commands "
         "have, creates the graph tables with itsms-graph's DDL, reads the snapshot's `nodes.parquet` and "
@@ -524,7 +563,11 @@ def main() -> None:
         "--duckdb-memory", help="--duckdb-memory of check and report, and the peer's limit (default: itsms-graph's)"
     )
     parser.add_argument("--fresh", action="store_true", help="make the snapshots again even when the work has them")
+    parser.add_argument(
+        "--kill-above", type=float, default=8192, help="kill a child past this RSS in MiB (default 8192; 0: never)"
+    )
     args = parser.parse_args()
+    KILL_ABOVE["mib"] = args.kill_above
     args.work.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     inputs: list[dict[str, Any]] = []
