@@ -582,14 +582,18 @@ def _check_tables(con: Any, sch: Schema, path: Path, counts: dict[str, Any]) -> 
     bad = first(f"SELECT type FROM {EDGES} GROUP BY type HAVING count(DISTINCT seq) < count(*) ORDER BY type LIMIT 1")
     if bad:
         raise refuse(f"two {bad[0]} relationships have the same seq")
-    for end in ("src", "dst"):
-        bad = first(f"SELECT type, src, dst FROM {EDGES} e ANTI JOIN {NODES} n ON n.id = e.{end} ORDER BY ALL LIMIT 1")
-        if bad:
-            raise refuse(f"a {bad[0]} relationship to a missing node ({bad[1]} -> {bad[2]})")
+    # each relationship's ends, in one pass: a missing node is an end without a label
     triples = con.execute(
-        f"SELECT DISTINCT e.type, s.label, t.label FROM {EDGES} e JOIN {NODES} s ON s.id = e.src "
-        f"JOIN {NODES} t ON t.id = e.dst ORDER BY ALL"
+        f"SELECT DISTINCT e.type, s.label, t.label FROM {EDGES} e LEFT JOIN {NODES} s ON s.id = e.src "
+        f"LEFT JOIN {NODES} t ON t.id = e.dst ORDER BY ALL"
     ).fetchall()
+    if any(s_label is None or t_label is None for _, s_label, t_label in triples):
+        for end in ("src", "dst"):
+            bad = first(
+                f"SELECT type, src, dst FROM {EDGES} e ANTI JOIN {NODES} n ON n.id = e.{end} ORDER BY ALL LIMIT 1"
+            )
+            if bad:
+                raise refuse(f"a {bad[0]} relationship to a missing node ({bad[1]} -> {bad[2]})")
     for rel_type, s_label, t_label in triples:
         if not sch.relationships[rel_type].allows(s_label, t_label):
             example = first(
