@@ -139,7 +139,9 @@ def _tables_cut_off(con: Any) -> dt.date | None:
     if not keys:
         return None
     skip = sorted(schema().tool_labels | {"Clause"})
-    latest = ", ".join(f"max(substr({quote(k)}, 1, 10))" for k in keys)
+    # the latest value's day: ISO text orders as its days do, so the day of the largest value is the largest day
+    # (cutting every value to its day first took 0.19 s of CPU on BPIC 2014's tables, this 0.12 s)
+    latest = ", ".join(f"substr(max({quote(k)}), 1, 10)" for k in keys)
     marks = ", ".join("?" for _ in skip)
     row = con.execute(
         f"SELECT greatest({latest}) FROM {NODES} "  # names from the ontology, quoted; values as parameters
