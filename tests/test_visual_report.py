@@ -238,16 +238,22 @@ def _whole_graph_html(snap: Path, period) -> str:
     return render_visual(graph, report, stage1(report), stage2(report))
 
 
-@pytest.mark.parametrize("name", ["example", "boundaries", "hostile", "bpic2014"])
-def test_the_report_drawn_from_a_part_of_the_tables_is_the_whole_graphs(name: str, tmp_path: Path):
+@pytest.mark.parametrize("name", ["example", "example-capped", "boundaries", "hostile", "bpic2014"])
+def test_the_report_drawn_from_a_part_of_the_tables_is_the_whole_graphs(name: str, tmp_path: Path, monkeypatch):
     """``report`` builds only the part of the graph it draws, fetched by SQL, and counts the rest on the tables
-    (#16.2): byte for byte the page the whole graph gives, on the example SMS, on findings grouped by check and
-    service (boundaries: 72 findings), on hostile text, and on the BPIC 2014 excerpt."""
+    (#16.2): byte for byte the page the whole graph gives, on the example SMS (and with the graph drawing fewer
+    findings than the clause sections, which then list the rest), on findings grouped by check and service
+    (boundaries: 72 findings), on hostile text, and on the BPIC 2014 excerpt."""
     from itsms_graph.graph.snapshot import open_snapshot_tables
     from itsms_graph.queries.plan import audit_period
+    from itsms_graph.reports import traceability, visual
     from itsms_graph.reports.visual import read_part
 
     period = fixtures.PERIOD
+    if name == "example-capped":
+        monkeypatch.setattr(traceability, "MAX_DRAWN", 3)
+        monkeypatch.setattr(visual, "MAX_SECTIONS", 8)
+        name = "example"
     if name == "bpic2014":
         snap = tmp_path / "b.itsms"
         folder = str(Path(__file__).parent / "data" / "bpic2014")
@@ -261,6 +267,9 @@ def test_the_report_drawn_from_a_part_of_the_tables_is_the_whole_graphs(name: st
         snap = save_snapshot(graph[name](), tmp_path / "s.itsms")
     html = visual_report(snap, period=period)
     assert html == _whole_graph_html(snap, period)
+    if traceability.MAX_DRAWN == 3:  # the caps bite: 3 findings drawn, 8 in full in the sections, the rest listed
+        assert 3 < html.count('class="finding"') <= 8 and html.count(' class="show" ') <= 3
+        assert re.search(r'<p id="[^"]+"><code>', html)
     tables = open_snapshot_tables(snap)
     try:  # what was drawn came from a part: fewer nodes than the snapshot holds (none for BPIC 2014's excerpt,
         # whose findings are all data-quality findings, counted and never drawn)
