@@ -189,9 +189,11 @@ def visual_report(
     query_dirs: Iterable[Path] = (),
     title: str = "itsms-graph report",
 ) -> str:
-    """The consultant's self-contained HTML report for *snapshot* (and the cycle diff against *previous*)."""
+    """The consultant's self-contained HTML report for *snapshot* (and the cycle diff against *previous*): checked
+    on the snapshot's tables, drawn from the part of the graph it draws, fetched from them by SQL, and counted whole
+    by SQL (the whole graph is never built)."""
     from itsms_graph.audit.verdict import stage1, stage2
-    from itsms_graph.reports.visual import render_visual
+    from itsms_graph.reports.visual import read_part, render_visual, whole_of
 
     tables = open_snapshot_tables(snapshot)
     try:
@@ -206,14 +208,16 @@ def visual_report(
             extra_inputs=[InputFile.of(snapshot, profile="snapshot"), *compared],
             facts=True,
         )
-        # the checks are done: what the report draws needs the graph, built as the tables are let go
-        graph = tables.graph(close=True)
+        verdicts = stage1(report), stage2(report)
+        with within_memory():
+            graph = read_part(tables, report, *verdicts)
+            whole = whole_of(tables, report.period)
     finally:
         tables.close()
     old = None
     if previous is not None:
         old = check(previous, period=previous_period or period, parameters=parameters, query_dirs=query_dirs)
-    return render_visual(graph, report, stage1(report), stage2(report), previous=old)
+    return render_visual(graph, report, *verdicts, previous=old, whole=whole)
 
 
 def check_sources(

@@ -498,3 +498,61 @@ def test_the_graph_draws_an_escalated_finding_in_its_nonconformity_s_grade():
     assert (query_grade, drawn) == ({"minor"}, {"major"})
     names = {t.name for t in traceability_figure(graph, report, grades=grades).data}
     assert "missing link (major)" in names and "missing link (minor)" not in names
+
+
+@pytest.fixture(scope="module")
+def example_snapshot(tmp_path_factory) -> tuple[Path, SMSGraph]:
+    from itsms_graph.example import generate
+
+    graph = generate().graph
+    return save_snapshot(graph, tmp_path_factory.mktemp("sample") / "example.itsms"), graph
+
+
+@pytest.mark.parametrize(
+    "population, options",
+    [
+        ("change-implemented-without-approval", ["--method", "stratified", "--by", "month", "--seed", "7"]),
+        ("Incident", ["--method", "stratified", "--by", "service", "--seed", "3"]),
+        ("Change", ["--method", "random", "--seed", "1", "--size", "9"]),
+        ("Change", ["--method", "systematic", "--seed", "5", "--filter", "emergency=true"]),
+        ("Incident", ["--method", "random", "--seed", "2", "--whole-history", "--filter", "priority=1"]),
+        ("major-incident-without-review", ["--method", "stratified", "--by", "service", "--seed", "4"]),
+    ],
+)
+def test_sample_from_the_tables_is_the_whole_graphs(example_snapshot, population, options, tmp_path: Path):
+    """``sample`` finds its population on the snapshot's tables and builds only the records drawn from and those
+    drawn (#16.2): the same printed sample and a byte-identical worksheet as drawing from the whole graph."""
+    from itsms_graph.audit.report import provenance_lines
+    from itsms_graph.cli.options import parse_params
+    from itsms_graph.graph.store import InputFile
+    from itsms_graph.queries.plan import AuditPeriod
+
+    snap, graph = example_snapshot
+    out = tmp_path / "w.csv"
+    result = CliRunner().invoke(
+        cli, ["sample", str(snap), "--as-of", "2025-06-30", "--population", population, *options, "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    opts = dict(zip(options[::2], options[1::2], strict=False))
+    period = AuditPeriod.parse("2025-06-30")
+    filters = parse_params([options[options.index("--filter") + 1]] if "--filter" in options else [])
+    whole = "--whole-history" in options
+    ids = population_of(graph, population, load_catalogue(), period, filters, whole_history=whole)
+    size = int(opts["--size"]) if "--size" in opts else None
+    sample = draw(
+        graph, ids, name=population, method=opts["--method"], seed=int(opts["--seed"]), size=size, by=opts.get("--by")
+    )
+    assert len(sample.drawn) > 1 and (opts.get("--by") is None or len(set(sample.strata.values())) > 1)
+    lines = [
+        sample.describe(),
+        *(f"  {n}" + (f"  [{sample.strata[n]}]" if n in sample.strata else "") for n in sample.drawn),
+        f"wrote {out}",
+    ]
+    assert result.output.splitlines() == lines
+    expected = write_worksheet(
+        graph,
+        sample,
+        tmp_path / "whole.csv",
+        provenance_lines([InputFile.of(snap, profile="snapshot"), *graph.inputs], period),
+    )
+    assert out.read_bytes() == expected.read_bytes()

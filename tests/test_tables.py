@@ -105,3 +105,39 @@ def test_snapshot_commands_check_the_tables_by_default_and_networkx_on_request(t
         assert outs[0].exit_code == outs[1].exit_code
         verdicts = [json.loads(o.output)[command] for o in outs]
         assert verdicts[0] == verdicts[1]
+
+
+def test_a_part_holds_what_was_asked_and_the_relationships_between_it(tmp_path: Path):
+    """GraphTables.part (#16.2): the nodes named (an absent one ignored), a label's nodes, the services_of walk
+    step by step (a record's item, then the item's service; not the service's own links), and whole relationship
+    types with both ends; each node as the whole graph holds it, and only the relationships between kept nodes."""
+    from itsms_graph.graph.snapshot import open_snapshot_tables
+    from itsms_graph.graph.store import SMSGraph, service_steps
+    from tests.builders import SRC
+
+    graph = SMSGraph()
+    svc = graph.add_node("Service", "S1", {"name": "Payroll"}, source_file=SRC)
+    other = graph.add_node("Service", "S2", {"name": "Mail"}, source_file=SRC)
+    ci = graph.add_node("ConfigurationItem", "CI1", {"name": "db01"}, source_file=SRC)
+    graph.add_edge("PART_OF", ci, svc, source_file=SRC)
+    inc = graph.add_node("Incident", "I1", {"opened_at": "2025-01-03T10:00:00"}, source_file=SRC, source_row=7)
+    graph.add_edge("AFFECTS", inc, ci, source_file=SRC)
+    far = graph.add_node("Incident", "I2", {}, source_file=SRC)
+    graph.add_edge("AFFECTS", far, other, source_file=SRC)
+    doc = graph.add_node("Document", "D1", {"title": "Policy"}, source_file=SRC)
+    graph.add_edge("ADDRESSES", doc, "Clause:4.1", source_file=SRC)
+    tables = open_snapshot_tables(save_snapshot(graph, tmp_path / "p.itsms"))
+    try:
+        walked = tables.part([inc, "Incident:NOPE"], follow=service_steps(tables.schema))
+        assert sorted(walked.all_nodes()) == sorted([inc, ci, svc])
+        assert walked.services_of(inc) == graph.services_of(inc) == [svc]
+        assert walked.attrs(inc) == graph.attrs(inc) and walked.edge_count() == 2
+        assert sorted(tables.part([inc]).all_nodes()) == [inc]  # no walk: the record alone
+        assert sorted(tables.part(labels=["Service"]).all_nodes()) == sorted([svc, other])
+        documents = tables.part(whole=["ADDRESSES"])
+        assert sorted(documents.all_nodes()) == ["Clause:4.1", doc] and documents.has_edge(
+            doc, "Clause:4.1", "ADDRESSES"
+        )
+        assert tables.part().number_of_nodes() == 0
+    finally:
+        tables.close()

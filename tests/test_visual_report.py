@@ -171,6 +171,116 @@ def test_the_volume_axis_is_the_audit_period_and_strays_are_counted_apart():
     assert len(layout.shapes) == 2  # the period's first and last day marked
 
 
+def test_the_volume_of_the_tables_is_the_volume_of_the_graph(tmp_path: Path):
+    """The report counts the volume by SQL on the tables (#16.2): the same counts as walking the graph, on the
+    period's first and last day and just outside them, for a record naming its service, naming only an item of
+    one, naming both (its own service wins), naming two services, naming nothing, and undated."""
+    from itsms_graph.graph.snapshot import open_snapshot_tables
+    from itsms_graph.graph.store import SMSGraph
+    from itsms_graph.reports.figures import volume
+
+    graph = SMSGraph()
+    pay = graph.add_node("Service", "S1", {"name": "Payroll"}, source_file=SRC)
+    mail = graph.add_node("Service", "S2", {}, source_file=SRC)  # no name: its row shows its id
+    ci = graph.add_node("ConfigurationItem", "CI1", {"name": "db01"}, source_file=SRC)
+    graph.add_edge("PART_OF", ci, mail, source_file=SRC)
+    cases = (
+        ("I1", "2024-07-01T00:00:00", (pay,)),
+        ("I2", "2025-06-30T23:59:59", (ci,)),
+        ("I3", "2025-01-09T10:00:00", (ci, pay)),
+        ("I4", "2025-01-10T10:00:00", (pay, mail)),
+        ("I5", "2025-02-01T10:00:00", ()),
+        ("I6", "2024-06-30T23:59:59", (pay,)),
+        ("I7", "2025-07-01T00:00:00", (ci,)),
+        ("I8", None, (pay,)),
+    )
+    for local, day, targets in cases:
+        inc = graph.add_node("Incident", local, {"opened_at": day}, source_file=SRC)
+        for target in targets:
+            graph.add_edge("AFFECTS", inc, target, source_file=SRC)
+    graph.add_node("Change", "C1", {"actual_start": "2025-01-02T10:00:00"}, source_file=SRC)
+    graph.add_node("ServiceRequest", "R1", {"opened_at": "2025-01-03T10:00:00"}, source_file=SRC)
+    expected = {
+        ("Service:S1", "2024-07"): 1,
+        ("Service:S2", "2025-06"): 1,
+        ("Service:S1", "2025-01"): 2,
+        ("Service:S2", "2025-01"): 1,
+        ("(no service)", "2025-02"): 1,
+        ("(no service)", "2025-01"): 2,
+    }
+    vol = volume(graph, fixtures.PERIOD)
+    assert (vol.counts, vol.before, vol.after) == (expected, 1, 1)
+    assert vol.names == {"Service:S1": "Payroll", "Service:S2": "Service:S2"}
+    tables = open_snapshot_tables(save_snapshot(graph, tmp_path / "v.itsms"))
+    try:
+        assert volume(tables, fixtures.PERIOD) == vol
+        empty = AuditPeriod.parse("2023-06-30")  # nothing inside: every dated record before or after it
+        assert volume(tables, empty) == volume(graph, empty)
+    finally:
+        tables.close()
+
+
+def _whole_graph_html(snap: Path, period) -> str:
+    """The report as it was drawn before #16.2: checked on the snapshot's tables, then drawn from the whole graph
+    built from them."""
+    from itsms_graph.graph.snapshot import open_snapshot_tables
+    from itsms_graph.graph.store import InputFile
+
+    tables = open_snapshot_tables(snap)
+    try:
+        extra = [InputFile.of(snap, profile="snapshot")]
+        report = check_graph(
+            tables, period=period, fail_on="none", title="itsms-graph report", extra_inputs=extra, facts=True
+        )
+        graph = tables.graph(close=True)
+    finally:
+        tables.close()
+    return render_visual(graph, report, stage1(report), stage2(report))
+
+
+@pytest.mark.parametrize("name", ["example", "example-capped", "boundaries", "hostile", "bpic2014"])
+def test_the_report_drawn_from_a_part_of_the_tables_is_the_whole_graphs(name: str, tmp_path: Path, monkeypatch):
+    """``report`` builds only the part of the graph it draws, fetched by SQL, and counts the rest on the tables
+    (#16.2): byte for byte the page the whole graph gives, on the example SMS (and with the graph drawing fewer
+    findings than the clause sections, which then list the rest), on findings grouped by check and service
+    (boundaries: 72 findings), on hostile text, and on the BPIC 2014 excerpt."""
+    from itsms_graph.graph.snapshot import open_snapshot_tables
+    from itsms_graph.queries.plan import audit_period
+    from itsms_graph.reports import traceability, visual
+    from itsms_graph.reports.visual import read_part
+
+    period = fixtures.PERIOD
+    if name == "example-capped":
+        monkeypatch.setattr(traceability, "MAX_DRAWN", 3)
+        monkeypatch.setattr(visual, "MAX_SECTIONS", 8)
+        name = "example"
+    if name == "bpic2014":
+        snap = tmp_path / "b.itsms"
+        folder = str(Path(__file__).parent / "data" / "bpic2014")
+        args = ["import", "-p", "bpic2014", folder, "-o", str(snap), "--keep-going"]
+        assert CliRunner().invoke(cli, args).exit_code == 0
+
+        def period(cut):
+            return audit_period(None, "12M", cut)
+    else:
+        graph = {"example": lambda: generate().graph, "boundaries": fixtures.boundaries, "hostile": hostile_graph}
+        snap = save_snapshot(graph[name](), tmp_path / "s.itsms")
+    html = visual_report(snap, period=period)
+    assert html == _whole_graph_html(snap, period)
+    if traceability.MAX_DRAWN == 3:  # the caps bite: 3 findings drawn, 8 in full in the sections, the rest listed
+        assert 3 < html.count('class="finding"') <= 8 and html.count(' class="show" ') <= 3
+        assert re.search(r'<p id="[^"]+"><code>', html)
+    tables = open_snapshot_tables(snap)
+    try:  # what was drawn came from a part: fewer nodes than the snapshot holds (none for BPIC 2014's excerpt,
+        # whose findings are all data-quality findings, counted and never drawn)
+        report = check_graph(tables, period=period, fail_on="none", facts=True)
+        part = read_part(tables, report, stage1(report), stage2(report))
+        assert (name == "bpic2014") <= (part.number_of_nodes() == 0)
+        assert (name == "bpic2014") or 0 < part.number_of_nodes() < tables.number_of_nodes()
+    finally:
+        tables.close()
+
+
 def test_coverage_counts_documents_checks_and_findings():
     graph = fixtures.complete_sms()
     report = check_graph(graph, period=fixtures.PERIOD, fail_on="none")

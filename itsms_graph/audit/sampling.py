@@ -19,19 +19,23 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from itsms_graph.audit.attributes import CONFIDENCE, TOLERABLE_RATE, upper_deviation_limit, zero_failure_size
 from itsms_graph.audit.columns import Column
 from itsms_graph.audit.report import csv_table
 from itsms_graph.errors import InputError, ItsmsError
 from itsms_graph.escaping import from_spreadsheet_cell
-from itsms_graph.graph.store import NO_SERVICE, SMSGraph
+from itsms_graph.graph.store import NO_SERVICE, SMSGraph, service_steps
 from itsms_graph.limits import read_text
 from itsms_graph.ontology import schema
 from itsms_graph.outputs import write_text
 from itsms_graph.queries.definition import QueryDefinition
+from itsms_graph.queries.engine import Engine
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind
+
+if TYPE_CHECKING:
+    from itsms_graph.graph.tables import GraphTables
 
 VERDICTS = ("conforms", "nonconformity", "no evidence")
 AUDITOR_COLUMNS = ["verdict", "auditor_note"]
@@ -65,18 +69,19 @@ def population_of(
     filters: dict[str, str],
     *,
     whole_history: bool = False,
+    records: Sequence[str] | None = None,
 ) -> list[str]:
     """The ids of a population: a label's records dated in the audit period (by their first date of
     ``DATE_KEYS``; all of them with *whole_history*, or when the label's records carry none of those dates), or
-    the records a canned query applies to (its first variable, under its applicability conditions). A placeholder
-    for a reference no input resolves is no record, so it is never drawn."""
+    the records a canned query applies to (:func:`applicable`; *records* when they were found already, the graph
+    then being a part holding them, :func:`population_from_tables`). A placeholder for a reference no input
+    resolves is no record, so it is never drawn."""
     if name in catalogue:
-        query = catalogue[name]
-        bare = query.population_query()
-        column = bare.columns.index(query.group_variable)
-        from itsms_graph.engines.networkx.compiler import evaluate  # the audit layer imports no engine up front
+        if records is None:
+            from itsms_graph.engines.networkx.engine import EmbeddedEngine  # the audit layer imports no engine up front
 
-        ids = sorted({row[column] for row in evaluate(graph, bind(bare, period))})
+            records = applicable(EmbeddedEngine(graph), catalogue[name], period)
+        ids = sorted(records)
     elif name in graph.schema.labels:
         ids = sorted(n for n in graph.nodes(name) if not graph.attrs(n).get(PLACEHOLDER_FLAG))
         if not whole_history and any(_date(graph, i) for i in ids):
@@ -87,6 +92,39 @@ def population_of(
     for key, value in filters.items():
         ids = [i for i in ids if _equals(graph.attrs(i).get(key), value)]
     return ids
+
+
+def applicable(engine: Engine, query: QueryDefinition, period: AuditPeriod) -> list[str]:
+    """The records a canned query applies to in *period* (its first variable, under its applicability
+    conditions), found by *engine*, sorted."""
+    bare = query.population_query()
+    column = bare.columns.index(query.group_variable)
+    return sorted({row[column] for row in engine.rows(bind(bare, period))})
+
+
+def population_from_tables(
+    tables: GraphTables,
+    name: str,
+    catalogue: dict[str, QueryDefinition],
+    period: AuditPeriod,
+    filters: dict[str, str],
+    *,
+    whole_history: bool = False,
+    by: str | None = None,
+) -> tuple[list[str], SMSGraph]:
+    """:func:`population_of` on graph tables without building their graph: a canned query's records found by
+    DuckDB on the tables, and the part of the graph that population_of and :func:`draw` read, fetched by SQL (those
+    records, or the label's nodes; with what services_of walks from them when drawn *by* service). Returns the
+    population and that part."""
+    from itsms_graph.engines.duckdb.engine import DuckDBEngine  # the audit layer imports no engine up front
+
+    records = (
+        applicable(DuckDBEngine(tables.con, tables.schema), catalogue[name], period) if name in catalogue else None
+    )
+    labels = [name] if records is None and name in tables.schema.labels else []
+    follow = service_steps(tables.schema) if by == "service" else ()
+    part = tables.part(records or (), labels=labels, follow=follow)
+    return population_of(part, name, catalogue, period, filters, whole_history=whole_history, records=records), part
 
 
 def _date(graph: SMSGraph, nid: str) -> str:

@@ -72,30 +72,42 @@ def sample(
       itsms-graph sample out/example.itsms --as-of 2025-06-30 --population change-implemented-without-approval --method stratified --by month --seed 7 -o sample.xlsx
     """
     from itsms_graph.audit.facts import data_cut_off
-    from itsms_graph.audit.sampling import draw, population_of, write_worksheet
-    from itsms_graph.graph.snapshot import open_snapshot
+    from itsms_graph.audit.sampling import draw, population_from_tables, write_worksheet
+    from itsms_graph.graph.snapshot import open_snapshot_tables
     from itsms_graph.graph.store import InputFile
+    from itsms_graph.graph.tables import within_memory
     from itsms_graph.queries.catalogue import load_catalogue
     from itsms_graph.reports.model import provenance_lines
 
     if worksheet is not None and worksheet.suffix.lower() not in (".csv", ".xlsx"):
         raise ItsmsError(f"{worksheet}: the worksheet is written as .csv or .xlsx")
-    graph = open_snapshot(snapshot)
-    audit_period = audit.period_rule()(data_cut_off(graph))
-    ids = population_of(
-        graph, population, load_catalogue(), audit_period, parse_params(filters), whole_history=whole_history
-    )
-    drawn = draw(
-        graph,
-        ids,
-        name=population,
-        method=method,
-        seed=seed,
-        size=size,
-        by=by,
-        confidence=confidence,
-        tolerable=tolerable,
-    )
+    tables = open_snapshot_tables(snapshot)
+    try:  # the population found on the tables; only the records drawn from, and those drawn, built as a graph
+        with within_memory():
+            audit_period = audit.period_rule()(data_cut_off(tables))
+            ids, graph = population_from_tables(
+                tables,
+                population,
+                load_catalogue(),
+                audit_period,
+                parse_params(filters),
+                whole_history=whole_history,
+                by=by,
+            )
+            drawn = draw(
+                graph,
+                ids,
+                name=population,
+                method=method,
+                seed=seed,
+                size=size,
+                by=by,
+                confidence=confidence,
+                tolerable=tolerable,
+            )
+            evidence = tables.part(drawn.drawn, depth=1) if worksheet is not None else None  # their links
+    finally:
+        tables.close()
     if not ids:
         click.echo(
             f"warning: the population is empty (audit period {audit_period.label()}; is --as-of right?)", err=True
@@ -103,9 +115,9 @@ def sample(
     click.echo(drawn.describe())
     for nid in drawn.drawn:
         click.echo(f"  {nid}" + (f"  [{drawn.strata[nid]}]" if nid in drawn.strata else ""))
-    if worksheet is not None:
-        inputs = [InputFile.of(snapshot, profile="snapshot"), *graph.inputs]
-        write_worksheet(graph, drawn, worksheet, provenance_lines(inputs, audit_period))
+    if worksheet is not None and evidence is not None:
+        inputs = [InputFile.of(snapshot, profile="snapshot"), *tables.inputs]
+        write_worksheet(evidence, drawn, worksheet, provenance_lines(inputs, audit_period))
         click.echo(f"wrote {worksheet}")
 
 

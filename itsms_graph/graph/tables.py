@@ -19,7 +19,7 @@ afterwards, for the reports that walk it).
 
 Names enter the DDL only from the ontology (and are quoted); values only as bulk-loaded Arrow columns.
 
-Why one module of this length: the DDL, the bulk load, the reading back (whole, a neighbourhood, a label's columns)
+Why one module of this length: the DDL, the bulk load, the reading back (whole, a part, a label's columns)
 and :class:`GraphTables` all follow the one column layout above; apart, each would restate it.
 """
 
@@ -460,23 +460,66 @@ class GraphTables:
         return self.built
 
     def neighbourhood(self, node: str, depth: int) -> SMSGraph:
-        """The part of the graph within *depth* relationships of *node*, either way: those nodes and the
-        relationships between them, found by SQL and built alone (the whole graph is not). Walked from *node* to
-        *depth*, it gives what the whole graph gives; an absent *node* gives an empty graph."""
-        keep = "itsms_neighbourhood"
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {keep} AS SELECT ?::VARCHAR AS id", [node])
+        """The part of the graph within *depth* relationships of *node*, either way (:meth:`part`): walked from
+        *node* to *depth*, it gives what the whole graph gives; an absent *node* gives an empty graph."""
+        return self.part([node], depth=depth)
+
+    def part(
+        self,
+        ids: Iterable[str] = (),
+        *,
+        labels: Iterable[str] = (),
+        depth: int = 0,
+        follow: Iterable[Iterable[str]] = (),
+        whole: Iterable[str] = (),
+    ) -> SMSGraph:
+        """The part of the graph a reader walks, found by SQL and built alone (the whole graph is not): the nodes
+        *ids* (those the tables hold) and every node of *labels*; then those within *depth* relationships of them,
+        either way; then, a step for each set of relationship types in *follow*, the nodes those relationships lead
+        to (following them out) from the nodes the step before reached (the first step from every node kept so
+        far: ``follow=(("AFFECTS", ...), ("PART_OF",))`` is what :meth:`SMSGraph.services_of` walks); then every
+        relationship of the types *whole* with its two ends. The part holds these nodes and every relationship
+        between them, each as the whole graph holds it (its attributes, its place in its label's order)."""
+        keep, step = "itsms_part", "itsms_part_step"
+        con = self.con
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {keep} AS
+            SELECT DISTINCT id FROM (SELECT unnest(?::VARCHAR[]) AS id
+                                     UNION ALL SELECT id FROM {NODES} WHERE list_contains(?::VARCHAR[], label))
+            SEMI JOIN {NODES} USING (id)""",
+            [list(ids), list(labels)],
+        )
         try:
             for _ in range(depth):
-                self.con.execute(f"""
+                con.execute(f"""
                     INSERT INTO {keep}
                     SELECT id FROM (SELECT dst AS id FROM {EDGES} SEMI JOIN {keep} ON {keep}.id = src
                                     UNION SELECT src FROM {EDGES} SEMI JOIN {keep} ON {keep}.id = dst)
                     ANTI JOIN {keep} USING (id)
                 """)
+            steps, ends = [list(types) for types in follow], list(whole)
+            if steps:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {step} AS SELECT id FROM {keep}")
+            for types in steps:
+                con.execute(
+                    f"""CREATE OR REPLACE TEMP TABLE {step} AS SELECT DISTINCT dst AS id FROM {EDGES}
+                    SEMI JOIN {step} ON {step}.id = src WHERE list_contains(?::VARCHAR[], type)""",
+                    [types],
+                )
+                con.execute(f"INSERT INTO {keep} SELECT id FROM {step} ANTI JOIN {keep} USING (id)")
+            if ends:
+                con.execute(
+                    f"""INSERT INTO {keep}
+                    SELECT id FROM (SELECT src AS id FROM {EDGES} WHERE list_contains(?::VARCHAR[], type)
+                                    UNION SELECT dst FROM {EDGES} WHERE list_contains(?::VARCHAR[], type))
+                    ANTI JOIN {keep} USING (id)""",
+                    [ends, ends],
+                )
             with within_memory():
-                graph = to_graph(self.con, self.schema, keep=keep)
+                graph = to_graph(con, self.schema, keep=keep)
         finally:
-            self.con.execute(f"DROP TABLE IF EXISTS {keep}")
+            con.execute(f"DROP TABLE IF EXISTS {keep}")
+            con.execute(f"DROP TABLE IF EXISTS {step}")
         graph.declared_labels = set(self.declared_labels)
         return graph
 

@@ -9,18 +9,21 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
 from itsms_graph.colours import label_colours
-from itsms_graph.graph.store import NO_SERVICE, SMSGraph
+from itsms_graph.graph.store import NO_SERVICE, SMSGraph, service_steps
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.reports.chains import record, shorten
 from itsms_graph.reports.rollup import Rollup
 from itsms_graph.reports.traceability import relationship_trace, segment
+
+if TYPE_CHECKING:
+    from itsms_graph.graph.tables import GraphTables
 
 
 def _text(value: Any) -> str:
@@ -108,12 +111,14 @@ VOLUME_ROWS = 30
 
 @dataclass(frozen=True)
 class Volume:
-    """Records per service and month inside the audit period, and how many fell outside it (not drawn)."""
+    """Records per service and month inside the audit period, and how many fell outside it (not drawn); the name
+    each service's row shows (its ``name``, else its id)."""
 
     counts: dict[tuple[str, str], int]
     months: list[str]
     before: int
     after: int
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def outside(self) -> int:
@@ -137,10 +142,14 @@ def _months(start: dt.date, end: dt.date) -> list[str]:
     return out
 
 
-def volume(graph: SMSGraph, period: AuditPeriod) -> Volume:
+def volume(source: SMSGraph | GraphTables, period: AuditPeriod) -> Volume:
     """Operational records per service per month of *period*: aggregated, so a million records cost one heatmap.
-    A record linked to no service (directly or through its CIs) is counted on a row of its own; one dated outside
-    the period is counted apart, so that a few stray dates cannot stretch the axis over years."""
+    A record linked to no service (directly or through its CIs, as :meth:`SMSGraph.services_of` says) is counted
+    on a row of its own; one dated outside the period is counted apart, so that a few stray dates cannot stretch
+    the axis over years. Graph tables are counted by SQL, without building the graph: the same Volume."""
+    if not isinstance(source, SMSGraph):
+        return _volume_of_tables(source, period)
+    graph = source
     counts: Counter[tuple[str, str]] = Counter()
     first, last = period.start.isoformat(), period.as_of.isoformat()
     before = after = 0
@@ -157,13 +166,63 @@ def volume(graph: SMSGraph, period: AuditPeriod) -> Volume:
                 continue
             for service in graph.services_of(nid) or [NO_SERVICE]:
                 counts[(service, day[:7])] += 1
-    return Volume(dict(counts), _months(period.start, period.as_of), before, after)
+    names = {s: str(graph.attrs(s).get("name", s)) for s, _ in counts if s != NO_SERVICE}
+    return Volume(dict(counts), _months(period.start, period.as_of), before, after, names)
 
 
-def volume_figure(graph: SMSGraph, period: AuditPeriod) -> go.Figure:
-    """The volume heatmap: its axis is the audit period's months (each drawn, empty or not), edged by the period's
-    first and last day; records outside it are counted in the title's note."""
-    vol = volume(graph, period)
+def _volume_of_tables(tables: GraphTables, period: AuditPeriod) -> Volume:
+    """:func:`volume` by SQL on the graph tables: the same rule, the services as services_of finds them (those a
+    record names, else those the items it names are part of), each once per record."""
+    from itsms_graph.graph.tables import EDGES, NODES, quote
+
+    names, component = service_steps(tables.schema)
+    dated = " UNION ALL ".join(
+        f"SELECT id, {quote(key)} AS day FROM {NODES} WHERE label = ?" for _, key in VOLUME_DATES
+    )
+    labels = [label for label, _ in VOLUME_DATES]
+    first, last = period.start.isoformat(), period.as_of.isoformat()
+    con = tables.con
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE itsms_dated AS SELECT id, day FROM ({dated}) WHERE day IS NOT NULL", labels
+    )
+    try:
+        before, after = con.execute(
+            "SELECT count(*) FILTER (WHERE substr(day, 1, 10) < ?), count(*) FILTER (WHERE substr(day, 1, 10) > ?) "
+            "FROM itsms_dated",
+            [first, last],
+        ).fetchone()
+        rows = con.execute(
+            f"""
+            WITH inside AS (SELECT id, substr(day, 1, 7) AS month FROM itsms_dated
+                            WHERE substr(day, 1, 10) >= ? AND substr(day, 1, 10) <= ?),
+            named AS (SELECT src AS id, dst AS item FROM {EDGES} SEMI JOIN inside ON inside.id = src
+                      WHERE list_contains(?::VARCHAR[], type)),
+            direct AS (SELECT DISTINCT named.id, item AS service FROM named JOIN {NODES} n ON n.id = item
+                       WHERE n.label = 'Service'),
+            via AS (SELECT DISTINCT named.id, e.dst AS service FROM named JOIN {EDGES} e ON e.src = named.item
+                    JOIN {NODES} n ON n.id = e.dst
+                    WHERE list_contains(?::VARCHAR[], e.type) AND n.label = 'Service'
+                    AND named.id NOT IN (SELECT id FROM direct)),
+            services AS (SELECT id, service FROM direct UNION ALL SELECT id, service FROM via)
+            SELECT coalesce(services.service, ?) AS service, month, count(*) AS n
+            FROM inside LEFT JOIN services USING (id) GROUP BY ALL
+            """,
+            [first, last, list(names), list(component), NO_SERVICE],
+        ).fetchall()
+        shown = con.execute(
+            f"SELECT id, coalesce({quote('name')}, id) FROM {NODES} WHERE list_contains(?::VARCHAR[], id)",
+            [sorted({service for service, _, _ in rows if service != NO_SERVICE})],
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS itsms_dated")
+    counts = {(service, month): int(n) for service, month, n in rows}
+    return Volume(counts, _months(period.start, period.as_of), int(before), int(after), dict(shown))
+
+
+def volume_figure(source: SMSGraph | Volume, period: AuditPeriod) -> go.Figure:
+    """The volume heatmap of a graph (or of its :func:`volume`): its axis is the audit period's months (each drawn,
+    empty or not), edged by the period's first and last day; records outside it are counted in the title's note."""
+    vol = source if isinstance(source, Volume) else volume(source, period)
     totals: Counter[str] = Counter()
     for (service, _), n in vol.counts.items():
         totals[service] += n
@@ -174,7 +233,7 @@ def volume_figure(graph: SMSGraph, period: AuditPeriod) -> go.Figure:
         kept = set(busiest[: VOLUME_ROWS - 2])
         rest = [s for s in busiest if s not in kept]
         services = [s for s in services if s in kept or s == NO_SERVICE]
-    names = [s if s == NO_SERVICE else str(graph.attrs(s).get("name", s)) for s in services]
+    names = [s if s == NO_SERVICE else vol.names[s] for s in services]
     z = [[vol.counts.get((s, m), 0) for m in vol.months] for s in services]
     if rest:
         names.append(f"({len(rest)} other services)")

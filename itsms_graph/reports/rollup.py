@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 #: What an item is, in the order a reader weighs it: Stage 2 grades, then Stage 1 areas of concern.
 KINDS = ("major", "minor", "ofi", "concern")
 KIND_NAMES = {"major": "major", "minor": "minor", "ofi": "OFI", "concern": "Stage 1 area(s) of concern"}
+#: The relationship by which a document addresses a clause (an approved one counts for the clause's row).
+ADDRESSES = "ADDRESSES"
 #: The deepest clauses the heatmap has a row for (deeper ones roll up into them).
 HEATMAP_DEPTH = 2
 
@@ -174,7 +176,7 @@ def build_rollup(
             elif r.status is Status.NOT_ASSESSABLE:
                 row.not_assessable.append(r.query.id)
     if graph is not None:
-        for source, target in graph.edges("ADDRESSES"):
+        for source, target in graph.edges(ADDRESSES):
             if graph.attrs(source).get("approved_on"):
                 for row in targets([target.split(":", 1)[1]]):
                     row.documents.add(source)

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
@@ -20,12 +23,13 @@ from plotly.offline import get_plotlyjs
 from itsms_graph import __version__
 from itsms_graph.audit.report import CheckReport
 from itsms_graph.audit.verdict import Stage1Verdict, Stage2Verdict
-from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.store import SMSGraph, service_steps
 from itsms_graph.ontology import clause_key
+from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.results import Finding
-from itsms_graph.reports.chains import ChainView, chain_svg, chain_view, record, shorten
-from itsms_graph.reports.figures import coverage_figure, focus_figure, volume, volume_figure
-from itsms_graph.reports.rollup import KINDS, rollup_of
+from itsms_graph.reports.chains import ChainView, chain_svg, chain_view, lacking, record, shorten
+from itsms_graph.reports.figures import Volume, coverage_figure, focus_figure, volume, volume_figure
+from itsms_graph.reports.rollup import ADDRESSES, KINDS, Rollup, rollup_of
 from itsms_graph.reports.traceability import (
     AGGREGATE_ABOVE,
     FADED,
@@ -34,6 +38,9 @@ from itsms_graph.reports.traceability import (
     nonconformity_grades,
     traceability_views,
 )
+
+if TYPE_CHECKING:
+    from itsms_graph.graph.tables import GraphTables
 
 #: Findings given a full section; the rest are listed (the file stays small).
 MAX_SECTIONS = 300
@@ -158,10 +165,13 @@ def render_visual(
     stage2: Stage2Verdict,
     *,
     previous: CheckReport | None = None,
+    whole: Whole | None = None,
 ) -> str:
-    """The whole report as one HTML string."""
+    """The whole report as one HTML string. *graph* is the whole graph, or the part of it the report reads
+    (:func:`read_part`) with *whole*, what the report states of the whole graph (:func:`whole_of`)."""
     e = escape
     d = report.to_dict()
+    whole = whole or whole_of(graph, report.period)
     rollup = rollup_of(report, stage1, stage2, graph)
     totals = rollup.totals()
     verdict_class = stage1.outcome.split()[0]
@@ -236,7 +246,7 @@ def render_visual(
     drawn = drawn_findings(report, grades)
     drawn_ids = {f.id for f in drawn}
     graded = sum(f.grade != "data-quality" for f in report.findings)
-    if drawn or graph.count("Document") or graph.count("Service"):
+    if drawn or whole.counts.get("Document") or whole.counts.get("Service"):
         traceability = _graph_section(graph, report, drawn, graded, grades)
     else:
         traceability = [
@@ -251,12 +261,12 @@ def render_visual(
         _div(coverage_figure(rollup), "coverage"),
         *_catalogue_coverage(report),
         '<h2 id="volume">Operational volume</h2>',
-        f'<p class="note" id="volume-note">{e(volume(graph, report.period).note(report.period))}</p>',
-        _div(volume_figure(graph, report.period), "volume-map"),
+        f'<p class="note" id="volume-note">{e(whole.volume.note(report.period))}</p>',
+        _div(volume_figure(whole.volume, report.period), "volume-map"),
         '<h2 id="findings">Findings by clause</h2>',
     ]
     queries = {r.query.id: r.query for r in report.results}
-    shown = 0
+    in_full = _in_sections(rollup)
     drawn_sections: set[str] = set()
     for row in rollup.sections():
         counts = row.counts()
@@ -282,8 +292,7 @@ def render_visual(
                 f"</h{min(depth + 3, 6)}><p>{e(item.statement)}</p>"
             )
             for f in item.findings:
-                shown += 1
-                if f.id in drawn_sections or shown > MAX_SECTIONS:  # drawn once; then listed
+                if not next(in_full)[1]:  # drawn once; then listed
                     parts.append(
                         f'<p class="also"><span class="{e(f.grade)}">{e(f.grade)}</span> '
                         f'<a href="#{e(f.id)}"><code>{e(f.id)}</code></a> {e(f.message)}</p>'
@@ -332,6 +341,53 @@ def render_visual(
             )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+@dataclass(frozen=True)
+class Whole:
+    """What the report states of the whole graph, not only of the records it draws: the nodes of each label (is
+    there a document or a service to trace) and the operational volume (every dated record counted)."""
+
+    counts: Mapping[str, int]
+    volume: Volume
+
+
+def whole_of(source: SMSGraph | GraphTables, period: AuditPeriod) -> Whole:
+    """:class:`Whole` of a graph, or of graph tables by SQL (the same, without building the graph)."""
+    return Whole(source.counts(), volume(source, period))
+
+
+def _in_sections(rollup: Rollup) -> Iterator[tuple[Finding, bool]]:
+    """Each finding of the clause sections in page order, and whether its section draws it in full (its chain and
+    records): the first time it appears, among the first MAX_SECTIONS; the others are listed."""
+    shown = 0
+    drawn: set[str] = set()
+    for row in rollup.sections():
+        for item in row.own():
+            for f in item.findings:
+                shown += 1
+                full = f.id not in drawn and shown <= MAX_SECTIONS
+                if full:
+                    drawn.add(f.id)
+                yield f, full
+
+
+def read_part(tables: GraphTables, report: CheckReport, stage1: Stage1Verdict, stage2: Stage2Verdict) -> SMSGraph:
+    """The part of the graph :func:`render_visual` reads, fetched from *tables* by SQL (the whole graph is not
+    built): for each finding it draws (in the traceability graph, or in full in a clause section) its subjects, its
+    chain, the record that lacks the missing link and the clauses it cites; what :meth:`SMSGraph.services_of`
+    follows from them; and every ADDRESSES relationship (the documents the coverage counts). Rendered with
+    :func:`whole_of` the tables, it gives the page the whole graph gives."""
+    queries = {r.query.id: r.query for r in report.results}
+    findings = drawn_findings(report, nonconformity_grades(stage2))
+    findings += [f for f, full in _in_sections(rollup_of(report, stage1, stage2)) if full]
+    ids: set[str] = set()
+    for f in findings:
+        ids.update(f.subjects)
+        ids.update(n for hop in f.chain for n in (hop.source, hop.target))
+        ids.add(lacking(queries[f.query], f))
+        ids.update(f"Clause:{number}" for number in f.clauses)
+    return tables.part(sorted(ids), follow=service_steps(tables.schema), whole=(ADDRESSES,))
 
 
 def _graph_section(
