@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from itsms_graph.audit.facts import Facts, data_cut_off, facts_graph, gather
 from itsms_graph.audit.report import CheckReport, build_report
@@ -14,8 +14,6 @@ from itsms_graph.errors import ItsmsError
 from itsms_graph.graph.snapshot import open_snapshot_tables
 from itsms_graph.graph.store import InputFile, SMSGraph
 from itsms_graph.graph.tables import GraphTables, within_memory
-from itsms_graph.importers.build import ImportReport, import_tables
-from itsms_graph.importers.profile import Profile
 from itsms_graph.queries.catalogue import load_catalogue
 from itsms_graph.queries.definition import QueryDefinition
 from itsms_graph.queries.engine import Engine
@@ -23,6 +21,10 @@ from itsms_graph.queries.parameters import RULE_LABEL, ParameterSources, RuleRec
 from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
 from itsms_graph.registry import BACKENDS, DEFAULT_BACKEND
+
+if TYPE_CHECKING:  # the importer (numpy, pyarrow) is loaded by the one function that imports
+    from itsms_graph.importers.build import ImportReport
+    from itsms_graph.importers.profile import Profile
 
 __all__ = [
     "BACKENDS",
@@ -225,6 +227,8 @@ def check_sources(
 ) -> tuple[CheckReport, ImportReport]:
     """Import *sources* as graph tables and run :func:`check_graph` on them (on DuckDB as they are, with
     ``backend="duckdb"``; the other engines get the graph built from them); also return the import report."""
+    from itsms_graph.importers.build import import_tables
+
     imported, report = import_tables(sources, keep_going=keep_going)
     try:
         return check_graph(imported, **kwargs), report

@@ -136,7 +136,7 @@ def test_a_date_stored_as_an_integer_is_refused_not_crashed_on(tmp_path: Path, s
         tmp_path / "t.itsms",
     )
     _refused_everywhere(
-        changed, "column 'opened_at' holds int64, the ontology stores string", commands=("check", "report", "cap")
+        changed, "column 'opened_at' holds BIGINT, the ontology stores VARCHAR", commands=("check", "report", "cap")
     )
 
 

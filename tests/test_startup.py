@@ -49,6 +49,19 @@ def test_help_imports_nothing_heavy():
     assert _imported_by(statement) == []
 
 
+def test_check_on_a_snapshot_loads_only_duckdb(tmp_path: Path):
+    """#16: the check of a snapshot runs on its tables in duckdb; networkx (the Python graph), pyarrow and numpy
+    (the importer's) were loaded by it all the same, 81 MiB of its peak on the generated million. (pydantic
+    reads the query files.)"""
+    snapshot = save_snapshot(fixtures.boundaries(), tmp_path / "s.itsms")
+    argv = ["check", str(snapshot), "--as-of", "2025-06-30", "--fail-on", "none", "-o", str(tmp_path / "c.json")]
+    statement = (
+        "from itsms_graph.cli import cli\n"
+        f"try:\n    cli({argv!r}, prog_name='itsms-graph')\nexcept SystemExit:\n    pass"
+    )
+    assert _imported_by(statement) == ["duckdb", "pydantic"]
+
+
 def test_query_list_reads_the_derived_schema_not_the_turtle_files():
     """query list validates the catalogue against the ontology from ontology/derived.json: no rdflib (0.15 s)."""
     statement = (

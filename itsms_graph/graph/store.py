@@ -26,12 +26,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from itsms_graph.errors import SchemaViolation
 from itsms_graph.ontology import PROVENANCE_KEYS, Schema, clauses, schema
+
+if TYPE_CHECKING:  # networkx is imported where the view is built: commands on the graph tables never load it
+    import networkx as nx
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
@@ -515,7 +516,9 @@ class SMSGraph:
         It is a copy: change the graph through ``add_node``/``add_edge``, not through it.
         """
         if self._nx is None:
-            g = nx.MultiDiGraph()
+            import networkx
+
+            g = networkx.MultiDiGraph()
             g.add_nodes_from(self._nodes.items())
             for rel_type in sorted(self._edges):
                 g.add_edges_from((s, t, rel_type, provenance_attrs(p)) for (s, t), p in self._edges[rel_type].items())

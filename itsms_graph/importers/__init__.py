@@ -7,11 +7,25 @@ one graph from several sources, with references resolving across them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from itsms_graph.errors import InputError
-from itsms_graph.importers.build import ImportedTables, Importer, ImportReport, Rejection, import_sources, import_tables
 from itsms_graph.importers.profile import Profile, load_profile
 from itsms_graph.resources import data_dir
+
+if TYPE_CHECKING:
+    from itsms_graph.importers.build import (
+        ImportedTables,
+        Importer,
+        ImportReport,
+        Rejection,
+        import_sources,
+        import_tables,
+    )
+
+#: The importer's names, loaded with their module (numpy, pyarrow) when first used: reading a profile, as a check
+#: on a snapshot does to know which links its sources carry, needs neither
+_BUILD = {"ImportedTables", "Importer", "ImportReport", "Rejection", "import_sources", "import_tables"}
 
 __all__ = [
     "ImportReport",
@@ -24,6 +38,14 @@ __all__ = [
     "import_tables",
     "resolve_profile",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BUILD:
+        from itsms_graph.importers import build
+
+        return getattr(build, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def builtin_profiles() -> dict[str, Path]:
