@@ -74,6 +74,19 @@ def test_every_built_in_profile_imports_as_row_by_row(profile: str, folder: Path
     assert_same([(resolve_profile(profile), folder)])
 
 
+@pytest.mark.parametrize(("profile", "folder"), BUILT_IN, ids=[f"{p}-{f.name}" for p, f in BUILT_IN])
+def test_a_file_decided_a_slice_of_rows_at_a_time_imports_as_row_by_row(
+    profile: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A long file's rows are decided a slice at a time (here two rows a slice): each slice converts the distinct
+    cells its rows hold, and the report adds the slices' counts and keeps the file's first rejections."""
+    from itsms_graph.importers import file_rows
+
+    monkeypatch.setattr(file_rows, "_SLICE_ROWS", 2)
+    assert_same([(resolve_profile(profile), folder)])
+    assert_same([(resolve_profile(profile), folder)], keep_going=False)
+
+
 def test_several_sources_import_as_row_by_row():
     """References resolve across sources in the same order either way."""
     assert_same(
@@ -362,9 +375,10 @@ def write(path: Path, rows: list[dict[str, str]], columns: list[str]) -> None:
     cis=st.lists(CI, max_size=4),
     problems=st.lists(st.sampled_from(["A1", "A9", "Z7"]), max_size=3),
     keep_going=st.booleans(),
+    slice_rows=st.sampled_from([None, 1, 3]),
 )
 def test_generated_exports_import_as_row_by_row(
-    tmp_path_factory, incidents, changes, documents, cis, problems, keep_going
+    tmp_path_factory, incidents, changes, documents, cis, problems, keep_going, slice_rows
 ):
     folder = tmp_path_factory.mktemp("mixed")
     (folder / "mixed.yaml").write_text(PROFILE)
@@ -375,7 +389,14 @@ def test_generated_exports_import_as_row_by_row(
     # ids that are also changes' or no change's: a reference resolves to a Problem only when no Change has the id,
     # and then points the other way (dir_for)
     write(folder / "problems.csv", [{"id": p} for p in problems], ["id"])
-    assert_same([(load_profile(folder / "mixed.yaml"), folder)], keep_going=keep_going)
+    from itsms_graph.importers import file_rows
+
+    whole = file_rows._SLICE_ROWS
+    file_rows._SLICE_ROWS = slice_rows or whole  # a file decided a slice of rows at a time, too
+    try:
+        assert_same([(load_profile(folder / "mixed.yaml"), folder)], keep_going=keep_going)
+    finally:
+        file_rows._SLICE_ROWS = whole
 
 
 # -- the graph tables serve without the graph ------------------------------------------------------------------------

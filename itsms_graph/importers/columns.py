@@ -87,6 +87,38 @@ class FileColumns:
     row: Callable[[int], dict[str, Any]]
 
 
+def sliced(cols: FileColumns, size: int) -> Iterator[FileColumns]:
+    """*cols* a *size* of rows at a time (itself when it has no more): each slice's columns hold the distinct cells
+    its rows hold, so that a conversion of a slice converts those."""
+    n = len(cols.rn)
+    if n <= size:
+        yield cols
+        return
+    for start in range(0, n, size):
+        stop = min(n, start + size)
+
+        def row(i: int, start: int = start) -> dict[str, Any]:
+            return cols.row(start + i)
+
+        yield FileColumns(
+            cols.rn[start:stop],
+            cols.error[start:stop],
+            cols.error_column[start:stop],
+            cols.blank[start:stop],
+            {h: _cells_of_rows(c, start, stop) for h, c in cols.columns.items()},
+            row,
+        )
+
+
+def _cells_of_rows(col: CellColumn, start: int, stop: int) -> CellColumn:
+    used, index = np.unique(col.index[start:stop], return_inverse=True)
+    if col.arrow is not None and col._uniques is None:
+        return CellColumn(None, index.astype(np.int64), col.arrow.take(pa.array(used)))
+    uniques = col.uniques
+    arrow = None if col.arrow is None else col.arrow.take(pa.array(used))
+    return CellColumn([uniques[u] for u in used.tolist()], index.astype(np.int64), arrow)
+
+
 def read_rows(
     rows: Iterable[tuple[int, dict[str, Any]]],
     headers: list[str],

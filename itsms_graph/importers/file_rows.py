@@ -29,7 +29,7 @@ from itsms_graph.importers.cells import (
     plain_temporal,
     string_cells,
 )
-from itsms_graph.importers.columns import CellColumn, FileColumns, temporal_cells
+from itsms_graph.importers.columns import CellColumn, FileColumns, sliced, temporal_cells
 from itsms_graph.importers.profile import Column, Table
 from itsms_graph.importers.report import KEEP_REJECTIONS, FileReport, Rejection, value_note
 from itsms_graph.importers.values import TemporalParser
@@ -40,6 +40,10 @@ from itsms_graph.ontology import Schema
 _SUB_BITS = 20
 _PART_BITS = 8
 _MAX_PARTS = 1 << _PART_BITS
+#: A file's rows decided at a time (see ``FileDecisions._file``): BPIC 2014 x4's import with a 1 GB duckdb peaked
+#: at 2250 MiB with every row of its 1.87M-row activity file at once, 1823 MiB with a million a slice and 1419 MiB
+#: with a quarter of a million, for 5 % more CPU
+_SLICE_ROWS = 250_000
 
 
 def _repeat(text: str, n: int) -> pa.Array:
@@ -91,14 +95,22 @@ class FileDecisions:
         raise NotImplementedError
 
     def _file(self, plan: TablePlan, file: str, cols: FileColumns, report: FileReport) -> None:
-        table, sch = plan.table, self.graph.schema
+        """What every row of the file makes, staged: decided for up to ``_SLICE_ROWS`` rows at a time, so that
+        what is held beyond the file's columns is a slice's, however long the file (a file's every row at once
+        held several GB of BPIC 2014 x15's 7M activity rows)."""
+        table = plan.table
         if len(plan.references) >= 1 << _PART_BITS:  # a relationship's place in its row is counted in 24 bits
             raise InputError(f"profile table {table.name} has {len(plan.references)} references; at most 255")
-        n = len(cols.rn)
-        report.rows_read = n
         tno, fno = len(self._tables), len(self._files)
         self._tables.append(table)
         self._files.append(file)
+        for part in sliced(cols, _SLICE_ROWS):
+            self._rows(plan, file, part, report, tno, fno)
+
+    def _rows(self, plan: TablePlan, file: str, cols: FileColumns, report: FileReport, tno: int, fno: int) -> None:
+        table, sch = plan.table, self.graph.schema
+        n = len(cols.rn)
+        report.rows_read += n
         gseq = np.arange(self._rows_before, self._rows_before + n, dtype=np.int64)
         self._rows_before += n
 
@@ -204,8 +216,8 @@ class FileDecisions:
             refs.append((ref_no, ref, col, named, whole_props, split))
 
         ok = readable & take & ~rejected
-        report.skipped = int((~take).sum())
-        report.rejected = int(rejected.sum())
+        report.skipped += int((~take).sum())
+        report.rejected += int(rejected.sum())
         bad_rows = np.flatnonzero(rejected).tolist()
         if not self.keep_going:
             first = next((i for i in bad_rows if reason[i] != "blank row"), None)
@@ -217,9 +229,9 @@ class FileDecisions:
                     row=int(cols.rn[first]),
                     column=bad_column[first] or None,
                 )
-        report.rejections = [
+        report.rejections += [
             Rejection(file, int(cols.rn[i]), bad_column[i], bad_value[i], reason[i] or "")
-            for i in bad_rows[:KEEP_REJECTIONS]
+            for i in bad_rows[: max(0, KEEP_REJECTIONS - len(report.rejections))]
         ]
 
         rows = np.flatnonzero(ok)
