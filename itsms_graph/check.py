@@ -166,7 +166,8 @@ def check_graph(
         engine = engine_for(graph, backend, server)
         results = run_queries(engine, queries, period, sources, graph.declared_labels, links_of(graph.inputs))
         if facts or (facts is None and isinstance(graph, SMSGraph)):
-            found = gather(facts_graph(graph, results), results, period, sources.merged(), cut_off=cut_off)
+            merged = sources.merged()
+            found = gather(facts_graph(graph, results, merged), results, period, merged, cut_off=cut_off)
         else:  # the check report itself needs only the cut-off; the verdicts ask for the facts
             found = Facts(cut_off=cut_off)
     return build_report(

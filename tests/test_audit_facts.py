@@ -134,3 +134,32 @@ def test_an_import_states_its_cut_off(tmp_path):
 
     cut = data_cut_off(open_snapshot(tmp_path / "b.itsms"))
     assert cut is not None and f"(data cut-off {cut.isoformat()}, the default --as-of)" in result.output
+
+
+@pytest.mark.parametrize("parameters", [None, {"major_incident_priority": 2}, {"major_incident_priority": 3}])
+def test_the_facts_of_graph_tables_are_the_whole_graphs(parameters):
+    """#16: the facts of graph tables come from the part of them gather reads (a record's services, owner and team,
+    its major incidents by the priority the check uses), not from every neighbour of a finding's records."""
+    import duckdb
+
+    from itsms_graph.audit.facts import facts_graph
+    from itsms_graph.graph.tables import GraphTables, create_tables, load_graph
+
+    whole = graph()
+    con = duckdb.connect()
+    create_tables(con)
+    load_graph(con, whole)
+    tables = GraphTables(con, whole.schema, set(whole.declared_labels), list(whole.inputs))
+    results = []
+    for qid, subject in (
+        ("change-implemented-without-approval", "Change:C1"),
+        ("risk-without-treatment", "Risk:R1"),
+        ("service-delivered-not-in-catalogue", "Service:A"),
+    ):
+        query = load_catalogue()[qid]
+        results.append(QueryResult(query, Status.FAIL, findings_for(query, [(subject,)]), population=(subject,)))
+    part = facts_graph(tables, results, parameters)
+    assert part.number_of_nodes() < whole.number_of_nodes()
+    assert gather(part, results, PERIOD, parameters, cut_off=None) == gather(
+        whole, results, PERIOD, parameters, cut_off=None
+    )
