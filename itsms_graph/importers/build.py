@@ -9,9 +9,9 @@ recorded on the node as unnamed references, never as ids.
 The import runs a column at a time, in stages. A file is read into columns (``columns.py``; the next file on
 another thread meanwhile); each distinct cell is converted once by the table's compiled conversions
 (``cells.py``); what each row makes of its cells (its rejection, record, the targets it names and defines, its
-relationships) is decided for all rows at once with numpy and pyarrow (``file_rows.py``) and staged in an
-in-memory duckdb as the file is done (which spills what passes its memory limit to disk: nothing is held in Python
-for more than a file); and what rows make together across files (merges, relationships to records read later,
+relationships) is decided with numpy and pyarrow a slice of rows at a time (``file_rows.py``) and staged in an
+in-memory duckdb as the slice is done (which spills what passes its memory limit to disk: Python holds a file's
+columns and a slice's decisions, never more); and what rows make together across files (merges, relationships to records read later,
 placeholders) is resolved with SQL there (``resolve.py``), which ends holding the graph tables
 (``itsms_graph.graph.tables``): what the DuckDB engine checks as they are, and what the graph is built from. This
 module holds the import together: the sources and their files, the reading, the staging.
@@ -124,7 +124,7 @@ class Importer(FileDecisions, Resolution):
 
     def _stage(self, name: str, rows: pa.Table) -> None:
         """Put a file's *rows* into the staged table *name* now, in duckdb (which spills what passes its memory
-        limit to disk): what the import holds in Python is one file's, never everything read. The records and
+        limit to disk): what the import holds in Python is one slice's, never everything read. The records and
         the defined targets gain a property column when a file first brings that property: a staged table
         holds the properties the files have, not the ontology's every key (staging all of them, mostly null,
         was a quarter of a large import's time)."""

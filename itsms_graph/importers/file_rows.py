@@ -1,10 +1,10 @@
-"""The import's first stage: what each row of one file makes, decided for all of the file's rows at once.
+"""The import's first stage: what each row of one file makes, decided for a slice of the file's rows at once.
 
 A file's columns (``columns.py``) are converted a distinct cell at a time (``cells.py``); then, with numpy and
-pyarrow over the whole file, each row's rejection (the first reason in the row importer's order: reader, id,
-properties, references), its record, the targets it names and defines, and its relationships. What a file makes is
-staged in the import's duckdb as soon as the file is done (``Importer._stage``); how the rows of every file come
-together is the next stage's (``resolve.py``).
+pyarrow over a slice of rows (a quarter of a million; the whole of a shorter file), each row's rejection (the first
+reason in the row importer's order: reader, id, properties, references), its record, the targets it names and
+defines, and its relationships. What a slice makes is staged in the import's duckdb as soon as the slice is done
+(``Importer._stage``); how the rows of every file come together is the next stage's (``resolve.py``).
 """
 
 from __future__ import annotations
