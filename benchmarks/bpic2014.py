@@ -123,7 +123,7 @@ def side_floor() -> dict:
         for rel, edges in edge_columns.items():
             shared: dict[tuple, tuple] = {}
             triples = ((s, t, shared.setdefault((file, row, None), (file, row, None))) for s, t, file, row in edges)
-            built._index_edges(rel, triples)  # the store's own bulk indexing, without add_edge's checks
+            built.bulk_add_edges(rel, triples)  # the store's own bulk indexing, without add_edge's checks
         for key in graph.schema.marker_keys:
             built._marked[key] = {n: None for n in graph._marked.get(key, ())}
     build_s = time.perf_counter() - t1
