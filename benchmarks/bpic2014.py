@@ -80,7 +80,7 @@ def side_floor() -> dict:
 
     The build is the fastest this data structure allows, not the public API: node attribute dicts made from
     columns in C (dict(zip)), label indexes filled with update(), and each type's relationships put into the
-    indexes by the store's own _index_edges without add_edge's checks (a columnar import could do no less). add_node and
+    indexes by the store's own bulk_add_edges without add_edge's checks (a columnar import could do no less). add_node and
     add_edge take about twice as long; both are timed."""
     import csv
     import gzip
@@ -277,7 +277,7 @@ def main() -> None:
         "The floor of the Python graph, measured in the same run: reading the four files with Python's "
         f"csv module and nothing else {floor['read_s']:.2f} s; building the store from the already-converted "
         f"nodes and relationships as fast as its data structure allows (columns into dicts in C, each "
-        f"type's relationships indexed by the store's own _index_edges) {floor['build_s']:.2f} s (through add_node/add_edge: "
+        f"type's relationships indexed by the store's own bulk_add_edges) {floor['build_s']:.2f} s (through add_node/add_edge: "
         f"{floor['api_build_s']:.2f} s); the checks on it {floor['check_s']:.2f} s; together "
         f"**{floor_s / duck['total_s']:.1f}x** duckdb's whole job (rounds: {', '.join(f'{x:.1f}x' for x in floor_round)}), "
         "before a single cell is converted, checked, merged or accounted for.",
