@@ -40,9 +40,9 @@ from itsms_graph.ontology import Schema
 _SUB_BITS = 20
 _PART_BITS = 8
 _MAX_PARTS = 1 << _PART_BITS
-#: A file's rows decided at a time (see ``FileDecisions._file``): BPIC 2014 x4's import with a 1 GB duckdb peaked
-#: at 2250 MiB with every row of its 1.87M-row activity file at once, 1823 MiB with a million a slice and 1419 MiB
-#: with a quarter of a million, for 5 % more CPU
+#: A file's rows decided at a time (see ``FileDecisions._file``): BPIC 2014 x4's import with a 1 GB duckdb reached
+#: 2250 MiB (RSS sampled every 50 ms, so at least that) with every row of its 1.87M-row activity file at once; its
+#: peak (ru_maxrss) was 1823 MiB with a million a slice and 1419 MiB with a quarter of a million, for 5 % more CPU
 _SLICE_ROWS = 250_000
 
 
