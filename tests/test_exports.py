@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from itsms_graph.check import check_graph
 from itsms_graph.cli import cli
@@ -273,3 +275,134 @@ def test_the_walk_from_a_clause_to_incidents_runs_on_the_example(falkor_db):
         for i in graph.neighbours(c, "CAUSED_BY", "in")
     }
     assert caused == expected and caused
+
+
+def test_a_fresh_label_is_created_and_a_present_one_merged():
+    """#16.3: nodes of a label the database holds none of are created (a row is the node's map, its id in it);
+    relationships are created only between two fresh labels' nodes; everything else is merged."""
+    from itsms_graph.engines.cypher.load import load_batches
+
+    graph = fixtures.boundaries()
+    labels = sorted(graph.labels_present())
+    fresh = set(labels[::2])
+    seen_nodes, seen_edges = set(), set()
+    for statement, rows in load_batches(graph, 3, tag="t", fresh=fresh):
+        if " MATCH (a:" in statement:
+            source = statement.split("MATCH (a:")[1].split(" ")[0]
+            target = statement.split("MATCH (b:")[1].split(" ")[0]
+            assert ("CREATE (a)-[" in statement) == (source in fresh and target in fresh), statement
+            assert ("MERGE (a)-[" in statement) != ("CREATE (a)-[" in statement)
+            seen_edges.add("CREATE" in statement)
+            continue
+        label = statement.split("(n:")[1].split(")")[0].split(" ")[0]
+        if label in fresh:
+            assert statement == f"UNWIND $rows AS row CREATE (n:{label}) SET n = row"
+            assert all(
+                isinstance(row, dict) and row["id"].startswith(f"{label}:") and row["pushed_by"] == "t" for row in rows
+            )
+        else:
+            assert statement.startswith(f"UNWIND $rows AS row MERGE (n:{label} {{id: row[0]}})")
+            assert all(row[0].startswith(f"{label}:") and row[1]["pushed_by"] == "t" for row in rows)
+        seen_nodes.add(label in fresh)
+    assert seen_nodes == {True, False} and seen_edges == {True, False}
+
+
+@pytest.mark.parametrize("held", [False, True], ids=["into-an-empty-database", "beside-other-nodes"])
+def test_push_reads_back_what_the_database_holds_and_a_lost_batch_is_seen(held: bool):
+    """The counts read back come from the database either way (its count store when it held nothing before, a
+    scan of the tagged ends otherwise): a batch the database never ran makes the push not ok, naming the count.
+    A node of ours already there (same label and id) is merged into, not doubled."""
+    require_tier(falkordb_engine.available(), "FalkorDB (falkordblite)", "pip install falkordblite")
+    from itsms_graph.exports.push import push
+
+    graph = fixtures.boundaries()
+    engine = falkordb_engine.FalkorDBEngine(graph_name=f"lost-{held}")
+    try:
+        change = next(iter(graph.nodes("Change")))
+        if held:
+            engine.run("CREATE (:Change {id: $id}), (:Person {id: 'Person:not-ours'})", {"id": change})
+        whole = push(engine, graph, [], tag="whole")
+        assert whole.ok, whole.problems
+        [[changes]] = engine.run("MATCH (c:Change {id: $id}) RETURN count(c)", {"id": change})
+        assert changes == 1
+        engine.run("MATCH (n) DETACH DELETE n")
+        if held:
+            engine.run("CREATE (:Person {id: 'Person:not-ours'})")
+        ran = engine.run_encoded
+        skipped = []
+
+        def lose_one_edge_batch(encoded):
+            text = encoded[0]
+            if not skipped and "[r:AFFECTS]" in text:  # one statement: all AFFECTS between these two labels
+                ends = (text.split("MATCH (a:")[1].split(" ")[0], text.split("MATCH (b:")[1].split(" ")[0])
+                skipped.append(sum((graph.label_of(s), graph.label_of(t)) == ends for s, t in graph.edges("AFFECTS")))
+                return None
+            return ran(encoded)
+
+        engine.run_encoded = lose_one_edge_batch  # type: ignore[method-assign]
+        lost = push(engine, graph, [], tag="lost")
+        assert skipped and not lost.ok
+        assert lost.actual.get("AFFECTS", 0) == lost.expected["AFFECTS"] - skipped[0]
+        assert "AFFECTS" in lost.problems[0]
+    finally:
+        engine.close()
+
+
+def test_reading_ahead_keeps_the_order_raises_the_makers_error_and_stops_with_the_reader():
+    import contextlib
+    import threading
+
+    from itsms_graph.engines.cypher.engine import read_ahead
+
+    assert list(read_ahead(iter(range(50)), depth=2)) == list(range(50))
+
+    def broken():
+        yield 1
+        raise ValueError("bad batch")
+
+    got = []
+    with pytest.raises(ValueError, match="bad batch"):
+        for item in read_ahead(broken()):
+            got.append(item)
+    assert got == [1]
+    made = []
+
+    def endless():
+        n = 0
+        while True:
+            made.append(n)
+            yield n
+            n += 1
+
+    with contextlib.closing(read_ahead(endless(), depth=2)) as ahead:
+        assert next(ahead) == 0
+    assert not any(t.name == "itsms-read-ahead" for t in threading.enumerate())
+    assert len(made) <= 5  # at most the queue's depth ahead of the reader, then stopped
+
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(), st.just(HOSTILE), st.binary()
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(st.text(min_size=1).filter(lambda k: "`" not in k), inner, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_VALUES)
+def test_the_parameter_text_is_the_falkordb_clients_own(value):
+    """The push writes FalkorDB's parameter header itself (faster): byte for byte what its client writes."""
+    helpers = pytest.importorskip("falkordb.helpers")
+    assert falkordb_engine.parameter_text(value) == helpers.stringify_param_value(value)
+
+
+def test_the_parameter_text_refuses_what_the_client_refuses():
+    for key in ("", "a`b"):
+        with pytest.raises(ValueError):
+            falkordb_engine.parameter_text({key: 1})

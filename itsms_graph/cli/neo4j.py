@@ -12,6 +12,7 @@ import click
 from itsms_graph.cli.app import cli
 from itsms_graph.cli.options import AuditOptions, pass_audit, period_options, query_options, snapshot_argument
 from itsms_graph.errors import ItsmsError
+from itsms_graph.exports import PUSH_BATCH
 from itsms_graph.outputs import write_text
 
 
@@ -51,7 +52,13 @@ def neo4j() -> None:
 @neo4j.command("push")
 @snapshot_argument()
 @_neo4j_options
-@click.option("--batch-size", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=PUSH_BATCH,
+    show_default=True,
+    help="Rows per UNWIND statement (one transaction each).",
+)
 @click.option("--replace", is_flag=True, help="First remove what an earlier push (same --tag) created, only that.")
 @click.option("--tag", default="itsms-graph", show_default=True, help="Tag on every node this push writes.")
 @click.option("--no-findings", is_flag=True, help="Do not write (:Finding)-[:FLAGS]->(subject).")

@@ -2,9 +2,13 @@
 
 Every node this tool writes carries ``pushed_by`` = the push tag, so ``--replace`` removes exactly what an
 earlier push created and nothing else. Nodes and relationships go in batched ``UNWIND $rows ... MERGE``
-transactions (idempotent: pushing twice leaves the same graph); findings become
+transactions (idempotent: pushing twice leaves the same graph; a label the database holds no node of yet is
+created, ``engines.cypher.load``); findings become
 ``(:Finding {id, query, grade, clause, title})-[:FLAGS]->(subject)``; a ``Snapshot`` node records the tool
-version, the inputs with their SHA-256 and the declared labels. The push ends by reading counts back.
+version, the inputs with their SHA-256 and the declared labels. The push ends by reading counts back: the tagged
+nodes per label; the relationships per type between tagged nodes, by a scan of every relationship, or, when the
+database held no node at all before the push, as the database's own count of each type (its count store:
+everything it then holds, the push wrote).
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from itsms_graph.engines.cypher.engine import CypherEngine
+from itsms_graph.engines.cypher.load import COUNT_ALL_NODES, stored_relationships_statement
 from itsms_graph.errors import ItsmsError
+from itsms_graph.exports import PUSH_BATCH
 from itsms_graph.exports.findings import DEFAULT_TAG, added_rows
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.graph.tables import GraphTables
@@ -50,7 +56,7 @@ def push(
     *,
     tag: str = DEFAULT_TAG,
     replace: bool = False,
-    batch_size: int = 10_000,
+    batch_size: int = PUSH_BATCH,
     progress: Callable[[int, int], None] | None = None,
 ) -> PushResult:
     """Write *graph* and its *findings* to *engine*; return expected and read-back counts."""
@@ -63,6 +69,7 @@ def push(
             deleted += int(n)
             if not n:
                 break
+    [[held]] = engine.run(COUNT_ALL_NODES)
     # the graph streamed as it is read (from the tables a snapshot opens to: the Python graph is never built),
     # every node tagged; then what the push adds
     extra = added_rows(graph, findings, tag)
@@ -74,7 +81,13 @@ def push(
         expected[key] = expected.get(key, 0) + n
     expected = dict(sorted(expected.items()))
     actual = {str(label): int(n) for label, n in engine.run(COUNT_TAGGED_NODES, {"tag": tag})}
-    actual.update({str(t): int(n) for t, n in engine.run(COUNT_TAGGED_RELATIONSHIPS, {"tag": tag})})
+    if held:
+        actual.update({str(t): int(n) for t, n in engine.run(COUNT_TAGGED_RELATIONSHIPS, {"tag": tag})})
+    else:
+        for rel_type in sorted(graph.schema.relationships):
+            [[n]] = engine.run(stored_relationships_statement(rel_type, graph.schema))
+            if n:
+                actual[rel_type] = int(n)
     result = PushResult(expected, dict(sorted(actual.items())), deleted, len(findings))
     if not result.ok:
         diff = sorted(k for k in set(expected) | set(actual) if expected.get(k) != actual.get(k))

@@ -459,6 +459,17 @@ class GraphTables:
             self.close()
         return self.built
 
+    @contextmanager
+    def threads(self, n: int) -> Iterator[None]:
+        """duckdb's threads held to *n* for a while (then what they were): for a reader that streams rows to
+        another process on the same machine, whose cores duckdb's other threads would only take."""
+        [(was,)] = self.con.execute("SELECT current_setting('threads')").fetchall()
+        self.con.execute(f"SET threads = {int(n)}")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET threads = {int(was)}")
+
     def neighbourhood(self, node: str, depth: int) -> SMSGraph:
         """The part of the graph within *depth* relationships of *node*, either way (:meth:`part`): walked from
         *node* to *depth*, it gives what the whole graph gives; an absent *node* gives an empty graph."""

