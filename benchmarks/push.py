@@ -100,6 +100,8 @@ def render(results: list[dict], argv: str, batch_size: int) -> str:
         "server CPU s | client RSS before / peak MiB | server RSS MiB | counts read back equal |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    failed = [r for r in results if "failed" in r]
+    results = [r for r in results if "failed" not in r]
     for r in results:
         server_cpu = f"{r['server_cpu_s']:.1f}" if r["server_cpu_s"] is not None else "n/a"
         lines.append(
@@ -108,6 +110,7 @@ def render(results: list[dict], argv: str, batch_size: int) -> str:
             f"{r['client_before_mb']:.0f} / {r['client_peak_mb']:.0f} | {r['server_rss_mb']:.0f} | "
             f"{'yes' if r['ok'] else '**no**'} |"
         )
+    lines += [f"| {r['size']} | {r['run']} | **did not complete**: {r['failed']} |" + " |" * 9 for r in failed]
     by_input: dict[str, list[dict]] = {}
     for r in results:
         by_input.setdefault(str(r["size"]), []).append(r)
@@ -166,8 +169,13 @@ def main() -> None:
                 print(f"pushing {name}, run {run}", file=sys.stderr, flush=True)
                 result = Path(tmp) / "result.json"
                 cmd = [sys.executable, __file__, "--worker", str(snap), "--name", name, "--result", str(result)]
-                subprocess.run([*cmd, "--batch-size", str(ns.batch_size)], check=True)
-                results.append({**json.loads(result.read_text(encoding="utf-8")), "run": run})
+                done = subprocess.run([*cmd, "--batch-size", str(ns.batch_size)], capture_output=True, text=True)
+                if done.returncode:  # written down, not lost with the other runs
+                    why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+                    print(done.stderr, file=sys.stderr)
+                    results.append({"size": name, "run": run, "failed": f"exit {done.returncode}: {why[:200]}"})
+                else:
+                    results.append({**json.loads(result.read_text(encoding="utf-8")), "run": run})
             if snap.parent == Path(tmp):
                 snap.unlink()
     text = render(results, "python benchmarks/push.py " + " ".join(sys.argv[1:]), ns.batch_size)

@@ -141,3 +141,20 @@ def test_a_part_holds_what_was_asked_and_the_relationships_between_it(tmp_path: 
         assert tables.part().number_of_nodes() == 0
     finally:
         tables.close()
+
+
+def test_a_streamed_read_running_out_of_memory_is_the_same_one_line():
+    """#16: pushing BPIC 2014 x15 (10M nodes) died in the stream of relationships with duckdb's traceback; every
+    streamed read (push, export cypher, export neo4j-admin) now says which setting bounds it."""
+    import duckdb
+
+    from itsms_graph.graph.tables import fetch_batches
+
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '8MB'")
+    con.execute("SET temp_directory = ''")
+    big = "SELECT range AS r, repeat('x', 100) AS s FROM range(2000000) ORDER BY s || r::VARCHAR"
+    with pytest.raises(ItsmsError, match=r"^out of memory: the graph tables did not fit duckdb's memory limit"):
+        for _ in fetch_batches(con, big, [], 1000):
+            pass
+    assert sum(len(b) for b in fetch_batches(con, "SELECT * FROM range(2500)", [], 1000)) == 2500

@@ -111,9 +111,11 @@ def end_labels(source: Source, rel_type: str) -> list[tuple[str, str]]:
     """The (source label, target label) pairs the relationships of *rel_type* join, sorted."""
     if isinstance(source, SMSGraph):
         return sorted({(source.label_of(s), source.label_of(t)) for s, t in source.edges(rel_type)})
+    # a node's id is its label, a colon and its key (SMSGraph.add_node; checked when a snapshot opens), and no label
+    # holds a colon: the ends' labels are read from the ids, without joining every node twice (BPIC 2014 x15's 10M
+    # nodes did not fit duckdb's 400 MB that way)
     found = source.con.execute(
-        f"SELECT DISTINCT s.label, t.label FROM {EDGES} e JOIN {NODES} s ON s.id = e.src JOIN {NODES} t ON "
-        "t.id = e.dst WHERE e.type = ? ORDER BY ALL",
+        f"SELECT DISTINCT split_part(src, ':', 1), split_part(dst, ':', 1) FROM {EDGES} WHERE type = ? ORDER BY ALL",
         [rel_type],
     ).fetchall()
     return [(a, b) for a, b in found]
@@ -135,14 +137,12 @@ def edge_rows(source: Source, rel_type: str, size: int, ends: tuple[str, str] | 
             yield batch
         return
     keys = list(PROVENANCE_KEYS)
-    where, params = "e.type = ?", [rel_type]
-    join = ""
-    if ends is not None:
-        join = f" JOIN {NODES} s ON s.id = e.src JOIN {NODES} t ON t.id = e.dst"
-        where += " AND s.label = ? AND t.label = ?"
-        params += list(ends)
-    selected = ", ".join(f"e.{k}" for k in keys)
-    sql = f"SELECT e.src, e.dst, {selected} FROM {EDGES} e{join} WHERE {where} ORDER BY e.seq"
+    where, params = "type = ?", [rel_type]
+    if ends is not None:  # the labels are the ids' prefixes (see end_labels)
+        where += " AND starts_with(src, ?) AND starts_with(dst, ?)"
+        params += [f"{label}:" for label in ends]
+    selected = ", ".join(keys)
+    sql = f"SELECT src, dst, {selected} FROM {EDGES} WHERE {where} ORDER BY seq"
     for part in fetch_batches(source.con, sql, params, size):
         columns = [part.column(k).to_pylist() for k in ("src", "dst", *keys)]
         yield [

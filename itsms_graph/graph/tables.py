@@ -226,13 +226,15 @@ def fetch_sql(con: Any, sql: str, params: list[Any]) -> dict[str, list[Any]]:
 
 def fetch_batches(con: Any, sql: str, params: list[Any], size: int) -> Iterator[Any]:
     """A query's result as Arrow record batches of *size* rows, read as they are used (on a cursor of its own, so
-    that *con* stays free for other statements meanwhile)."""
+    that *con* stays free for other statements meanwhile); duckdb running out of memory on the way is one line
+    naming the setting (:func:`within_memory`), whoever reads."""
     cursor = con.cursor()
     try:
-        relation = cursor.sql(sql, params=params)
-        # duckdb 2 names it to_arrow_reader (fetch_record_batch before)
-        reader = (getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch)(size)
-        yield from reader
+        with within_memory():
+            relation = cursor.sql(sql, params=params)
+            # duckdb 2 names it to_arrow_reader (fetch_record_batch before)
+            reader = (getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch)(size)
+            yield from reader
     finally:
         cursor.close()
 
