@@ -75,7 +75,7 @@ def neo4j_push(
     no_findings: bool,
     audit: AuditOptions,
 ) -> None:
-    """Push SNAPSHOT into Neo4j: constraints, batched UNWIND ... MERGE, findings, counts read back.
+    """Push SNAPSHOT into Neo4j: constraints, batched UNWIND ... CREATE or MERGE, findings, counts read back.
 
     The password comes from NEO4J_PASSWORD or a prompt. Exit code 2 when the counts read back differ.
 
