@@ -123,3 +123,16 @@ def test_no_api_name_is_hidden_by_a_module_of_the_package():
     package = Path(itsms_graph.__file__).parent
     clashes = [n for n in itsms_graph.__all__ if (package / n).is_dir() or (package / f"{n}.py").exists()]
     assert not clashes
+
+
+def test_a_report_on_a_snapshot_reads_its_parts_without_arrow(tmp_path: Path):
+    """#16: the report draws a part of the graph and its verdicts read the findings' records, a few hundred nodes
+    fetched by SQL; through Arrow they loaded pyarrow and its memory pool, 66 MiB of the report's peak on the
+    generated million. (plotly draws the page.) The page is the same (tests/test_visual.py)."""
+    snapshot = save_snapshot(fixtures.boundaries(), tmp_path / "s.itsms")
+    argv = ["report", str(snapshot), "--as-of", "2025-06-30", "-o", str(tmp_path / "r.html")]
+    statement = (
+        "from itsms_graph.cli import cli\n"
+        f"try:\n    cli({argv!r}, prog_name='itsms-graph')\nexcept SystemExit:\n    pass"
+    )
+    assert [name for name in _imported_by(statement) if name in ("pyarrow", "numpy")] == []
