@@ -86,12 +86,13 @@ def worker(snap: Path, name: str, result: Path, batch_size: int) -> None:
 
 def render(results: list[dict], argv: str, batch_size: int) -> str:
     load = os.getloadavg()[0]
+    default = " (the command's default)" if batch_size == PUSH_BATCH else ""
     lines = [
         "# `neo4j push`'s path into FalkorDB: rows a second and memory",
         "",
         f"Written by `{argv}` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC: Python {platform.python_version()}, "
         f"{os.cpu_count()} cores, load average {load:.1f} at the end (the machine is shared: the wall time carries "
-        f"the other jobs' load, the CPU times much less). Batches of {batch_size:,} rows (the command's default). "
+        f"the other jobs' load, the CPU times much less). Batches of {batch_size:,} rows{default}. "
         "The snapshot made once per size, untimed; then each run a fresh process, timed from opening the snapshot "
         "as the graph tables to the counts read back (what `itsms-graph neo4j push` does after its checks), into a "
         "fresh embedded FalkorDB (falkordblite) on this machine: client and server share its cores.",

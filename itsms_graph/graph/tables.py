@@ -294,8 +294,8 @@ class _Rows:
     def __init__(self, cursor: Any) -> None:
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
-        self.columns = {n: list(c) for n, c in zip(names, zip(*rows, strict=True), strict=True)} if rows else {}
-        self.columns = {n: self.columns.get(n, []) for n in names}
+        columns = zip(*rows, strict=True) if rows else ([] for _ in names)
+        self.columns = {n: list(c) for n, c in zip(names, columns, strict=True)}
         self.schema = SimpleNamespace(names=names)
 
     def column(self, name: str) -> list[Any]:

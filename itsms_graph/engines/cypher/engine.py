@@ -104,7 +104,8 @@ class CypherEngine(ABC):
         batches = load_batches(graph, batch_size, tag=tag, fresh=fresh)
         encoded = ((len(rows), self.encode(statement, {"rows": rows})) for statement, rows in batches)
         # one duckdb thread: the rows are made in Python a batch at a time, and a second thread only took a core
-        # from a database on this machine (FalkorDB at 1M records: 45k to 50k rows/s, the client's CPU 10 % less)
+        # from a database on this machine (FalkorDB at 1M records, one A/B run: 45k to 50k rows/s, the client's CPU
+        # 10 % less)
         one = graph.threads(1) if isinstance(graph, GraphTables) else contextlib.nullcontext()
         with one, contextlib.closing(read_ahead(encoded)) as ready:
             for n, statement in ready:

@@ -1,7 +1,7 @@
 """FalkorDB, embedded through falkordblite: a real openCypher database that runs on any machine.
 
 It proves the Cypher side of every canned query without a server: the graph is loaded with the same
-UNWIND ... MERGE statements as Neo4j, and each query's Cypher must return what networkx returns.
+UNWIND statements as Neo4j (``load.py``), and each query's Cypher must return what networkx returns.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 One statement per label and one per (relationship type, source label, target label), each a batched
 ``UNWIND $rows ... MERGE``: idempotent, values only as parameters, labels and types only from the ontology.
-A row is a list (``[id, props]``, ``[source, target, props]``), so that no map key is mistaken for a property.
+A merged row is a list (``[id, props]``, ``[source, target, props]``), so that the id is not taken for one of its
+properties.
 FalkorDB and Neo4j run the same statements.
 
 A label the target database holds no node of is *fresh*: its nodes are written with ``CREATE`` (a row is then
@@ -44,17 +45,8 @@ def edge_statement(
     sch = sch or schema()
     s, t = _checked(source_label, sch.labels), _checked(target_label, sch.labels)
     r = _checked(rel_type, sch.relationships)
-    return (
-        "UNWIND $rows AS row MATCH (a:"
-        + s
-        + " {id: row[0]}) MATCH (b:"
-        + t
-        + " {id: row[1]}) "
-        + ("CREATE" if fresh else "MERGE")
-        + " (a)-[r:"
-        + r
-        + "]->(b) SET r += row[2]"
-    )
+    ends = "UNWIND $rows AS row MATCH (a:" + s + " {id: row[0]}) MATCH (b:" + t + " {id: row[1]}) "
+    return ends + ("CREATE" if fresh else "MERGE") + " (a)-[r:" + r + "]->(b) SET r += row[2]"
 
 
 def index_statement(label: str, sch: Schema | None = None) -> str:

@@ -1,6 +1,6 @@
 """Neo4j through the official driver: the server engine for graphs that outgrow one machine.
 
-It loads with the same UNWIND ... MERGE statements as FalkorDB (after uniqueness constraints on every label's
+It loads with the same UNWIND statements as FalkorDB (``load.py``) (after uniqueness constraints on every label's
 id) and answers canned queries with the same compiled Cypher. The password is never logged.
 """
 
