@@ -17,7 +17,7 @@ from typing import Any
 from itsms_graph.audit.facts import Facts, Record
 from itsms_graph.ontology import clause_key, clauses
 from itsms_graph.queries.definition import GRADE_ORDER
-from itsms_graph.queries.results import Finding, QueryResult
+from itsms_graph.queries.results import Finding, QueryResult, distinct_count
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ def roll_up(results: Iterable[QueryResult], facts: Facts, *, prefix: str = "NC")
             for nid, fs in sorted(by_record.items())
         ]
         populations = [r.population for r in members if r.population is not None]
-        population = len(set().union(*populations)) if len(populations) == len(members) else None
+        population = distinct_count(populations) if len(populations) == len(members) else None
         out.append(
             Concern(
                 id=f"{prefix}-{clause}-{family}",

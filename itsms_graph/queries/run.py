@@ -18,7 +18,7 @@ from itsms_graph.queries.definition import ANY, IDENTITY, Filter, MatchNode, Mat
 from itsms_graph.queries.engine import Engine
 from itsms_graph.queries.parameters import ParameterSources, Source, UsedParameter
 from itsms_graph.queries.plan import PLACEHOLDER_FLAG, AuditPeriod, bind, coerce_param
-from itsms_graph.queries.results import QueryResult, Status, absent_population, findings_for
+from itsms_graph.queries.results import Population, QueryResult, Status, absent_population, findings_for
 
 
 @dataclass(frozen=True)
@@ -345,7 +345,7 @@ def _checked(query: QueryDefinition, used: UsedParameter) -> Any:
 
 def population_of(
     engine: Engine, query: QueryDefinition, period: AuditPeriod, overrides: dict[str, Any] | None = None
-) -> tuple[str, ...] | None:
+) -> Population | None:
     """The distinct records a violation query applies to (its first match variable, or its ``having`` group,
     under its match filters and its applicability conditions), sorted; None for an existence query, which
     examines no population."""
@@ -353,4 +353,4 @@ def population_of(
         return None
     bare = query.population_query()
     column = bare.columns.index(query.group_variable)
-    return tuple(sorted({row[column] for row in engine.rows(bind(bare, period, overrides))}))
+    return Population(row[column] for row in engine.rows(bind(bare, period, overrides)))
