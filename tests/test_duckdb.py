@@ -86,7 +86,7 @@ def test_the_graphs_order_is_seq_not_where_the_rows_are(example):
     graph and its snapshot list a label's nodes and a type's relationships by seq."""
     con = duckdb.connect()
     load_graph(con, example.graph)
-    for table in ("nodes", "edges"):
+    for table in ("node_rows", "edges"):
         con.register(
             "moved", con.sql(f"SELECT * FROM {table} ORDER BY md5(concat_ws('|', *COLUMNS(*)))").to_arrow_table()
         )
@@ -166,7 +166,7 @@ def test_to_graph_checks_labels_and_types_against_the_ontology():
     con.execute("UPDATE edges SET type = 'HACKED' WHERE type = 'AFFECTS'")
     with pytest.raises(SchemaViolation, match="HACKED"):
         to_graph(con)
-    con.execute("UPDATE nodes SET label = 'Nope' WHERE id = 'Incident:I1'")
+    con.execute("UPDATE node_rows SET label = 'Nope' WHERE id = 'Incident:I1'")
     with pytest.raises(SchemaViolation, match="Nope"):
         to_graph(con)
 

@@ -114,9 +114,9 @@ def test_a_version_1_snapshot_still_opens_as_the_same_graph(tmp_path: Path):
 def test_snapshot_bytes_do_not_depend_on_the_order_the_tables_were_made_in(tmp_path: Path, snap: Path):
     tables = open_snapshot_tables(snap)
     try:  # the same graph with its rows stored in another order and seq no longer dense
-        tables.con.execute("CREATE TABLE n2 AS SELECT * REPLACE (seq * 7 + 3 AS seq) FROM nodes ORDER BY id DESC")
-        tables.con.execute("DROP TABLE nodes")
-        tables.con.execute("ALTER TABLE n2 RENAME TO nodes")
+        tables.con.execute("CREATE TABLE n2 AS SELECT * REPLACE (seq * 7 + 3 AS seq) FROM node_rows ORDER BY id DESC")
+        tables.con.execute("DROP TABLE node_rows")
+        tables.con.execute("ALTER TABLE n2 RENAME TO node_rows")  # the nodes view reads it by name
         from itsms_graph.graph.snapshot import save_tables_snapshot
 
         again = save_tables_snapshot(

@@ -46,10 +46,12 @@ from itsms_graph.graph.store import InputFile, SMSGraph
 from itsms_graph.graph.tables import (
     EDGE_COLUMNS,
     EDGES,
+    NODE_ROWS,
     NODES,
     GraphTables,
     connect_tables,
     create_tables,
+    hold_columns,
     load_graph,
     node_columns,
     quote,
@@ -389,8 +391,12 @@ def _load_v2(con: Any, zf: zipfile.ZipFile, path: Path, manifest: dict[str, Any]
             for name_, kind in columns.items():
                 if "NOT NULL" in kind and name_ not in found:
                     raise SnapshotError(f"{path}: {name} lacks its column {name_!r}")
+            into = table
+            if table == NODES:  # the nodes' table holds the columns the member has
+                hold_columns(con, found)
+                into = NODE_ROWS
             try:
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [str(file)])
+                con.execute(f"INSERT INTO {into} BY NAME SELECT * FROM read_parquet(?)", [str(file)])
             except duckdb.OutOfMemoryException:
                 raise
             except duckdb.Error as exc:
@@ -429,7 +435,8 @@ def _load_v1(con: Any, zf: zipfile.ZipFile, path: Path, sch: Schema) -> None:
             arrays[key] = _typed(values, kinds[key], path, name, key)
         arrays["label"] = pa.repeat(pa.scalar(label, pa.string()), n)
         arrays["seq"] = pa.array(range(n), pa.int64())
-        _insert_arrow(con, NODES, pa.table(arrays))
+        hold_columns(con, arrays, sch)
+        _insert_arrow(con, NODE_ROWS, pa.table(arrays))
     edge_kinds = dict(EDGE_COLUMNS)
     for name in names:
         if not (name.startswith("edges/") and name.endswith(".json")):

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import SMSGraph
-from itsms_graph.graph.tables import arrow_type, load_graph, quote
+from itsms_graph.graph.tables import NODE_ROWS, arrow_type, hold_columns, load_graph, quote
 from itsms_graph.importers.file_rows import _SUB_BITS
 from itsms_graph.importers.profile import Table
 from itsms_graph.importers.report import ImportReport
@@ -172,17 +172,18 @@ class Resolution:
             "FROM unnamed_in GROUP BY nid"
         )
         marker = quote("unnamed_references")
+        hold_columns(con, [*keys, "unnamed_references"], sch)
         if touched:  # nodes the graph held (all the table holds yet) that rows wrote too: updated in place
             sets = ", ".join(
-                [*(f"{quote(k)} = m.{quote(k)}" for k in keys), f"{marker} = coalesce(u.markers, nodes.{marker})"]
+                [*(f"{quote(k)} = m.{quote(k)}" for k in keys), f"{marker} = coalesce(u.markers, {NODE_ROWS}.{marker})"]
             )
             con.execute(f"""
-                UPDATE nodes SET {sets} FROM merged m LEFT JOIN unnamed u USING (nid)
-                WHERE nodes.id = m.nid AND m.first_ord < 0
+                UPDATE {NODE_ROWS} SET {sets} FROM merged m LEFT JOIN unnamed u USING (nid)
+                WHERE {NODE_ROWS}.id = m.nid AND m.first_ord < 0
             """)
         # a new node's place: after the graph's (seq 0 .. its count), by the event that made it
         con.execute(f"""
-            INSERT INTO nodes BY NAME
+            INSERT INTO {NODE_ROWS} BY NAME
             SELECT {
             ", ".join(
                 [
@@ -295,12 +296,14 @@ class Resolution:
                 }
             ),
         )
-        con.execute("""
-            INSERT INTO nodes BY NAME
-            SELECT id, label, (SELECT coalesce(max(seq), -1) FROM nodes) + 1 + seq AS seq, f.file AS source_file, source_row,
-                true AS unresolved
-            FROM placeholders_in LEFT JOIN files_in f USING (fno)
-        """)
+        if placeholders:  # (a column no node holds is not stored)
+            hold_columns(con, ["unresolved"], self.graph.schema)
+            con.execute(f"""
+                INSERT INTO {NODE_ROWS} BY NAME
+                SELECT id, label, (SELECT coalesce(max(seq), -1) FROM {NODE_ROWS}) + 1 + seq AS seq, f.file AS source_file, source_row,
+                    true AS unresolved
+                FROM placeholders_in LEFT JOIN files_in f USING (fno)
+            """)
         columns: list[Any] = list(zip(*late, strict=True)) if late else [[]] * 7
         con.register(
             "late_in",

@@ -40,7 +40,12 @@ class DuckDBEngine:
     def __init__(self, con: Any, graph_schema: Schema | None = None) -> None:
         self.con = con
         self.schema = graph_schema or schema()
-        tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        tables = {
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views()"
+            ).fetchall()
+        }
         missing = sorted({NODES, EDGES} - tables)
         if missing:
             raise ItsmsError(f"the DuckDB connection holds no graph table {', '.join(missing)}")
