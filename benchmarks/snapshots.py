@@ -77,8 +77,8 @@ spec = json.load(open(sys.argv[1], encoding="utf-8"))
 con = duckdb.connect(config={"memory_limit": spec["memory_limit"], "temp_directory": spec["temp_directory"]})
 for statement in spec["ddl"]:
     con.execute(statement)
-for table, file in spec["tables"].items():
-    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [file])
+for member, file in spec["tables"].items():
+    con.execute(f"INSERT INTO {spec['into'][member]} BY NAME SELECT * FROM read_parquet(?)", [file])
 counts = [len(con.execute(s["sql"], s["params"]).fetchall()) for s in spec["statements"]]
 json.dump(counts, open(sys.argv[2], "w", encoding="utf-8"))
 """
@@ -190,7 +190,7 @@ def record_statements(snapshot: Path, as_of: str, out: Path, memory: str | None)
     from itsms_graph.engines.duckdb.engine import DuckDBEngine
     from itsms_graph.graph.snapshot import open_snapshot_tables
     from itsms_graph.graph.store import InputFile
-    from itsms_graph.graph.tables import ddl
+    from itsms_graph.graph.tables import EDGES, NODE_ROWS, NODES, ddl
     from itsms_graph.queries.catalogue import load_catalogue
     from itsms_graph.queries.plan import audit_period
 
@@ -235,6 +235,9 @@ def record_statements(snapshot: Path, as_of: str, out: Path, memory: str | None)
     for name, kind in kinds.items():
         setattr(DuckDBEngine, name, tagged(originals[name], kind))
     tables = open_snapshot_tables(snapshot)  # opened and validated first: the peer does not validate
+    # the peer's tables as check's: the nodes' table with the columns the snapshot's nodes hold, the nodes view
+    sql = "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index"
+    held = [c for (c,) in tables.con.execute(sql, [NODE_ROWS]).fetchall()]
     try:
         tables.con = Logged(tables.con)
         report = check_graph(
@@ -269,7 +272,8 @@ def record_statements(snapshot: Path, as_of: str, out: Path, memory: str | None)
         "snapshot": str(snapshot),
         "as_of": as_of,
         "memory_limit": settings.memory_limit,
-        "ddl": ddl(),
+        "ddl": ddl(keys=held),
+        "into": {NODES: NODE_ROWS, EDGES: EDGES},  # the table each Parquet member goes into
         "statements": log,
         "queries": queries,
         "catalogue": len(catalogue),
@@ -447,7 +451,8 @@ def write(results: list[dict[str, Any]], started: str) -> str:
         ),
         "",
         "The peer is a Python process that never imports itsms_graph: duckdb, with the memory limit the commands "
-        "have, creates the graph tables with itsms-graph's DDL, reads the snapshot's `nodes.parquet` and "
+        "have, creates the graph tables with itsms-graph's DDL (the nodes' table with the columns the snapshot's nodes "
+        "hold, the `nodes` view of every column, `edges`), reads the snapshot's `nodes.parquet` and "
         "`edges.parquet` into them (unpacked from the snapshot's ZIP beforehand, untimed) and runs every SQL "
         "statement, with its parameters, that itsms-graph's DuckDB engine runs for `check` on this snapshot "
         "(recorded beforehand, untimed, by running `itsms_graph.check.check` with the connection wrapped): the "
