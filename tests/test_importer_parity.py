@@ -423,7 +423,7 @@ def test_a_snapshot_written_from_the_tables_is_the_graphs_byte_for_byte(tmp_path
 @pytest.mark.parametrize(("profile", "folder"), BUILT_IN, ids=[f"{p}-{f.name}" for p, f in BUILT_IN])
 def test_the_nodes_table_stores_the_properties_some_node_holds_and_reads_them_all(profile: str, folder: Path):
     """#16: the ontology's 77 property columns, stored for every node, were most of an import's node insert and of
-    duckdb's memory (BPIC 2014 fills 12): the nodes' table stores the columns the files and the clauses bring, the
+    duckdb's memory (BPIC 2014's nodes hold 21): the nodes' table stores the columns the files and the clauses bring, the
     ``nodes`` view reads every column."""
     from itsms_graph.graph.tables import NODE_ROWS, NODES, node_columns, quote
     from itsms_graph.importers import import_tables
