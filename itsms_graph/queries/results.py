@@ -43,9 +43,11 @@ class Population(Sequence[str]):
     def __len__(self) -> int:
         return len(self._ends)
 
+    def _encoded(self, i: int) -> bytes:
+        return self._data[self._ends[i - 1] if i else 0 : self._ends[i]]
+
     def _at(self, i: int) -> str:
-        start = self._ends[i - 1] if i else 0
-        return self._data[start : self._ends[i]].decode("utf-8", "surrogatepass")
+        return self._encoded(i).decode("utf-8", "surrogatepass")
 
     @overload
     def __getitem__(self, index: int) -> str: ...
@@ -66,11 +68,9 @@ class Population(Sequence[str]):
     def __contains__(self, value: object) -> bool:
         if not isinstance(value, str):
             return False
-        encoded = value.encode("utf-8", "surrogatepass")
-        i = bisect_left(
-            range(len(self)), encoded, key=lambda j: self._data[self._ends[j - 1] if j else 0 : self._ends[j]]
-        )
-        return i < len(self) and self._at(i) == value
+        encoded = value.encode("utf-8", "surrogatepass")  # UTF-8 orders as the code points do
+        i = bisect_left(range(len(self)), encoded, key=self._encoded)
+        return i < len(self) and self._encoded(i) == encoded
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Population):
