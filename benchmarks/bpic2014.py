@@ -206,9 +206,9 @@ def main() -> None:
             "floor": side_floor,
             "falkordb": side_falkordb,
         }
-        from itsms_graph.memory import return_freed_blocks
+        from itsms_graph.memory import command_policy
 
-        return_freed_blocks()  # every side's process with the allocator policy the itsms-graph command sets
+        command_policy()  # every side's process with the allocator policy the itsms-graph command sets
         print(json.dumps(sides[sys.argv[1]]()))
         return
 

@@ -215,3 +215,25 @@ def test_the_command_pins_the_allocators_threshold_once_and_keeps_a_users_own_se
 
     assert run(env) == ["True", "True"]
     assert run({**env, ENVIRONMENT: "65536"}) == ["False", "False"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Arrow pool policy is set on Linux")
+def test_the_command_has_arrow_allocate_from_malloc_and_keeps_a_users_own_pool():
+    """#16: Arrow's bundled allocator kept the columns an import freed (check -p bpic2014 peaked at 710 MiB, 589
+    with the system's malloc, time unchanged): the command's policy sets the system pool before pyarrow makes one,
+    and leaves a pool the user named, or one pyarrow has already made, alone."""
+    from itsms_graph.memory import ARROW_POOL
+
+    probe = (
+        "import sys; {first}from itsms_graph.memory import command_policy, arrow_from_malloc; command_policy(); "
+        "import pyarrow as pa; print(arrow_from_malloc(), pa.default_memory_pool().backend_name)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != ARROW_POOL}
+
+    def run(environment: dict[str, str], first: str = "") -> list[str]:
+        cmd = [sys.executable, "-c", probe.format(first=first)]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True, env=environment).stdout.split()
+
+    assert run(env) == ["False", "system"]  # set once, before pyarrow loaded
+    assert run({**env, ARROW_POOL: "jemalloc"}) == ["False", "jemalloc"]
+    assert run(env, first="import pyarrow; ") != ["False", "system"]  # too late: pyarrow's own pool (its bundled)

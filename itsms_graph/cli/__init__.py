@@ -29,7 +29,7 @@ _COMMAND_MODULES = (audit, imports, neo4j, queries, sampling, visual, vocabulary
 
 def main() -> None:
     """Entry point of the ``itsms-graph`` command."""
-    from itsms_graph.memory import return_freed_blocks
+    from itsms_graph.memory import command_policy
 
-    return_freed_blocks()  # the command owns its process: freed batches go back to the system (see the module)
+    command_policy()  # the command owns its process: freed batches go back to the system (see the module)
     cli(prog_name="itsms-graph")
