@@ -216,7 +216,7 @@ def open_snapshot_tables(
             if manifest["format_version"] == 1:
                 _load_v1(con, zf, path, sch)
             else:
-                _load_v2(con, zf, path, manifest, spill.name if spill else None)
+                _load_v2(con, zf, path, manifest, spill.name if spill else None, sch)
             _check_tables(con, sch, path, manifest["counts"])
         tables.inputs = [InputFile(**item) for item in manifest["inputs"]]
         tables.declared_labels = set(manifest["declared_labels"])
@@ -354,13 +354,15 @@ def _scratch(path: Path, file: Path) -> Iterator[IO[bytes]]:
         ) from None
 
 
-def _load_v2(con: Any, zf: zipfile.ZipFile, path: Path, manifest: dict[str, Any], work: str | None) -> None:
+def _load_v2(
+    con: Any, zf: zipfile.ZipFile, path: Path, manifest: dict[str, Any], work: str | None, sch: Schema
+) -> None:
     """The Parquet members, checksums verified and columns typed as the ontology says, into the tables (read by
     duckdb alone: a command on a snapshot loads neither pyarrow nor numpy, 57 MiB of its peak)."""
     import duckdb
 
     members = _members(zf, path)
-    expected = {NODES: dict(node_columns()), EDGES: dict(EDGE_COLUMNS)}
+    expected = {NODES: dict(node_columns(sch)), EDGES: dict(EDGE_COLUMNS)}
     with tempfile.TemporaryDirectory(prefix="itsms-open-", dir=work) as folder:
         for name, table in ((NODES_MEMBER, NODES), (EDGES_MEMBER, EDGES)):
             info, declared = members[name], manifest["members"][name]
@@ -393,7 +395,7 @@ def _load_v2(con: Any, zf: zipfile.ZipFile, path: Path, manifest: dict[str, Any]
                     raise SnapshotError(f"{path}: {name} lacks its column {name_!r}")
             into = table
             if table == NODES:  # the nodes' table holds the columns the member has
-                hold_columns(con, found)
+                hold_columns(con, found, sch)
                 into = NODE_ROWS
             try:
                 con.execute(f"INSERT INTO {into} BY NAME SELECT * FROM read_parquet(?)", [str(file)])

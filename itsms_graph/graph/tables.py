@@ -204,11 +204,9 @@ def load_graph(con: Any, graph: SMSGraph) -> None:
 
     sch = graph.schema
     labels = sorted(graph.labels_present())
-    # the properties its labels may carry (what node_parts builds) have their columns
-    create_tables(con, sch, {k for label in labels for k in sch.properties_of(label)} | set(PROVENANCE_KEYS))
-    columns = [
-        c for c in node_columns(sch) if c[0] in _HEAD_KEYS or any(c[0] in sch.properties_of(la) for la in labels)
-    ]
+    allowed = {k for label in labels for k in sch.properties_of(label)}  # the columns node_parts builds
+    create_tables(con, sch, allowed)
+    columns = [c for c in node_columns(sch) if c[0] in _HEAD_KEYS or c[0] in allowed]
     provenance = [c for k in PROVENANCE_KEYS for c in EDGE_COLUMNS if c[0] == k]  # a Provenance tuple's order
     ends = [("src", "VARCHAR"), ("dst", "VARCHAR")]
 
