@@ -84,3 +84,31 @@ def test_a_malformed_annotation_is_an_ontology_error(ontology_copy: Path, old: s
     _edit(ontology_copy, old, new)
     with pytest.raises(OntologyError, match=message):
         load_schema(ontology_copy)
+
+
+def test_a_snapshot_with_a_list_of_dates_from_the_ontology_opens_and_a_bad_date_in_it_is_refused(
+    ontology_copy: Path, tmp_path: Path
+):
+    """An ontology may make a date property a list (itsms:multiValued): a snapshot's check of its dates reads
+    each item (duckdb 2 refuses the arrow lambda the check was written with: the snapshot did not open)."""
+    from itsms_graph.graph import save_snapshot
+    from itsms_graph.graph.snapshot import SnapshotError, open_snapshot_tables
+
+    _edit(
+        ontology_copy,
+        'rdfs:comment "Date the record was made (the event it evidences)." ; rdfs:range xsd:date .',
+        'rdfs:comment "Date the record was made (the event it evidences)." ; rdfs:range xsd:date ; '
+        "itsms:multiValued true .",
+    )
+    sch = load_schema(ontology_copy)
+    assert sch.properties["recorded_on"].multi_valued
+    for dates, ok in ((["2025-01-31", "2025-02-01"], True), (["2025-01-31", "2025-02-30"], False)):
+        graph = SMSGraph(schema=sch, seed_clauses=False)
+        # a bad date cannot be added: as a damaged snapshot would hold it, the value is taken as checked
+        graph.add_node("Record", "R1", {"recorded_on": dates}, source_file="t", checked=not ok)
+        snap = save_snapshot(graph, tmp_path / f"{ok}.itsms")
+        if ok:
+            open_snapshot_tables(snap, graph_schema=sch).close()
+        else:
+            with pytest.raises(SnapshotError, match=r"recorded_on=.* is not a date"):
+                open_snapshot_tables(snap, graph_schema=sch)

@@ -562,7 +562,9 @@ def _check_tables(con: Any, sch: Schema, path: Path, counts: dict[str, Any]) -> 
         qk = quote(key)
         value = "v" if prop.multi_valued else qk
         wrong = f"NOT regexp_full_match({value}, '{pattern}') OR TRY_CAST({value} AS {cast}) IS NULL"
-        where = f"len(list_filter({qk}, v -> {wrong})) > 0" if prop.multi_valued else f"{qk} IS NOT NULL AND ({wrong})"
+        where = (
+            f"len(list_filter({qk}, lambda v: {wrong})) > 0" if prop.multi_valued else f"{qk} IS NOT NULL AND ({wrong})"
+        )
         bad = first(f"SELECT id, {qk} FROM {NODES} WHERE {where} ORDER BY id LIMIT 1")
         if bad:
             raise refuse(f"node {bad[0]}: {key}={bad[1]!r} is not a {prop.type}")
