@@ -20,6 +20,7 @@ from itsms_graph.exports.cypher_script import literal, script_lines
 from itsms_graph.exports.neo4j_admin import write_import_files
 from itsms_graph.graph import save_snapshot
 from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.tables import fetch_sql
 from itsms_graph.ontology import schema
 from itsms_graph.queries.catalogue import load_catalogue
 from tests import fixtures
@@ -400,6 +401,72 @@ def test_the_parameter_text_is_the_falkordb_clients_own(value):
     """The push writes FalkorDB's parameter header itself (faster): byte for byte what its client writes."""
     helpers = pytest.importorskip("falkordb.helpers")
     assert falkordb_engine.parameter_text(value) == helpers.stringify_param_value(value)
+
+
+def _with_lists_and_numbers() -> SMSGraph:
+    """The hostile graph with a node of every column type the graph tables hold: lists, a float, a boolean."""
+    graph = hostile_graph()
+    sch = graph.schema
+    kinds = {k: (p.type, p.multi_valued) for k, p in sch.properties.items()}
+    label = next(lb for lb in sorted(sch.labels) if any(kinds[k] == ("float", False) for k in sch.properties_of(lb)))
+    keys = sorted(k for k in sch.properties_of(label) if k not in ("id", "label", "source_file", "source_row"))
+    floats = [k for k in keys if kinds[k] == ("float", False)]
+    props: dict[str, object] = dict(zip(floats, [1e16, 0.1, -0.0], strict=False))
+    props |= {k: True for k in keys if kinds[k] == ("boolean", False)}
+    props |= {k: -(2**63) for k in keys if kinds[k] == ("integer", False)}
+    graph.add_node(label, "every-type", props, source_file=HOSTILE, source_row=7)
+    incident = next(iter(graph.nodes("Incident"))).split(":", 1)[1]
+    graph.add_node("Incident", incident, {"unnamed_references": [HOSTILE, "#MULTIVALUE", "\\"]}, source_file="x")
+    return graph
+
+
+@pytest.mark.parametrize("make", [fixtures.boundaries, _with_lists_and_numbers], ids=["boundaries", "hostile"])
+def test_the_tables_rows_rendered_by_duckdb_are_the_text_of_the_python_rows(tmp_path: Path, make):
+    """#16.3: the push into FalkorDB renders each batch from the graph tables in SQL: byte for byte the statement
+    the Python rows of load_batches make (fresh labels created, the others merged, the tag escaped), batch by
+    batch, in the same order."""
+    from itsms_graph.engines.cypher.engine import CypherEngine
+    from itsms_graph.graph.snapshot import open_snapshot_tables
+
+    tables = open_snapshot_tables(save_snapshot(make(), tmp_path / "g.itsms"))
+    engine = falkordb_engine.FalkorDBEngine.__new__(falkordb_engine.FalkorDBEngine)  # no server: nothing is sent
+    labels = sorted(tables.labels_present())
+    try:
+        for fresh in (set(), set(labels[::2]), set(labels)):
+            for tag in (None, HOSTILE):
+                rendered = list(engine.encoded_batches(tables, 3, tag=tag, fresh=fresh))
+                from_rows = list(CypherEngine.encoded_batches(engine, tables, 3, tag=tag, fresh=fresh))
+                assert rendered == from_rows
+                assert len(rendered) > len(labels)
+    finally:
+        tables.close()
+
+
+_COLUMN_VALUES = {
+    "VARCHAR": st.text() | st.just(HOSTILE) | st.just(""),
+    "BIGINT": st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    "DOUBLE": st.floats(),
+    "BOOLEAN": st.booleans(),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_the_sql_text_of_a_column_value_is_the_parameter_text_of_its_python_value(data):
+    """text_sql renders a value of each column type as parameter_text renders it read into Python (NaN,
+    infinities, -0.0, the largest integers, any text, a list with nulls)."""
+    import duckdb
+
+    kind = data.draw(st.sampled_from(sorted(_COLUMN_VALUES)), label="kind")
+    listed = data.draw(st.booleans(), label="list")
+    values = _COLUMN_VALUES[kind]
+    value = data.draw(st.lists(st.none() | values, max_size=4) if listed else values, label="value")
+    column = kind + ("[]" if listed else "")
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t (v {column})")
+    con.execute("INSERT INTO t VALUES (?)", [value])
+    read = fetch_sql(con, f"SELECT v, {falkordb_engine.text_sql('v', column)} AS text FROM t", [])  # through Arrow
+    assert read["text"] == [falkordb_engine.parameter_text(read["v"][0])]
 
 
 def test_the_parameter_text_refuses_what_the_client_refuses():

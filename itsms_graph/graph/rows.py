@@ -87,14 +87,30 @@ def node_rows(source: Source, label: str, size: int, keys: list[str] | None = No
             yield batch
         return
     keys = node_keys(source, label) if keys is None else keys
-    sql = f"SELECT {', '.join(quote(k) for k in ('id', *keys))} FROM {NODES} WHERE label = ? ORDER BY seq"
-    for part in fetch_batches(source.con, sql, [label], size):
+    for part in fetch_batches(source.con, *node_select(label, [quote(k) for k in ("id", *keys)]), size):
         ids = part.column("id").to_pylist()
         columns = [part.column(k).to_pylist() for k in keys]
         yield [
             (nid, {k: v for k, v in zip(keys, values, strict=True) if v is not None})
             for nid, *values in zip(ids, *columns, strict=True)
         ]
+
+
+def node_select(label: str, columns: list[str]) -> tuple[str, list[Any]]:
+    """The graph tables' SELECT of the nodes of *label* in the graph's order, as *columns* (SQL expressions over
+    the nodes' columns), with its parameters: what :func:`node_rows` reads, and what a writer that renders the
+    rows in SQL reads (``engines.cypher.falkordb``)."""
+    return f"SELECT {', '.join(columns)} FROM {NODES} WHERE label = ? ORDER BY seq", [label]
+
+
+def edge_select(rel_type: str, ends: tuple[str, str] | None, columns: list[str]) -> tuple[str, list[Any]]:
+    """The graph tables' SELECT of the relationships of *rel_type* (between nodes of the labels *ends*, when given)
+    in the graph's order, as *columns* (SQL expressions over the relationships' columns), with its parameters."""
+    where, params = "type = ?", [rel_type]
+    if ends is not None:  # the labels are the ids' prefixes (see end_labels)
+        where += " AND starts_with(src, ?) AND starts_with(dst, ?)"
+        params += [f"{label}:" for label in ends]
+    return f"SELECT {', '.join(columns)} FROM {EDGES} WHERE {where} ORDER BY seq", params
 
 
 def edge_keys(source: Source, rel_type: str) -> list[str]:
@@ -137,13 +153,7 @@ def edge_rows(source: Source, rel_type: str, size: int, ends: tuple[str, str] | 
             yield batch
         return
     keys = list(PROVENANCE_KEYS)
-    where, params = "type = ?", [rel_type]
-    if ends is not None:  # the labels are the ids' prefixes (see end_labels)
-        where += " AND starts_with(src, ?) AND starts_with(dst, ?)"
-        params += [f"{label}:" for label in ends]
-    selected = ", ".join(keys)
-    sql = f"SELECT src, dst, {selected} FROM {EDGES} WHERE {where} ORDER BY seq"
-    for part in fetch_batches(source.con, sql, params, size):
+    for part in fetch_batches(source.con, *edge_select(rel_type, ends, ["src", "dst", *keys]), size):
         columns = [part.column(k).to_pylist() for k in ("src", "dst", *keys)]
         yield [
             (s, t, {k: v for k, v in zip(keys, values, strict=True) if v is not None})

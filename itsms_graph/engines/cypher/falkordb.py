@@ -9,13 +9,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
 from itsms_graph.engines.cypher.engine import CypherEngine
-from itsms_graph.engines.cypher.load import index_statement
+from itsms_graph.engines.cypher.load import LoadPart, index_statement, load_parts
 from itsms_graph.errors import EngineUnavailable
+from itsms_graph.graph import rows
+from itsms_graph.graph.store import SMSGraph
+from itsms_graph.graph.tables import EDGE_COLUMNS, GraphTables, fetch_batches, node_columns, quote
+from itsms_graph.ontology import PROVENANCE_KEYS, Schema
 
 
 def available() -> bool:
@@ -81,6 +85,68 @@ def parameter_text(value: Any) -> str:
     return str(stringify_param_value(value))
 
 
+def _sql_text(text: str) -> str:
+    """*text* as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def text_sql(expr: str, kind: str) -> str:
+    """SQL rendering the value of *expr*, of the graph tables' column type *kind*, as :func:`parameter_text`
+    renders it once read into Python (tested equal); NULL for NULL. A list's null item is ``null``."""
+    kind = kind.removesuffix(" NOT NULL")
+    if kind.endswith("[]"):
+        item = text_sql("itsms_item", kind[:-2])
+        return (
+            f"('[' || array_to_string(list_transform({expr}, lambda itsms_item: coalesce({item}, 'null')), ',') || ']')"
+        )
+    if kind == "VARCHAR":
+        return f"""('"' || replace(replace({expr}, '\\', '\\\\'), '"', '\\"') || '"')"""
+    if kind == "BOOLEAN":  # Python's str of a bool
+        return f"(CASE WHEN {expr} THEN 'True' WHEN NOT {expr} THEN 'False' END)"
+    if kind in ("BIGINT", "INTEGER", "DOUBLE"):  # duckdb writes a double as Python's repr does (shortest round trip)
+        return f"CAST({expr} AS VARCHAR)"
+    raise ValueError(f"no FalkorDB parameter text for the column type {kind}")
+
+
+def _map_sql(entries: list[tuple[str, str]]) -> str:
+    """SQL rendering a map of the (key, SQL text of its value) *entries* whose value is not NULL, in their order,
+    as :func:`parameter_text` renders the dict that leaves out the None values."""
+    if not entries:
+        return "'{}'"
+    pieces = ", ".join(f"{_sql_text(_identifier(key) + ':')} || {value}" for key, value in entries)
+    return f"('{{' || concat_ws(',', {pieces}) || '}}')"
+
+
+def rows_text_select(part: LoadPart, sch: Schema, tag: str | None) -> tuple[str, list[Any]]:
+    """The graph tables' SELECT (``graph.rows``) of one column: each row of *part* as the text
+    :func:`parameter_text` makes of the row ``load.load_batches`` makes of it (nodes marked ``pushed_by`` = *tag*
+    when given), with its parameters (the tag's text first). Rendered in duckdb, not value by value in Python:
+    the push's client spent more time making and writing the rows than FalkorDB storing them."""
+    if part.label is None:
+        assert part.rel_type is not None
+        kinds = dict(EDGE_COLUMNS)
+        ends = " || ',' || ".join(text_sql(k, kinds[k]) for k in ("src", "dst"))
+        props = _map_sql([(k, text_sql(quote(k), kinds[k])) for k in PROVENANCE_KEYS])
+        return rows.edge_select(part.rel_type, part.ends, [f"'[' || {ends} || ',' || {props} || ']'"])
+    kinds = dict(node_columns(sch))
+    entries = [(k, text_sql(quote(k), kinds[k])) for k in part.keys]
+    params: list[Any] = []
+    if tag is not None:
+        entries.append(("pushed_by", "?"))
+        params.append(parameter_text(tag))
+    nid = text_sql("id", kinds["id"])
+    # created: the node's whole map, its id first; merged: [id, map]
+    row = _map_sql([("id", nid), *entries]) if part.fresh else f"'[' || {nid} || ',' || {_map_sql(entries)} || ']'"
+    sql, where = rows.node_select(part.label, [row])
+    return sql, params + where
+
+
+def _nul_quote(text: str) -> str | None:
+    """A short quote around the first NUL in *text*, else None."""
+    at = text.find("\x00")
+    return None if at < 0 else repr(text[max(0, at - 30) : at + 30])
+
+
 class FalkorDBEngine(CypherEngine):
     name = "falkordb"
 
@@ -101,6 +167,22 @@ class FalkorDBEngine(CypherEngine):
         text = "CYPHER " + header + statement
         # the rows are let go once written out: only what an error would quote is kept
         return text, _nul_in(params) if "\x00" in text else None
+
+    def encoded_batches(
+        self, graph: SMSGraph | GraphTables, batch_size: int, *, tag: str | None, fresh: Collection[str]
+    ) -> Iterator[tuple[int, Any]]:
+        """From the graph tables, each batch's rows rendered as parameter text by duckdb (:func:`rows_text_select`):
+        the same statements as :meth:`encode` makes of ``load.load_batches``' rows, without a Python value per
+        cell; from a Python graph, those."""
+        if not isinstance(graph, GraphTables):
+            yield from super().encoded_batches(graph, batch_size, tag=tag, fresh=fresh)
+            return
+        head = "CYPHER " + _identifier("rows") + "=["
+        for part in load_parts(graph, fresh):
+            for batch in fetch_batches(graph.con, *rows_text_select(part, graph.schema, tag), batch_size):
+                if batch.num_rows:
+                    text = head + ",".join(batch.column(0).to_pylist()) + "] " + part.statement
+                    yield batch.num_rows, (text, _nul_quote(text) if "\x00" in text else None)
 
     def run_encoded(self, encoded: Any) -> None:
         text, held = encoded

@@ -16,6 +16,7 @@ A second push finds the labels present and merges.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from itsms_graph.graph import rows
@@ -75,6 +76,35 @@ def stored_relationships_statement(rel_type: str, sch: Schema | None = None) -> 
     return "MATCH ()-[r:" + _checked(rel_type, (sch or schema()).relationships) + "]->() RETURN count(r) AS n"
 
 
+@dataclass(frozen=True)
+class LoadPart:
+    """One load statement and the rows it takes: the nodes of *label* (their attribute keys *keys*; created when
+    *fresh*, a row then the node's whole map) or the relationships of *rel_type* between nodes of the labels
+    *ends*."""
+
+    statement: str
+    label: str | None = None
+    keys: tuple[str, ...] = ()
+    fresh: bool = False
+    rel_type: str | None = None
+    ends: tuple[str, str] = ("", "")
+
+
+def load_parts(graph: SMSGraph | GraphTables, fresh: Collection[str] = ()) -> Iterator[LoadPart]:
+    """The statements that load every node of *graph*, label by label, then every relationship, type by type and
+    by the labels of its ends, in that order, each with the rows it takes; the labels in *fresh* (none of whose
+    nodes the target holds) are created, not merged."""
+    sch = graph.schema
+    present = rows.node_keys_by_label(graph)
+    for label in rows.labels(graph):
+        new = label in fresh
+        yield LoadPart(node_statement(label, sch, fresh=new), label, tuple(present.get(label, [])), new)
+    for rel_type in rows.rel_types(graph):
+        for ends in rows.end_labels(graph, rel_type):
+            new = ends[0] in fresh and ends[1] in fresh
+            yield LoadPart(edge_statement(rel_type, *ends, sch, fresh=new), rel_type=rel_type, ends=ends, fresh=new)
+
+
 def load_batches(
     graph: SMSGraph | GraphTables,
     batch_size: int = 10_000,
@@ -82,24 +112,24 @@ def load_batches(
     tag: str | None = None,
     fresh: Collection[str] = (),
 ) -> Iterator[tuple[str, list[Any]]]:
-    """(statement, rows) pairs that load every node, then every relationship, of *graph*: a Python graph or the
-    graph tables, read a batch at a time (``itsms_graph.graph.rows``); every node marked ``pushed_by`` = *tag*
-    when given. The labels in *fresh* (none of whose nodes the target holds) are created, not merged."""
-    sch = graph.schema
-    present = rows.node_keys_by_label(graph)
-    for label in rows.labels(graph):
-        new = label in fresh
-        statement = node_statement(label, sch, fresh=new)
-        for batch in rows.node_rows(graph, label, batch_size, present.get(label, [])):
+    """(statement, rows) pairs that load every node, then every relationship, of *graph* (:func:`load_parts`): a
+    Python graph or the graph tables, read a batch at a time (``itsms_graph.graph.rows``); every node marked
+    ``pushed_by`` = *tag* when given. The labels in *fresh* (none of whose nodes the target holds) are created,
+    not merged."""
+    for part in load_parts(graph, fresh):
+        if part.label is None:
+            assert part.rel_type is not None
+            for edges in rows.edge_rows(graph, part.rel_type, batch_size, part.ends):
+                yield part.statement, [[s, t, props] for s, t, props in edges]
+            continue
+        for batch in rows.node_rows(graph, part.label, batch_size, list(part.keys)):
             if tag is not None:
                 for _, props in batch:
                     props["pushed_by"] = tag
-            yield statement, [{"id": nid, **props} for nid, props in batch] if new else [[n, p] for n, p in batch]
-    for rel_type in rows.rel_types(graph):
-        for ends in rows.end_labels(graph, rel_type):
-            statement = edge_statement(rel_type, *ends, sch, fresh=ends[0] in fresh and ends[1] in fresh)
-            for part in rows.edge_rows(graph, rel_type, batch_size, ends):
-                yield statement, [[s, t, props] for s, t, props in part]
+            yield (
+                part.statement,
+                [{"id": nid, **props} for nid, props in batch] if part.fresh else [[n, p] for n, p in batch],
+            )
 
 
 def all_load_statements(sch: Schema | None = None) -> list[str]:
