@@ -51,18 +51,26 @@ def test_engine_equals_networkx_on_the_example(load_engine):
     assert any(status == "fail" for status, *_ in expected.values())  # the planted defects are found
 
 
-def test_falkordb_holds_what_networkx_holds(falkor_db):
-    """The load statements lose nothing: counts per label and per relationship type match."""
+@pytest.mark.parametrize("source", ["graph", "tables"])
+def test_falkordb_holds_what_networkx_holds(falkor_db, tmp_path, source):
+    """The load statements lose nothing: counts per label and per relationship type match, from the Python graph
+    and from a snapshot's graph tables (whose rows duckdb renders as FalkorDB's parameter text)."""
+    from itsms_graph.graph import save_snapshot
+    from itsms_graph.graph.snapshot import open_snapshot_tables
+
     graph = fixtures.boundaries()
-    engine = falkordb_engine.FalkorDBEngine(graph_name="counts", db=falkor_db)
-    engine.load(graph)
-    engine.load(graph)  # idempotent: MERGE twice gives the same graph
+    engine = falkordb_engine.FalkorDBEngine(graph_name=f"counts-{source}", db=falkor_db)
+    loaded = graph if source == "graph" else open_snapshot_tables(save_snapshot(graph, tmp_path / "b.itsms"))
+    engine.load(loaded)
+    engine.load(loaded)  # idempotent: MERGE twice gives the same graph
     for label in graph.labels_present():
         assert engine.label_count(label) == graph.count(label)
     rows = engine.run("MATCH ()-[r]->() RETURN type(r) AS t, count(r) AS n")
     assert {t: n for t, n in rows} == {t: graph.edge_count(t) for t in graph.rel_types_present()}
     [[props]] = engine.run("MATCH (c:Change {id: $id}) RETURN properties(c)", {"id": "Change:C-first"})
     assert props == {"id": "Change:C-first", **{k: v for k, v in graph.node("Change:C-first").items() if k != "label"}}
+    if source == "tables":
+        loaded.close()
 
 
 @pytest.mark.falkordb
