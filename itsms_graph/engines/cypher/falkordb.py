@@ -103,7 +103,9 @@ def text_sql(expr: str, kind: str) -> str:
         return f"""('"' || replace(replace({expr}, '\\', '\\\\'), '"', '\\"') || '"')"""
     if kind == "BOOLEAN":  # Python's str of a bool
         return f"(CASE WHEN {expr} THEN 'True' WHEN NOT {expr} THEN 'False' END)"
-    if kind in ("BIGINT", "INTEGER", "DOUBLE"):  # duckdb writes a double as Python's repr does (shortest round trip)
+    if kind == "DOUBLE":  # duckdb writes a double as Python's repr does (shortest round trip), but a NaN's sign
+        return f"(CASE WHEN isnan({expr}) THEN 'nan' ELSE CAST({expr} AS VARCHAR) END)"
+    if kind == "BIGINT":
         return f"CAST({expr} AS VARCHAR)"
     raise ValueError(f"no FalkorDB parameter text for the column type {kind}")
 
@@ -142,7 +144,7 @@ def rows_text_select(part: LoadPart, sch: Schema, tag: str | None) -> tuple[str,
 
 
 def _nul_quote(text: str) -> str | None:
-    """A short quote around the first NUL in *text*, else None."""
+    """A short quote around the first NUL in *text* (a statement made ready to send), else None."""
     at = text.find("\x00")
     return None if at < 0 else repr(text[max(0, at - 30) : at + 30])
 
@@ -166,7 +168,7 @@ class FalkorDBEngine(CypherEngine):
         header = "".join(f"{_identifier(name)}={parameter_text(value)} " for name, value in params.items())
         text = "CYPHER " + header + statement
         # the rows are let go once written out: only what an error would quote is kept
-        return text, _nul_in(params) if "\x00" in text else None
+        return text, _nul_quote(text)
 
     def encoded_batches(
         self, graph: SMSGraph | GraphTables, batch_size: int, *, tag: str | None, fresh: Collection[str]
@@ -182,7 +184,7 @@ class FalkorDBEngine(CypherEngine):
             for batch in fetch_batches(graph.con, *rows_text_select(part, graph.schema, tag), batch_size):
                 if batch.num_rows:
                     text = head + ",".join(batch.column(0).to_pylist()) + "] " + part.statement
-                    yield batch.num_rows, (text, _nul_quote(text) if "\x00" in text else None)
+                    yield batch.num_rows, (text, _nul_quote(text))
 
     def run_encoded(self, encoded: Any) -> None:
         text, held = encoded
