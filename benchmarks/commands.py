@@ -1,6 +1,7 @@
 """Whole commands, as a user waits for them: `itsms-graph check -p bpic2014` on BPIC 2014 x1, x4 and x8 (the copies
 of benchmarks/bpic_copies.py), from process start to exit, against duckdb reading the same files and computing the
-same data-quality checks (tests/independent.py's bpic_expected) in a process of its own, the two alternated run by
+same checks (tests/independent.py's bpic_expected: each of the eight queries a check of BPIC 2014 can assess,
+the other 87 being not assessable for want of their labels) in a process of its own, the two alternated run by
 run so that a busy machine slows both alike.
 
 Per command and size: wall seconds, CPU seconds (user + system of the child: what the machine's other jobs do not

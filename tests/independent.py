@@ -1,9 +1,11 @@
-"""A second computation of the data-quality checks, straight from the raw BPIC 2014 CSVs with duckdb SQL.
+"""A second computation of every check a BPIC 2014 export can be assessed on, straight from the raw CSVs with
+duckdb SQL: the five data-quality checks of references and change dates, the stray dates of changes and
+incidents, and the incidents naming no configuration item (as of 2014-03-31, the audit period the year before).
 
 It shares no code with the importer or the query engine: it reads the files as text, applies the profile's
 documented rules (one change per Change ID; earliest actual start and open time; the last row's flags;
 #MULTIVALUE is no id; references to ids no file contains are unresolved), and returns the rows each canned
-query must return.
+query must return. It is also the duckdb peer of the whole-command benchmarks (``benchmarks/commands.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from pathlib import Path
 import duckdb
 
 CHANGE_TS = "%d-%m-%Y %H:%M"
+INCIDENT_TS = "%d/%m/%Y %H:%M:%S"
+#: the cells a profile reads as empty (the profile's default)
+NULLS = ("", "NULL", "null", "?", "-", "N/A")
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str, path: Path, delim: str) -> None:
@@ -75,6 +80,26 @@ def bpic_expected(folder: Path) -> dict[str, set[tuple[str, ...]]]:
           WHERE '#MULTIVALUE' IN ("Related Incident", "CI Name (aff)", "Service Comp WBS (aff)")
         UNION SELECT DISTINCT 'Change:' || "Change ID" FROM ch
           WHERE '#MULTIVALUE' IN ("CI Name (aff)", "Service Component WBS (aff)")
+    """)
+    # the audit period of --as-of 2014-03-31 (12 months: 2013-04-01 .. 2014-03-31), a stray date five years
+    # (60 months) before its first day or after its last; a datetime compared with a date by its day
+    first, last, stray_before, stray_after = "2013-04-01", "2014-03-31", "2008-04-01", "2019-03-31"
+    out["change-dated-far-outside-period"] = rows(f"""
+        SELECT 'Change:' || id FROM changes
+          WHERE CAST(actual_start AS DATE) < DATE '{stray_before}' OR CAST(actual_start AS DATE) > DATE '{stray_after}'
+    """)
+    opened = f"CAST(strptime(\"Open Time\", '{INCIDENT_TS}') AS DATE)"
+    out["incident-dated-far-outside-period"] = rows(f"""
+        SELECT DISTINCT 'Incident:' || "Incident ID" FROM inc
+          WHERE {opened} < DATE '{stray_before}' OR {opened} > DATE '{stray_after}'
+    """)
+    # an incident opened in the period naming no affected configuration item (#MULTIVALUE names none); the
+    # profile makes an incident's AFFECTS from its CI Name (aff) alone
+    nulls = ", ".join(f"'{v}'" for v in NULLS)
+    out["incident-without-service-or-ci"] = rows(f"""
+        SELECT DISTINCT 'Incident:' || "Incident ID" FROM inc
+          WHERE "Incident ID" IS NOT NULL AND {opened} BETWEEN DATE '{first}' AND DATE '{last}'
+            AND (trim(coalesce("CI Name (aff)", '')) IN ({nulls}) OR trim("CI Name (aff)") = '#MULTIVALUE')
     """)
     out["_rows"] = {
         (name, str(n))
