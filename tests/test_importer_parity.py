@@ -526,3 +526,33 @@ def test_time_parts_read_in_arrow_read_as_the_parser_reads_them(texts: list[str]
         if value is not None:
             assert value == parser._part(parser.times, 0, text, fmt, False)
     assert _clock("%d/%m/%Y") is None  # a date format is read by the parser
+
+
+def test_a_link_between_two_targets_of_a_row_keeps_the_making_made_first(tmp_path: Path):
+    """A reference from another reference's target (``source:``) to a target it does not define makes the same
+    relationship on every row naming the two: the first row's making waits for the target (no record yet), a
+    later row's, once another row has defined the target, is made as it is read, and that one is kept (its row's
+    provenance)."""
+    (tmp_path / "p.yaml").write_text(
+        """
+id: links
+title: links between a row's targets
+tables:
+  - name: changes
+    files: ["changes.csv"]
+    record: {label: Change, id: id}
+    references:
+      - {column: ci, rel: AFFECTS, label: ConfigurationItem, defines: true}
+      - {column: svc, rel: PART_OF, label: ServiceComponent, source: ci}
+      - {column: component, rel: AFFECTS, label: ServiceComponent, defines: true}
+""",
+        encoding="utf-8",
+    )
+    rows = [["C1", "CI1", "SC1", ""], ["C2", "CI2", "", "SC1"], ["C3", "CI1", "SC1", ""], ["C4", "CI1", "SC1", ""]]
+    with (tmp_path / "changes.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["id", "ci", "svc", "component"], *rows])
+    profile = load_profile(tmp_path / "p.yaml")
+    assert_same([(profile, tmp_path)])
+    graph, _ = import_sources([(profile, tmp_path)])
+    made = graph.edge_attrs("ConfigurationItem:CI1", "ServiceComponent:SC1", "PART_OF")
+    assert made["source_row"] == 4  # C3's line: the first making made as its row was read, not C1's
