@@ -319,10 +319,10 @@ class FileDecisions:
                 # service component: 270,491 makings, 15,356 relationships): the slice's first making of each is
                 # the one the resolve would keep (the target defined in the row, every making is made as its row
                 # is read, and the first in row order wins), so the others are not staged
-                first = _first_of_each(src, l_local)
-                if len(first) < len(l_parent):
-                    src, s_place = src.take(pa.array(first)), s_place[first]
-                    l_parent, l_place, l_local = l_parent[first], l_place[first], l_local.take(pa.array(first))
+                kept = _first_of_each(src, l_local)
+                if len(kept) < len(l_parent):
+                    src, s_place = src.take(pa.array(kept)), s_place[kept]
+                    l_parent, l_place, l_local = l_parent[kept], l_place[kept], l_local.take(pa.array(kept))
             links = len(l_parent)
             labels = tuple((label, d == "out") for label, d in zip(ref.labels, ref.directions, strict=True))
             lid = self._label_lists.setdefault(labels, len(self._label_lists))
