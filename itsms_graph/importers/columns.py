@@ -492,11 +492,13 @@ def _part_of(
     encoded = pc.dictionary_encode(parts)
     distinct = encoded.dictionary
     known = fast(distinct) if fast is not None else pa.nulls(len(distinct), pa.string())
-    values = known.to_pylist()
-    for i, (text, value) in enumerate(zip(distinct.to_pylist(), values, strict=True)):
-        if value is None and text is not None:
-            values[i] = read(text)
-    return pa.array(values, pa.string()).take(encoded.indices)
+    # the parts *fast* left (all of them without it) are read one at a time; the others stay in Arrow
+    left = pc.and_(pc.is_null(known), pc.is_valid(distinct))
+    at = np.flatnonzero(left.to_numpy(zero_copy_only=False))
+    if len(at):
+        values = pa.array([read(text) for text in distinct.take(pa.array(at)).to_pylist()], pa.string())
+        known = pc.replace_with_mask(known, left, values)
+    return known.take(encoded.indices)
 
 
 def _clock(fmt: str) -> Callable[[pa.Array], pa.Array] | None:
