@@ -556,3 +556,58 @@ tables:
     graph, _ = import_sources([(profile, tmp_path)])
     made = graph.edge_attrs("ConfigurationItem:CI1", "ServiceComponent:SC1", "PART_OF")
     assert made["source_row"] == 4  # C3's line: the first making made as its row was read, not C1's
+
+
+EVENTS = """
+id: events
+title: events, each row its own node, and incidents
+tables:
+  - name: events
+    files: ["events.csv"]
+    record: {label: TicketEvent, id: "@row"}
+    properties:
+      status: {column: status}
+    references:
+      - {column: incident, rel: EVENT_OF, label: Incident, separator: "|"}
+      - {column: team, rel: ASSIGNED_TO, label: OrganisationalUnit, defines: true}
+      - {column: other_team, rel: ASSIGNED_TO, label: OrganisationalUnit, defines: true}
+  - name: incidents
+    files: ["incidents.csv"]
+    record: {label: Incident, id: id}
+"""
+#: the incidents name events too
+NAMING = "\n    references:\n      - {column: event, rel: EVENT_OF, label: TicketEvent, dir: in}\n"
+
+
+@pytest.mark.parametrize(
+    ("events", "incidents", "repeated"),
+    [
+        # each row's relationships made once: folded or not, the same graph
+        ([["Open", "I1", "T1", ""], ["Closed", "I2", "T2", ""]], [["I1", ""], ["I2", ""]], None),
+        # a cell naming one incident twice: the row makes the relationship twice
+        ([["Open", "I1|I1", "T1", ""]], [["I1", ""]], ("EVENT_OF", "TicketEvent:events#2", "Incident:I1")),
+        # two references of one type naming the same team
+        ([["Open", "I1", "T1", "T1"]], [["I1", ""]], ("ASSIGNED_TO", "TicketEvent:events#2", "OrganisationalUnit:T1")),
+        # an incident naming the event its row made the relationship from
+        ([["Open", "I1", "T1", ""]], [["I1", "events#2"]], ("EVENT_OF", "TicketEvent:events#2", "Incident:I1")),
+    ],
+    ids=["once", "a-cell-twice", "two-references", "named-by-another-table"],
+)
+def test_a_rows_own_node_links_once_or_is_folded(tmp_path: Path, events, incidents, repeated):
+    """An event log's row is its own node (``@row``): a relationship from it is made by that row alone, once,
+    unless a cell names its target twice, two references of one type name the same target, or another table's
+    reference names the event: then the makings fold into one relationship, its provenance the first making's."""
+    named = any(event for _, event in incidents)
+    (tmp_path / "p.yaml").write_text(EVENTS.rstrip("\n") + (NAMING if named else "\n"), encoding="utf-8")
+    for name, header, rows in (
+        ("events.csv", ["status", "incident", "team", "other_team"], events),
+        ("incidents.csv", ["id", "event"], incidents),
+    ):
+        with (tmp_path / name).open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([header, *rows])
+    profile = load_profile(tmp_path / "p.yaml")
+    assert_same([(profile, tmp_path)])
+    graph, _ = import_sources([(profile, tmp_path)])
+    if repeated is not None:  # made twice, one relationship
+        rel, src, dst = repeated
+        assert list(graph.edges(rel)).count((src, dst)) == 1

@@ -113,6 +113,8 @@ class Importer(FileDecisions, Resolution):
     _files: list[str] = field(default_factory=list)  # fno -> file name
     #: a reference's target labels, each with its direction (out: from the row's node) -> lid
     _label_lists: dict[tuple[tuple[str, bool], ...], int] = field(default_factory=dict)
+    #: (fno, reference number) of the references a row of the file made more than one relationship by
+    _several: set[tuple[int, int]] = field(default_factory=set)
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """The import's duckdb, opened (with the staged tables) on first use."""

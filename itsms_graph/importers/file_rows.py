@@ -99,6 +99,7 @@ class FileDecisions:
     _tables: list[Table]
     _files: list[str]
     _label_lists: dict[tuple[tuple[str, bool], ...], int]
+    _several: set[tuple[int, int]]
 
     def _stage(self, name: str, rows: pa.Table) -> None:
         raise NotImplementedError
@@ -324,6 +325,8 @@ class FileDecisions:
                     src, s_place = src.take(pa.array(kept)), s_place[kept]
                     l_parent, l_place, l_local = l_parent[kept], l_place[kept], l_local.take(pa.array(kept))
             links = len(l_parent)
+            if links and int(l_place.max()) > 0:  # a cell named several targets
+                self._several.add((fno, ref_no))
             labels = tuple((label, d == "out") for label, d in zip(ref.labels, ref.directions, strict=True))
             lid = self._label_lists.setdefault(labels, len(self._label_lists))
             self._stage(

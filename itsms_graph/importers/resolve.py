@@ -18,7 +18,8 @@ import pyarrow as pa
 from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.graph.tables import NODE_ROWS, arrow_type, hold_columns, load_graph, quote
-from itsms_graph.importers.file_rows import _SUB_BITS
+from itsms_graph.importers.cells import ROW_ID
+from itsms_graph.importers.file_rows import _PART_BITS, _SUB_BITS
 from itsms_graph.importers.profile import Table
 from itsms_graph.importers.report import ImportReport
 
@@ -36,6 +37,7 @@ class Resolution:
     _tables: list[Table]
     _files: list[str]
     _label_lists: dict[tuple[tuple[str, bool], ...], int]
+    _several: set[tuple[int, int]]
     _record_keys: set[str]
     _define_keys: set[str]
 
@@ -217,15 +219,16 @@ class Resolution:
         )
         for name in ("merged", "unnamed", "unnamed_in"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
-        self._resolve_links(con)
+        self._resolve_links(con, named)
         con.execute("DROP TABLE known")
         for name in ("lbl", "late_in", "placeholders_in", "files_in"):
             con.unregister(name)
         pa.default_memory_pool().release_unused()
 
-    def _resolve_links(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _resolve_links(self, con: duckdb.DuckDBPyConnection, named: list[str]) -> None:
         """Every reference as a relationship: to the record of the first of its labels that one input holds, else
-        to a placeholder flagged unresolved; each relationship with the provenance of the row that made it first."""
+        to a placeholder flagged unresolved; each relationship with the provenance of the row that made it first
+        (*named*: the labels a reference may name)."""
         unresolved = self.report.unresolved
         lists = sorted(self._label_lists.items(), key=lambda kv: kv[1])
         con.register(
@@ -248,17 +251,24 @@ class Resolution:
         # (a relationship made more than once keeps its first making: made as its row was read before made at
         # the end, then by row and place in the row; one key: a pending flag, the row, the place; lsub < 2^24)
         key = "(CAST(NOT immediate AS BIGINT) << 62) | (gseq << 24) | lsub"
-        con.execute(f"""
+        # whether the making is one that no other making repeats (its file and reference, fno << 8 | ref_no, in
+        # _made_once: it needs no fold)
+        once = f"list_contains(?::BIGINT[], (CAST(fno AS BIGINT) << {_PART_BITS}) | (lsub >> {2 * _PART_BITS}))"
+        made_once = [fno << _PART_BITS | ref_no for fno, ref_no in self._made_once(named)]
+        con.execute(
+            f"""
             CREATE TEMP TABLE made AS
             SELECT rel, CASE WHEN missing THEN src WHEN out THEN src ELSE target END AS a,
                    CASE WHEN missing THEN tlocal WHEN out THEN target ELSE src END AS b, fno, rn,
                    CASE WHEN missing THEN (gseq << 24) | lsub ELSE {key} END AS k,
-                   CASE WHEN missing THEN lid END AS lid
+                   CASE WHEN missing THEN lid END AS lid, {once} AS once
             FROM (SELECT l.*, lbl.lab || ':' || l.tlocal AS target, lbl.out, k.born <= l.gseq AS immediate,
                          k.nid IS NULL AS missing
                   FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0
                   LEFT JOIN known k ON k.nid = lbl.lab || ':' || l.tlocal)
-        """)
+        """,
+            [made_once],
+        )
         con.execute("DROP TABLE links_in")
         # references whose first label has no record: another label's record, else a placeholder, in order
         rest = con.execute("""
@@ -332,8 +342,9 @@ class Resolution:
         held_types = sorted(self.graph.rel_types_present())
         # the makings read at the end join the others; then one relationship each, its first making
         con.execute(
-            f"INSERT INTO made BY NAME SELECT rel, a, b, fno, rn, {key.replace('NOT immediate', 'true')} AS k "
-            "FROM late_in"
+            f"INSERT INTO made BY NAME SELECT rel, a, b, fno, rn, {key.replace('NOT immediate', 'true')} AS k, "
+            f"{once} AS once FROM late_in",
+            [made_once],
         )
         ((made,),) = con.execute("SELECT count(*) FROM made").fetchall()
         # folded at once: duckdb's grouping spills what passes its memory limit. Where it still runs out, the
@@ -352,6 +363,24 @@ class Resolution:
                 parts = -(-made // _FOLD_ROWS)
         con.execute("DROP TABLE made")
 
+    def _made_once(self, named: list[str]) -> list[tuple[int, int]]:
+        """(fno, reference number) of the references each of whose relationships the file's rows make once: from a
+        row's own node that no other row makes (a table whose rows are each a record, ``@row``, of a label no
+        reference names: an event log's events) to a target it names once (no other reference of the table has its
+        type, and no cell of the file named several targets). No other making can repeat such a relationship, so
+        it needs no fold."""
+        once = []
+        for fno, table in enumerate(self._tables):
+            if table.record.id != ROW_ID or table.record.label in named:
+                continue
+            types = [ref.rel for ref in table.references]
+            once += [
+                (fno, ref_no)
+                for ref_no, ref in enumerate(table.references)
+                if ref.source is None and types.count(ref.rel) == 1 and (fno, ref_no) not in self._several
+            ]
+        return once
+
     def _fold(self, con: duckdb.DuckDBPyConnection, parts: int, held: int, held_types: list[str]) -> None:
         """Each relationship of the makings, once, with its first making, into the relationships table: in
         *parts* parts, a part holding the relationships of the sources that hash to it, whole."""
@@ -365,13 +394,15 @@ class Resolution:
             else ""
         )
         for part in range(parts):
-            only = f"WHERE hash(a) % {parts} = {part}" if parts > 1 else ""
+            only = f"AND hash(a) % {parts} = {part}" if parts > 1 else ""
             con.execute(
                 f"""
                 INSERT INTO edges BY NAME
                 SELECT rel AS type, a AS src, b AS dst, k + {held} AS seq, f.file AS source_file, rn AS source_row
-                FROM (SELECT rel, a, b, min(k) AS k, arg_min(fno, k) AS fno, arg_min(rn, k) AS rn FROM made {only}
-                      GROUP BY rel, a, b) e
+                FROM (SELECT rel, a, b, k, fno, rn FROM made WHERE once {only}
+                      UNION ALL
+                      SELECT rel, a, b, min(k) AS k, arg_min(fno, k) AS fno, arg_min(rn, k) AS rn FROM made
+                      WHERE NOT once {only} GROUP BY rel, a, b) e
                 LEFT JOIN files_in f USING (fno)
                 {again}
             """,
