@@ -72,6 +72,38 @@ def test_running_out_of_duckdb_memory_is_one_line_naming_the_setting(tmp_path: P
     assert not (tmp_path / "s.itsms").exists()
 
 
+@pytest.mark.parametrize("which", ["first", "middle", "last"])
+def test_an_insert_failing_on_the_staging_thread_stops_the_import_with_its_error(
+    which: str, monkeypatch: pytest.MonkeyPatch
+):
+    """Staged rows go into duckdb on a thread of their own while the next rows are decided: an insert's error
+    stops the import with that error (at the next insert, or, the last one's, before the resolve), and the thread
+    is let go."""
+    import threading
+
+    from itsms_graph.importers import resolve_profile
+    from itsms_graph.importers.build import Importer, import_tables
+
+    sources = [(resolve_profile("bpic2014"), DATA)]
+    calls: list[str] = []
+    insert = Importer._insert
+    failing = 0
+
+    def counted_insert(self: Importer, name: str, rows: object) -> None:
+        calls.append(name)
+        if len(calls) == failing:
+            raise ItsmsError(f"insert {failing} failed")
+        insert(self, name, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Importer, "_insert", counted_insert)
+    import_tables(sources, keep_going=True)[0].close()
+    failing = {"first": 1, "middle": len(calls) // 2, "last": len(calls)}[which]
+    calls.clear()
+    with pytest.raises(ItsmsError, match=f"^insert {failing} failed$"):
+        import_tables(sources, keep_going=True)
+    assert not [t for t in threading.enumerate() if t.name.startswith("itsms-stage")]
+
+
 def test_the_temporary_folder_is_where_duckdb_spills(tmp_path: Path):
     spill = tmp_path / "spill"
     spill.mkdir()

@@ -10,8 +10,8 @@ The import runs a column at a time, in stages. A file is read into columns (``co
 another thread meanwhile); each distinct cell is converted once by the table's compiled conversions
 (``cells.py``); what each row makes of its cells (its rejection, record, the targets it names and defines, its
 relationships) is decided with numpy and pyarrow a slice of rows at a time (``file_rows.py``) and staged in an
-in-memory duckdb as the slice is done (which spills what passes its memory limit to disk: Python holds a file's
-columns and a slice's decisions, never more); and what rows make together across files (merges, relationships to records read later,
+in-memory duckdb as the slice is done, on a thread of its own while the next slice is decided (which spills what passes its memory limit to disk: Python holds a file's
+columns and a slice's decisions, with the slice before's until duckdb has them, never more); and what rows make together across files (merges, relationships to records read later,
 placeholders) is resolved with SQL there (``resolve.py``), which ends holding the graph tables
 (``itsms_graph.graph.tables``): what the DuckDB engine checks as they are, and what the graph is built from. This
 module holds the import together: the sources and their files, the reading, the staging.
@@ -28,7 +28,7 @@ from __future__ import annotations
 import fnmatch
 import tempfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,10 @@ class Importer(FileDecisions, Resolution):
     #: holding the graph tables; opened with the first file
     _con: duckdb.DuckDBPyConnection | None = None
     _spill: tempfile.TemporaryDirectory[str] | None = None
+    #: the thread that puts staged rows into duckdb, one insert at a time, in order, while the next rows are
+    #: decided (duckdb leaves the GIL as it inserts); the insert under way
+    _stager: ThreadPoolExecutor | None = None
+    _staging: Future[None] | None = None
     #: the property keys staged records, and staged defined targets, carry
     _record_keys: set[str] = field(default_factory=set)
     _define_keys: set[str] = field(default_factory=set)
@@ -125,11 +129,25 @@ class Importer(FileDecisions, Resolution):
         return self._con
 
     def _stage(self, name: str, rows: pa.Table) -> None:
-        """Put a file's *rows* into the staged table *name* now, in duckdb (which spills what passes its memory
-        limit to disk): what the import holds in Python is one slice's, never everything read. The records and
-        the defined targets gain a property column when a file first brings that property: a staged table
-        holds the properties the files have, not the ontology's every key (staging all of them, mostly null,
-        was a quarter of a large import's time)."""
+        """Put a file's *rows* into the staged table *name*, in duckdb (which spills what passes its memory limit
+        to disk), on the staging thread while the next rows are decided: what the import holds in Python is a
+        slice's, and the slice before's until its insert is done, never everything read. An insert's error is
+        raised at the next one, or before the resolve (:meth:`_staged`)."""
+        self._staged()
+        if self._stager is None:
+            self._stager = ThreadPoolExecutor(max_workers=1, thread_name_prefix="itsms-stage")
+        self._staging = self._stager.submit(self._insert, name, rows)
+
+    def _staged(self) -> None:
+        """Wait for the insert under way, raising its error."""
+        staging, self._staging = self._staging, None
+        if staging is not None:
+            staging.result()
+
+    def _insert(self, name: str, rows: pa.Table) -> None:
+        """Insert *rows* into the staged table *name*. The records and the defined targets gain a property column
+        when a file first brings that property: a staged table holds the properties the files have, not the
+        ontology's every key (staging all of them, mostly null, was a quarter of a large import's time)."""
         con = self._connection()
         keys = {"records_in": self._record_keys, "defines_in": self._define_keys}.get(name)
         if keys is not None:
@@ -150,6 +168,9 @@ class Importer(FileDecisions, Resolution):
     def close(self) -> None:
         """Let go of what the import holds (its duckdb and the folder it spills to): after an error, or once its
         tables are handed over."""
+        if self._stager is not None:  # the insert under way ends first (its error, after another, is not raised)
+            self._stager.shutdown(wait=True)
+            self._stager = self._staging = None
         if self._con is not None:
             self._con.close()
             self._con = None
@@ -228,8 +249,12 @@ class Importer(FileDecisions, Resolution):
         rows = sum(f.rows_read for f in self.report.files)
         if self.progress:
             self.progress(RESOLVING, 0, False)
-        con, spill = self._connection(), self._spill
         try:
+            self._staged()
+            if self._stager is not None:
+                self._stager.shutdown(wait=True)
+                self._stager = None
+            con, spill = self._connection(), self._spill
             with within_memory():
                 self._resolve(con)
         except BaseException:
