@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 import itsms_graph.importers.columns as columns
 from itsms_graph.importers import readers  # noqa: F401  (sets the strict reader's field limit, as the import does)
-from itsms_graph.importers.columns import _StrictScan, read_csv_columns
+from itsms_graph.importers.columns import read_csv_columns
 from itsms_graph.importers.readers import open_rows
+from itsms_graph.importers.strict_scan import StrictScan
 
 
 class _Blocks:
@@ -36,7 +37,7 @@ class _Blocks:
 
 
 def scanned(data: bytes, sizes: list[int], delimiter: str = ",") -> int | None:
-    scan = _StrictScan(_Blocks(data, sizes), delimiter)
+    scan = StrictScan(_Blocks(data, sizes), delimiter)
     while scan.read(1 << 22):
         pass
     return scan.strict_records()
