@@ -611,3 +611,46 @@ def test_a_rows_own_node_links_once_or_is_folded(tmp_path: Path, events, inciden
     if repeated is not None:  # made twice, one relationship
         rel, src, dst = repeated
         assert list(graph.edges(rel)).count((src, dst)) == 1
+
+
+def test_event_files_of_the_same_name_in_two_sources_make_one_node_and_one_relationship(tmp_path: Path):
+    """An event's id is its file's name and row: two sources holding a file of the same name (two folders of one
+    export) make the same event nodes, each written by two rows, and a relationship both rows make is one."""
+    (tmp_path / "p.yaml").write_text(EVENTS, encoding="utf-8")
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        with (tmp_path / folder / "events.csv").open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([["status", "incident", "team", "other_team"], ["Open", "I1", "", ""]])
+        with (tmp_path / folder / "incidents.csv").open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([["id", "event"], ["I1", ""]])
+    profile = load_profile(tmp_path / "p.yaml")
+    sources = [(profile, tmp_path / "a"), (profile, tmp_path / "b")]
+    assert_same(sources)
+    graph, _ = import_sources(sources)
+    assert list(graph.edges("EVENT_OF")) == [("TicketEvent:events#2", "Incident:I1")]
+
+
+def test_an_event_another_table_records_by_id_makes_one_relationship(tmp_path: Path):
+    """A table with ids may record the same events (``events#2``) as an event log's rows: the node is written by
+    two rows, and a relationship both make is one."""
+    profile_text = (
+        EVENTS
+        + """  - name: more events
+    files: ["more.csv"]
+    record: {label: TicketEvent, id: id}
+    references:
+      - {column: incident, rel: EVENT_OF, label: Incident}
+"""
+    )
+    (tmp_path / "p.yaml").write_text(profile_text, encoding="utf-8")
+    for name, rows in (
+        ("events.csv", [["status", "incident", "team", "other_team"], ["Open", "I1", "", ""]]),
+        ("incidents.csv", [["id", "event"], ["I1", ""]]),
+        ("more.csv", [["id", "incident"], ["events#2", "I1"]]),
+    ):
+        with (tmp_path / name).open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows(rows)
+    profile = load_profile(tmp_path / "p.yaml")
+    assert_same([(profile, tmp_path)])
+    graph, _ = import_sources([(profile, tmp_path)])
+    assert list(graph.edges("EVENT_OF")) == [("TicketEvent:events#2", "Incident:I1")]

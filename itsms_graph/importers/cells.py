@@ -268,6 +268,12 @@ def reference_targets(ref: Reference, raw: Any, table: Table) -> Named:
     return tuple(targets), unnamed, tuple(places), len(parts)
 
 
+def row_id_stem(table: Table, file: str) -> str:
+    """What the ids of a table without ids (``@row``) start with in *file*: its name's stem, then the row
+    (``Detail_Incident_Activity#2``); a file of the same name in another source gives the same ids."""
+    return table.record.id_prefix + id_text(Path(file).name.split(".")[0]) + "#"
+
+
 class TablePlan:
     """A table of a profile compiled once per file: its converters and reference readers, each reading its column
     under the header that names it in this file (*headers*: column -> header, the table's aliases resolved)."""
@@ -276,7 +282,7 @@ class TablePlan:
         named = headers or {}
         self.table = table
         #: a table without ids names its records by file and row: ``Detail_Incident_Activity#2``
-        self.row_id_stem = table.record.id_prefix + id_text(Path(file).name.split(".")[0]) + "#"
+        self.row_id_stem = row_id_stem(table, file)
         #: the headers of the id column and of the row filter's column in this file
         self.id_column = named.get(table.record.id, table.record.id)
         self.where_column = "" if table.where is None else named.get(table.where.column, table.where.column)

@@ -10,6 +10,7 @@ read before one made at the end). The outcome of each row is counted here, where
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import duckdb
@@ -18,7 +19,7 @@ import pyarrow as pa
 from itsms_graph.errors import InputError, SchemaViolation
 from itsms_graph.graph.store import SMSGraph
 from itsms_graph.graph.tables import NODE_ROWS, arrow_type, hold_columns, load_graph, quote
-from itsms_graph.importers.cells import ROW_ID
+from itsms_graph.importers.cells import ROW_ID, row_id_stem
 from itsms_graph.importers.file_rows import _PART_BITS, _SUB_BITS
 from itsms_graph.importers.profile import Table
 from itsms_graph.importers.report import ImportReport
@@ -365,13 +366,25 @@ class Resolution:
 
     def _made_once(self, named: list[str]) -> list[tuple[int, int]]:
         """(fno, reference number) of the references each of whose relationships the file's rows make once: from a
-        row's own node that no other row makes (a table whose rows are each a record, ``@row``, of a label no
-        reference names: an event log's events) to a target it names once (no other reference of the table has its
-        type, and no cell of the file named several targets). No other making can repeat such a relationship, so
-        it needs no fold."""
+        row's own node that no other row makes (a table whose rows are each a record, ``@row``, of a label that no
+        reference names and only such tables record, in a file whose name no other of them has: an event's id is
+        its file's name and row) to a target it names once (no other reference of the table has its type, and no
+        cell of the file named several targets). No other making can repeat such a relationship, so it needs no
+        fold."""
+        stems = Counter(
+            (t.record.label, row_id_stem(t, file) if t.record.id == ROW_ID else None)
+            for t, file in zip(self._tables, self._files, strict=True)
+        )
+        by_id = {label for label, stem in stems if stem is None}
         once = []
-        for fno, table in enumerate(self._tables):
-            if table.record.id != ROW_ID or table.record.label in named:
+        for fno, (table, file) in enumerate(zip(self._tables, self._files, strict=True)):
+            label = table.record.label
+            if (
+                table.record.id != ROW_ID
+                or label in named
+                or label in by_id
+                or stems[label, row_id_stem(table, file)] > 1
+            ):
                 continue
             types = [ref.rel for ref in table.references]
             once += [
