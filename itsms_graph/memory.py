@@ -1,11 +1,17 @@
 """How the process gives freed memory back to the system: a policy for the allocator, set once by the command.
 
 An import makes and drops lists of a batch's values by the thousand (65,536 pointers, 512 KiB each). glibc's
-malloc maps a block that large on its own, but each time such a block is freed it raises its threshold for
-mapping to that block's size (up to 32 MiB); from then on the lists come from the heap, and the heap keeps what
-is freed in it. :func:`return_freed_blocks` pins the threshold at its initial 128 KiB: every large block is
-mapped, and unmapped when freed. On BPIC 2014 that lowered each command's peak by 40 to 125 MiB, at no
-measured cost in time (benchmarks/README.md).
+malloc maps a block above its mmap threshold on its own, but each time such a block is freed it raises the
+threshold to that block's size (up to 32 MiB); from then on large blocks come from the heap, and the heap keeps
+what is freed in it. :func:`return_freed_blocks` pins the threshold at 1 MiB: a block larger than that is mapped,
+and unmapped when freed, however many were freed before. At glibc's initial 128 KiB (the pin until 2026-12-07,
+which lowered the row importer's peak by 40 to 125 MiB) every 256 KiB block duckdb allocates was mapped too, and
+faulted in afresh page by page each time the import's inserts and folds made one: `check -p bpic2014` spent 2.6 s
+of its 9 s of CPU in the kernel (876k page faults; duckdb alone reading the files and checking them, 76k). At
+1 MiB (four alternated runs): wall 6.24 to 5.62 s, system CPU 2.71 to 2.19 s, 879k to 731k page faults, peak
+unchanged (586 to 588 MiB); x4 with a 1 GB limit 25.4 to 21.5 s, peak 1363 to 1374 MiB; the generated million's
+snapshot `check` and `report` peak unchanged within 15 MiB; the row importer (`--backend networkx`) 15.8 to
+14.7 s, peak 933 to 984 MiB.
 
 Arrow allocates its buffers from its own bundled allocator (mimalloc in the Linux wheels), which keeps what is
 freed for its heaps to reuse: an import frees a file's columns while the reader thread fills the next file's.
@@ -23,8 +29,8 @@ import sys
 
 #: mallopt's parameter number for the mmap threshold (glibc's malloc.h)
 _M_MMAP_THRESHOLD = -3
-#: glibc's initial threshold, kept fixed
-_THRESHOLD = 128 * 1024
+#: the threshold, kept fixed: above duckdb's 256 KiB blocks, which the heap then reuses (see the module)
+_THRESHOLD = 1024 * 1024
 #: the environment variable glibc reads for the same setting at start-up: a user's own value is left alone
 ENVIRONMENT = "MALLOC_MMAP_THRESHOLD_"
 #: the environment variable Arrow reads for its default memory pool when it first makes it (a user's own kept)
@@ -49,7 +55,7 @@ def arrow_from_malloc() -> bool:
 
 @functools.cache
 def return_freed_blocks() -> bool:
-    """Pin glibc malloc's mmap threshold at 128 KiB for the rest of the process (see the module); return whether it
+    """Pin glibc malloc's mmap threshold at 1 MiB for the rest of the process (see the module); return whether it
     was set. Nothing changes elsewhere than Linux with glibc, or when the environment already sets it."""
     if not sys.platform.startswith("linux") or ENVIRONMENT in os.environ:
         return False

@@ -217,6 +217,19 @@ def test_the_command_pins_the_allocators_threshold_once_and_keeps_a_users_own_se
     assert run({**env, ENVIRONMENT: "65536"}) == ["False", "False"]
 
 
+def test_the_pinned_threshold_leaves_duckdbs_blocks_in_the_heap():
+    """#16: pinned at glibc's initial 128 KiB, every block duckdb allocates (256 KiB) was mapped on its own and
+    unmapped when freed, so each one the import's inserts and folds made was faulted in afresh: `check -p bpic2014`
+    spent 2.6 s of its 9 s of CPU in the kernel (876k page faults; duckdb alone, 76k). The threshold sits above a
+    block, so freed blocks are reused from the heap (benchmarks/README.md: 1 MiB, same peak, less time)."""
+    import duckdb
+
+    from itsms_graph.memory import _THRESHOLD
+
+    block = duckdb.connect().execute("SELECT current_setting('default_block_size')").fetchone()
+    assert block is not None and int(block[0]) < _THRESHOLD
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Arrow pool policy is set on Linux")
 def test_the_command_has_arrow_allocate_from_malloc_and_keeps_a_users_own_pool():
     """#16: Arrow's bundled allocator kept the columns an import freed (check -p bpic2014 peaked at 710 MiB, 589
