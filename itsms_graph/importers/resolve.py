@@ -114,10 +114,14 @@ class Resolution:
             "UNION ALL SELECT nid FROM pre_in) GROUP BY nid HAVING count(*) > 1"
         )
         # a node one event writes is that event; the others fold their events by the merge rules, label by label
-        # over the properties the label's events write
+        # over the properties the label's events write (into folded). merged, every node, is a view: the events
+        # stay where they were staged until the nodes are inserted (a copy of every node's columns cost BPIC 2014
+        # 0.27 s of a 0.55 s insert)
+        once = f"SELECT nid, label, ord AS first_ord, fno, rn, is_rec AS by_record{sep}{cols} FROM {ev}"
+        con.execute(f"CREATE TEMP TABLE folded AS {once} LIMIT 0")
         con.execute(f"""
-            CREATE TEMP TABLE merged AS
-            SELECT nid, label, ord AS first_ord, fno, rn, is_rec AS by_record{sep}{cols} FROM {ev} ANTI JOIN many USING (nid)
+            CREATE TEMP VIEW merged AS
+            {once} ANTI JOIN many USING (nid) UNION ALL BY NAME SELECT * FROM folded
         """)
         if latest:  # a record is newer when its latest_by value is at least every earlier record's
             con.execute(f"""
@@ -128,10 +132,6 @@ class Resolution:
             """)
         else:  # without latest_by, the later record always wins
             con.execute(f"CREATE TEMP TABLE multi AS SELECT *, true AS newer FROM {ev} SEMI JOIN many USING (nid)")
-        # the events are in merged and multi now: what was staged goes
-        for name in ("records_in", "defines_in"):
-            con.execute(f"DROP TABLE {name}")
-        con.unregister("pre_in")
         written = ", ".join(f"count({quote(k)})" for k in keys)
         for label, *counts in con.execute(
             f"SELECT label{sep}{written} FROM multi GROUP BY label ORDER BY label"
@@ -143,7 +143,7 @@ class Resolution:
             ]
             con.execute(
                 f"""
-                INSERT INTO merged BY NAME
+                INSERT INTO folded BY NAME
                 SELECT nid, any_value(label) AS label, min(ord) AS first_ord,
                     arg_min(fno, ord) FILTER (WHERE ord >= 0) AS fno, arg_min(rn, ord) FILTER (WHERE ord >= 0) AS rn,
                     arg_min(is_rec, ord) AS by_record{"".join(", " + f for f in finals)}
@@ -159,9 +159,8 @@ class Resolution:
                 "FROM multi) WHERE is_rec AND k > 1 GROUP BY fno"
             ).fetchall()
         )
-        # every node is in merged now: what made it goes, so that duckdb's memory holds what comes next
-        for name in ("many", "multi"):
-            con.execute(f"DROP TABLE {name}")
+        # every node is in merged now: the events folded go, so that duckdb's memory holds what comes next
+        con.execute("DROP TABLE multi")
         # accepted: a record that made its node; merged: every other record
         made = dict(
             con.execute("SELECT fno, count(*) FROM merged WHERE by_record AND first_ord >= 0 GROUP BY fno").fetchall()
@@ -218,8 +217,11 @@ class Resolution:
         """,
             [named, named],
         )
-        for name in ("merged", "unnamed", "unnamed_in"):
+        # the nodes are in the graph tables: what was staged to make them goes
+        con.execute("DROP VIEW merged")
+        for name in ("folded", "many", "records_in", "defines_in", "unnamed", "unnamed_in"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.unregister("pre_in")
         self._resolve_links(con, named)
         con.execute("DROP TABLE known")
         for name in ("lbl", "late_in", "placeholders_in", "files_in"):
