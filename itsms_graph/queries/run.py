@@ -317,7 +317,7 @@ def run_queries(
         bound = bind(query, period, values)
         rows = engine.rows(bound)
         findings = findings_for(query, rows)
-        population = population_of(engine, query, period, values)
+        population = population_of(engine, query, period, values, rows)
         if query.population_required and not population:
             findings = absent_population(query)
         results.append(
@@ -344,13 +344,21 @@ def _checked(query: QueryDefinition, used: UsedParameter) -> Any:
 
 
 def population_of(
-    engine: Engine, query: QueryDefinition, period: AuditPeriod, overrides: dict[str, Any] | None = None
+    engine: Engine,
+    query: QueryDefinition,
+    period: AuditPeriod,
+    overrides: dict[str, Any] | None = None,
+    rows: list[tuple[str, ...]] | None = None,
 ) -> Population | None:
     """The distinct records a violation query applies to (its first match variable, or its ``having`` group,
     under its match filters and its applicability conditions), sorted; None for an existence query, which
-    examines no population."""
+    examines no population. *rows*: the query's own rows, when fetched already: a query whose every condition
+    says whom it applies to (no ``each``, no ``having``) is its own population query, so they are its population's
+    rows (BPIC 2014's unresolved-reference: 0.1 s a run)."""
     if query.expect != "none":
         return None
     bare = query.population_query()
     column = bare.columns.index(query.group_variable)
-    return Population(row[column] for row in engine.rows(bind(bare, period, overrides)))
+    if rows is None or bare != query:
+        rows = engine.rows(bind(bare, period, overrides))
+    return Population(row[column] for row in rows)
