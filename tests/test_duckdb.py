@@ -188,6 +188,19 @@ def test_label_count_and_property_presence_equal_networkx(make):
         )
 
 
+def test_every_labels_records_are_counted_in_one_statement():
+    """#16: a check asks for some thirty labels' counts (BPIC 2014: 33 statements, 0.08 s); the engine counts
+    every label in one scan on the first call, and still refuses a label the ontology does not have."""
+    engine = DuckDBEngine.from_graph(with_placeholders())
+    ran: list[str] = []
+    run = engine._run
+    engine._run = lambda statement: ran.append(statement.sql) or run(statement)  # type: ignore[method-assign]
+    counts = {label: engine.label_count(label) for label in sorted(engine.schema.labels)}
+    assert len(ran) == 1 and counts["ConfigurationItem"] == 0 and sum(counts.values()) > 0
+    with pytest.raises(NotCompilable, match="Nope"):
+        engine.label_count("Nope")
+
+
 @pytest.mark.parametrize("make", ["example", "features", "cycles", "boundaries"])
 def test_exists_is_whether_there_are_rows_over_the_whole_catalogue(example, make):
     if make == "example":

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from itsms_graph.engines.duckdb.compiler import (
+    NotCompilable,
     Statement,
     compile_query,
     exists_statement,
-    label_count_statement,
+    label_counts_statement,
     property_present_statement,
 )
 from itsms_graph.errors import EngineUnavailable, ItsmsError
@@ -40,6 +41,7 @@ class DuckDBEngine:
     def __init__(self, con: Any, graph_schema: Schema | None = None) -> None:
         self.con = con
         self.schema = graph_schema or schema()
+        self._label_counts: dict[str, int] | None = None
         tables = {
             name
             for (name,) in con.execute(
@@ -66,7 +68,13 @@ class DuckDBEngine:
         return list(self.con.execute(statement.sql, statement.params).fetchall())
 
     def label_count(self, label: str) -> int:
-        return int(self._run(label_count_statement(label, self.schema))[0][0])
+        """Records of *label*: every label's counted in one scan, on the first call (the tables an engine runs
+        on do not change under it; a check asks for some thirty labels, 0.08 s on BPIC 2014 one by one)."""
+        if label not in self.schema.labels:
+            raise NotCompilable(f"{label!r} is not an ontology label")
+        if self._label_counts is None:
+            self._label_counts = {name: int(n) for name, n in self._run(label_counts_statement(self.schema))}
+        return self._label_counts.get(label, 0)
 
     def property_present(self, label: str, key: str) -> bool:
         return bool(self._run(property_present_statement(label, key, self.schema))[0][0])
