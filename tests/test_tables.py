@@ -77,12 +77,12 @@ def test_an_insert_failing_on_the_staging_thread_stops_the_import_with_its_error
     which: str, monkeypatch: pytest.MonkeyPatch
 ):
     """Staged rows go into duckdb on a thread of their own while the next rows are decided: an insert's error
-    stops the import with that error (at the next insert, or, the last one's, before the resolve), and the thread
-    is let go."""
+    stops the import with that error (when a later insert waits for it, or, the last ones', before the resolve),
+    and the thread is let go."""
     import threading
 
     from itsms_graph.importers import resolve_profile
-    from itsms_graph.importers.build import Importer, import_tables
+    from itsms_graph.importers.build import _PENDING, Importer, import_tables
 
     sources = [(resolve_profile("bpic2014"), DATA)]
     calls: list[str] = []
@@ -102,6 +102,7 @@ def test_an_insert_failing_on_the_staging_thread_stops_the_import_with_its_error
     with pytest.raises(ItsmsError, match=f"^insert {failing} failed$"):
         import_tables(sources, keep_going=True)
     assert not [t for t in threading.enumerate() if t.name.startswith("itsms-stage")]
+    assert len(calls) < failing + _PENDING  # no more than the inserts already waiting ran after it
 
 
 def test_the_temporary_folder_is_where_duckdb_spills(tmp_path: Path):

@@ -11,7 +11,7 @@ another thread meanwhile); each distinct cell is converted once by the table's c
 (``cells.py``); what each row makes of its cells (its rejection, record, the targets it names and defines, its
 relationships) is decided with numpy and pyarrow a slice of rows at a time (``file_rows.py``) and staged in an
 in-memory duckdb as the slice is done, on a thread of its own while the next slice is decided (which spills what passes its memory limit to disk: Python holds a file's
-columns and a slice's decisions, with the slice before's until duckdb has them, never more); and what rows make together across files (merges, relationships to records read later,
+columns and a slice's decisions, with what of the slice before waits for duckdb, never more); and what rows make together across files (merges, relationships to records read later,
 placeholders) is resolved with SQL there (``resolve.py``), which ends holding the graph tables
 (``itsms_graph.graph.tables``): what the DuckDB engine checks as they are, and what the graph is built from. This
 module holds the import together: the sources and their files, the reading, the staging.
@@ -168,8 +168,8 @@ class Importer(FileDecisions, Resolution):
     def close(self) -> None:
         """Let go of what the import holds (its duckdb and the folder it spills to): after an error, or once its
         tables are handed over."""
-        if self._stager is not None:  # the insert under way ends first (its error, after another, is not raised)
-            self._stager.shutdown(wait=True)
+        if self._stager is not None:  # the insert under way ends first, those waiting are dropped (no error raised)
+            self._stager.shutdown(wait=True, cancel_futures=True)
             self._stager = None
             self._staging = []
         if self._con is not None:

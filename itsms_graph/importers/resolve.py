@@ -117,11 +117,11 @@ class Resolution:
         # over the properties the label's events write (into folded). merged, every node, is a view: the events
         # stay where they were staged until the nodes are inserted (a copy of every node's columns cost BPIC 2014
         # 0.27 s of a 0.55 s insert)
-        once = f"SELECT nid, label, ord AS first_ord, fno, rn, is_rec AS by_record{sep}{cols} FROM {ev}"
-        con.execute(f"CREATE TEMP TABLE folded AS {once} LIMIT 0")
+        as_nodes = f"SELECT nid, label, ord AS first_ord, fno, rn, is_rec AS by_record{sep}{cols} FROM {ev}"
+        con.execute(f"CREATE TEMP TABLE folded AS {as_nodes} LIMIT 0")
         con.execute(f"""
             CREATE TEMP VIEW merged AS
-            {once} ANTI JOIN many USING (nid) UNION ALL BY NAME SELECT * FROM folded
+            {as_nodes} ANTI JOIN many USING (nid) UNION ALL BY NAME SELECT * FROM folded
         """)
         if latest:  # a record is newer when its latest_by value is at least every earlier record's
             con.execute(f"""
