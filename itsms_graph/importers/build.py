@@ -267,11 +267,8 @@ class Importer(FileDecisions, Resolution):
         return ImportedTables(con, self.graph.schema, set(self.graph.declared_labels), list(self.graph.inputs), spill)
 
 
-#: The inserts that may wait on the staging thread while the next rows are decided: a slice stages its records,
-#: then each reference's targets and links, each waiting for the insert before it when only one could wait (BPIC
-#: 2014: the main thread waited 0.33-0.41 s of the files' 2.6 s; with four, 0.18-0.19 s; the command's median wall
-#: 5.61 -> 5.25 s over eight alternated pairs, peak unchanged: what waits is a slice's, which the main thread holds
-#: anyway)
+#: The inserts that may wait on the staging thread while the next rows are decided (with one, each of a slice's
+#: stagings waited for the one before: BPIC 2014's main thread waited 0.33-0.41 s, with four 0.18-0.19 s)
 _PENDING = 4
 
 #: What a file's rows make, staged in duckdb as each file is done (columns before the property columns, which the
