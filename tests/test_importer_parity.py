@@ -654,3 +654,62 @@ def test_an_event_another_table_records_by_id_makes_one_relationship(tmp_path: P
     assert_same([(profile, tmp_path)])
     graph, _ = import_sources([(profile, tmp_path)])
     assert list(graph.edges("EVENT_OF")) == [("TicketEvent:events#2", "Incident:I1")]
+
+
+def test_an_event_logs_rows_stage_no_id_text_and_their_nodes_keep_their_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A row of a table without ids (``@row``) is its own node, its id its file's name and row: the resolve writes
+    it, so the rows stage none (BPIC 2014's 58-character event ids, staged once a record and once per
+    relationship, made the resolve spill), and the nodes, their relationships and an unnamed reference's marker
+    (``#MULTIVALUE``) are what the row importer makes."""
+    from itsms_graph.importers.build import Importer
+
+    profile_text = EVENTS.replace(
+        "record: {label: TicketEvent", 'not_ids: ["#MULTIVALUE"]\n    record: {label: TicketEvent'
+    )
+    (tmp_path / "p.yaml").write_text(profile_text, encoding="utf-8")
+    for name, rows in (
+        (
+            "events.csv",
+            [["status", "incident", "team", "other_team"], ["Open", "I1", "T1", ""], ["Closed", "#MULTIVALUE", "", ""]],
+        ),
+        ("incidents.csv", [["id", "event"], ["I1", ""]]),
+    ):
+        with (tmp_path / name).open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows(rows)
+    profile = load_profile(tmp_path / "p.yaml")
+    staged: dict[str, list[Any]] = {}
+    insert = Importer._insert
+
+    def kept_insert(self: Importer, name: str, rows: Any) -> None:
+        staged.setdefault(name, []).extend(rows.to_pylist())
+        insert(self, name, rows)
+
+    monkeypatch.setattr(Importer, "_insert", kept_insert)
+    assert_same([(profile, tmp_path)])
+    staged.clear()
+    graph, _ = import_sources([(profile, tmp_path)])
+    events = [r for r in staged["records_in"] if r["label"] == "TicketEvent"]
+    assert [(r["rn"], r["nid"]) for r in events] == [(2, None), (3, None)]
+    assert {r["src"] for r in staged["links_in"]} == {None}
+    assert list(graph.nodes("TicketEvent")) == ["TicketEvent:events#2", "TicketEvent:events#3"]
+    assert graph.attrs_of(["TicketEvent:events#3"])[0]["unnamed_references"] == ["EVENT_OF:Incident"]
+    assert list(graph.edges("EVENT_OF")) == [("TicketEvent:events#2", "Incident:I1")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 50).flatmap(lambda k: st.tuples(st.just(k), st.lists(st.integers(0, k - 1), max_size=60))))
+def test_a_slices_cells_are_found_as_numpy_unique_finds_them(case: tuple[int, list[int]]):
+    """A slice of a file's rows holds the distinct cells its rows hold, in order, and each row's place among them:
+    what ``np.unique(..., return_inverse=True)`` gives, found without sorting."""
+    import numpy as np
+
+    from itsms_graph.importers.columns import _used_cells
+
+    cells, rows = case
+    index = np.array(rows, dtype=np.int64)
+    used, place = _used_cells(index, cells)
+    want_used, want_place = np.unique(index, return_inverse=True)
+    assert used.tolist() == want_used.tolist()
+    assert place.tolist() == want_place.tolist()

@@ -119,6 +119,7 @@ class Importer(FileDecisions, Resolution):
     _label_lists: dict[tuple[tuple[str, bool], ...], int] = field(default_factory=dict)
     #: (fno, reference number) of the references a row of the file made more than one relationship by
     _several: set[tuple[int, int]] = field(default_factory=set)
+    _row_ids: dict[int, str] = field(default_factory=dict)  # fno -> its ids' start, in a table without ids
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """The import's duckdb, opened (with the staged tables) on first use."""

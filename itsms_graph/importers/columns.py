@@ -112,12 +112,24 @@ def sliced(cols: FileColumns, size: int) -> Iterator[FileColumns]:
 
 
 def _cells_of_rows(col: CellColumn, start: int, stop: int) -> CellColumn:
-    used, index = np.unique(col.index[start:stop], return_inverse=True)
+    used, index = _used_cells(col.index[start:stop], len(col.uniques if col.arrow is None else col.arrow))
     if col.arrow is not None and col._uniques is None:
         return CellColumn(None, index.astype(np.int64), col.arrow.take(pa.array(used)))
     uniques = col.uniques
     arrow = None if col.arrow is None else col.arrow.take(pa.array(used))
     return CellColumn([uniques[u] for u in used.tolist()], index.astype(np.int64), arrow)
+
+
+def _used_cells(index: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct cells among *index* (each below *cells*), in order, and each row's place among them: what
+    ``np.unique(index, return_inverse=True)`` gives, marked and counted in one pass instead of sorted (BPIC 2014's
+    slices sorted their activity log's cells in 0.14 of the rows' 1.1 s of CPU)."""
+    present = np.zeros(cells, dtype=bool)
+    present[index] = True
+    used = np.flatnonzero(present)
+    place = np.empty(cells, dtype=np.int64)
+    place[used] = np.arange(len(used), dtype=np.int64)
+    return used, place[index]
 
 
 def read_rows(

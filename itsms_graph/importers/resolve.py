@@ -39,6 +39,7 @@ class Resolution:
     _files: list[str]
     _label_lists: dict[tuple[tuple[str, bool], ...], int]
     _several: set[tuple[int, int]]
+    _row_ids: dict[int, str]
     _record_keys: set[str]
     _define_keys: set[str]
 
@@ -67,14 +68,21 @@ class Resolution:
         con.register(
             "files_in",
             pa.table(
-                {"fno": pa.array(range(len(self._files)), pa.int32()), "file": pa.array(self._files, pa.string())}
+                {
+                    "fno": pa.array(range(len(self._files)), pa.int32()),
+                    "file": pa.array(self._files, pa.string()),
+                    "row_ids": pa.array([self._row_ids.get(fno) for fno in range(len(self._files))], pa.string()),
+                }
             ),
         )
+        # the records, each with its node's id: a table without ids staged none, its row's id being its file's and
+        # its row's (``Label:file#row``), written here as it is read
+        con.execute(f"CREATE TEMP VIEW records AS {_with_row_ids('records_in', 'nid')}")
         # the nodes the graph held before (the clauses, in the graph tables already) that a row writes too
         touched = [
             nid
             for (nid,) in con.execute(
-                "SELECT DISTINCT nid FROM (SELECT nid FROM records_in UNION ALL SELECT nid FROM defines_in) "
+                "SELECT DISTINCT nid FROM (SELECT nid FROM records UNION ALL SELECT nid FROM defines_in) "
                 "SEMI JOIN nodes ON nodes.id = nid ORDER BY nid"
             ).fetchall()
         ]
@@ -103,14 +111,14 @@ class Resolution:
         # (read where they are, in the files' Arrow tables: a node that one event writes is copied once, to merged)
         ev = f"""(
             SELECT nid, label, (gseq << {_SUB_BITS}) AS ord, fno, rn, true AS is_rec, {okey} AS okey{sep}{rec_cols}
-              FROM records_in
+              FROM records
             UNION ALL
             SELECT nid, label, (gseq << {_SUB_BITS}) + sub, fno, rn, false, NULL{sep}{def_cols} FROM defines_in
             UNION ALL
             SELECT nid, label, -1, NULL, NULL, false, NULL{sep}{cols} FROM pre_in)
         """
         con.execute(
-            "CREATE TEMP TABLE many AS SELECT nid FROM (SELECT nid FROM records_in UNION ALL SELECT nid FROM defines_in "
+            "CREATE TEMP TABLE many AS SELECT nid FROM (SELECT nid FROM records UNION ALL SELECT nid FROM defines_in "
             "UNION ALL SELECT nid FROM pre_in) GROUP BY nid HAVING count(*) > 1"
         )
         # a node one event writes is that event; the others fold their events by the merge rules, label by label
@@ -219,6 +227,7 @@ class Resolution:
         )
         # the nodes are in the graph tables: what was staged to make them goes
         con.execute("DROP VIEW merged")
+        con.execute("DROP VIEW records")
         for name in ("folded", "many", "records_in", "defines_in", "unnamed", "unnamed_in"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
         con.unregister("pre_in")
@@ -267,7 +276,7 @@ class Resolution:
                    CASE WHEN missing THEN lid END AS lid, {once} AS once
             FROM (SELECT l.*, lbl.lab || ':' || l.tlocal AS target, lbl.out, k.born <= l.gseq AS immediate,
                          k.nid IS NULL AS missing
-                  FROM links_in l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0
+                  FROM ({_with_row_ids("links_in", "src")}) l JOIN lbl ON lbl.lid = l.lid AND lbl.pos = 0
                   LEFT JOIN known k ON k.nid = lbl.lab || ':' || l.tlocal)
         """,
             [made_once],
@@ -423,6 +432,15 @@ class Resolution:
             """,
                 [held_types] if held_types else [],
             )
+
+
+def _with_row_ids(staged: str, column: str) -> str:
+    """The rows of the staged table *staged*, with the id in *column* written where a table without ids left it
+    null: its row's node, whose id is its file's and its row's (``files_in.row_ids`` and the row)."""
+    return (
+        f"SELECT s.* REPLACE (coalesce(s.{column}, f.row_ids || CAST(s.rn AS VARCHAR)) AS {column}) "
+        f"FROM {staged} s LEFT JOIN files_in f USING (fno)"
+    )
 
 
 def _merge_rule(key: str, mode: str) -> str:
