@@ -912,12 +912,15 @@ def test_temporal_parser_agrees_with_parse_temporal(formats: list[str], kind: st
 
 
 def test_a_blank_line_in_a_log_without_ids_is_a_blank_row_not_an_empty_record(tmp_path):
-    """Tables named by file and row (@row) have an id on every line, blank ones included: still rejected."""
+    """Tables named by file and row (@row) have an id on every line, blank ones included: still rejected. A line
+    with one cell, in any column the file names (read by the table or not), is a row."""
     log = tmp_path / "Detail_Incident_Activity.csv"
     log.write_text(
         "Incident ID,DateStamp,IncidentActivity_Number,IncidentActivity_Type,Assignment Group,KM number,Interaction ID\n"
         "IM1,2014-01-07 08:17:17,001A3689763,Reassignment,TEAM0001,,SD1\n"
-        ",,,,,,\n",
+        ",,,,,,\n"
+        ",,,,,KM1,\n"
+        ",,,,, ,SD2\n",
         encoding="utf-8",
     )
     profile = resolve_profile("bpic2014")
@@ -930,9 +933,9 @@ def test_a_blank_line_in_a_log_without_ids_is_a_blank_row_not_an_empty_record(tm
     one = profile.model_copy(update={"tables": (table.model_copy(update={"properties": props}),)})
     graph, report = import_sources([(one, log)], keep_going=True)
     [file] = report.files
-    assert (file.rows_read, file.accepted, file.rejected) == (2, 1, 1)
-    assert [r.reason for r in file.rejections] == ["blank row"]
-    assert graph.count("TicketEvent") == 1
+    assert (file.rows_read, file.accepted, file.rejected) == (4, 3, 1)
+    assert [(r.row, r.reason) for r in file.rejections] == [(3, "blank row")]
+    assert graph.count("TicketEvent") == 3
 
 
 SPLIT_PROFILE = """

@@ -290,16 +290,14 @@ def read_csv_columns(
     def null(cells: Any) -> np.ndarray:
         return np.asarray(pc.is_in(stripped(cells), value_set=value_set))
 
-    asked = np.ones(n, dtype=bool) if id_header is None else null(table.column(names[header.index(id_header)]))
-    rows = np.flatnonzero(asked)
+    # (each column asked only of the rows every column before found null: in a log, the first column settles it)
+    rows = np.arange(n) if id_header is None else np.flatnonzero(null(table.column(names[header.index(id_header)])))
+    for h, c in zip(header, names, strict=True):
+        if h and len(rows):
+            cells = table.column(c)
+            rows = rows[null(cells.take(pa.array(rows)) if len(rows) < n else cells)]
     blank = np.zeros(n, dtype=bool)
-    if len(rows):
-        candidates = table.take(pa.array(rows)) if len(rows) < n else table
-        in_blank = np.ones(len(rows), dtype=bool)
-        for h, c in zip(header, names, strict=True):
-            if h:
-                in_blank &= null(candidates.column(c))
-        blank[rows] = in_blank
+    blank[rows] = True
     # the file is held once: each column the table reads leaves the file's table as it becomes its distinct
     # cells and the index of each row's (the columns it does not read leave first)
     wanted = {c: h for h, c in zip(header, names, strict=True) if h in set(needed)}

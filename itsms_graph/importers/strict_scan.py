@@ -59,7 +59,7 @@ class StrictScan:
             self._sure = False
             return
         crs = block.count(b"\r")
-        if crs != block.count(b"\r\n") + (block[-1] == 0x0D):
+        if crs and crs != block.count(b"\r\n") + (block[-1] == 0x0D):
             self._sure = False
             return
         # a run of bytes without a separator, a line feed or a quote: an unquoted field is one (it holds no quote;
