@@ -224,13 +224,18 @@ def visual_report(
 
 
 def check_sources(
-    sources: Iterable[tuple[Profile, Path]], *, keep_going: bool = False, **kwargs: Any
+    sources: Iterable[tuple[Profile, Path]],
+    *,
+    keep_going: bool = False,
+    meanwhile: Callable[[], object] | None = None,
+    **kwargs: Any,
 ) -> tuple[CheckReport, ImportReport]:
     """Import *sources* as graph tables and run :func:`check_graph` on them (on DuckDB as they are, with
-    ``backend="duckdb"``; the other engines get the graph built from them); also return the import report."""
+    ``backend="duckdb"``; the other engines get the graph built from them); also return the import report.
+    *meanwhile* is done while the first files are read, before any row is made (:func:`import_tables`)."""
     from itsms_graph.importers.build import import_tables
 
-    imported, report = import_tables(sources, keep_going=keep_going)
+    imported, report = import_tables(sources, keep_going=keep_going, meanwhile=meanwhile)
     try:
         return check_graph(imported, **kwargs), report
     finally:

@@ -72,6 +72,50 @@ def test_running_out_of_duckdb_memory_is_one_line_naming_the_setting(tmp_path: P
     assert not (tmp_path / "s.itsms").exists()
 
 
+@pytest.mark.parametrize("broken", [False, True])
+def test_a_check_of_exports_reads_its_catalogue_while_the_first_files_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: bool
+):
+    """`check -p` reads the catalogue once the first files are being read (BPIC 2014's rows waited 0.1 s for the
+    first file, after the catalogue's 0.1 s), before any row is made: a broken query folder is still the one
+    error, before any row, and the reads waiting are let go."""
+    import threading
+
+    import itsms_graph.queries.catalogue as catalogue
+    from itsms_graph.importers.build import Importer
+
+    events: list[str] = []
+    submitted = threading.Event()
+    read, made, load = Importer._read, Importer._import_file, catalogue.load_catalogue
+
+    def reading(self: Importer, *args: object) -> object:
+        submitted.set()
+        return read(self, *args)  # type: ignore[arg-type]
+
+    def loading(*args: object, **kwargs: object) -> object:
+        events.append("catalogue read" if submitted.wait(5) else "catalogue before any read")
+        return load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Importer, "_read", reading)
+    monkeypatch.setattr(Importer, "_import_file", lambda self, *a: (events.append("rows"), made(self, *a))[1])
+    monkeypatch.setattr(catalogue, "load_catalogue", loading)
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    if broken:
+        (queries / "bad.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    args = ["check", "-p", "bpic2014", str(DATA), "--keep-going", "--queries", str(queries)]
+    result = CliRunner().invoke(cli, [*args, "--fail-on", "none", "--format", "json"])
+    assert events[0] == "catalogue read"
+    if broken:
+        assert result.exit_code == 2, result.output
+        assert "bad.yaml" in result.output
+        assert "rows" not in events
+        assert not [t for t in threading.enumerate() if t.name.startswith(("itsms-read", "itsms-stage"))]
+    else:
+        assert result.exit_code == 0, result.output
+        assert events.count("rows") == 4
+
+
 @pytest.mark.parametrize("which", ["first", "middle", "last"])
 def test_an_insert_failing_on_the_staging_thread_stops_the_import_with_its_error(
     which: str, monkeypatch: pytest.MonkeyPatch

@@ -77,7 +77,9 @@ def check(
     from itsms_graph.check import check_sources
     from itsms_graph.cli.neo4j import neo4j_engine
 
-    audit.resolve()
+    # the catalogue is read now, or, checking exports, while their first files are read (its errors still come
+    # before any row is made): BPIC 2014's rows waited 0.1 s for the first file, after the catalogue's 0.1 s
+    audit.configure() if sources else audit.resolve()
     backend = audit.backend
     if (snapshot is None) == (not sources):
         raise click.UsageError("give a SNAPSHOT or --profile PROFILE PATH (one of the two)")
@@ -100,7 +102,7 @@ def check(
         from itsms_graph.importers import resolve_profile
 
         resolved = [(resolve_profile(name), Path(path)) for name, path in sources]
-        report, imported = check_sources(resolved, keep_going=keep_going, **options)
+        report, imported = check_sources(resolved, keep_going=keep_going, meanwhile=audit.resolve, **options)
         totals = imported.to_dict()["totals"]
         click.echo(
             f"imported {totals['rows_read']:,} rows: {totals['accepted']:,} accepted, {totals['merged']:,} merged, "

@@ -78,9 +78,8 @@ class AuditOptions:
         return rule
 
     @cached_property
-    def _resolved(self) -> tuple[list[Path], ParameterSources, dict[str, QueryDefinition]]:
+    def _configured(self) -> tuple[list[Path], ParameterSources]:
         from itsms_graph.config import load_config
-        from itsms_graph.queries.catalogue import load_catalogue
         from itsms_graph.queries.parameters import ParameterSources
 
         config = load_config(self.config_path)
@@ -91,10 +90,20 @@ class AuditOptions:
         sources = ParameterSources(
             config=config.parameters, given=parse_params(self.params), config_file=str(config.path or "")
         )
-        dirs = [*config.queries, *self.query_dirs]
+        return [*config.queries, *self.query_dirs], sources
+
+    @cached_property
+    def _resolved(self) -> tuple[list[Path], ParameterSources, dict[str, QueryDefinition]]:
+        from itsms_graph.queries.catalogue import load_catalogue
+
+        dirs, sources = self._configured
         catalogue = load_catalogue(dirs)
         sources.check_known(catalogue.values())  # a misspelt parameter would leave its default in force
         return dirs, sources, catalogue
+
+    def configure(self) -> None:
+        """Read the configuration now (its duckdb settings hold from then on), not yet the catalogue."""
+        self._configured  # noqa: B018 - computing the cached property is the point
 
     def resolve(self) -> None:
         """Read the configuration and the catalogue now (so that their errors come first)."""
@@ -103,13 +112,14 @@ class AuditOptions:
     @property
     def dirs(self) -> list[Path]:
         """The query folders: the configuration's, then --queries."""
-        return self._resolved[0]
+        return self._configured[0]
 
     @property
     def parameters(self) -> ParameterSources:
         """The parameter values of the configuration and of --param (which wins), each checked to be some
-        query's, with where each came from; the graph's rules register joins them when a snapshot is checked."""
-        return self._resolved[1]
+        query's once the catalogue is read (:meth:`resolve`), with where each came from; the graph's rules
+        register joins them when a snapshot is checked."""
+        return self._configured[1]
 
     @property
     def catalogue(self) -> dict[str, QueryDefinition]:

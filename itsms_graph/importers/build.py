@@ -178,13 +178,21 @@ class Importer(FileDecisions, Resolution):
             self._spill.cleanup()
             self._spill = None
 
-    def add_source(self, profile: Profile, path: Path) -> None:
+    def add_source(self, profile: Profile, path: Path, meanwhile: Callable[[], object] | None = None) -> None:
         """Import every table of *profile* found at *path* (a folder or one file), file by file in order; the
         next files (``_AHEAD``) are read into columns on another thread while this one is converted (Arrow's
-        reading leaves the GIL), and a file's turn comes, with its errors, only once the one before is done."""
+        reading leaves the GIL), and a file's turn comes, with its errors, only once the one before is done.
+        *meanwhile* is done once the first files are being read, before any of their rows is made (if it fails,
+        what waits to be read is not)."""
         files = source_files(profile, path, self.report, strict=self.strict)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="itsms-read") as reader:
             ahead = [reader.submit(self._read, profile, *file) for file in files[:_AHEAD]]
+            if meanwhile is not None:
+                try:
+                    meanwhile()
+                except BaseException:
+                    reader.shutdown(cancel_futures=True)
+                    raise
             for i, (table, file) in enumerate(files):
                 if i + _AHEAD < len(files):
                     ahead.append(reader.submit(self._read, profile, *files[i + _AHEAD]))
@@ -325,12 +333,16 @@ def _first_namings(columns: list[str], properties: dict[str, Any]) -> str:
 
 
 def _read_sources(
-    sources: Iterable[tuple[Profile, Path]], keep_going: bool, progress: Progress | None, strict: bool = False
+    sources: Iterable[tuple[Profile, Path]],
+    keep_going: bool,
+    progress: Progress | None,
+    strict: bool = False,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Importer:
     importer = Importer(keep_going=keep_going, progress=progress, strict=strict)
     try:
-        for profile, path in sources:
-            importer.add_source(profile, path)
+        for i, (profile, path) in enumerate(sources):
+            importer.add_source(profile, path, meanwhile if i == 0 else None)
     except BaseException:
         importer.close()
         raise
@@ -343,10 +355,12 @@ def import_tables(
     keep_going: bool = False,
     progress: Progress | None = None,
     strict: bool = False,
+    meanwhile: Callable[[], object] | None = None,
 ) -> tuple[ImportedTables, ImportReport]:
     """Import every (profile, path) into graph tables, without building the graph; return them with the report.
-    With *strict*, what the report would warn of stops the import."""
-    importer = _read_sources(sources, keep_going, progress, strict)
+    With *strict*, what the report would warn of stops the import; *meanwhile* is done while the first files
+    are read, before any row is made (a check reads its catalogue then)."""
+    importer = _read_sources(sources, keep_going, progress, strict, meanwhile)
     return importer.imported(), importer.report
 
 
