@@ -271,7 +271,7 @@ def record_statements(snapshot: Path, as_of: str, out: Path, memory: str | None)
     spec = {
         "snapshot": str(snapshot),
         "as_of": as_of,
-        "memory_limit": settings.memory_limit,
+        "memory_limit": settings.limit(),
         "ddl": ddl(keys=held),
         "into": {NODES: NODE_ROWS, EDGES: EDGES},  # the table each Parquet member goes into
         "statements": log,

@@ -162,7 +162,7 @@ def check_graph(
     sources = parameter_sources(graph, parameters, catalogue.values())
     if backend is None:
         backend = DEFAULT_BACKEND if isinstance(graph, GraphTables) else "networkx"
-    with within_memory():
+    with within_memory(importing=getattr(graph, "imported", False)):
         engine = engine_for(graph, backend, server)
         results = run_queries(engine, queries, period, sources, graph.declared_labels, links_of(graph.inputs))
         if facts or (facts is None and isinstance(graph, SMSGraph)):

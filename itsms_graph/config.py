@@ -4,7 +4,8 @@
     [parameters]
     management_review_interval = 6    # overrides the default of every query that declares it
     [duckdb]
-    memory_limit = "2GB"              # what the graph tables' duckdb may hold before it spills (default 400MB)
+    memory_limit = "2GB"              # what the graph tables' duckdb may hold before it spills (default 600MB
+                                      # for an import, 400MB for a snapshot)
     temp_directory = "/big/disk/tmp"  # where it spills (default: a fresh temporary folder)
 
 The organisation's own rules register (docs/organisation-rules.md) wins over [parameters]; ``--param`` wins over

@@ -12,7 +12,13 @@ from click.testing import CliRunner
 
 from itsms_graph.cli import cli
 from itsms_graph.config import load_config
-from itsms_graph.duckdb_settings import DEFAULT_MEMORY_LIMIT, DuckDBSettings, configure, current_settings
+from itsms_graph.duckdb_settings import (
+    DEFAULT_MEMORY_LIMIT,
+    IMPORT_MEMORY_LIMIT,
+    DuckDBSettings,
+    configure,
+    current_settings,
+)
 from itsms_graph.errors import ItsmsError
 from itsms_graph.graph import save_snapshot
 from tests import fixtures
@@ -41,7 +47,12 @@ def test_the_option_wins_over_the_environment_which_wins_over_the_configuration(
     assert DuckDBSettings.resolved("1GB", config=config).memory_limit == "1GB"
     assert current_settings().memory_limit == "2GB"  # nothing configured: the environment
     monkeypatch.delenv("ITSMS_DUCKDB_MEMORY")
-    assert current_settings() == DuckDBSettings(DEFAULT_MEMORY_LIMIT, None)
+    assert current_settings() == DuckDBSettings(None, None)  # nothing set: the default of the work
+    assert (current_settings().limit(), current_settings().limit(importing=True)) == (
+        DEFAULT_MEMORY_LIMIT,
+        IMPORT_MEMORY_LIMIT,
+    )
+    assert DuckDBSettings("1GB").limit(importing=True) == "1GB"  # a limit set holds for both
     configure("5GB")
     configure(config=config)  # a --config read later keeps the option given before
     assert current_settings() == DuckDBSettings("5GB", tmp_path / "c")
@@ -70,6 +81,40 @@ def test_running_out_of_duckdb_memory_is_one_line_naming_the_setting(tmp_path: P
         "itsms-graph.toml)"
     ]
     assert not (tmp_path / "s.itsms").exists()
+
+
+def test_an_imports_duckdb_holds_an_imports_default_and_a_snapshots_the_snapshot_default(tmp_path: Path):
+    """An import holds its staged rows beside the tables it builds, and spilling costs it more than the time to
+    write and read: duckdb gives evicted blocks' memory back to the system, which the next blocks take again page
+    by page. So an import's duckdb is held to IMPORT_MEMORY_LIMIT, an opened snapshot's to DEFAULT_MEMORY_LIMIT,
+    unless a limit is set; running out names the limit in force."""
+    from itsms_graph.graph.snapshot import open_snapshot_tables
+    from itsms_graph.importers import import_tables, resolve_profile
+
+    def limit(con: object) -> int:
+        ((value,),) = con.execute("SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'").fetchall()  # type: ignore[attr-defined]
+        size, unit = value.split()
+        return round(float(size) * {"MiB": 2**20, "GiB": 2**30}[unit] / 1e6)
+
+    imported, _ = import_tables([(resolve_profile("bpic2014"), DATA)], keep_going=True)
+    try:
+        assert imported.imported and limit(imported.con) == int(IMPORT_MEMORY_LIMIT.removesuffix("MB"))
+        save_snapshot(imported.graph(), tmp_path / "s.itsms")
+    finally:
+        imported.close()
+    opened = open_snapshot_tables(tmp_path / "s.itsms")
+    try:
+        assert not opened.imported and limit(opened.con) == int(DEFAULT_MEMORY_LIMIT.removesuffix("MB"))
+    finally:
+        opened.close()
+    configure("300MB")
+    imported, _ = import_tables([(resolve_profile("bpic2014"), DATA)], keep_going=True)
+    try:
+        assert limit(imported.con) == 300
+    finally:
+        imported.close()
+    assert DuckDBSettings().describe(importing=True).startswith(f"duckdb's memory limit of {IMPORT_MEMORY_LIMIT} ")
+    assert DuckDBSettings().describe().startswith(f"duckdb's memory limit of {DEFAULT_MEMORY_LIMIT} ")
 
 
 @pytest.mark.parametrize("broken", [False, True])

@@ -70,8 +70,9 @@ class _Cli(click.Group):
     "--duckdb-memory",
     metavar="SIZE",
     default=None,
-    help="What duckdb may hold while it imports or checks the graph tables (e.g. 2GB; default 400MB, or "
-    "ITSMS_DUCKDB_MEMORY, or memory_limit in itsms-graph.toml's [duckdb]); beyond it, it spills to disk.",
+    help="What duckdb may hold while it imports or checks the graph tables (e.g. 2GB; default 600MB for an import, "
+    "400MB for a snapshot, or ITSMS_DUCKDB_MEMORY, or memory_limit in itsms-graph.toml's [duckdb]); beyond it, "
+    "it spills to disk.",
 )
 @click.option(
     "--duckdb-temp",

@@ -86,7 +86,13 @@ def import_(
 
         imported, report = import_tables(resolved, keep_going=keep_going, progress=progress, strict=strict)
     # the snapshot is written from the graph tables: the graph itself is never built (the same bytes)
-    save_tables_snapshot(imported.con, output, inputs=imported.inputs, declared=imported.declared_labels)
+    save_tables_snapshot(
+        imported.con,
+        output,
+        inputs=imported.inputs,
+        declared=imported.declared_labels,
+        importing=imported.imported,
+    )
     counts = imported.counts()
     cut_off = data_cut_off(imported)  # the default --as-of of every check of the snapshot
     imported.close()

@@ -103,11 +103,14 @@ def _present(con: Any, table: str, columns: Iterable[str]) -> list[str]:
     return [c for c, n in zip(columns, counted, strict=True) if n]
 
 
-def save_tables_snapshot(con: Any, path: Path, *, inputs: list[InputFile], declared: set[str]) -> Path:
+def save_tables_snapshot(
+    con: Any, path: Path, *, inputs: list[InputFile], declared: set[str], importing: bool = False
+) -> Path:
     """Write the graph the graph tables on *con* hold (``itsms_graph.graph.tables``) to *path*: the same bytes as
     :func:`save_snapshot` of the graph they hold, without building it. The rows are written in the graph's order
     with ``seq`` renumbered from 0, so that the bytes do not depend on how the tables were made. The file appears
-    whole or not at all (written beside *path*, then renamed over it)."""
+    whole or not at all (written beside *path*, then renamed over it). *importing*: *con* is an import's (its
+    memory limit an import's, unless set)."""
     head = ["id", "label", "seq"]
     node_cols = _present(con, NODES, [c for c, _ in node_columns() if c not in head])
     edge_cols = _present(con, EDGES, PROVENANCE_KEYS)
@@ -127,7 +130,7 @@ def save_tables_snapshot(con: Any, path: Path, *, inputs: list[InputFile], decla
         members = {}
         for name, sql in ((NODES_MEMBER, nodes_sql), (EDGES_MEMBER, edges_sql)):
             file = Path(work) / name
-            with within_memory():
+            with within_memory(importing=importing):
                 _write_parquet(con, sql, file)
             members[name] = {"sha256": _sha256(file), "bytes": file.stat().st_size}
         manifest = {

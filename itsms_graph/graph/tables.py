@@ -478,9 +478,12 @@ def load_edge_columns(
         raise SnapshotError(f"{what} has the {rel_type} relationship {s} -> {t} twice")
 
 
-def connect_tables(settings: DuckDBSettings | None = None) -> tuple[Any, tempfile.TemporaryDirectory[str] | None]:
+def connect_tables(
+    settings: DuckDBSettings | None = None, *, importing: bool = False
+) -> tuple[Any, tempfile.TemporaryDirectory[str] | None]:
     """A new in-memory duckdb for the graph tables, held to the memory limit and spilling to the temporary folder
-    of *settings* (the process's by default); with the temporary folder it made for that, to clean up on close."""
+    of *settings* (the process's by default; the limit, unless set, an import's when *importing*); with the
+    temporary folder it made for that, to clean up on close."""
     import duckdb
 
     settings = settings or current_settings()
@@ -490,26 +493,26 @@ def connect_tables(settings: DuckDBSettings | None = None) -> tuple[Any, tempfil
         spill = tempfile.TemporaryDirectory(prefix="itsms-duckdb-")
         folder = Path(spill.name)
     try:
-        con = duckdb.connect(config={"memory_limit": settings.memory_limit, "temp_directory": str(folder)})
+        con = duckdb.connect(config={"memory_limit": settings.limit(importing), "temp_directory": str(folder)})
     except duckdb.Error as exc:
         if spill is not None:
             spill.cleanup()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ItsmsError(f"cannot open duckdb with {settings.describe()}: {first}") from None
+        raise ItsmsError(f"cannot open duckdb with {settings.describe(importing)}: {first}") from None
     return con, spill
 
 
 @contextmanager
-def within_memory(settings: DuckDBSettings | None = None) -> Iterator[None]:
+def within_memory(settings: DuckDBSettings | None = None, *, importing: bool = False) -> Iterator[None]:
     """Turn duckdb running out of memory into one line naming the setting that bounds it (exit 2), not a
-    traceback."""
+    traceback (*importing*: the duckdb is an import's, held to an import's limit unless one is set)."""
     import duckdb
 
     try:
         yield
     except duckdb.OutOfMemoryException:
         raise ItsmsError(
-            f"out of memory: the graph tables did not fit {(settings or current_settings()).describe()}"
+            f"out of memory: the graph tables did not fit {(settings or current_settings()).describe(importing)}"
         ) from None
 
 
@@ -525,6 +528,8 @@ class GraphTables:
     inputs: list[InputFile]
     #: where duckdb spills what does not fit its memory limit; removed on close
     spill: tempfile.TemporaryDirectory[str] | None = None
+    #: whether an import made them (its duckdb held to an import's memory limit unless one is set)
+    imported: bool = False
     #: the graph once built: built on demand, once
     built: SMSGraph | None = None
 
@@ -533,7 +538,7 @@ class GraphTables:
         first call (later calls return it); ``close=True`` closes the tables as soon as they are read (see
         :func:`to_graph`): what the graph is built for is then all that is left of them."""
         if self.built is None:
-            with within_memory():
+            with within_memory(importing=self.imported):
                 graph = to_graph(self.con, self.schema, close=close)
             graph.declared_labels = set(self.declared_labels)
             for item in self.inputs:
@@ -610,7 +615,7 @@ class GraphTables:
                     ANTI JOIN {keep} USING (id)""",
                     [ends, ends],
                 )
-            with within_memory():
+            with within_memory(importing=self.imported):
                 graph = to_graph(con, self.schema, keep=keep)
         finally:
             con.execute(f"DROP TABLE IF EXISTS {keep}")

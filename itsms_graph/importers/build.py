@@ -122,7 +122,7 @@ class Importer(FileDecisions, Resolution):
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """The import's duckdb, opened (with the staged tables) on first use."""
         if self._con is None:
-            self._con, self._spill = connect_tables()
+            self._con, self._spill = connect_tables(importing=True)
             for name, columns in _STAGED.items():
                 self._con.execute(f"CREATE TEMP TABLE {name} ({', '.join(f'{quote(c)} {t}' for c, t in columns)})")
         return self._con
@@ -159,7 +159,7 @@ class Importer(FileDecisions, Resolution):
             select = _first_namings(rows.column_names, self.graph.schema.properties)
         con.register("itsms_staged_rows", rows)
         try:
-            with within_memory():
+            with within_memory(importing=True):
                 con.execute(f"INSERT INTO {name} BY NAME {select}")
         finally:
             con.unregister("itsms_staged_rows")
@@ -263,7 +263,7 @@ class Importer(FileDecisions, Resolution):
                 self._stager.shutdown(wait=True)
                 self._stager = None
             con, spill = self._connection(), self._spill
-            with within_memory():
+            with within_memory(importing=True):
                 self._resolve(con)
         except BaseException:
             self.close()
@@ -271,12 +271,14 @@ class Importer(FileDecisions, Resolution):
         self._con = self._spill = None  # the tables' now
         if self.progress:
             self.progress(RESOLVING, rows, True)
-        return ImportedTables(con, self.graph.schema, set(self.graph.declared_labels), list(self.graph.inputs), spill)
+        graph = self.graph
+        return ImportedTables(con, graph.schema, set(graph.declared_labels), list(graph.inputs), spill, imported=True)
 
 
 #: The files read ahead of the one whose rows are made (BPIC 2014: reading its activity log took longer than making
-#: the rows of the file before, and with one file ahead the rows waited 0.28 s for it)
-_AHEAD = 2
+#: the rows of the file before, and with one file ahead the rows waited 0.28 s for it; with two the reader waited
+#: between files, and with three it reads on: median wall 3.91 -> 3.78 s, five alternated runs)
+_AHEAD = 3
 
 #: The inserts that may wait on the staging thread while the next rows are decided (with one, each of a slice's
 #: stagings waited for the one before: BPIC 2014's main thread waited 0.33-0.41 s, with four 0.18-0.19 s)
