@@ -107,26 +107,29 @@ class Resolution:
         rec_cols = ", ".join(quote(k) if k in self._record_keys else f"NULL AS {quote(k)}" for k in keys)
         def_cols = ", ".join(quote(k) if k in self._define_keys else f"NULL AS {quote(k)}" for k in keys)
         sep = ", " if keys else ""
-        # every event that writes a node, in order: records (sub 0), defined targets, and the nodes the graph had
-        # (read where they are, in the files' Arrow tables: a node that one event writes is copied once, to merged)
-        ev = f"""(
-            SELECT nid, label, (gseq << {_SUB_BITS}) AS ord, fno, rn, true AS is_rec, {okey} AS okey{sep}{rec_cols}
-              FROM records
-            UNION ALL
-            SELECT nid, label, (gseq << {_SUB_BITS}) + sub, fno, rn, false, NULL{sep}{def_cols} FROM defines_in
-            UNION ALL
-            SELECT nid, label, -1, NULL, NULL, false, NULL{sep}{cols} FROM pre_in)
-        """
-        # the nodes several events write (a file's whose rows' nodes no other row writes left out: BPIC 2014's
-        # activity log, 466,660 of the 680,000 records)
+        # the records a node several events write may be among: not those of a file whose rows' nodes no other row
+        # writes (BPIC 2014's activity log, 466,660 of the 680,000 records), unless a node the graph held (the file
+        # numbers are the import's own integers)
         named = sorted({label for labels in self._label_lists for label, _ in labels})
+        once = self._written_once(named)
         held_too = " OR nid IN (SELECT nid FROM pre_in)" if touched else ""
-        con.execute(
-            "CREATE TEMP TABLE many AS SELECT nid FROM (SELECT nid FROM records "
-            f"WHERE NOT list_contains(?::INTEGER[], fno){held_too} "
-            "UNION ALL SELECT nid FROM defines_in UNION ALL SELECT nid FROM pre_in) GROUP BY nid HAVING count(*) > 1",
-            [self._written_once(named)],
-        )
+        shared = f"WHERE fno NOT IN ({', '.join(str(int(f)) for f in once)}){held_too}" if once else ""
+
+        def events(records: str = "") -> str:
+            """Every event that writes a node (of the records, those *records* keeps), in order: records (sub 0),
+            defined targets, and the nodes the graph had (read where they are: a node one event writes is copied
+            once, to merged)."""
+            return f"""(
+                SELECT nid, label, (gseq << {_SUB_BITS}) AS ord, fno, rn, true AS is_rec, {okey} AS okey{sep}{rec_cols}
+                  FROM records {records}
+                UNION ALL
+                SELECT nid, label, (gseq << {_SUB_BITS}) + sub, fno, rn, false, NULL{sep}{def_cols} FROM defines_in
+                UNION ALL
+                SELECT nid, label, -1, NULL, NULL, false, NULL{sep}{cols} FROM pre_in)
+            """
+
+        ev, ev_shared = events(), events(shared)
+        con.execute(f"CREATE TEMP TABLE many AS SELECT nid FROM {ev_shared} GROUP BY nid HAVING count(*) > 1")
         # a node one event writes is that event; the others fold their events by the merge rules, label by label
         # over the properties the label's events write (into folded). merged, every node, is a view: the events
         # stay where they were staged until the nodes are inserted (a copy of every node's columns cost BPIC 2014
@@ -142,10 +145,12 @@ class Resolution:
                 CREATE TEMP TABLE multi AS SELECT *, (okey IS NULL OR prev IS NULL OR okey >= prev) AS newer FROM (
                     SELECT *, max(okey) OVER (PARTITION BY nid ORDER BY ord
                                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
-                    FROM {ev} SEMI JOIN many USING (nid))
+                    FROM {ev_shared} SEMI JOIN many USING (nid))
             """)
         else:  # without latest_by, the later record always wins
-            con.execute(f"CREATE TEMP TABLE multi AS SELECT *, true AS newer FROM {ev} SEMI JOIN many USING (nid)")
+            con.execute(
+                f"CREATE TEMP TABLE multi AS SELECT *, true AS newer FROM {ev_shared} SEMI JOIN many USING (nid)"
+            )
         written = ", ".join(f"count({quote(k)})" for k in keys)
         for label, *counts in con.execute(
             f"SELECT label{sep}{written} FROM multi GROUP BY label ORDER BY label"
