@@ -41,27 +41,30 @@ class StrictScan:
 
     def read(self, size: int = -1) -> bytes:
         block = bytes(self._raw.read(size))
-        if block and self._sure:
-            self._scan(block, self.quotes)
-        self.quotes += block.count(b'"')
+        counted = self._scan(block, self.quotes) if block and self._sure else None
+        self.quotes += block.count(b'"') if counted is None else counted
         return block
 
-    def _scan(self, block: bytes, before: int) -> None:
-        """Scan the next *block*, *before* quotes having come before it."""
+    def _scan(self, block: bytes, before: int) -> int | None:
+        """Scan the next *block*, *before* quotes having come before it; return the block's quotes, counted on the
+        way (None when the scan stopped short: unsure)."""
         n, delim = len(block), self._delim
         assert delim is not None
         after_close = {delim[0], 0x0A, 0x0D, 0x22}
         if b"\x00" in block or n > self._limit or (self._closing and block[0] not in after_close):
             self._sure = False
-            return
+            return None
         self._closing = False
         if self._last == 0x0D and block[0] != 0x0A:
             self._sure = False
-            return
-        crs = block.count(b"\r")
-        if crs and crs != block.count(b"\r\n") + (block[-1] == 0x0D):
+            return None
+        # every carriage return before the block's last byte comes before a line feed (counted on the bytes as an
+        # array: CPython counts a byte, and a pair, a byte at a time, and a file of CRLF lines paid for both)
+        arr = np.frombuffer(block, dtype=np.uint8)
+        crs = np.flatnonzero(arr[:-1] == 0x0D)
+        if len(crs) and not bool(np.all(arr[crs + 1] == 0x0A)):
             self._sure = False
-            return
+            return None
         # a run of bytes without a separator, a line feed or a quote: an unquoted field is one (it holds no quote;
         # a quoted field is measured between its quotes, below)
         marks = (delim, b"\n", b'"')
@@ -71,17 +74,16 @@ class StrictScan:
         else:
             if self._since_sep + min(firsts) > self._limit:
                 self._sure = False
-                return
+                return None
             self._since_sep = n - 1 - max(block.rfind(m) for m in marks)
         inside = before % 2 == 1  # within a quoted field as the block begins
-        arr = np.frombuffer(block, dtype=np.uint8)
         q = np.flatnonzero(arr == 0x22)
         if not len(q):
             if not inside:
-                self._line_feeds += block.count(b"\n")
+                self._line_feeds += int(np.count_nonzero(arr == 0x0A))
             elif self._offset + n - self._open_at - 1 > self._limit:
                 self._sure = False
-                return
+                return None
         else:
             opening = (before + np.arange(len(q))) % 2 == 0
             prev = np.where(q > 0, arr[q - 1].astype(np.int16), self._last)
@@ -90,7 +92,7 @@ class StrictScan:
             ok_close = np.isin(nxt, list(after_close)) | (q == n - 1)
             if not bool(np.all(np.where(opening, ok_open, ok_close))):
                 self._sure = False
-                return
+                return None
             # each quoted field's length, from the quote opening it to the one closing it
             at = self._offset + q
             opens = np.concatenate(([self._open_at], at[opening])) if inside else at[opening]
@@ -98,7 +100,7 @@ class StrictScan:
             ends = closes if len(closes) == len(opens) else np.concatenate((closes, [self._offset + n]))
             if len(opens) and int((ends - opens).max()) - 1 > self._limit:  # the bytes between its quotes
                 self._sure = False
-                return
+                return None
             if len(opens) > len(closes):
                 self._open_at = int(opens[-1])
             feeds = np.flatnonzero(arr == 0x0A)
@@ -107,6 +109,7 @@ class StrictScan:
             self._closing = not bool(opening[-1]) and int(q[-1]) == n - 1
         self._offset += n
         self._last = block[-1]
+        return len(q)
 
     def strict_records(self) -> int | None:
         """How many records the strict reader reads from the bytes read so far, all of the file (None when unsure,
