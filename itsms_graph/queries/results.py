@@ -35,10 +35,18 @@ class Population(Sequence[str]):
     __slots__ = ("_data", "_ends")
 
     def __init__(self, ids: Iterable[str] = ()) -> None:
-        encoded = [i.encode("utf-8", "surrogatepass") for i in sorted(set(ids))]
-        ends = list(accumulate(map(len, encoded)))
-        self._data = b"".join(encoded)
-        self._ends = array("I" if len(self._data) < 2**32 else "Q", ends)
+        # sorted, then each id once: an engine's rows come sorted, which sorted() takes in one pass (a set first
+        # shuffled them: BPIC 2014's eight populations took 0.14 s to make); the text encoded at once, each id's
+        # bytes its characters where all are ASCII
+        ordered = [i for i, _ in groupby(sorted(ids))]
+        text = "".join(ordered)
+        self._data = text.encode("utf-8", "surrogatepass")
+        sizes = (
+            map(len, ordered)
+            if len(self._data) == len(text)
+            else (len(i.encode("utf-8", "surrogatepass")) for i in ordered)
+        )
+        self._ends = array("I" if len(self._data) < 2**32 else "Q", accumulate(sizes))
 
     def __len__(self) -> int:
         return len(self._ends)
