@@ -180,12 +180,12 @@ class Importer(FileDecisions, Resolution):
 
     def add_source(self, profile: Profile, path: Path, meanwhile: Callable[[], object] | None = None) -> None:
         """Import every table of *profile* found at *path* (a folder or one file), file by file in order; the
-        next files (``_AHEAD``) are read into columns on another thread while this one is converted (Arrow's
-        reading leaves the GIL), and a file's turn comes, with its errors, only once the one before is done.
+        next files (``_AHEAD``) are read into columns on other threads (``_READERS``) while this one is converted
+        (Arrow's reading leaves the GIL), and a file's turn comes, with its errors, only once the one before is done.
         *meanwhile* is done once the first files are being read, before any of their rows is made (if it fails,
         what waits to be read is not)."""
         files = source_files(profile, path, self.report, strict=self.strict)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="itsms-read") as reader:
+        with ThreadPoolExecutor(max_workers=_READERS, thread_name_prefix="itsms-read") as reader:
             ahead = [reader.submit(self._read, profile, *file) for file in files[:_AHEAD]]
             if meanwhile is not None:
                 try:
@@ -279,6 +279,10 @@ class Importer(FileDecisions, Resolution):
 #: the rows of the file before, and with one file ahead the rows waited 0.28 s for it; with two the reader waited
 #: between files, and with three it reads on: median wall 3.91 -> 3.78 s, five alternated runs)
 _AHEAD = 3
+#: The files read at once (Arrow's reading leaves the GIL): with one, BPIC 2014's rows still waited 0.15-0.27 s for
+#: the activity log, read after the three files before it; with two, median wall 3.82 -> 3.65 s and 3.96 -> 3.85 s
+#: (two sets of six alternated runs), peak 709 -> 712-716 MiB
+_READERS = 2
 
 #: The inserts that may wait on the staging thread while the next rows are decided (with one, each of a slice's
 #: stagings waited for the one before: BPIC 2014's main thread waited 0.33-0.41 s, with four 0.18-0.19 s)
