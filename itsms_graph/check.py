@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from itsms_graph.audit.facts import Facts, data_cut_off, facts_graph, gather
 from itsms_graph.audit.report import CheckReport, build_report
@@ -22,16 +22,11 @@ from itsms_graph.queries.plan import AuditPeriod
 from itsms_graph.queries.run import run_queries
 from itsms_graph.registry import BACKENDS, DEFAULT_BACKEND
 
-if TYPE_CHECKING:  # the importer (numpy, pyarrow) is loaded by the one function that imports
-    from itsms_graph.importers.build import ImportReport
-    from itsms_graph.importers.profile import Profile
-
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
     "check",
     "check_graph",
-    "check_sources",
     "engine_for",
     "select_queries",
     "visual_report",
@@ -221,25 +216,6 @@ def visual_report(
     if previous is not None:
         old = check(previous, period=previous_period or period, parameters=parameters, query_dirs=query_dirs)
     return render_visual(graph, report, *verdicts, previous=old, whole=whole)
-
-
-def check_sources(
-    sources: Iterable[tuple[Profile, Path]],
-    *,
-    keep_going: bool = False,
-    meanwhile: Callable[[], object] | None = None,
-    **kwargs: Any,
-) -> tuple[CheckReport, ImportReport]:
-    """Import *sources* as graph tables and run :func:`check_graph` on them (on DuckDB as they are, with
-    ``backend="duckdb"``; the other engines get the graph built from them); also return the import report.
-    *meanwhile* is done while the first files are read, before any row is made (:func:`import_tables`)."""
-    from itsms_graph.importers.build import import_tables
-
-    imported, report = import_tables(sources, keep_going=keep_going, meanwhile=meanwhile)
-    try:
-        return check_graph(imported, **kwargs), report
-    finally:
-        imported.close()
 
 
 def check(snapshot: Path, **kwargs: Any) -> CheckReport:
