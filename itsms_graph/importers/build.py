@@ -53,6 +53,7 @@ from itsms_graph.importers.profile import Profile, Table
 from itsms_graph.importers.report import FileReport, ImportReport, Rejection
 from itsms_graph.importers.resolve import Resolution
 from itsms_graph.importers.sources import open_table_file, source_files
+from itsms_graph.memory import release_arrow_memory
 
 __all__ = [
     "RESOLVING",
@@ -236,7 +237,7 @@ class Importer(FileDecisions, Resolution):
         self.graph.declared_labels.update((table.record.label, *table.declares))
         self._file(opened.plan, path.name, opened.cols, report)
         opened.cols = None
-        pa.default_memory_pool().release_unused()  # the file's columns: Arrow keeps freed memory otherwise
+        release_arrow_memory()  # the file's columns, where Arrow's pool keeps freed memory
         if self.progress:
             self.progress(f"{path.name} ({table.name})", report.rows_read, True)
         self.graph.add_input(InputFile(item.path, item.sha256, item.profile, report.rows_read))

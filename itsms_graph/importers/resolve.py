@@ -23,6 +23,7 @@ from itsms_graph.importers.cells import ROW_ID, row_id_stem
 from itsms_graph.importers.file_rows import _PART_BITS, _SUB_BITS
 from itsms_graph.importers.profile import Table
 from itsms_graph.importers.report import ImportReport
+from itsms_graph.memory import release_arrow_memory
 
 #: Relationship makings folded at a time (into one relationship each) when folding them all at once ran out of
 #: duckdb's memory: a million a part ran out of the default 400 MB at BPIC 2014 x4 on an idle machine (the fold
@@ -245,7 +246,7 @@ class Resolution:
         con.execute("DROP TABLE known")
         for name in ("lbl", "late_in", "placeholders_in", "files_in"):
             con.unregister(name)
-        pa.default_memory_pool().release_unused()
+        release_arrow_memory()
 
     def _resolve_links(self, con: duckdb.DuckDBPyConnection, named: list[str]) -> None:
         """Every reference as a relationship: to the record of the first of its labels that one input holds, else
