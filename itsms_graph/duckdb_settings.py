@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 #: What duckdb may hold in memory while it holds a snapshot's tables; beyond it, it spills to its temporary folder
-#: (the generated million's `check` peaked at 531 MiB with it)
+#: (the generated million's `check` peaked at 520 MiB with it)
 DEFAULT_MEMORY_LIMIT = "400MB"
 #: What duckdb may hold while it resolves an import, which holds the staged rows beside the tables it builds. Where
 #: duckdb spills, it evicts blocks and gives their memory back to the system, which the next blocks take again

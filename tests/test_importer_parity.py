@@ -693,6 +693,7 @@ def test_an_event_logs_rows_stage_no_id_text_and_their_nodes_keep_their_ids(
     events = [r for r in staged["records_in"] if r["label"] == "TicketEvent"]
     assert [(r["rn"], r["nid"]) for r in events] == [(2, None), (3, None)]
     assert {r["src"] for r in staged["links_in"]} == {None}
+    assert [(r["rn"], r["nid"]) for r in staged["unnamed_in"]] == [(3, None)]  # its marker's node: the row's
     assert list(graph.nodes("TicketEvent")) == ["TicketEvent:events#2", "TicketEvent:events#3"]
     assert graph.attrs_of(["TicketEvent:events#3"])[0]["unnamed_references"] == ["EVENT_OF:Incident"]
     assert list(graph.edges("EVENT_OF")) == [("TicketEvent:events#2", "Incident:I1")]

@@ -319,7 +319,7 @@ _STAGED: dict[str, list[tuple[str, str]]] = {
         ("tlocal", "VARCHAR"),
         ("lid", "INTEGER"),
     ],
-    "unnamed_in": [("nid", "VARCHAR"), ("marker", "VARCHAR")],
+    "unnamed_in": [("fno", "INTEGER"), ("rn", "BIGINT"), ("nid", "VARCHAR"), ("marker", "VARCHAR")],
 }
 
 

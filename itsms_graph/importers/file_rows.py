@@ -279,12 +279,17 @@ class FileDecisions:
                 marked = int(unnamed.sum())
                 marker = pa.array(np.full(marked, f"{ref.rel}:{ref.label}", dtype=object), pa.string())
                 at = np.flatnonzero(unnamed)
-                named_by = (
-                    pc.binary_join_element_wise(self._row_ids[fno], pc.cast(pa.array(cols.rn[at]), pa.string()), "")
-                    if row_ids
-                    else own_ids(at)
+                self._stage(
+                    "unnamed_in",
+                    pa.table(
+                        {
+                            "fno": pa.array(np.full(marked, fno, np.int32)),
+                            "rn": pa.array(cols.rn[at]),
+                            "nid": own_ids(at),
+                            "marker": marker,
+                        }
+                    ),
                 )
-                self._stage("unnamed_in", pa.table({"nid": named_by, "marker": marker}))
                 report.unnamed_references += marked
             parent, place, at = _explode(col.index, rows, named.counts)
             if len(place) and int(place.max()) >= _MAX_PARTS:

@@ -191,7 +191,7 @@ class Resolution:
 
         con.execute(
             "CREATE TEMP TABLE unnamed AS SELECT nid, list_sort(list_distinct(list(marker))) AS markers "
-            "FROM unnamed_in GROUP BY nid"
+            f"FROM ({_with_row_ids('unnamed_in', 'nid')}) GROUP BY nid"
         )
         marker = quote("unnamed_references")
         hold_columns(con, [*keys, "unnamed_references"], sch)
